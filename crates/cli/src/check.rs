@@ -1,0 +1,130 @@
+//! `sendguard check`: run the engine on drafts.
+
+use std::io::{BufRead, Write};
+
+use clap::{Args, ValueEnum};
+use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy, Verdict};
+
+use crate::{exit, input, output, Failure};
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Policy JSON file (default: the built-in policy).
+    #[arg(long)]
+    policy: Option<String>,
+    /// Known recipients: a file with one address per line.
+    #[arg(long)]
+    known: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Drafts: `.eml` or `.json` files, or `-` for JSON Lines on stdin (one draft per line).
+    #[arg(required = true)]
+    inputs: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(args: CheckArgs) -> Result<u8, Failure> {
+    let engine = load_engine(args.policy.as_deref())?;
+    let known = match &args.known {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::new(exit::NO_INPUT, format!("cannot read {path}: {e}")))?;
+            let known = KnownRecipients::new(text.lines());
+            for bad in known.rejected() {
+                eprintln!("sendguard: {path}: ignoring `{bad}`: not an address");
+            }
+            known
+        }
+        None => KnownRecipients::default(),
+    };
+    let mut strictest = Outcome::Allow;
+    let mut error: Option<u8> = None;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for input in &args.inputs {
+        if input == "-" {
+            let failed = check_json_lines(&engine, &known, args.format, &mut out, &mut strictest)?;
+            if failed {
+                error.get_or_insert(exit::BAD_INPUT);
+            }
+            continue;
+        }
+        match input::read_draft_file(input) {
+            Ok(draft) => {
+                let verdict = engine.check(&draft, &known);
+                strictest = strictest.max(verdict.action);
+                write_verdict(&mut out, args.format, input, &verdict)?;
+            }
+            Err(f) => {
+                eprintln!("sendguard: {}", f.message);
+                error.get_or_insert(f.code);
+            }
+        }
+    }
+    Ok(error.unwrap_or(match strictest {
+        Outcome::Allow => exit::ALLOW,
+        Outcome::Warn => exit::WARN,
+        Outcome::Block => exit::BLOCK,
+    }))
+}
+
+pub fn load_engine(policy: Option<&str>) -> Result<Engine, Failure> {
+    let policy = match policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::new(exit::NO_INPUT, format!("cannot read {path}: {e}")))?;
+            Policy::from_json(&text).map_err(|e| Failure::new(exit::BAD_POLICY, format!("{path}: {e}")))?
+        }
+        None => Policy::default(),
+    };
+    Engine::new(policy).map_err(|e| Failure::new(exit::BAD_POLICY, e.to_string()))
+}
+
+/// One verdict line per input line, in order; a bad line yields an `{"error": ...}` line.
+/// Returns whether any line failed.
+fn check_json_lines(
+    engine: &Engine,
+    known: &KnownRecipients,
+    format: Format,
+    out: &mut impl Write,
+    strictest: &mut Outcome,
+) -> Result<bool, Failure> {
+    let mut failed = false;
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.map_err(|e| Failure::new(exit::BAD_INPUT, format!("stdin: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match Draft::from_json(&line) {
+            Ok(draft) => {
+                let verdict = engine.check(&draft, known);
+                *strictest = (*strictest).max(verdict.action);
+                write_verdict(out, format, &format!("stdin line {}", n + 1), &verdict)?;
+            }
+            Err(e) => {
+                failed = true;
+                let message = format!("line {}: {e}", n + 1);
+                let line = serde_json::json!({ "error": { "code": "bad_draft", "message": message } });
+                writeln!(out, "{line}").map_err(write_failed)?;
+            }
+        }
+    }
+    Ok(failed)
+}
+
+fn write_verdict(out: &mut impl Write, format: Format, label: &str, verdict: &Verdict) -> Result<(), Failure> {
+    let rendered = match format {
+        Format::Json => output::json(verdict) + "\n",
+        Format::Text => output::text(label, verdict),
+    };
+    out.write_all(rendered.as_bytes()).map_err(write_failed)
+}
+
+fn write_failed(e: std::io::Error) -> Failure {
+    Failure::new(exit::NO_INPUT, format!("cannot write output: {e}"))
+}

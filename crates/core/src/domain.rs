@@ -1,0 +1,247 @@
+//! Domain names: normalisation (case, trailing dot, IDN) and the TLD facts the checks need.
+//!
+//! Every domain inside the engine is held in its ASCII form (`xn--` punycode for IDN labels),
+//! lower-cased and without a trailing dot, so that `ARMY.MIL.`, `army.mil` and the Unicode and
+//! punycode spellings of an IDN compare equal.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A domain in canonical ASCII form, plus its Unicode form for display and homoglyph checks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Domain {
+    ascii: String,
+    unicode: String,
+}
+
+/// Why a domain could not be normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainError {
+    Empty,
+    /// No dot: mail across the internet needs a domain with a top-level domain.
+    NoTld,
+    /// A label is empty (`a..b`), too long, or holds characters a host name cannot hold.
+    BadLabel(String),
+    /// IDNA (UTS #46) processing refused the name.
+    Idna,
+}
+
+impl std::fmt::Display for DomainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DomainError::Empty => write!(f, "the domain is empty"),
+            DomainError::NoTld => write!(f, "the domain has no top-level domain (no dot)"),
+            DomainError::BadLabel(l) => write!(f, "the domain part `{l}` is not valid in a domain name"),
+            DomainError::Idna => write!(f, "the domain is not a valid internationalised domain name"),
+        }
+    }
+}
+
+impl Domain {
+    /// Parses and normalises a domain: trims one trailing dot, lower-cases, converts IDN to ASCII.
+    pub fn parse(input: &str) -> Result<Domain, DomainError> {
+        let trimmed = input.trim();
+        let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
+        if trimmed.is_empty() {
+            return Err(DomainError::Empty);
+        }
+        let ascii = idna::domain_to_ascii(trimmed).map_err(|_| DomainError::Idna)?;
+        if ascii.is_empty() {
+            return Err(DomainError::Empty);
+        }
+        for label in ascii.split('.') {
+            let ok = !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !ok {
+                return Err(DomainError::BadLabel(label.to_string()));
+            }
+        }
+        if !ascii.contains('.') {
+            return Err(DomainError::NoTld);
+        }
+        let (unicode, _) = idna::domain_to_unicode(&ascii);
+        Ok(Domain { ascii, unicode })
+    }
+
+    /// The canonical ASCII form, e.g. `xn--80ak6aa92e.com`.
+    pub fn as_str(&self) -> &str {
+        &self.ascii
+    }
+
+    /// The Unicode form, for display and homoglyph checks.
+    pub fn unicode(&self) -> &str {
+        &self.unicode
+    }
+
+    /// The last label in ASCII form, e.g. `mil`.
+    pub fn tld(&self) -> &str {
+        self.ascii.rsplit('.').next().unwrap_or(&self.ascii)
+    }
+
+    /// Everything left of the TLD, e.g. `army` for `army.mil`, `mail.army` for `mail.army.mil`.
+    pub fn without_tld(&self) -> &str {
+        let tld_len = self.tld().len();
+        &self.ascii[..self.ascii.len() - tld_len - 1]
+    }
+
+    /// True when `self` equals `parent` or lies below it (`mail.army.mil` under `army.mil`).
+    pub fn is_within(&self, parent: &str) -> bool {
+        is_within(&self.ascii, parent)
+    }
+}
+
+/// True when `domain` equals `parent` or is a subdomain of it, on a label boundary.
+pub fn is_within(domain: &str, parent: &str) -> bool {
+    domain == parent
+        || (domain.len() > parent.len()
+            && domain.ends_with(parent)
+            && domain.as_bytes()[domain.len() - parent.len() - 1] == b'.')
+}
+
+/// The parents of a domain that still have at least two labels, nearest first:
+/// `a.b.army.mil` gives `b.army.mil`, `army.mil`.
+pub fn parents(domain: &str) -> impl Iterator<Item = &str> {
+    let mut rest = domain;
+    std::iter::from_fn(move || {
+        let dot = rest.find('.')?;
+        let parent = &rest[dot + 1..];
+        if parent.contains('.') {
+            rest = parent;
+            Some(parent)
+        } else {
+            None
+        }
+    })
+}
+
+const IANA_TLDS: &str = include_str!("../data/tlds.txt");
+const CCTLD_COUNTRIES: &str = include_str!("../data/cctld-countries.tsv");
+
+fn tld_set() -> &'static std::collections::HashSet<&'static str> {
+    static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        IANA_TLDS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect()
+    })
+}
+
+fn country_map() -> &'static HashMap<&'static str, &'static str> {
+    static MAP: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        CCTLD_COUNTRIES
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('\t'))
+            .collect()
+    })
+}
+
+/// True when the TLD (ASCII form) is delegated in the IANA root zone.
+pub fn tld_exists(tld: &str) -> bool {
+    tld_set().contains(tld)
+}
+
+/// The country or territory of a ccTLD (ASCII form), as a sentence would name it: `ml` → `Mali`.
+pub fn country_of(tld: &str) -> Option<&'static str> {
+    country_map().get(tld).copied()
+}
+
+/// Generic TLDs that senders mean most often; a one-edit miss of one of them is a typo trap.
+pub const GENERIC_TLDS: [&str; 7] = ["com", "net", "org", "mil", "gov", "edu", "int"];
+
+/// Who a generic TLD belongs to, for messages.
+pub fn generic_tld_owner(tld: &str) -> Option<&'static str> {
+    Some(match tld {
+        "mil" => "the US military's .mil",
+        "gov" => "the US government's .gov",
+        "edu" => "US universities' .edu",
+        "int" => "international organisations' .int",
+        "com" => ".com",
+        "net" => ".net",
+        "org" => ".org",
+        _ => return None,
+    })
+}
+
+/// The ccTLDs one edit away from a big generic TLD, and the generic TLD they are mistaken for.
+/// They are real, delegated country domains: mail to them is delivered, to someone else.
+pub const TLD_TRAPS: [(&str, &str); 8] = [
+    ("ml", "mil"),
+    ("il", "mil"),
+    ("cm", "com"),
+    ("co", "com"),
+    ("om", "com"),
+    ("ne", "net"),
+    ("et", "net"),
+    ("eu", "edu"),
+];
+
+/// Second-level labels under which a ccTLD registers names (`co.il`, `ac.uk`): a domain under
+/// one of them is an ordinary national domain, not a mistyped generic one.
+pub const NATIONAL_SECOND_LEVELS: [&str; 12] =
+    ["co", "ac", "org", "gov", "net", "com", "muni", "k12", "edu", "ltd", "plc", "sch"];
+
+/// The generic TLD a trap ccTLD is mistaken for, if the domain looks like such a slip.
+pub fn tld_trap(domain: &Domain) -> Option<&'static str> {
+    let tld = domain.tld();
+    let generic = TLD_TRAPS.iter().find(|(cc, _)| *cc == tld)?.1;
+    // `example.co.il` is a normal Israeli domain; `army.il` or `mail.army.il` looks like `.mil`.
+    let second = domain.without_tld().rsplit('.').next().unwrap_or("");
+    if NATIONAL_SECOND_LEVELS.contains(&second) {
+        return None;
+    }
+    Some(generic)
+}
+
+/// The nearest generic TLD within one edit of a TLD that does not exist: `con` → `com`.
+pub fn nearest_generic_tld(tld: &str) -> Option<&'static str> {
+    GENERIC_TLDS
+        .iter()
+        .copied()
+        .find(|g| crate::index::osa_within_one(tld.as_bytes(), g.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_case_trailing_dot_and_idn() {
+        let d = Domain::parse("ARMY.Mil.").unwrap();
+        assert_eq!(d.as_str(), "army.mil");
+        let u = Domain::parse("bücher.de").unwrap();
+        let p = Domain::parse("xn--bcher-kva.de").unwrap();
+        assert_eq!(u, p);
+        assert_eq!(u.unicode(), "bücher.de");
+    }
+
+    #[test]
+    fn refuses_bad_domains() {
+        assert_eq!(Domain::parse("localhost"), Err(DomainError::NoTld));
+        assert!(Domain::parse("a..b").is_err());
+        assert!(Domain::parse("-a.com").is_err());
+        assert!(Domain::parse("").is_err());
+    }
+
+    #[test]
+    fn tld_facts() {
+        assert!(tld_exists("mil") && tld_exists("ml") && !tld_exists("con"));
+        assert_eq!(country_of("ml"), Some("Mali"));
+        assert_eq!(nearest_generic_tld("con"), Some("com"));
+        assert_eq!(nearest_generic_tld("cmo"), Some("com"));
+        assert_eq!(tld_trap(&Domain::parse("army.ml").unwrap()), Some("mil"));
+        assert_eq!(tld_trap(&Domain::parse("shop.co.il").unwrap()), None);
+    }
+
+    #[test]
+    fn parents_and_within() {
+        assert_eq!(parents("a.b.army.mil").collect::<Vec<_>>(), ["b.army.mil", "army.mil"]);
+        assert!(is_within("mail.army.mil", "army.mil"));
+        assert!(!is_within("notarmy.mil", "army.mil"));
+    }
+}

@@ -1,0 +1,34 @@
+//! `sendguard-core`: the Sendguard engine. It checks an email draft against a policy and says,
+//! in one plain sentence per risk, what is wrong and what the sender probably meant.
+//!
+//! Pure: no I/O, no clock, no threads, so the same code runs natively and in WebAssembly.
+//! Everything that reads files, talks to networks or holds keys lives in other crates.
+//!
+//! ```
+//! use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy};
+//!
+//! let engine = Engine::new(Policy::default()).unwrap();
+//! let draft = Draft { to: vec!["Colonel Smith <colonel.smith@army.ml>".into()], ..Draft::default() };
+//! let verdict = engine.check(&draft, &KnownRecipients::default());
+//! assert_eq!(verdict.action, Outcome::Warn);
+//! assert_eq!(verdict.findings[0].suggestion.as_deref(), Some("army.mil"));
+//! println!("{}", verdict.summary); // army.ml is a domain in Mali (.ml), one letter away from …
+//! ```
+
+pub mod address;
+pub mod builtin;
+pub mod domain;
+pub mod draft;
+pub mod engine;
+pub mod index;
+pub mod lookalike;
+pub mod policy;
+pub mod verdict;
+
+pub use draft::{Attachment, Draft, Field};
+pub use engine::{CheckedRecipient, Engine, Error, KnownRecipients};
+pub use policy::{Action, FailMode, Policy, PolicyError};
+pub use verdict::{Finding, FindingKind, Outcome, Verdict};
+
+/// The engine's version, reported by the CLI and the WASM build.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,305 @@
+//! The policy: what an organisation tells the engine. JSON, versioned, strict.
+//!
+//! Every field is optional and defaulted, so `{}` is the built-in default policy and
+//! `{"internal_domains": ["army.mil"]}` is a complete policy. Unknown fields are refused with
+//! an error naming their path (`actions.lookalike_domian`), because a misspelt setting that is
+//! silently ignored is a security hole. Field-by-field documentation: `docs/policy.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Domain;
+
+/// The schema version this engine reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What to do about a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Report nothing.
+    Allow,
+    /// Tell the sender; they may send anyway.
+    Warn,
+    /// Stop the send unless the sender writes a justification.
+    BlockWithJustification,
+    /// Stop the send.
+    Block,
+}
+
+/// What the add-ins do when a check cannot run (engine error, no valid policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailMode {
+    #[default]
+    Warn,
+    Block,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Must be [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The organisation's own domains (and their subdomains).
+    pub internal_domains: Vec<String>,
+    /// Partners' domains: never reported as lookalikes, and references for lookalike checks.
+    pub trusted_domains: Vec<String>,
+    /// Domains (or whole TLDs, e.g. `ml`) mail must not go to.
+    pub blocked_domains: Vec<String>,
+    /// Destinations by TLD that need care, with the country each belongs to.
+    pub high_risk_destinations: HighRiskDestinations,
+    /// The action per finding kind.
+    pub actions: Actions,
+    pub lookalike: LookalikeSettings,
+    pub external_recipients: ExternalRecipientSettings,
+    /// What the add-ins do when the check itself fails.
+    pub fail_mode: FailMode,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            schema_version: SCHEMA_VERSION,
+            internal_domains: Vec::new(),
+            trusted_domains: Vec::new(),
+            blocked_domains: Vec::new(),
+            high_risk_destinations: HighRiskDestinations::default(),
+            actions: Actions::default(),
+            lookalike: LookalikeSettings::default(),
+            external_recipients: ExternalRecipientSettings::default(),
+            fail_mode: FailMode::Warn,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HighRiskDestinations {
+    /// The date the list was last reviewed (sanctions change), e.g. `2025-07-01`.
+    pub as_of: String,
+    /// Why these destinations are listed, used in messages, e.g. `US comprehensive sanctions (OFAC)`.
+    pub reason: String,
+    pub tlds: Vec<RiskyTld>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskyTld {
+    /// The TLD, in either Unicode or `xn--` form, with or without a leading dot.
+    pub tld: String,
+    /// The country, as a sentence names it: `Iran`, `North Korea`.
+    pub country: String,
+}
+
+impl Default for HighRiskDestinations {
+    /// The dated built-in list: countries under US comprehensive sanctions (OFAC) with a
+    /// ccTLD of their own. Syria's programme ended on 1 July 2025 (EO 14312).
+    fn default() -> Self {
+        let tld = |tld: &str, country: &str| RiskyTld { tld: tld.into(), country: country.into() };
+        HighRiskDestinations {
+            as_of: "2025-07-01".into(),
+            reason: "US comprehensive sanctions (OFAC)".into(),
+            tlds: vec![
+                tld("cu", "Cuba"),
+                tld("ir", "Iran"),
+                tld("xn--mgba3a4f16a", "Iran"),
+                tld("kp", "North Korea"),
+            ],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Actions {
+    pub lookalike_domain: Action,
+    pub tld_trap: Action,
+    pub lookalike_address: Action,
+    pub invalid_address: Action,
+    pub risky_destination: Action,
+    pub blocked_domain: Action,
+    pub external_recipients: Action,
+}
+
+impl Default for Actions {
+    fn default() -> Self {
+        Actions {
+            lookalike_domain: Action::Warn,
+            tld_trap: Action::Warn,
+            lookalike_address: Action::Warn,
+            invalid_address: Action::Warn,
+            risky_destination: Action::Warn,
+            blocked_domain: Action::Block,
+            external_recipients: Action::Warn,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LookalikeSettings {
+    /// Also compare against the built-in list of high-value domains (big mail providers).
+    pub builtin_reference_domains: bool,
+    /// More domains to protect, beyond internal and trusted ones.
+    pub reference_domains: Vec<String>,
+    /// Real domains that merely look like a reference one (e.g. `ymail.com`): never reported.
+    pub legitimate_domains: Vec<String>,
+}
+
+impl Default for LookalikeSettings {
+    fn default() -> Self {
+        LookalikeSettings {
+            builtin_reference_domains: true,
+            reference_domains: Vec::new(),
+            legitimate_domains: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExternalRecipientSettings {
+    /// Report when at least this many recipients are outside the organisation (0: never).
+    pub report_at: u32,
+    /// Suggest Bcc when To and Cc together show this many outside domains (0: never).
+    pub suggest_bcc_at_domains: u32,
+}
+
+impl Default for ExternalRecipientSettings {
+    fn default() -> Self {
+        ExternalRecipientSettings { report_at: 0, suggest_bcc_at_domains: 5 }
+    }
+}
+
+/// A policy that could not be read, with the path of the offending field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    /// Where, e.g. `internal_domains[2]` or `actions.tld_trap`; empty for the whole document.
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "policy: {}", self.message)
+        } else {
+            write!(f, "policy at `{}`: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+impl Policy {
+    /// Reads and validates a policy from JSON.
+    pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let policy: Policy = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.inner().to_string();
+            // serde_json appends " at line L column C"; the path says where more usefully.
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            PolicyError { path: if path == "." { String::new() } else { path }, message }
+        })?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks what serde cannot: the schema version and that every domain is a domain.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(PolicyError {
+                path: "schema_version".into(),
+                message: format!(
+                    "this engine reads schema version {SCHEMA_VERSION}, not {}",
+                    self.schema_version
+                ),
+            });
+        }
+        let lists = [
+            ("internal_domains", &self.internal_domains),
+            ("trusted_domains", &self.trusted_domains),
+            ("lookalike.reference_domains", &self.lookalike.reference_domains),
+            ("lookalike.legitimate_domains", &self.lookalike.legitimate_domains),
+        ];
+        for (name, list) in lists {
+            for (i, d) in list.iter().enumerate() {
+                Domain::parse(d).map_err(|e| PolicyError {
+                    path: format!("{name}[{i}]"),
+                    message: format!("`{d}` is not a domain: {e}"),
+                })?;
+            }
+        }
+        for (i, d) in self.blocked_domains.iter().enumerate() {
+            normalise_suffix(d).map_err(|message| PolicyError {
+                path: format!("blocked_domains[{i}]"),
+                message,
+            })?;
+        }
+        for (i, r) in self.high_risk_destinations.tlds.iter().enumerate() {
+            let tld = normalise_suffix(&r.tld).map_err(|message| PolicyError {
+                path: format!("high_risk_destinations.tlds[{i}].tld"),
+                message,
+            })?;
+            if tld.contains('.') {
+                return Err(PolicyError {
+                    path: format!("high_risk_destinations.tlds[{i}].tld"),
+                    message: format!("`{}` is not a single top-level domain", r.tld),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a policy always serialises")
+    }
+}
+
+/// Normalises a domain or a bare TLD (`ml`, `.ml`, `рф`) to lower-case ASCII form.
+pub fn normalise_suffix(input: &str) -> Result<String, String> {
+    let t = input.trim().trim_start_matches('.').trim_start_matches("*.");
+    let t = t.strip_suffix('.').unwrap_or(t);
+    let ascii = idna::domain_to_ascii(t).map_err(|_| format!("`{input}` is not a domain or TLD"))?;
+    let ok = !ascii.is_empty()
+        && ascii
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    if ok {
+        Ok(ascii)
+    } else {
+        Err(format!("`{input}` is not a domain or TLD"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_policy_defaults_the_rest() {
+        let p = Policy::from_json(r#"{"internal_domains": ["army.mil"], "trusted_domains": []}"#).unwrap();
+        assert_eq!(p.internal_domains, ["army.mil"]);
+        assert_eq!(p.actions, Actions::default());
+        assert_eq!(Policy::from_json("{}").unwrap(), Policy::default());
+    }
+
+    #[test]
+    fn unknown_fields_name_their_path() {
+        let e = Policy::from_json(r#"{"actions": {"lookalike_domian": "warn"}}"#).unwrap_err();
+        assert_eq!(e.path, "actions.lookalike_domian");
+        assert!(e.message.contains("unknown field"), "{}", e.message);
+        let e = Policy::from_json(r#"{"actions": {"tld_trap": "maybe"}}"#).unwrap_err();
+        assert_eq!(e.path, "actions.tld_trap");
+    }
+
+    #[test]
+    fn bad_domains_name_their_index() {
+        let e = Policy::from_json(r#"{"internal_domains": ["ok.org", "not a domain"]}"#).unwrap_err();
+        assert_eq!(e.path, "internal_domains[1]");
+        let e = Policy::from_json(r#"{"schema_version": 2}"#).unwrap_err();
+        assert_eq!(e.path, "schema_version");
+        assert!(Policy::from_json("{").is_err());
+    }
+}

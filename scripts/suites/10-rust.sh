@@ -1,0 +1,8 @@
+# Rust: formatting, lints, unit/corpus/property tests of every crate, the wasm32 build of the core.
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace --quiet
+ensure_wasm_target
+cargo build --quiet -p sendguard-core --target wasm32-unknown-unknown
