@@ -32,7 +32,12 @@ impl KeysetBuilder {
 
     /// The next version of `previous`: same tenant, keys, threshold and revocations.
     pub fn next(previous: &Keyset, issued_at: i64, expires_at: i64) -> KeysetBuilder {
-        let mut builder = KeysetBuilder::new(&previous.tenant, previous.version + 1, issued_at, expires_at);
+        let mut builder = KeysetBuilder::new(
+            &previous.tenant,
+            previous.version + 1,
+            issued_at,
+            expires_at,
+        );
         builder.statement.root_keys = previous.roots.keys.iter().map(public_entry).collect();
         builder.statement.root_threshold = previous.roots.threshold;
         builder.statement.signing_keys = previous.signing_keys.iter().map(public_entry).collect();
