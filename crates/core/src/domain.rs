@@ -31,8 +31,12 @@ impl std::fmt::Display for DomainError {
         match self {
             DomainError::Empty => write!(f, "the domain is empty"),
             DomainError::NoTld => write!(f, "the domain has no top-level domain (no dot)"),
-            DomainError::BadLabel(l) => write!(f, "the domain part `{l}` is not valid in a domain name"),
-            DomainError::Idna => write!(f, "the domain is not a valid internationalised domain name"),
+            DomainError::BadLabel(l) => {
+                write!(f, "the domain part `{l}` is not valid in a domain name")
+            }
+            DomainError::Idna => {
+                write!(f, "the domain is not a valid internationalised domain name")
+            }
         }
     }
 }
@@ -54,7 +58,9 @@ impl Domain {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok {
                 return Err(DomainError::BadLabel(label.to_string()));
             }
@@ -183,8 +189,9 @@ pub const TLD_TRAPS: [(&str, &str); 8] = [
 
 /// Second-level labels under which a ccTLD registers names (`co.il`, `ac.uk`): a domain under
 /// one of them is an ordinary national domain, not a mistyped generic one.
-pub const NATIONAL_SECOND_LEVELS: [&str; 12] =
-    ["co", "ac", "org", "gov", "net", "com", "muni", "k12", "edu", "ltd", "plc", "sch"];
+pub const NATIONAL_SECOND_LEVELS: [&str; 12] = [
+    "co", "ac", "org", "gov", "net", "com", "muni", "k12", "edu", "ltd", "plc", "sch",
+];
 
 /// The generic TLD a trap ccTLD is mistaken for, if the domain looks like such a slip.
 pub fn tld_trap(domain: &Domain) -> Option<&'static str> {
@@ -240,7 +247,10 @@ mod tests {
 
     #[test]
     fn parents_and_within() {
-        assert_eq!(parents("a.b.army.mil").collect::<Vec<_>>(), ["b.army.mil", "army.mil"]);
+        assert_eq!(
+            parents("a.b.army.mil").collect::<Vec<_>>(),
+            ["b.army.mil", "army.mil"]
+        );
         assert!(is_within("mail.army.mil", "army.mil"));
         assert!(!is_within("notarmy.mil", "army.mil"));
     }
