@@ -123,6 +123,40 @@ pub fn parents(domain: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// A set of domains (or bare TLDs) that also covers everything below them. Lookups hash the
+/// domain and each of its parents, so the cost does not grow with the size of the set.
+#[derive(Debug, Clone, Default)]
+pub struct DomainSet {
+    names: std::collections::HashSet<String>,
+}
+
+impl DomainSet {
+    /// Builds the set from names already in canonical form.
+    pub fn new(names: impl IntoIterator<Item = String>) -> DomainSet {
+        DomainSet {
+            names: names.into_iter().collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// True when `domain` or any of its parents (down to the bare TLD) is in the set.
+    pub fn covers(&self, domain: &str) -> bool {
+        let mut rest = domain;
+        loop {
+            if self.names.contains(rest) {
+                return true;
+            }
+            match rest.find('.') {
+                Some(dot) => rest = &rest[dot + 1..],
+                None => return false,
+            }
+        }
+    }
+}
+
 const IANA_TLDS: &str = include_str!("../data/tlds.txt");
 const CCTLD_COUNTRIES: &str = include_str!("../data/cctld-countries.tsv");
 

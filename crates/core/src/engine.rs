@@ -6,6 +6,7 @@ use crate::address::{parse_mailbox, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::domain::{
     country_of, generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain,
+    DomainSet,
 };
 use crate::draft::{Draft, Field};
 use crate::index::str_within_one;
@@ -17,9 +18,9 @@ use crate::verdict::{Finding, FindingKind, Verdict};
 #[derive(Debug, Clone)]
 pub struct Engine {
     policy: Policy,
-    internal: Vec<String>,
-    trusted: Vec<String>,
-    blocked: Vec<String>,
+    internal: DomainSet,
+    trusted: DomainSet,
+    blocked: DomainSet,
     legitimate: HashSet<String>,
     risky: HashMap<String, String>,
     references: ReferenceSet,
@@ -166,11 +167,12 @@ impl Engine {
         if policy.lookalike.builtin_reference_domains {
             legitimate.extend(LEGITIMATE_NEIGHBOURS.iter().map(|d| d.to_string()));
         }
-        let blocked = policy
-            .blocked_domains
-            .iter()
-            .filter_map(|d| normalise_suffix(d).ok())
-            .collect();
+        let blocked = DomainSet::new(
+            policy
+                .blocked_domains
+                .iter()
+                .filter_map(|d| normalise_suffix(d).ok()),
+        );
         let risky = policy
             .high_risk_destinations
             .tlds
@@ -179,8 +181,8 @@ impl Engine {
             .collect();
         Ok(Engine {
             policy,
-            internal,
-            trusted,
+            internal: DomainSet::new(internal),
+            trusted: DomainSet::new(trusted),
             blocked,
             legitimate,
             risky,
@@ -295,7 +297,7 @@ impl Context<'_> {
                 .as_deref()
                 .is_some_and(|s| is_within(domain, s))
         } else {
-            self.engine.internal.iter().any(|p| is_within(domain, p))
+            self.engine.internal.covers(domain)
         }
     }
 
@@ -328,7 +330,7 @@ impl Context<'_> {
         let d = domain.as_str();
         checked.address = address.display();
         checked.internal = self.is_internal(d);
-        checked.trusted = self.engine.trusted.iter().any(|p| is_within(d, p));
+        checked.trusted = self.engine.trusted.covers(d);
         checked.known = self.known.addresses.contains(&address.canonical());
         let exempt = checked.internal
             || checked.trusted
@@ -339,7 +341,7 @@ impl Context<'_> {
                 .is_some_and(|s| is_within(d, s))
             || self.engine.legitimate.contains(d);
 
-        if self.engine.blocked.iter().any(|b| is_within(d, b)) {
+        if self.engine.blocked.covers(d) {
             let message = format!(
                 "{} is on your organisation's list of blocked destinations.",
                 domain.unicode()
