@@ -210,15 +210,16 @@ pub fn generic_tld_owner(tld: &str) -> Option<&'static str> {
 
 /// The ccTLDs one edit away from a big generic TLD, and the generic TLD they are mistaken for.
 /// They are real, delegated country domains: mail to them is delivered, to someone else.
-pub const TLD_TRAPS: [(&str, &str); 8] = [
+/// `.co` (for `.com`) and `.eu` (for `.edu`) are left out on purpose: they are huge legitimate
+/// namespaces, and a warning on every new `.eu` or `.co` correspondent would train users to
+/// click through. Lookalike checks still catch `gmail.co` against a reference domain.
+pub const TLD_TRAPS: [(&str, &str); 6] = [
     ("ml", "mil"),
     ("il", "mil"),
     ("cm", "com"),
-    ("co", "com"),
     ("om", "com"),
     ("ne", "net"),
     ("et", "net"),
-    ("eu", "edu"),
 ];
 
 /// Second-level labels under which a ccTLD registers names (`co.il`, `ac.uk`): a domain under
