@@ -26,7 +26,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "sendguard", version, about = "Stops email from going to the wrong place.")]
+#[command(
+    name = "sendguard",
+    version,
+    about = "Stops email from going to the wrong place."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,7 +51,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: u8, message: impl Into<String>) -> Failure {
-        Failure { code, message: message.into() }
+        Failure {
+            code,
+            message: message.into(),
+        }
     }
 }
 
