@@ -1,4 +1,4 @@
-// Loads the engine three ways, all with one shape ({kind, version(), Engine}):
+// Loads the engine three ways, all with one shape ({kind, version(), verifyKeyset(), Engine}):
 //   esm           the wasm-bindgen ES module (console, Thunderbird)
 //   classic-wasm  Outlook's classic single script, WebAssembly path
 //   classic-js    the same script in a realm without WebAssembly and without text codecs
@@ -21,7 +21,7 @@ function requireBuild(path) {
 export async function loadEsm() {
   const esm = await import(requireBuild(join(BUILD, "esm", "sendguard.js")));
   esm.initSync({ module: readFileSync(join(BUILD, "esm", "sendguard_bg.wasm")) });
-  return { kind: "esm", version: esm.version, Engine: esm.Engine };
+  return { kind: "esm", version: esm.version, verifyKeyset: esm.verifyKeyset, Engine: esm.Engine };
 }
 
 /**
@@ -61,6 +61,7 @@ export function outcome(fn) {
   } catch (e) {
     const error = { code: e.code, message: e.message };
     if (e.policy) error.policy = e.policy;
+    if (e.keyset) error.keyset = e.keyset;
     return { error };
   }
 }

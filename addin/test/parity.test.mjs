@@ -87,6 +87,31 @@ describe("bad input: the same error code and message through every path", () => 
   });
 });
 
+describe("keysets: every keyset vector through every path", () => {
+  const manifest = JSON.parse(readFileSync(join(VECTORS, "manifest.json"), "utf8"));
+  const vectors = manifest.vectors.filter((v) => v.kind === "keyset");
+  test("there are keyset vectors", () => assert.ok(vectors.length >= 5));
+  for (const v of vectors) {
+    test(v.name, () => {
+      const keyset = new Uint8Array(readFileSync(join(VECTORS, v.file)));
+      const current = v.trust.keyset ? new Uint8Array(readFileSync(join(VECTORS, v.trust.keyset))) : null;
+      const request = { tenant: v.tenant, now: v.now };
+      if (v.trust.pinned_roots) request.pinned_roots = manifest.pinned_roots;
+      const results = Object.entries(engines).map(([path, core]) => [path, outcome(() => core.verifyKeyset(keyset, current, request))]);
+      for (const [path, result] of results.slice(1)) {
+        assert.equal(canonical(result), canonical(results[0][1]), `${path} differs from ${results[0][0]}`);
+      }
+      const result = results[0][1];
+      if (v.expect.result === "accepted") assert.equal(result.version, v.expect.version, canonical(result));
+      else assert.equal(result.error?.code, v.expect.code, canonical(result));
+      const info = result.error ? result.error.keyset : result;
+      for (const field of ["version", "expires_at"]) {
+        if (field in v.expect) assert.equal(info?.[field], v.expect[field], `${v.name}: ${field}`);
+      }
+    });
+  }
+});
+
 describe("signed policy bundles: every vector through every path", () => {
   const manifest = JSON.parse(readFileSync(join(VECTORS, "manifest.json"), "utf8"));
   const vectors = manifest.vectors.filter((v) => v.kind === "policy");

@@ -6,7 +6,7 @@
  *                          JavaScript (binaryen's wasm2js), for runtimes without WebAssembly
  * and exposes `SendguardEngine` (below) as a global. The API mirrors the ES module's:
  *   SendguardEngine.instantiate(options) -> Promise of
- *     { kind: "wasm" | "js", version(),
+ *     { kind: "wasm" | "js", version(), verifyKeyset(keysetBytes, currentKeysetBytes | null, request),
  *       Engine: { fromPolicyJson(text), fromBundle(bundleBytes, pinnedKeysetBytes, request) } }
  *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.policy;
  *   engine.free()
@@ -77,10 +77,11 @@ function base64Decode(text) {
   return out;
 }
 
-function engineError(code, message, policy) {
+function engineError(code, message, policy, keyset) {
   var error = new Error(message);
   error.code = code;
   if (policy) error.policy = policy;
+  if (keyset) error.keyset = keyset;
   return error;
 }
 
@@ -96,7 +97,7 @@ function wrapExports(exports, kind) {
     var text = response();
     if (status !== 0) {
       var failure = JSON.parse(text);
-      throw engineError(failure.code, failure.message, failure.policy);
+      throw engineError(failure.code, failure.message, failure.policy, failure.keyset);
     }
     return text;
   }
@@ -140,6 +141,19 @@ function wrapExports(exports, kind) {
     kind: kind,
     version: function () {
       return JSON.parse(answer(exports.sg_version()));
+    },
+    verifyKeyset: function (keyset, currentKeyset, request) {
+      var requestJson = JSON.stringify(request);
+      return JSON.parse(withBytes(keyset, function (kPtr, kLen) {
+        return withBytes(requestJson === undefined ? "null" : requestJson, function (rPtr, rLen) {
+          if (currentKeyset === null || currentKeyset === undefined) {
+            return answer(exports.sg_verify_keyset(kPtr, kLen, 0, 0, rPtr, rLen));
+          }
+          return withBytes(currentKeyset, function (cPtr, cLen) {
+            return answer(exports.sg_verify_keyset(kPtr, kLen, cPtr, cLen, rPtr, rLen));
+          });
+        });
+      }));
     },
     Engine: {
       fromPolicyJson: function (text) {

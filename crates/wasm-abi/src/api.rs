@@ -3,7 +3,9 @@
 //! kept by handle with requests as JSON bytes.
 
 use sendguard_core::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
-use sendguard_core::{keyset, Draft, Engine, KnownRecipients};
+use sendguard_core::envelope::{hex, PublicKey};
+use sendguard_core::keyset::{self, KeyEntry, Keyset, RootKeys};
+use sendguard_core::{Draft, Engine, KnownRecipients};
 use serde::{Deserialize, Serialize};
 
 /// An error for JavaScript: a stable machine-readable code and a sentence for people.
@@ -14,6 +16,9 @@ pub struct ApiError {
     /// For `expired`: the policy that verified but is stale, so a client can say how stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<Box<PolicyInfo>>,
+    /// For `expired` keysets: the keyset that verified but is stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyset: Option<Box<KeysetInfo>>,
 }
 
 impl ApiError {
@@ -22,19 +27,20 @@ impl ApiError {
             code,
             message: message.into(),
             policy: None,
+            keyset: None,
         }
     }
 
     fn bundle(error: BundleError, what: &str) -> ApiError {
-        let policy = match &error {
-            BundleError::Expired(verified) => Some(Box::new(PolicyInfo::of(verified))),
-            _ => None,
-        };
-        ApiError {
-            code: error.code(),
-            message: format!("{what}: {error}"),
-            policy,
+        let mut api = ApiError::new(error.code(), format!("{what}: {error}"));
+        match &error {
+            BundleError::Expired(verified) => api.policy = Some(Box::new(PolicyInfo::of(verified))),
+            BundleError::KeysetExpired(keyset) => {
+                api.keyset = Some(Box::new(KeysetInfo::of(keyset)))
+            }
+            _ => {}
         }
+        api
     }
 }
 
@@ -62,6 +68,96 @@ impl PolicyInfo {
             digest: verified.digest_hex(),
         }
     }
+}
+
+/// What a client keeps about a verified keyset (store the keyset's bytes themselves as the
+/// next pinned keyset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeysetInfo {
+    pub tenant: String,
+    pub version: u64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    /// SHA-256 of the signed statement, hex.
+    pub digest: String,
+}
+
+impl KeysetInfo {
+    fn of(keyset: &Keyset) -> KeysetInfo {
+        KeysetInfo {
+            tenant: keyset.tenant.clone(),
+            version: keyset.version,
+            issued_at: keyset.issued_at,
+            expires_at: keyset.expires_at,
+            digest: hex(&keyset.digest),
+        }
+    }
+}
+
+/// Root keys pinned at installation: `{keys: [{id, public_key}], threshold}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedRootsRequest {
+    pub keys: Vec<KeyEntry>,
+    pub threshold: usize,
+}
+
+/// How to verify a keyset: for `tenant` at `now`, against `pinned_roots` when given (a first
+/// keyset), else against the current keyset passed beside it (an update), else as a keyset
+/// pinned as given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysetRequest {
+    pub tenant: String,
+    pub now: i64,
+    #[serde(default)]
+    pub pinned_roots: Option<PinnedRootsRequest>,
+}
+
+/// Verifies a keyset: a first one against pinned roots, an update against the current
+/// keyset (itself verified as pinned), or one pinned as given.
+pub fn verify_keyset(
+    keyset_bytes: &[u8],
+    current_keyset: Option<&[u8]>,
+    request: &KeysetRequest,
+) -> Result<KeysetInfo, ApiError> {
+    let (tenant, now) = (request.tenant.as_str(), request.now);
+    let verified = match (&request.pinned_roots, current_keyset) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                "bad_request",
+                "give pinned_roots or a current keyset, not both",
+            ))
+        }
+        (Some(pinned), None) => {
+            let mut keys = Vec::with_capacity(pinned.keys.len());
+            for entry in &pinned.keys {
+                let key = PublicKey::from_base64(&entry.public_key)
+                    .map_err(|e| ApiError::new("bad_request", format!("pinned_roots: {e}")))?;
+                if key.id != entry.id {
+                    return Err(ApiError::new(
+                        "bad_request",
+                        format!("pinned_roots: id {} does not match its key", entry.id),
+                    ));
+                }
+                keys.push(key);
+            }
+            let roots = RootKeys {
+                keys,
+                threshold: pinned.threshold,
+            };
+            keyset::verify_with_roots(keyset_bytes, &roots, tenant, now)
+        }
+        (None, Some(current)) => {
+            let current = keyset::verify_pinned(current, tenant, now)
+                .map_err(|e| ApiError::bundle(e, "current keyset"))?;
+            keyset::verify_update(keyset_bytes, &current, now)
+        }
+        (None, None) => keyset::verify_pinned(keyset_bytes, tenant, now),
+    };
+    verified
+        .map(|k| KeysetInfo::of(&k))
+        .map_err(|e| ApiError::bundle(e, "keyset"))
 }
 
 /// The policy a client holds, as stored: `{version, digest}` (digest in hex).
@@ -156,6 +252,18 @@ impl Engines {
             .map_err(|e| ApiError::new("bad_request", format!("bundle request: {e}")))?;
         let (engine, info) = engine_from_bundle(bundle_bytes, keyset_bytes, &request)?;
         Ok(self.keep(engine, Some(info)))
+    }
+
+    /// Verifies a keyset (see [`verify_keyset`]); `request_json` is a [`KeysetRequest`].
+    pub fn verify_keyset(
+        &self,
+        keyset_bytes: &[u8],
+        current_keyset: Option<&[u8]>,
+        request_json: &[u8],
+    ) -> Result<KeysetInfo, ApiError> {
+        let request: KeysetRequest = serde_json::from_slice(request_json)
+            .map_err(|e| ApiError::new("bad_request", format!("keyset request: {e}")))?;
+        verify_keyset(keyset_bytes, current_keyset, &request)
     }
 
     fn keep(&mut self, engine: Engine, policy: Option<PolicyInfo>) -> Loaded {
@@ -267,6 +375,44 @@ mod tests {
             engines.load_bundle(b"", &keyset, b"{}").unwrap_err().code,
             "bad_request"
         );
+    }
+
+    #[test]
+    fn keysets_verify_as_first_update_or_pinned() {
+        let engines = Engines::default();
+        let manifest: serde_json::Value = serde_json::from_slice(&vector("manifest.json")).unwrap();
+        let roots = manifest["pinned_roots"].to_string();
+        let first = format!(r#"{{"tenant": "acme", "now": {NOW}, "pinned_roots": {roots}}}"#);
+        let v1 = vector("keyset-v1.json");
+        assert_eq!(
+            engines
+                .verify_keyset(&v1, None, first.as_bytes())
+                .unwrap()
+                .version,
+            1
+        );
+        let update = format!(r#"{{"tenant": "acme", "now": {NOW}}}"#);
+        let v2 = engines
+            .verify_keyset(&vector("keyset-v2.json"), Some(&v1), update.as_bytes())
+            .unwrap();
+        assert_eq!(v2.version, 2);
+        let e = engines
+            .verify_keyset(&v1, Some(&vector("keyset-v2.json")), update.as_bytes())
+            .unwrap_err();
+        assert_eq!(e.code, "rollback");
+        let e = engines
+            .verify_keyset(&v1, Some(&v1), first.as_bytes())
+            .unwrap_err();
+        assert_eq!(e.code, "bad_request");
+        let late = r#"{"tenant": "acme", "now": 1767484800}"#;
+        let e = engines
+            .verify_keyset(
+                &vector("keyset-v2-expires-day-2.json"),
+                Some(&v1),
+                late.as_bytes(),
+            )
+            .unwrap_err();
+        assert_eq!((e.code, e.keyset.map(|k| k.version)), ("expired", Some(2)));
     }
 
     #[test]

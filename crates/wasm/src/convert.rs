@@ -1,7 +1,7 @@
 //! JavaScript values ⇄ the engine's types, and errors as JavaScript `Error`s with a code.
 
 use sendguard_core::Draft;
-use sendguard_wasm_abi::api::{ApiError, BundleRequest};
+use sendguard_wasm_abi::api::ApiError;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
@@ -13,8 +13,8 @@ pub fn error(code: &str, message: &str) -> JsValue {
     error.into()
 }
 
-/// The shared API's error as a JavaScript `Error`; an expired bundle's policy rides along
-/// as `policy`.
+/// The shared API's error as a JavaScript `Error`; a stale policy or keyset rides along
+/// as `policy` or `keyset`.
 pub fn api_error(e: &ApiError) -> JsValue {
     let js = error(e.code, &e.message);
     if let Some(policy) = &e.policy {
@@ -22,13 +22,17 @@ pub fn api_error(e: &ApiError) -> JsValue {
             let _ = js_sys::Reflect::set(&js, &"policy".into(), &value);
         }
     }
+    if let Some(keyset) = &e.keyset {
+        if let Ok(value) = to_js(keyset) {
+            let _ = js_sys::Reflect::set(&js, &"keyset".into(), &value);
+        }
+    }
     js
 }
 
-/// Reads `{tenant, held, now}` for a bundle.
-pub fn request_from_js(value: JsValue) -> Result<BundleRequest, JsValue> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| error("bad_request", &format!("bundle request: {e}")))
+/// Reads a request object (`{tenant, held, now}` for a bundle, …); `what` names it in errors.
+pub fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| error("bad_request", &format!("{what}: {e}")))
 }
 
 /// Reads a draft object. It goes through JSON text on purpose: the native reader and the

@@ -24,12 +24,29 @@ use sendguard_core::KnownRecipients;
 use sendguard_wasm_abi::api::{self, PolicyInfo};
 use wasm_bindgen::prelude::*;
 
-use convert::{api_error, draft_from_js, known_from_js, request_from_js, to_js};
+use convert::{api_error, draft_from_js, from_js, known_from_js, to_js};
 
 /// The engine's version (the same as `sendguard --version`).
 #[wasm_bindgen]
 pub fn version() -> String {
     sendguard_core::VERSION.to_string()
+}
+
+/// Verifies a keyset (the bytes of its file) for `request.tenant` at `request.now`: a first
+/// keyset against `request.pinned_roots` (`{keys: [{id, public_key}], threshold}`), an update
+/// against `current_keyset` (the keyset trusted now), or, with neither, a keyset pinned as
+/// given. Answers `{tenant, version, issued_at, expires_at, digest}`; a refusal is an error
+/// with the core's code (`expired` also carries the stale `keyset`).
+#[wasm_bindgen(js_name = verifyKeyset)]
+pub fn verify_keyset(
+    keyset: &[u8],
+    current_keyset: Option<Vec<u8>>,
+    request: JsValue,
+) -> Result<JsValue, JsValue> {
+    let request = from_js(request, "keyset request")?;
+    let info = api::verify_keyset(keyset, current_keyset.as_deref(), &request)
+        .map_err(|e| api_error(&e))?;
+    to_js(&info)
 }
 
 /// A policy compiled into its indexes, ready for many checks.
@@ -62,7 +79,7 @@ impl Engine {
         pinned_keyset: &[u8],
         request: JsValue,
     ) -> Result<Engine, JsValue> {
-        let request = request_from_js(request)?;
+        let request = from_js(request, "bundle request")?;
         let (inner, info) =
             api::engine_from_bundle(bundle, pinned_keyset, &request).map_err(|e| api_error(&e))?;
         Ok(Engine {
