@@ -52,6 +52,16 @@ impl Drop for Scratch {
     }
 }
 
+/// `sendguard keyset verify` of `keyset` as an update of the trusted keyset `trust`.
+fn verify_keyset_update(dir: &Scratch, trust: &str, keyset: &str) -> Output {
+    dir.run(
+        &[
+            "keyset", "verify", "--tenant", "acme", "--trust", trust, keyset,
+        ],
+        None,
+    )
+}
+
 fn code(output: &Output) -> i32 {
     output.status.code().unwrap()
 }
@@ -223,18 +233,7 @@ fn sign_verify_check_revoke_and_rotate() {
         "root.secret",
     ];
     ok(dir.run(&revoke, Some("keyset2.json")));
-    ok(dir.run(
-        &[
-            "keyset",
-            "verify",
-            "--tenant",
-            "acme",
-            "--trust",
-            "keyset1.json",
-            "keyset2.json",
-        ],
-        None,
-    ));
+    ok(verify_keyset_update(&dir, "keyset1.json", "keyset2.json"));
     let revoked = dir.run(
         &[
             "policy",
@@ -278,18 +277,7 @@ fn sign_verify_check_revoke_and_rotate() {
     };
     assert_eq!(code(&rotate(&["root2.secret"])), BAD_POLICY);
     ok(rotate(&["root.secret", "root2.secret"]));
-    ok(dir.run(
-        &[
-            "keyset",
-            "verify",
-            "--tenant",
-            "acme",
-            "--trust",
-            "keyset2.json",
-            "keyset3.json",
-        ],
-        None,
-    ));
+    ok(verify_keyset_update(&dir, "keyset2.json", "keyset3.json"));
     // A client that pinned only the old root follows the rotation (both roots signed it).
     ok(dir.run(
         &[
