@@ -66,46 +66,39 @@ fn any_valid_signature_by_a_listed_key_is_enough_for_a_policy() {
     assert_eq!(err.code(), "bad_signature");
 }
 
+/// One way to spoil a keyset statement.
+type KeysetChange = fn(&mut KeysetStatement);
+
 #[test]
 fn inconsistent_keysets_are_malformed() {
     let (root, s) = (key(1), key(5));
     let good = keyset_with(&[&root], 1, &[&s]).statement().clone();
-    let cases: Vec<(&str, Box<dyn Fn(&mut KeysetStatement)>)> = vec![
-        (
-            "threshold above the number of roots",
-            Box::new(|k| k.root_threshold = 2),
-        ),
-        ("threshold zero", Box::new(|k| k.root_threshold = 0)),
-        (
-            "id not derived from the key",
-            Box::new(|k| k.signing_keys[0].id = "00".repeat(16)),
-        ),
-        (
-            "root also a signing key",
-            Box::new(|k| k.signing_keys.push(k.root_keys[0].clone())),
-        ),
-        (
-            "listed and revoked",
-            Box::new(|k| k.revoked_key_ids.push(k.signing_keys[0].id.clone())),
-        ),
-        ("version zero", Box::new(|k| k.version = 0)),
-        ("version beyond 2^53", Box::new(|k| k.version = 1 << 53)),
-        (
-            "expires before issued",
-            Box::new(|k| k.expires_at = k.issued_at - 1),
-        ),
-        ("empty tenant", Box::new(|k| k.tenant.clear())),
-        (
-            "a small-order public key",
-            Box::new(|k| {
-                // The identity point: every signature would verify against it with plain `verify`.
-                let mut identity = [0u8; 32];
-                identity[0] = 1;
-                use base64::Engine as _;
-                k.signing_keys[0].public_key =
-                    base64::engine::general_purpose::STANDARD.encode(identity);
-            }),
-        ),
+    let cases: Vec<(&str, KeysetChange)> = vec![
+        ("threshold above the number of roots", |k| {
+            k.root_threshold = 2
+        }),
+        ("threshold zero", |k| k.root_threshold = 0),
+        ("id not derived from the key", |k| {
+            k.signing_keys[0].id = "00".repeat(16)
+        }),
+        ("root also a signing key", |k| {
+            k.signing_keys.push(k.root_keys[0].clone())
+        }),
+        ("listed and revoked", |k| {
+            k.revoked_key_ids.push(k.signing_keys[0].id.clone())
+        }),
+        ("version zero", |k| k.version = 0),
+        ("version beyond 2^53", |k| k.version = 1 << 53),
+        ("expires before issued", |k| k.expires_at = k.issued_at - 1),
+        ("empty tenant", |k| k.tenant.clear()),
+        ("a small-order public key", |k| {
+            // The identity point: every signature would verify against it with plain `verify`.
+            let mut identity = [0u8; 32];
+            identity[0] = 1;
+            use base64::Engine as _;
+            k.signing_keys[0].public_key =
+                base64::engine::general_purpose::STANDARD.encode(identity);
+        }),
     ];
     for (what, change) in cases {
         let mut statement = good.clone();
