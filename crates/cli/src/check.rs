@@ -40,11 +40,7 @@ enum Format {
 pub fn run(args: CheckArgs) -> Result<u8, Failure> {
     let engine = match (&args.trust, &args.policy, &args.tenant) {
         (Some(keyset), Some(bundle), Some(tenant)) => {
-            let verified = trust::load_signed_policy(bundle, keyset, tenant, trust::now(), args.allow_stale)?;
-            let policy = verified
-                .policy()
-                .map_err(|e| Failure::new(exit::BAD_POLICY, format!("{bundle}: signed, but {e}")))?;
-            Engine::new(policy).map_err(|e| Failure::new(exit::BAD_POLICY, e.to_string()))?
+            trust::signed_policy_engine(bundle, keyset, tenant, args.allow_stale)?
         }
         _ => load_engine(args.policy.as_deref())?,
     };

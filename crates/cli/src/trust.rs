@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sendguard_core::bundle::{self, BundleError, VerifiedPolicy};
 use sendguard_core::envelope::PublicKey;
 use sendguard_core::keyset::{self, Keyset};
+use sendguard_core::Engine;
 use sendguard_sign::SigningKey;
 
 use crate::{exit, Failure};
@@ -90,6 +91,20 @@ pub fn load_signed_policy(
         }
         Err(e) => Err(refused(bundle_path, &e)),
     }
+}
+
+/// The engine for a signed policy: verified against the keyset now, then parsed.
+pub fn signed_policy_engine(
+    bundle_path: &str,
+    keyset_path: &str,
+    tenant: &str,
+    allow_stale: bool,
+) -> Result<Engine, Failure> {
+    let verified = load_signed_policy(bundle_path, keyset_path, tenant, now(), allow_stale)?;
+    let policy = verified
+        .policy()
+        .map_err(|e| Failure::new(exit::BAD_POLICY, format!("{bundle_path}: signed, but {e}")))?;
+    Engine::new(policy).map_err(|e| Failure::new(exit::BAD_POLICY, e.to_string()))
 }
 
 #[cfg(test)]
