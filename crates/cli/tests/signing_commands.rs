@@ -349,3 +349,30 @@ fn policy_verify_reads_the_shared_vectors() {
     );
     assert!(stderr(&oversized).contains("[too_large]"));
 }
+
+#[test]
+fn check_refuses_a_stale_signed_policy_unless_told_to_use_it() {
+    // policy-v5.json expired on 2026-01-31, so by the real clock it is stale.
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/bundles");
+    let file = |name: &str| vectors.join(name).to_str().unwrap().to_string();
+    let dir = Scratch::new("stale");
+    let draft = dir.write("draft.json", r#"{"to": ["someone@acme.example"]}"#);
+    let (bundle, keyset) = (file("policy-v5.json"), file("keyset-v1.json"));
+    let check = [
+        "check", "--policy", &bundle, "--trust", &keyset, "--tenant", "acme", &draft,
+    ];
+    let refused = dir.run(&check, None);
+    assert_eq!(code(&refused), BAD_POLICY);
+    assert!(
+        stderr(&refused).contains("[expired]"),
+        "{}",
+        stderr(&refused)
+    );
+    let stale = dir.run(&[&check[..], &["--allow-stale"]].concat(), None);
+    assert!(
+        (0..=2).contains(&code(&stale)),
+        "a verdict, not an error: {}",
+        stderr(&stale)
+    );
+    assert!(stderr(&stale).contains("warning") && stderr(&stale).contains("expired"));
+}
