@@ -17,6 +17,7 @@
 
 pub mod address;
 pub mod builtin;
+pub mod content;
 pub mod domain;
 pub mod draft;
 pub mod engine;
