@@ -128,15 +128,18 @@ pub(super) fn looks_like_a_password(value: &[u8]) -> bool {
         return false;
     }
     let text = String::from_utf8_lossy(value).to_ascii_lowercase();
-    let placeholder = ["http://", "https://", "<", "[", "{", "(", "${", "%"]
+    let starts_like_a_placeholder = ["http://", "https://", "<", "[", "{", "(", "$", "%"];
+    let says_it_is_hidden = [
+        "redacted", "hidden", "removed", "changeme", "password", "****",
+    ];
+    let placeholder = starts_like_a_placeholder
         .iter()
         .any(|p| text.starts_with(p))
-        || [
-            "redacted", "hidden", "removed", "changeme", "password", "********",
-        ]
-        .iter()
-        .any(|p| text.contains(p))
-        || value.iter().all(|b| *b == value[0]);
+        || says_it_is_hidden.iter().any(|p| text.contains(p))
+        || text.contains("%s")
+        || text.contains('{')
+        || value.iter().all(|b| *b == value[0])
+        || looks_like_code(value);
     let kinds = [
         value.iter().any(u8::is_ascii_lowercase),
         value.iter().any(u8::is_ascii_uppercase),
@@ -147,6 +150,18 @@ pub(super) fn looks_like_a_password(value: &[u8]) -> bool {
     .filter(|k| **k)
     .count();
     !placeholder && (kinds >= 2 || len >= 12)
+}
+
+/// Code assigns variables, not passwords: `pwd = self.pwd`, `password = auth[2]`, `f(x);`.
+fn looks_like_code(value: &[u8]) -> bool {
+    let ends_like_code = matches!(value.last(), Some(b')' | b']' | b';' | b','));
+    let identifier = |part: &[u8]| {
+        part.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    let dotted = value.contains(&b'.') && value.split(|b| *b == b'.').all(identifier);
+    ends_like_code || dotted || value == b"None" || value == b"null"
 }
 
 #[cfg(test)]
@@ -212,6 +227,8 @@ mod tests {
             "Password: <your password>",
             "Forgot your password? Reset it: Tr0ub4dor&3 is an example",
             "Password:",
+            "    pwd = self.pwd",
+            "password = os.environ.get(KEY);",
         ] {
             assert!(counts(text).is_empty(), "{text}");
         }
