@@ -291,6 +291,24 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_examples_are_valid_policies() {
+        let doc = include_str!("../../../../docs/policy.md");
+        let section = &doc[doc
+            .find("## content")
+            .expect("docs/policy.md has a content section")..];
+        let blocks: Vec<&str> = section
+            .split("```json")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(!blocks.is_empty());
+        for block in blocks {
+            let p = Policy::from_json(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+            assert!(!p.content.custom.is_empty());
+        }
+    }
+
+    #[test]
     fn bad_patterns_and_names_name_their_path() {
         let e = Policy::from_json(
             r#"{"content": {"custom": [{"id": "x", "description": "d", "pattern": "(unclosed"}]}}"#,
