@@ -56,6 +56,8 @@ fn bench(c: &mut Criterion) {
             "hex_1mb",
             draft(format!("private key {} ", "ab".repeat(32)).repeat(MB / 77)),
         ),
+        ("ssn_1mb", draft("SSN 536-22-8726 ".repeat(MB / 16))),
+        ("banners_1mb", draft("SECRET//NOFORN\n".repeat(MB / 15))),
         ("one_line_1mb", draft("x".repeat(MB))),
     ];
     for (name, draft) in &cases {

@@ -5,7 +5,9 @@
 use sha2::{Digest, Sha256};
 
 use super::detectors::Detector;
-use super::text::{abbreviate, keyword_near};
+use std::sync::OnceLock;
+
+use super::text::{abbreviate, Nearby};
 use super::Tally;
 
 /// The BIP39 English word list (2048 words, sorted; SHA-256 2f5eed53…24dbda).
@@ -78,12 +80,13 @@ impl SeedWords {
         let bytes = text.as_bytes();
         let mut run: Vec<u16> = Vec::new();
         let mut last_word_end = 0;
+        let mut keyword_spans = None;
         for &(start, end) in runs {
             let token = &bytes[start..end];
             let glued = bytes.get(end).is_some_and(|b| *b >= 0x80 || *b == b'_')
                 || (start > 0 && bytes[start - 1] >= 0x80);
             if matches!(token.len(), 51 | 52 | 64 | 66) && !glued {
-                scan_key(text, start, end, tally);
+                scan_key(text, start, end, &mut keyword_spans, tally);
             }
             if token[0].is_ascii_digit() && token.iter().all(u8::is_ascii_digit) {
                 continue; // numbering between words: `1. abandon 2. ability`
@@ -182,30 +185,46 @@ pub fn checksum_valid(indices: &[u16]) -> bool {
     expected == actual
 }
 
-const ETHEREUM_KEYWORDS: &[&str] = &[
-    "private key",
-    "private_key",
-    "privatekey",
-    "private-key",
-    "priv key",
-    "privkey",
-    "secret key",
-    "wallet key",
-];
-/// How far (bytes, either side) the keyword may stand from an Ethereum key.
-const ETHEREUM_KEYWORD_WINDOW: usize = 80;
+/// Words that make 64 hex digits an Ethereum key rather than a hash, within 80 bytes.
+fn ethereum_keywords() -> &'static Nearby {
+    static KEYWORDS: OnceLock<Nearby> = OnceLock::new();
+    KEYWORDS.get_or_init(|| {
+        let words = [
+            "private key",
+            "private_key",
+            "privatekey",
+            "private-key",
+            "priv key",
+            "privkey",
+            "secret key",
+            "wallet key",
+        ];
+        Nearby::new(&words, 80)
+    })
+}
 
-/// Counts a WIF or Ethereum private key if the run `text[start..end]` is one.
-fn scan_key(text: &str, start: usize, end: usize, tally: &mut Tally) {
+/// Counts a WIF or Ethereum private key if the run `text[start..end]` is one; `keyword_spans`
+/// caches where the Ethereum keywords stand.
+fn scan_key(
+    text: &str,
+    start: usize,
+    end: usize,
+    keyword_spans: &mut Option<Vec<(usize, usize)>>,
+    tally: &mut Tally,
+) {
     let token = &text[start..end];
     let hex = token.strip_prefix("0x").unwrap_or(token);
     if matches!(token.len(), 51 | 52) && is_wif(token) {
         tally.add(Detector::WifPrivateKey, || abbreviate(token));
-    } else if hex.len() == 64
-        && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        && keyword_near(text, start, end, ETHEREUM_KEYWORD_WINDOW, ETHEREUM_KEYWORDS)
-    {
-        tally.add(Detector::EthereumPrivateKey, || abbreviate(token));
+    } else if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let keywords = ethereum_keywords();
+        if keywords.near(
+            keyword_spans.get_or_insert_with(|| keywords.spans(text)),
+            start,
+            end,
+        ) {
+            tally.add(Detector::EthereumPrivateKey, || abbreviate(token));
+        }
     }
 }
 

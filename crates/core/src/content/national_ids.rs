@@ -2,35 +2,35 @@
 //! as they carry no check digit) and UK National Insurance numbers (prefix and suffix rules).
 
 use super::detectors::Detector;
-use super::text::{is_alnum, keyword_near, mask, NumberToken};
+use std::sync::OnceLock;
+
+use super::text::{is_alnum, mask, Nearby, NumberToken};
 use super::Tally;
 
-/// How far (in bytes, either side) an SSN keyword may stand from the number.
-const SSN_KEYWORD_WINDOW: usize = 60;
-const SSN_KEYWORDS: &[&str] = &["ssn", "social security", "soc sec", "ss#", "ss #"];
+/// Words that make a nine-digit number an SSN, within 60 bytes either side.
+fn ssn_keywords() -> &'static Nearby {
+    static KEYWORDS: OnceLock<Nearby> = OnceLock::new();
+    KEYWORDS.get_or_init(|| Nearby::new(&["ssn", "social security", "soc sec", "ss#", "ss #"], 60))
+}
 
 /// Numbers the SSA voided or uses in examples.
 const SSN_EXAMPLES: &[&str] = &["078051120", "219099999", "123456789"];
 
 pub fn scan_ssns(text: &str, tokens: &[NumberToken], tally: &mut Tally) {
+    let mut keyword_spans = None;
     for token in tokens {
         let shaped = match token.separator {
             Some(_) => token.groups() == [3, 2, 4],
             None => token.groups() == [9],
         };
-        if shaped
-            && ssn_ranges_valid(token.digits())
-            && keyword_near(
-                text,
-                token.start,
-                token.end,
-                SSN_KEYWORD_WINDOW,
-                SSN_KEYWORDS,
-            )
-        {
-            tally.add(Detector::UsSsn, || {
-                mask(&text[token.start..token.end], 0, 4)
-            });
+        if shaped && ssn_ranges_valid(token.digits()) {
+            let keywords = ssn_keywords();
+            let spans = keyword_spans.get_or_insert_with(|| keywords.spans(text));
+            if keywords.near(spans, token.start, token.end) {
+                tally.add(Detector::UsSsn, || {
+                    mask(&text[token.start..token.end], 0, 4)
+                });
+            }
         }
     }
 }

@@ -2,6 +2,8 @@
 //! keywords and redaction. All scanning works on bytes of ASCII patterns, so offsets of
 //! matches always fall on `char` boundaries.
 
+use regex::bytes::Regex;
+
 /// True when `b` is an ASCII letter or digit (a table lookup: this runs once a byte).
 pub fn is_alnum(b: u8) -> bool {
     ALNUM[usize::from(b)]
@@ -142,22 +144,46 @@ pub fn number_tokens(text: &str, runs: &[(usize, usize)]) -> Vec<NumberToken> {
     tokens
 }
 
-/// Whether any of `keywords` (lower-case ASCII) occurs in `text` within `window` bytes before
-/// `start` or after `end`, ignoring case.
-pub fn keyword_near(
-    text: &str,
-    start: usize,
-    end: usize,
+/// Keywords that give a nearby number its meaning ("SSN", "private key"). Their places in a
+/// text are found in one pass, only once a candidate number needs them, so a megabyte of
+/// SSN-shaped numbers costs one search, not one per number.
+#[derive(Debug)]
+pub struct Nearby {
+    keywords: Regex,
+    /// How far (bytes, either side) a keyword may stand from the number.
     window: usize,
-    keywords: &[&str],
-) -> bool {
-    let bytes = text.as_bytes();
-    let from = start.saturating_sub(window);
-    let to = (end + window).min(bytes.len());
-    let around: Vec<u8> = bytes[from..to].iter().map(u8::to_ascii_lowercase).collect();
-    keywords
-        .iter()
-        .any(|k| around.windows(k.len()).any(|w| w == k.as_bytes()))
+}
+
+impl Nearby {
+    /// `keywords` are plain text, matched ignoring ASCII case.
+    pub fn new(keywords: &[&str], window: usize) -> Nearby {
+        let alternation = keywords
+            .iter()
+            .map(|k| regex::escape(k))
+            .collect::<Vec<_>>()
+            .join("|");
+        let keywords = Regex::new(&format!("(?i-u){alternation}"))
+            .expect("escaped keywords form a valid pattern");
+        Nearby { keywords, window }
+    }
+
+    /// Where the keywords stand in `text`, in order.
+    pub fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+        self.keywords
+            .find_iter(text.as_bytes())
+            .map(|m| (m.start(), m.end()))
+            .collect()
+    }
+
+    /// Whether a keyword of `spans` (from [`Self::spans`]) stands within the window of
+    /// `start..end`.
+    pub fn near(&self, spans: &[(usize, usize)], start: usize, end: usize) -> bool {
+        let from = start.saturating_sub(self.window);
+        let first = spans.partition_point(|&(_, e)| e < from);
+        spans
+            .get(first)
+            .is_some_and(|&(s, _)| s <= end + self.window)
+    }
 }
 
 /// Shows the first `keep_start` and last `keep_end` letters or digits of `s` and stars the
@@ -241,7 +267,12 @@ mod tests {
             "ghp_****…****6789"
         );
         assert_eq!(abbreviate("secret"), "s*****");
-        assert!(keyword_near("my SSN is 078-05-1120", 10, 21, 20, &["ssn"]));
-        assert!(!keyword_near("invoice 078-05-1120", 8, 19, 20, &["ssn"]));
+        let ssn = Nearby::new(&["ssn", "ss#"], 8);
+        let text = "my SSN is 078-05-1120; invoice 078-05-1120 is due; SS# 078-05-1120";
+        let spans = ssn.spans(text);
+        assert_eq!(spans, [(3, 6), (51, 54)]);
+        assert!(ssn.near(&spans, 10, 21));
+        assert!(!ssn.near(&spans, 31, 42), "more than 8 bytes from both");
+        assert!(ssn.near(&spans, 55, 66));
     }
 }
