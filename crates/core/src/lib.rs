@@ -20,6 +20,7 @@
 pub mod address;
 pub mod builtin;
 pub mod bundle;
+pub mod content;
 pub mod domain;
 pub mod draft;
 pub mod engine;
@@ -30,11 +31,11 @@ pub mod lookalike;
 pub mod policy;
 pub mod verdict;
 
+pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
 pub use draft::{Attachment, Draft, Field};
 pub use engine::{CheckedRecipient, Engine, Error, KnownRecipients};
-pub use policy::{Action, FailMode, Policy, PolicyError};
-pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
 pub use keyset::Keyset;
+pub use policy::{Action, FailMode, Policy, PolicyError};
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
 
 /// The engine's version, reported by the CLI and the WASM build.
