@@ -1,7 +1,8 @@
 /* The engine glue of Outlook's classic single script (ES2016, no imports).
  *
- * scripts/build-wasm wraps this file, with two values defined before it:
- *   ENGINE_WASM_BASE64     the sendguard-wasm-abi module, base64
+ * scripts/build-wasm wraps this file, with three values defined before it:
+ *   ENGINE_WASM_BASE64     the sendguard-wasm-abi module without its data section, base64
+ *   ENGINE_DATA            its data segments, [[offset, base64], ...], shared with:
  *   createFallbackExports  a function returning the same module's exports, as pure
  *                          JavaScript (binaryen's wasm2js), for runtimes without WebAssembly
  * and exposes `SendguardEngine` (below) as a global. The API mirrors the ES module's:
@@ -193,7 +194,11 @@ function instantiate(options) {
   }
   return WebAssembly.instantiate(base64Decode(ENGINE_WASM_BASE64), {}).then(
     function (result) {
-      return wrapExports(result.instance.exports, "wasm");
+      var exports = result.instance.exports;
+      // The data section was left out of the inlined module (it is in ENGINE_DATA once).
+      var memory = new Uint8Array(exports.memory.buffer);
+      for (var i = 0; i < ENGINE_DATA.length; i++) memory.set(base64Decode(ENGINE_DATA[i][1]), ENGINE_DATA[i][0]);
+      return wrapExports(exports, "wasm");
     },
     function (error) {
       if (mode === "never") throw error;
