@@ -4,11 +4,11 @@
 //   cold start (new process: compile + instantiate + verify a signed policy of 10,000
 //   trusted domains + build its index) < 50 ms
 //   a 100-recipient check, warm: < 2 ms with WebAssembly, < 20 ms with the JS fallback
-// Sizes are deterministic, so a size over budget fails (exit 1). Times depend on the machine
-// and its load, so they are printed (with OVER when over) and never fail the run.
+// Everything over budget is marked OVER. Times depend on the machine and its load, so they
+// never fail the run; sizes are deterministic and fail it (exit 1) with --strict-sizes.
 //
-// Usage: node scripts/wasm-budgets.mjs            (all; spawns itself for cold starts)
-//        node scripts/wasm-budgets.mjs --cold PATH (one cold start, prints milliseconds)
+// Usage: node scripts/wasm-budgets.mjs [--strict-sizes]  (all; spawns itself for cold starts)
+//        node scripts/wasm-budgets.mjs --cold PATH [plain] (one cold start, prints JSON)
 import { spawnSync } from "node:child_process";
 import { createHash, createPrivateKey, createPublicKey, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -138,7 +138,7 @@ async function main() {
     row(`100-recipient check, warm, ${path}`, median(times.slice(10)), "ms", path === "classic-js" ? 20 : 2);
   }
   console.log(`(load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${(await import("node:os")).cpus().length} cores: times are inflated by a busy machine)`);
-  if (sizeOver) process.exit(1);
+  if (sizeOver && process.argv.includes("--strict-sizes")) process.exit(1);
 }
 
 if (process.argv[2] === "--cold") await coldStart(process.argv[3], process.argv[4] === "plain");
