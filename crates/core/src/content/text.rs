@@ -2,8 +2,6 @@
 //! keywords and redaction. All scanning works on bytes of ASCII patterns, so offsets of
 //! matches always fall on `char` boundaries.
 
-use regex::bytes::Regex;
-
 /// True when `b` is an ASCII letter or digit (a table lookup: this runs once a byte).
 pub fn is_alnum(b: u8) -> bool {
     ALNUM[usize::from(b)]
@@ -54,7 +52,7 @@ pub struct NumberToken {
     pub end: usize,
     digits: [u8; MAX_TOKEN_DIGITS],
     digit_count: usize,
-    groups: [usize; MAX_TOKEN_DIGITS],
+    groups: [u8; MAX_TOKEN_DIGITS],
     group_count: usize,
     /// The single separator used between groups (`b' '` or `b'-'`), if any.
     pub separator: Option<u8>,
@@ -67,7 +65,7 @@ impl NumberToken {
     }
 
     /// Length of each digit group, in order.
-    pub fn groups(&self) -> &[usize] {
+    pub fn groups(&self) -> &[u8] {
         &self.groups[..self.group_count]
     }
 }
@@ -109,7 +107,7 @@ pub fn number_tokens(text: &str, runs: &[(usize, usize)]) -> Vec<NumberToken> {
                     token.digits[token.digit_count + k] = b - b'0';
                 }
                 token.digit_count += n;
-                token.groups[token.group_count] = n;
+                token.groups[token.group_count] = n as u8; // n ≤ 19, checked above
                 token.group_count += 1;
             }
             token.end = e;
@@ -149,40 +147,45 @@ pub fn number_tokens(text: &str, runs: &[(usize, usize)]) -> Vec<NumberToken> {
 /// SSN-shaped numbers costs one search, not one per number.
 #[derive(Debug)]
 pub struct Nearby {
-    keywords: Regex,
+    /// Lower-case ASCII.
+    keywords: &'static [&'static str],
     /// How far (bytes, either side) a keyword may stand from the number.
     window: usize,
 }
 
 impl Nearby {
-    /// `keywords` are plain text, matched ignoring ASCII case.
-    pub fn new(keywords: &[&str], window: usize) -> Nearby {
-        let alternation = keywords
-            .iter()
-            .map(|k| regex::escape(k))
-            .collect::<Vec<_>>()
-            .join("|");
-        let keywords = Regex::new(&format!("(?i-u){alternation}"))
-            .expect("escaped keywords form a valid pattern");
+    /// `keywords` are lower-case ASCII, matched ignoring case.
+    pub const fn new(keywords: &'static [&'static str], window: usize) -> Nearby {
         Nearby { keywords, window }
     }
 
-    /// Where the keywords stand in `text`, in order.
+    /// Where the keywords stand in `text`, ordered by start.
     pub fn spans(&self, text: &str) -> Vec<(usize, usize)> {
-        self.keywords
-            .find_iter(text.as_bytes())
-            .map(|m| (m.start(), m.end()))
-            .collect()
+        let lower = text.to_ascii_lowercase();
+        let mut spans: Vec<(usize, usize)> = self
+            .keywords
+            .iter()
+            .flat_map(|k| {
+                lower
+                    .match_indices(k)
+                    .map(|(at, _)| (at, at + k.len()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        spans.sort_unstable();
+        spans
     }
 
     /// Whether a keyword of `spans` (from [`Self::spans`]) stands within the window of
     /// `start..end`.
     pub fn near(&self, spans: &[(usize, usize)], start: usize, end: usize) -> bool {
+        let longest = self.keywords.iter().map(|k| k.len()).max().unwrap_or(0);
         let from = start.saturating_sub(self.window);
-        let first = spans.partition_point(|&(_, e)| e < from);
-        spans
-            .get(first)
-            .is_some_and(|&(s, _)| s <= end + self.window)
+        let first = spans.partition_point(|&(s, _)| s + longest < from);
+        spans[first..]
+            .iter()
+            .take_while(|&&(s, _)| s <= end + self.window)
+            .any(|&(_, e)| e >= from)
     }
 }
 
