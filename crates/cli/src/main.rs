@@ -3,7 +3,11 @@
 
 mod check;
 mod input;
+mod keygen;
+mod keyset_cmd;
 mod output;
+mod policy_cmd;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -40,6 +44,14 @@ struct Cli {
 enum Command {
     /// Check drafts (.eml, .json, or `-` for JSON Lines on stdin) against a policy.
     Check(check::CheckArgs),
+    /// Generate an Ed25519 key pair (root or policy-signing key).
+    Keygen(keygen::KeygenArgs),
+    /// Sign or verify policy bundles.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
+    /// Create, update (rotate, revoke) or verify keysets.
+    #[command(subcommand)]
+    Keyset(keyset_cmd::KeysetCommand),
 }
 
 /// An error a subcommand reports: a message for people and the exit code for scripts.
@@ -69,6 +81,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Policy(command) => policy_cmd::run(command),
+        Command::Keyset(command) => keyset_cmd::run(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -3,6 +3,8 @@
 //!
 //! Pure: no I/O, no clock, no threads, so the same code runs natively and in WebAssembly.
 //! Everything that reads files, talks to networks or holds keys lives in other crates.
+//! Signed policies are verified here too (`bundle`, `keyset`), so the add-ins check them in
+//! WebAssembly; signing lives in `sendguard-sign`.
 //!
 //! ```
 //! use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy};
@@ -17,17 +19,22 @@
 
 pub mod address;
 pub mod builtin;
+pub mod bundle;
 pub mod content;
 pub mod domain;
 pub mod draft;
 pub mod engine;
+pub mod envelope;
 pub mod index;
+pub mod keyset;
 pub mod lookalike;
 pub mod policy;
 pub mod verdict;
 
+pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
 pub use draft::{Attachment, Draft, Field};
 pub use engine::{CheckedRecipient, Engine, Error, KnownRecipients};
+pub use keyset::Keyset;
 pub use policy::{Action, FailMode, Policy, PolicyError};
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
 
