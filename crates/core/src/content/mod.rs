@@ -139,9 +139,11 @@ impl ContentScanner {
         }
         for text in [&draft.subject, &draft.body] {
             let runs = text::alnum_runs(text.as_bytes());
-            let numbers = text::number_tokens(text, &runs);
-            payment::scan_cards(&numbers, &mut tally);
-            national_ids::scan_ssns(text, &numbers, &mut tally);
+            let mut ssn_keywords = None;
+            for number in text::number_tokens(text, &runs) {
+                payment::card_in(&number, &mut tally);
+                national_ids::ssn_in(text, &number, &mut ssn_keywords, &mut tally);
+            }
             scan_upper_case_ids(text, &runs, &mut tally);
             secrets::scan(text, &runs, &mut tally);
             self.seed_words.scan(text, &runs, &mut tally);

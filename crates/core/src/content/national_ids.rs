@@ -15,21 +15,25 @@ const SSN_EXAMPLES: &[[u8; 9]] = &[
     [1, 2, 3, 4, 5, 6, 7, 8, 9],
 ];
 
-pub fn scan_ssns(text: &str, tokens: &[NumberToken], tally: &mut Tally) {
-    let mut keyword_spans = None;
-    for token in tokens {
-        let shaped = match token.separator {
-            Some(_) => token.groups() == [3, 2, 4],
-            None => token.groups() == [9],
-        };
-        if shaped && ssn_ranges_valid(token.digits()) {
-            let keywords = &SSN_KEYWORDS;
-            let spans = keyword_spans.get_or_insert_with(|| keywords.spans(text));
-            if keywords.near(spans, token.start, token.end) {
-                tally.add(Detector::UsSsn, || {
-                    mask(&text[token.start..token.end], 0, 4)
-                });
-            }
+/// Counts the number token if it is an SSN; `keyword_spans` caches where the keywords
+/// stand in `text` (found on the first SSN-shaped number).
+pub fn ssn_in(
+    text: &str,
+    token: &NumberToken,
+    keyword_spans: &mut Option<Vec<(usize, usize)>>,
+    tally: &mut Tally,
+) {
+    let shaped = match token.separator {
+        Some(_) => token.groups() == [3, 2, 4],
+        None => token.groups() == [9],
+    };
+    if shaped && ssn_ranges_valid(token.digits()) {
+        let keywords = &SSN_KEYWORDS;
+        let spans = keyword_spans.get_or_insert_with(|| keywords.spans(text));
+        if keywords.near(spans, token.start, token.end) {
+            tally.add(Detector::UsSsn, || {
+                mask(&text[token.start..token.end], 0, 4)
+            });
         }
     }
 }
@@ -103,8 +107,10 @@ mod tests {
     fn ssns(text: &str) -> u32 {
         let mut tally = Tally::default();
         let runs = alnum_runs(text.as_bytes());
-        let tokens = number_tokens(text, &runs);
-        scan_ssns(text, &tokens, &mut tally);
+        let mut spans = None;
+        for token in number_tokens(text, &runs) {
+            ssn_in(text, &token, &mut spans, &mut tally);
+        }
         tally.count(Detector::UsSsn)
     }
 

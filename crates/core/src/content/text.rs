@@ -76,70 +76,76 @@ const MAX_TOKEN_DIGITS: usize = 19;
 /// Every standalone number of 9 to 19 digits, grouped by single spaces or dashes (one kind of
 /// separator per number), from the text's letter-and-digit `runs`. Decimals (`3.14159…`),
 /// numbers glued to letters and longer numbers are skipped whole.
-pub fn number_tokens(text: &str, runs: &[(usize, usize)]) -> Vec<NumberToken> {
+pub fn number_tokens<'a>(
+    text: &'a str,
+    runs: &'a [(usize, usize)],
+) -> impl Iterator<Item = NumberToken> + 'a {
     let bytes = text.as_bytes();
-    let all_digits = |(s, e): (usize, usize)| bytes[s..e].iter().all(u8::is_ascii_digit);
-    let mut tokens = Vec::new();
+    let all_digits = move |(s, e): (usize, usize)| bytes[s..e].iter().all(u8::is_ascii_digit);
     let mut r = 0;
-    while r < runs.len() {
-        if !all_digits(runs[r]) {
-            r += 1;
-            continue;
-        }
-        let start = runs[r].0;
-        let mut token = NumberToken {
-            start,
-            end: start,
-            digits: [0; MAX_TOKEN_DIGITS],
-            digit_count: 0,
-            groups: [0; MAX_TOKEN_DIGITS],
-            group_count: 0,
-            separator: None,
-        };
-        let mut rejected = false;
-        loop {
-            let (s, e) = runs[r];
-            let n = e - s;
-            if token.digit_count + n > MAX_TOKEN_DIGITS || token.group_count == MAX_TOKEN_DIGITS {
-                rejected = true; // too long; keep walking to its end
-            } else {
-                for (k, b) in bytes[s..e].iter().enumerate() {
-                    token.digits[token.digit_count + k] = b - b'0';
+    std::iter::from_fn(move || {
+        while r < runs.len() {
+            if !all_digits(runs[r]) {
+                r += 1;
+                continue;
+            }
+            let start = runs[r].0;
+            let mut token = NumberToken {
+                start,
+                end: start,
+                digits: [0; MAX_TOKEN_DIGITS],
+                digit_count: 0,
+                groups: [0; MAX_TOKEN_DIGITS],
+                group_count: 0,
+                separator: None,
+            };
+            let mut rejected = false;
+            loop {
+                let (s, e) = runs[r];
+                let n = e - s;
+                if token.digit_count + n > MAX_TOKEN_DIGITS || token.group_count == MAX_TOKEN_DIGITS
+                {
+                    rejected = true; // too long; keep walking to its end
+                } else {
+                    for (k, b) in bytes[s..e].iter().enumerate() {
+                        token.digits[token.digit_count + k] = b - b'0';
+                    }
+                    token.digit_count += n;
+                    token.groups[token.group_count] = n as u8; // n ≤ 19, checked above
+                    token.group_count += 1;
                 }
-                token.digit_count += n;
-                token.groups[token.group_count] = n as u8; // n ≤ 19, checked above
-                token.group_count += 1;
+                token.end = e;
+                r += 1;
+                // The next group follows after exactly one space or dash.
+                let Some(&next) = runs.get(r) else { break };
+                let sep = bytes[e];
+                if next.0 != e + 1 || !(sep == b' ' || sep == b'-') || !all_digits(next) {
+                    break;
+                }
+                rejected |= token.separator.is_some_and(|s| s != sep);
+                token.separator = Some(sep);
             }
-            token.end = e;
-            r += 1;
-            // The next group follows after exactly one space or dash.
-            let Some(&next) = runs.get(r) else { break };
-            let sep = bytes[e];
-            if next.0 != e + 1 || !(sep == b' ' || sep == b'-') || !all_digits(next) {
-                break;
+            if rejected || token.digit_count < 9 {
+                continue;
             }
-            rejected |= token.separator.is_some_and(|s| s != sep);
-            token.separator = Some(sep);
+            let (start, end) = (token.start, token.end);
+            let glued_before = start > 0 && {
+                let p = bytes[start - 1];
+                p >= 0x80
+                    || ((p == b'.' || p == b',') && start >= 2 && bytes[start - 2].is_ascii_digit())
+            };
+            let glued_after = end < bytes.len() && {
+                let n = bytes[end];
+                n >= 0x80
+                    || ((n == b'.' || n == b',')
+                        && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
+            };
+            if !glued_before && !glued_after {
+                return Some(token);
+            }
         }
-        if rejected || token.digit_count < 9 {
-            continue;
-        }
-        let (start, end) = (token.start, token.end);
-        let glued_before = start > 0 && {
-            let p = bytes[start - 1];
-            p >= 0x80
-                || ((p == b'.' || p == b',') && start >= 2 && bytes[start - 2].is_ascii_digit())
-        };
-        let glued_after = end < bytes.len() && {
-            let n = bytes[end];
-            n >= 0x80
-                || ((n == b'.' || n == b',') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
-        };
-        if !glued_before && !glued_after {
-            tokens.push(token);
-        }
-    }
-    tokens
+        None
+    })
 }
 
 /// Keywords that give a nearby number its meaning ("SSN", "private key"). Their places in a
@@ -240,7 +246,6 @@ mod tests {
 
     fn tokens(text: &str) -> Vec<String> {
         number_tokens(text, &alnum_runs(text.as_bytes()))
-            .iter()
             .map(|t| text[t.start..t.end].to_string())
             .collect()
     }
