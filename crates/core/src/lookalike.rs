@@ -196,11 +196,16 @@ fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
 /// The confusable skeleton of a domain: UTS #39 skeleton of its Unicode form, lower-cased,
 /// then ASCII look-alike sequences folded (`rn`→`m`, `vv`→`w`, `cl`→`d`, `0`→`o`, `1`→`l`).
 pub fn skeleton(ascii_domain: &str) -> String {
-    let (unicode, _) = idna::domain_to_unicode(ascii_domain);
-    let uts39: String = if unicode.is_ascii() {
-        unicode
+    // Only punycode labels can hold non-ASCII characters; plain ASCII skips IDNA and UTS #39.
+    let uts39: String = if !ascii_domain.contains("xn--") {
+        ascii_domain.to_string()
     } else {
-        unicode_security::skeleton(&unicode).collect()
+        let (unicode, _) = idna::domain_to_unicode(ascii_domain);
+        if unicode.is_ascii() {
+            unicode
+        } else {
+            unicode_security::skeleton(&unicode).collect()
+        }
     };
     let lower = uts39.to_lowercase();
     let mut out = String::with_capacity(lower.len());
