@@ -78,7 +78,8 @@ pub fn load_engine(policy: Option<&str>) -> Result<Engine, Failure> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Failure::new(exit::NO_INPUT, format!("cannot read {path}: {e}")))?;
-            Policy::from_json(&text).map_err(|e| Failure::new(exit::BAD_POLICY, format!("{path}: {e}")))?
+            Policy::from_json(&text)
+                .map_err(|e| Failure::new(exit::BAD_POLICY, format!("{path}: {e}")))?
         }
         None => Policy::default(),
     };
@@ -109,7 +110,8 @@ fn check_json_lines(
             Err(e) => {
                 failed = true;
                 let message = format!("line {}: {e}", n + 1);
-                let line = serde_json::json!({ "error": { "code": "bad_draft", "message": message } });
+                let line =
+                    serde_json::json!({ "error": { "code": "bad_draft", "message": message } });
                 writeln!(out, "{line}").map_err(write_failed)?;
             }
         }
@@ -117,7 +119,12 @@ fn check_json_lines(
     Ok(failed)
 }
 
-fn write_verdict(out: &mut impl Write, format: Format, label: &str, verdict: &Verdict) -> Result<(), Failure> {
+fn write_verdict(
+    out: &mut impl Write,
+    format: Format,
+    label: &str,
+    verdict: &Verdict,
+) -> Result<(), Failure> {
     let rendered = match format {
         Format::Json => output::json(verdict) + "\n",
         Format::Text => output::text(label, verdict),

@@ -7,10 +7,13 @@ use crate::{exit, Failure};
 
 /// Reads one draft from a file: `.eml` by extension (or by looking like headers), else JSON.
 pub fn read_draft_file(path: &str) -> Result<Draft, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::new(exit::NO_INPUT, format!("cannot read {path}: {e}")))?;
-    let is_json = path.ends_with(".json") || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::new(exit::NO_INPUT, format!("cannot read {path}: {e}")))?;
+    let is_json =
+        path.ends_with(".json") || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if is_json && !path.ends_with(".eml") {
-        let text = String::from_utf8(bytes).map_err(|_| Failure::new(exit::BAD_INPUT, format!("{path}: not UTF-8 text")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Failure::new(exit::BAD_INPUT, format!("{path}: not UTF-8 text")))?;
         Draft::from_json(&text).map_err(|e| Failure::new(exit::BAD_INPUT, format!("{path}: {e}")))
     } else {
         draft_from_eml(&bytes).map_err(|m| Failure::new(exit::BAD_INPUT, format!("{path}: {m}")))
@@ -24,7 +27,8 @@ pub fn draft_from_eml(bytes: &[u8]) -> Result<Draft, String> {
         .parse(bytes)
         .ok_or_else(|| "not an email message (no RFC 5322 headers found)".to_string())?;
     let list = |a: Option<&Address>| -> Vec<String> {
-        a.map(|a| a.iter().filter_map(mailbox_string).collect()).unwrap_or_default()
+        a.map(|a| a.iter().filter_map(mailbox_string).collect())
+            .unwrap_or_default()
     };
     let body = (0..message.text_body.len())
         .filter_map(|i| message.body_text(i))
@@ -65,7 +69,10 @@ mod tests {
         let eml = b"From: Alice <alice@army.mil>\r\nTo: \"Smith, John\" <john.smith@army.ml>, bob@example.org\r\nCc: carol@example.net\r\nSubject: Travel plan\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"plan.pdf\"\r\n\r\nAAAA\r\n--b--\r\n";
         let d = draft_from_eml(eml).unwrap();
         assert_eq!(d.from.as_deref(), Some("\"Alice\" <alice@army.mil>"));
-        assert_eq!(d.to, ["\"Smith, John\" <john.smith@army.ml>", "bob@example.org"]);
+        assert_eq!(
+            d.to,
+            ["\"Smith, John\" <john.smith@army.ml>", "bob@example.org"]
+        );
         assert_eq!(d.cc, ["carol@example.net"]);
         assert_eq!(d.subject, "Travel plan");
         assert!(d.body.contains("See attached."));

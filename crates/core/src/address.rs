@@ -72,11 +72,17 @@ pub fn parse_mailbox(input: &str) -> Result<Mailbox, AddressError> {
             let rest = &text[open + 1..];
             let close = find_unquoted(rest, '>').ok_or(AddressError::UnclosedAngle)?;
             let name = unquote_display_name(text[..open].trim());
-            (if name.is_empty() { None } else { Some(name) }, rest[..close].trim())
+            (
+                if name.is_empty() { None } else { Some(name) },
+                rest[..close].trim(),
+            )
         }
         None => (None, text),
     };
-    Ok(Mailbox { display_name, address: parse_address(addr_text)? })
+    Ok(Mailbox {
+        display_name,
+        address: parse_address(addr_text)?,
+    })
 }
 
 /// Parses a bare address `local@domain`; the local part may be quoted (`"john doe"@x.org`).
@@ -90,7 +96,10 @@ pub fn parse_address(text: &str) -> Result<Address, AddressError> {
     let domain_text = &text[at + 1..];
     check_local(local)?;
     let domain = Domain::parse(domain_text).map_err(AddressError::Domain)?;
-    Ok(Address { local: local.to_string(), domain })
+    Ok(Address {
+        local: local.to_string(),
+        domain,
+    })
 }
 
 fn check_local(local: &str) -> Result<(), AddressError> {
@@ -98,7 +107,9 @@ fn check_local(local: &str) -> Result<(), AddressError> {
         return Err(AddressError::EmptyLocal);
     }
     if local.len() > 64 {
-        return Err(AddressError::BadLocal("is longer than 64 characters".into()));
+        return Err(AddressError::BadLocal(
+            "is longer than 64 characters".into(),
+        ));
     }
     if let Some(quoted) = local.strip_prefix('"') {
         let inner = quoted
@@ -124,12 +135,19 @@ fn check_local(local: &str) -> Result<(), AddressError> {
     }
     // RFC 5322 atext, plus non-ASCII (RFC 6531 internationalised addresses).
     const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~.";
-    if let Some(c) = local
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || SPECIALS.contains(*c) || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())))
-    {
-        let shown = if c.is_whitespace() { "a space".to_string() } else { format!("`{c}`") };
-        return Err(AddressError::BadLocal(format!("holds {shown}, which needs quotes")));
+    if let Some(c) = local.chars().find(|c| {
+        !(c.is_alphanumeric()
+            || SPECIALS.contains(*c)
+            || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()))
+    }) {
+        let shown = if c.is_whitespace() {
+            "a space".to_string()
+        } else {
+            format!("`{c}`")
+        };
+        return Err(AddressError::BadLocal(format!(
+            "holds {shown}, which needs quotes"
+        )));
     }
     Ok(())
 }
@@ -137,7 +155,9 @@ fn check_local(local: &str) -> Result<(), AddressError> {
 fn unquote_display_name(name: &str) -> String {
     let name = name.trim();
     if name.len() >= 2 && name.starts_with('"') && name.ends_with('"') {
-        name[1..name.len() - 1].replace("\\\"", "\"").replace("\\\\", "\\")
+        name[1..name.len() - 1]
+            .replace("\\\"", "\"")
+            .replace("\\\\", "\\")
     } else {
         name.to_string()
     }
@@ -202,9 +222,21 @@ mod tests {
         assert_eq!(parse_mailbox(""), Err(AddressError::Empty));
         assert_eq!(parse_mailbox("john.smith"), Err(AddressError::NoAt));
         assert_eq!(parse_mailbox("@x.com"), Err(AddressError::EmptyLocal));
-        assert!(matches!(parse_mailbox("john smith@x.com"), Err(AddressError::BadLocal(_))));
-        assert!(matches!(parse_mailbox("a..b@x.com"), Err(AddressError::BadLocal(_))));
-        assert_eq!(parse_mailbox("Bob <bob@x.com"), Err(AddressError::UnclosedAngle));
-        assert!(matches!(parse_mailbox("bob@localhost"), Err(AddressError::Domain(_))));
+        assert!(matches!(
+            parse_mailbox("john smith@x.com"),
+            Err(AddressError::BadLocal(_))
+        ));
+        assert!(matches!(
+            parse_mailbox("a..b@x.com"),
+            Err(AddressError::BadLocal(_))
+        ));
+        assert_eq!(
+            parse_mailbox("Bob <bob@x.com"),
+            Err(AddressError::UnclosedAngle)
+        );
+        assert!(matches!(
+            parse_mailbox("bob@localhost"),
+            Err(AddressError::Domain(_))
+        ));
     }
 }

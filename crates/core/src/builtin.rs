@@ -10,14 +10,12 @@ pub const HIGH_VALUE_DOMAINS: &[&str] = &[
     "outlook.com",
     "hotmail.com",
     "hotmail.co.uk",
-    "hotmail.fr",
     "yahoo.com",
     "yahoo.co.uk",
     "icloud.com",
     "protonmail.com",
     "proton.me",
     "gmx.net",
-    "gmx.de",
     "t-online.de",
     "orange.fr",
     "yandex.ru",
@@ -31,6 +29,8 @@ pub const HIGH_VALUE_DOMAINS: &[&str] = &[
 
 /// Real, unrelated mail domains within one edit or homoglyph of a high-value domain.
 pub const LEGITIMATE_NEIGHBOURS: &[&str] = &[
+    "mail.com",
+    "email.com",
     "ymail.com",
     "gmx.com",
     "gmx.at",

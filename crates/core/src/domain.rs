@@ -31,8 +31,12 @@ impl std::fmt::Display for DomainError {
         match self {
             DomainError::Empty => write!(f, "the domain is empty"),
             DomainError::NoTld => write!(f, "the domain has no top-level domain (no dot)"),
-            DomainError::BadLabel(l) => write!(f, "the domain part `{l}` is not valid in a domain name"),
-            DomainError::Idna => write!(f, "the domain is not a valid internationalised domain name"),
+            DomainError::BadLabel(l) => {
+                write!(f, "the domain part `{l}` is not valid in a domain name")
+            }
+            DomainError::Idna => {
+                write!(f, "the domain is not a valid internationalised domain name")
+            }
         }
     }
 }
@@ -54,7 +58,9 @@ impl Domain {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok {
                 return Err(DomainError::BadLabel(label.to_string()));
             }
@@ -117,6 +123,40 @@ pub fn parents(domain: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// A set of domains (or bare TLDs) that also covers everything below them. Lookups hash the
+/// domain and each of its parents, so the cost does not grow with the size of the set.
+#[derive(Debug, Clone, Default)]
+pub struct DomainSet {
+    names: std::collections::HashSet<String>,
+}
+
+impl DomainSet {
+    /// Builds the set from names already in canonical form.
+    pub fn new(names: impl IntoIterator<Item = String>) -> DomainSet {
+        DomainSet {
+            names: names.into_iter().collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// True when `domain` or any of its parents (down to the bare TLD) is in the set.
+    pub fn covers(&self, domain: &str) -> bool {
+        let mut rest = domain;
+        loop {
+            if self.names.contains(rest) {
+                return true;
+            }
+            match rest.find('.') {
+                Some(dot) => rest = &rest[dot + 1..],
+                None => return false,
+            }
+        }
+    }
+}
+
 const IANA_TLDS: &str = include_str!("../data/tlds.txt");
 const CCTLD_COUNTRIES: &str = include_str!("../data/cctld-countries.tsv");
 
@@ -170,21 +210,23 @@ pub fn generic_tld_owner(tld: &str) -> Option<&'static str> {
 
 /// The ccTLDs one edit away from a big generic TLD, and the generic TLD they are mistaken for.
 /// They are real, delegated country domains: mail to them is delivered, to someone else.
-pub const TLD_TRAPS: [(&str, &str); 8] = [
+/// `.co` (for `.com`) and `.eu` (for `.edu`) are left out on purpose: they are huge legitimate
+/// namespaces, and a warning on every new `.eu` or `.co` correspondent would train users to
+/// click through. Lookalike checks still catch `gmail.co` against a reference domain.
+pub const TLD_TRAPS: [(&str, &str); 6] = [
     ("ml", "mil"),
     ("il", "mil"),
     ("cm", "com"),
-    ("co", "com"),
     ("om", "com"),
     ("ne", "net"),
     ("et", "net"),
-    ("eu", "edu"),
 ];
 
 /// Second-level labels under which a ccTLD registers names (`co.il`, `ac.uk`): a domain under
 /// one of them is an ordinary national domain, not a mistyped generic one.
-pub const NATIONAL_SECOND_LEVELS: [&str; 12] =
-    ["co", "ac", "org", "gov", "net", "com", "muni", "k12", "edu", "ltd", "plc", "sch"];
+pub const NATIONAL_SECOND_LEVELS: [&str; 12] = [
+    "co", "ac", "org", "gov", "net", "com", "muni", "k12", "edu", "ltd", "plc", "sch",
+];
 
 /// The generic TLD a trap ccTLD is mistaken for, if the domain looks like such a slip.
 pub fn tld_trap(domain: &Domain) -> Option<&'static str> {
@@ -240,7 +282,10 @@ mod tests {
 
     #[test]
     fn parents_and_within() {
-        assert_eq!(parents("a.b.army.mil").collect::<Vec<_>>(), ["b.army.mil", "army.mil"]);
+        assert_eq!(
+            parents("a.b.army.mil").collect::<Vec<_>>(),
+            ["b.army.mil", "army.mil"]
+        );
         assert!(is_within("mail.army.mil", "army.mil"));
         assert!(!is_within("notarmy.mil", "army.mil"));
     }

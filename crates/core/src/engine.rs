@@ -4,7 +4,10 @@ use std::collections::{HashMap, HashSet};
 
 use crate::address::{parse_mailbox, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
-use crate::domain::{country_of, generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain};
+use crate::domain::{
+    country_of, generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain,
+    DomainSet,
+};
 use crate::draft::{Draft, Field};
 use crate::index::str_within_one;
 use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet, Resemblance};
@@ -15,9 +18,9 @@ use crate::verdict::{Finding, FindingKind, Verdict};
 #[derive(Debug, Clone)]
 pub struct Engine {
     policy: Policy,
-    internal: Vec<String>,
-    trusted: Vec<String>,
-    blocked: Vec<String>,
+    internal: DomainSet,
+    trusted: DomainSet,
+    blocked: DomainSet,
     legitimate: HashSet<String>,
     risky: HashMap<String, String>,
     references: ReferenceSet,
@@ -53,8 +56,12 @@ impl KnownRecipients {
                 Err(_) => known.rejected.push(entry.to_string()),
             }
         }
-        known.references =
-            ReferenceSet::build(known.locals.keys().map(|d| (d.clone(), ReferenceClass::Known)));
+        known.references = ReferenceSet::build(
+            known
+                .locals
+                .keys()
+                .map(|d| (d.clone(), ReferenceClass::Known)),
+        );
         known
     }
 
@@ -96,14 +103,19 @@ pub struct CheckedRecipient {
 pub enum Error {
     Policy(crate::policy::PolicyError),
     /// A draft that is not valid JSON of the draft format; `path` names the field.
-    Draft { path: String, message: String },
+    Draft {
+        path: String,
+        message: String,
+    },
 }
 
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Error::Policy(e) => write!(f, "{e}"),
-            Error::Draft { path, message } if path.is_empty() || path == "." => write!(f, "draft: {message}"),
+            Error::Draft { path, message } if path.is_empty() || path == "." => {
+                write!(f, "draft: {message}")
+            }
             Error::Draft { path, message } => write!(f, "draft at `{path}`: {message}"),
         }
     }
@@ -118,7 +130,10 @@ impl From<crate::policy::PolicyError> for Error {
 }
 
 fn canonical_domains(list: &[String]) -> Vec<String> {
-    list.iter().filter_map(|d| Domain::parse(d).ok()).map(|d| d.as_str().to_string()).collect()
+    list.iter()
+        .filter_map(|d| Domain::parse(d).ok())
+        .map(|d| d.as_str().to_string())
+        .collect()
 }
 
 impl Engine {
@@ -134,7 +149,9 @@ impl Engine {
             Vec::new()
         };
         let tag = |list: &[String], class: ReferenceClass| {
-            list.iter().map(move |d| (d.clone(), class)).collect::<Vec<_>>()
+            list.iter()
+                .map(move |d| (d.clone(), class))
+                .collect::<Vec<_>>()
         };
         let references = ReferenceSet::build(
             tag(&internal, ReferenceClass::Internal)
@@ -143,18 +160,34 @@ impl Engine {
                 .chain(tag(&protected, ReferenceClass::Protected))
                 .chain(tag(&builtin, ReferenceClass::HighValue)),
         );
-        let mut legitimate: HashSet<String> = canonical_domains(&policy.lookalike.legitimate_domains).into_iter().collect();
+        let mut legitimate: HashSet<String> =
+            canonical_domains(&policy.lookalike.legitimate_domains)
+                .into_iter()
+                .collect();
         if policy.lookalike.builtin_reference_domains {
             legitimate.extend(LEGITIMATE_NEIGHBOURS.iter().map(|d| d.to_string()));
         }
-        let blocked = policy.blocked_domains.iter().filter_map(|d| normalise_suffix(d).ok()).collect();
+        let blocked = DomainSet::new(
+            policy
+                .blocked_domains
+                .iter()
+                .filter_map(|d| normalise_suffix(d).ok()),
+        );
         let risky = policy
             .high_risk_destinations
             .tlds
             .iter()
             .filter_map(|r| Some((normalise_suffix(&r.tld).ok()?, r.country.clone())))
             .collect();
-        Ok(Engine { policy, internal, trusted, blocked, legitimate, risky, references })
+        Ok(Engine {
+            policy,
+            internal: DomainSet::new(internal),
+            trusted: DomainSet::new(trusted),
+            blocked,
+            legitimate,
+            risky,
+            references,
+        })
     }
 
     /// Reads a policy from JSON and builds the engine.
@@ -184,11 +217,26 @@ impl Engine {
         known: &KnownRecipients,
     ) -> (Vec<CheckedRecipient>, Vec<(usize, Action, Finding)>) {
         let sender = draft.from.as_deref().and_then(|f| parse_mailbox(f).ok());
-        let sender_domain = sender.as_ref().map(|m| m.address.domain.as_str().to_string());
-        let own = ReferenceSet::build(sender_domain.iter().map(|d| (d.clone(), ReferenceClass::SenderOwn)));
-        let mut ctx = Context { engine: self, known, own: &own, sender_domain, findings: Vec::new() };
-        let checked: Vec<CheckedRecipient> =
-            draft.recipients().enumerate().map(|(pos, (field, raw))| ctx.check_one(pos, field, raw)).collect();
+        let sender_domain = sender
+            .as_ref()
+            .map(|m| m.address.domain.as_str().to_string());
+        let own = ReferenceSet::build(
+            sender_domain
+                .iter()
+                .map(|d| (d.clone(), ReferenceClass::SenderOwn)),
+        );
+        let mut ctx = Context {
+            engine: self,
+            known,
+            own: &own,
+            sender_domain,
+            findings: Vec::new(),
+        };
+        let checked: Vec<CheckedRecipient> = draft
+            .recipients()
+            .enumerate()
+            .map(|(pos, (field, raw))| ctx.check_one(pos, field, raw))
+            .collect();
         ctx.check_external(&checked);
         (checked, ctx.findings)
     }
@@ -206,7 +254,13 @@ struct Context<'a> {
 impl Context<'_> {
     fn report(&mut self, position: usize, kind: FindingKind, finding: FindingParts) {
         let action = self.action_for(kind);
-        let FindingParts { recipient, suggestion, message, field, fix } = finding;
+        let FindingParts {
+            recipient,
+            suggestion,
+            message,
+            field,
+            fix,
+        } = finding;
         self.findings.push((
             position,
             action,
@@ -239,9 +293,11 @@ impl Context<'_> {
     fn is_internal(&self, domain: &str) -> bool {
         if self.engine.internal.is_empty() {
             // Without configured internal domains, the sender's own domain is the organisation.
-            self.sender_domain.as_deref().is_some_and(|s| is_within(domain, s))
+            self.sender_domain
+                .as_deref()
+                .is_some_and(|s| is_within(domain, s))
         } else {
-            self.engine.internal.iter().any(|p| is_within(domain, p))
+            self.engine.internal.covers(domain)
         }
     }
 
@@ -261,7 +317,11 @@ impl Context<'_> {
             Err(e) => {
                 checked.suspicious = true;
                 let message = format!("\"{}\" is not a valid email address: {e}.", raw.trim());
-                self.report(position, FindingKind::InvalidAddress, FindingParts::new(raw.trim(), message, field));
+                self.report(
+                    position,
+                    FindingKind::InvalidAddress,
+                    FindingParts::new(raw.trim(), message, field),
+                );
                 return checked;
             }
         };
@@ -270,17 +330,27 @@ impl Context<'_> {
         let d = domain.as_str();
         checked.address = address.display();
         checked.internal = self.is_internal(d);
-        checked.trusted = self.engine.trusted.iter().any(|p| is_within(d, p));
+        checked.trusted = self.engine.trusted.covers(d);
         checked.known = self.known.addresses.contains(&address.canonical());
         let exempt = checked.internal
             || checked.trusted
             || self.known.knows_domain(d)
-            || self.sender_domain.as_deref().is_some_and(|s| is_within(d, s))
+            || self
+                .sender_domain
+                .as_deref()
+                .is_some_and(|s| is_within(d, s))
             || self.engine.legitimate.contains(d);
 
-        if self.engine.blocked.iter().any(|b| is_within(d, b)) {
-            let message = format!("{} is on your organisation's list of blocked destinations.", domain.unicode());
-            self.report(position, FindingKind::BlockedDomain, FindingParts::new(&checked.address, message, field));
+        if self.engine.blocked.covers(d) {
+            let message = format!(
+                "{} is on your organisation's list of blocked destinations.",
+                domain.unicode()
+            );
+            self.report(
+                position,
+                FindingKind::BlockedDomain,
+                FindingParts::new(&checked.address, message, field),
+            );
         }
 
         if !tld_exists(domain.tld()) {
@@ -288,18 +358,36 @@ impl Context<'_> {
             let suggestion = self.lookalike(domain).map(|l| l.suggestion).or_else(|| {
                 nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
             });
-            let mut message = format!("{} cannot receive mail: .{} is not a top-level domain", domain.unicode(), domain.tld());
+            let mut message = format!(
+                "{} cannot receive mail: .{} is not a top-level domain",
+                domain.unicode(),
+                domain.tld()
+            );
             if let Some(s) = &suggestion {
                 message.push_str(&format!("; did you mean {s}?"));
             } else {
                 message.push('.');
             }
-            self.report(position, FindingKind::InvalidAddress, FindingParts::fixable(&checked.address, message, field, suggestion, address));
+            self.report(
+                position,
+                FindingKind::InvalidAddress,
+                FindingParts::fixable(&checked.address, message, field, suggestion, address),
+            );
         } else if !exempt {
             if let Some(l) = self.lookalike(domain) {
                 checked.suspicious = true;
                 let message = lookalike_message(domain, &l);
-                self.report(position, FindingKind::LookalikeDomain, FindingParts::fixable(&checked.address, message, field, Some(l.suggestion), address));
+                self.report(
+                    position,
+                    FindingKind::LookalikeDomain,
+                    FindingParts::fixable(
+                        &checked.address,
+                        message,
+                        field,
+                        Some(l.suggestion),
+                        address,
+                    ),
+                );
             } else if let Some(generic) = tld_trap(domain) {
                 checked.suspicious = true;
                 let suggestion = format!("{}.{generic}", domain.without_tld());
@@ -310,7 +398,17 @@ impl Context<'_> {
                     domain.unicode(),
                     domain.tld()
                 );
-                self.report(position, FindingKind::TldTrap, FindingParts::fixable(&checked.address, message, field, Some(suggestion), address));
+                self.report(
+                    position,
+                    FindingKind::TldTrap,
+                    FindingParts::fixable(
+                        &checked.address,
+                        message,
+                        field,
+                        Some(suggestion),
+                        address,
+                    ),
+                );
             }
         }
 
@@ -323,7 +421,11 @@ impl Context<'_> {
                 hr.reason,
                 hr.as_of
             );
-            self.report(position, FindingKind::RiskyDestination, FindingParts::new(&checked.address, message, field));
+            self.report(
+                position,
+                FindingKind::RiskyDestination,
+                FindingParts::new(&checked.address, message, field),
+            );
         }
 
         if !checked.known && (self.known.knows_domain(d) || checked.internal) {
@@ -374,17 +476,30 @@ impl Context<'_> {
             .filter_map(|c| c.address.rsplit_once('@').map(|(_, d)| d))
             .collect();
         let visible: usize = external.iter().filter(|c| c.field != Field::Bcc).count();
-        let message = if settings.suggest_bcc_at_domains > 0 && visible_domains.len() >= settings.suggest_bcc_at_domains as usize {
+        let message = if settings.suggest_bcc_at_domains > 0
+            && visible_domains.len() >= settings.suggest_bcc_at_domains as usize
+        {
             format!(
                 "This email shows {visible} addresses at {} outside organisations to everyone who gets it; consider Bcc.",
                 visible_domains.len()
             )
         } else if settings.report_at > 0 && external.len() >= settings.report_at as usize {
-            format!("This email goes to {} recipients outside your organisation.", external.len())
+            let n = external.len();
+            format!(
+                "This email goes to {n} recipient{} outside your organisation.",
+                if n == 1 { "" } else { "s" }
+            )
         } else {
             return;
         };
-        self.report(usize::MAX, FindingKind::ExternalRecipients, FindingParts { message, ..FindingParts::default() });
+        self.report(
+            usize::MAX,
+            FindingKind::ExternalRecipients,
+            FindingParts {
+                message,
+                ..FindingParts::default()
+            },
+        );
     }
 }
 
@@ -399,7 +514,12 @@ struct FindingParts {
 
 impl FindingParts {
     fn new(recipient: &str, message: String, field: Field) -> FindingParts {
-        FindingParts { recipient: Some(recipient.to_string()), message, field: Some(field), ..FindingParts::default() }
+        FindingParts {
+            recipient: Some(recipient.to_string()),
+            message,
+            field: Some(field),
+            ..FindingParts::default()
+        }
     }
 
     fn fixable(
@@ -410,7 +530,13 @@ impl FindingParts {
         address: &crate::address::Address,
     ) -> FindingParts {
         let fix = suggestion.as_deref().map(|s| address.with_domain(s));
-        FindingParts { recipient: Some(recipient.to_string()), suggestion, message, field: Some(field), fix }
+        FindingParts {
+            recipient: Some(recipient.to_string()),
+            suggestion,
+            message,
+            field: Some(field),
+            fix,
+        }
     }
 }
 
@@ -429,9 +555,16 @@ fn lookalike_message(domain: &Domain, l: &Lookalike) -> String {
     };
     let s = &l.suggestion;
     match l.resemblance {
-        Resemblance::TldEdit => format!("{typed} is a domain{}, not {s}; did you mean {s}?", in_country(domain)),
-        Resemblance::OneEdit => format!("{typed} looks like {s} but is a different domain; did you mean {s}?"),
-        Resemblance::Homoglyph => format!("{typed} uses look-alike characters to imitate {s}; did you mean {s}?"),
+        Resemblance::TldEdit => format!(
+            "{typed} is a domain{}, not {s}; did you mean {s}?",
+            in_country(domain)
+        ),
+        Resemblance::OneEdit => {
+            format!("{typed} looks like {s} but is a different domain; did you mean {s}?")
+        }
+        Resemblance::Homoglyph => {
+            format!("{typed} uses look-alike characters to imitate {s}; did you mean {s}?")
+        }
         Resemblance::OtherTld => format!(
             "{typed} has the name of {s} under a different top-level domain{}; did you mean {s}?",
             in_country(domain)

@@ -34,7 +34,12 @@ impl NeighbourIndex {
         let mut out = Vec::new();
         for_each_variant(query, |h| {
             let start = self.keys.partition_point(|&(k, _)| k < h);
-            out.extend(self.keys[start..].iter().take_while(|&&(k, _)| k == h).map(|&(_, id)| id));
+            out.extend(
+                self.keys[start..]
+                    .iter()
+                    .take_while(|&&(k, _)| k == h)
+                    .map(|&(_, id)| id),
+            );
         });
         out.sort_unstable();
         out.dedup();
@@ -62,8 +67,7 @@ fn fnv(mut h: u32, bytes: &[u8]) -> u32 {
 fn for_each_variant(s: &str, mut f: impl FnMut(u32)) {
     f(fnv(FNV_OFFSET, s.as_bytes()));
     let mut prefix_hash = FNV_OFFSET;
-    let mut chars = s.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
+    for (start, c) in s.char_indices() {
         let end = start + c.len_utf8();
         f(fnv(prefix_hash, &s.as_bytes()[end..]));
         prefix_hash = fnv(prefix_hash, &s.as_bytes()[start..end]);
@@ -121,7 +125,12 @@ mod tests {
         ] {
             assert!(str_within_one(a, b), "{a} ~ {b}");
         }
-        for (a, b) in [("army.mil", "navy.mil"), ("abcd", "badc"), ("ab", "abcd"), ("gmail.com", "gmx.com")] {
+        for (a, b) in [
+            ("army.mil", "navy.mil"),
+            ("abcd", "badc"),
+            ("ab", "abcd"),
+            ("gmail.com", "gmx.com"),
+        ] {
             assert!(!str_within_one(a, b), "{a} !~ {b}");
         }
         assert!(str_within_one("jürgen", "jurgen"));

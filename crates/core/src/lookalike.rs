@@ -32,12 +32,13 @@ pub enum ReferenceClass {
 /// How a lookalike differs from the domain it imitates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resemblance {
+    /// Look-alike characters (`rnicrosoft.com`, `paypa1.com`, Cyrillic `аpple.com`). Listed
+    /// first: when a slip is both one edit and a homoglyph, the homoglyph is the better story.
+    Homoglyph,
     /// One edit, only in the TLD (`army.ml` for `army.mil`).
     TldEdit,
     /// One edit elsewhere (`gmial.com`, `seibm.com`).
     OneEdit,
-    /// Look-alike characters (`rnicrosoft.com`, Cyrillic `аpple.com`).
-    Homoglyph,
     /// The same name under another TLD (`army.gov` for `army.mil`).
     OtherTld,
 }
@@ -80,14 +81,23 @@ impl ReferenceSet {
         for (id, name) in names.iter().enumerate() {
             let id = id as u32;
             let skel = skeleton(name);
-            skeletons.entry(skel).and_modify(|e: &mut u32| *e = (*e).min(id)).or_insert(id);
+            skeletons
+                .entry(skel)
+                .and_modify(|e: &mut u32| *e = (*e).min(id))
+                .or_insert(id);
             if classes[id as usize] <= ReferenceClass::Trusted {
                 if let Some((stem, _)) = name.rsplit_once('.') {
                     stems.entry(stem.to_string()).or_insert(id);
                 }
             }
         }
-        ReferenceSet { names, classes, index, skeletons, stems }
+        ReferenceSet {
+            names,
+            classes,
+            index,
+            skeletons,
+            stems,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -127,7 +137,15 @@ impl ReferenceSet {
                 let rank = (class as u8) * 16 + (depth.min(3) as u8) * 4 + resemblance as u8;
                 if best.as_ref().is_none_or(|(r, _)| rank < *r) {
                     let suggestion = format!("{prefix}{reference}");
-                    best = Some((rank, Lookalike { reference: reference.clone(), suggestion, class, resemblance }));
+                    best = Some((
+                        rank,
+                        Lookalike {
+                            reference: reference.clone(),
+                            suggestion,
+                            class,
+                            resemblance,
+                        },
+                    ));
                 }
             }
         }
@@ -138,7 +156,10 @@ impl ReferenceSet {
         let mut out = Vec::new();
         for id in self.index.candidates(query) {
             let name = &self.names[id as usize];
-            if name != query && osa_within_one(name.as_bytes(), query.as_bytes()) && long_enough(name) {
+            if name != query
+                && osa_within_one(name.as_bytes(), query.as_bytes())
+                && long_enough(name)
+            {
                 out.push((id as usize, one_edit_kind(query, name)));
             }
         }
@@ -227,19 +248,41 @@ mod tests {
     }
 
     fn find(s: &ReferenceSet, d: &str) -> Option<(String, Resemblance)> {
-        s.find(&Domain::parse(d).unwrap()).map(|l| (l.suggestion, l.resemblance))
+        s.find(&Domain::parse(d).unwrap())
+            .map(|l| (l.suggestion, l.resemblance))
     }
 
     #[test]
     fn finds_each_kind() {
         let s = set();
-        assert_eq!(find(&s, "army.ml"), Some(("army.mil".into(), Resemblance::TldEdit)));
-        assert_eq!(find(&s, "gmial.com"), Some(("gmail.com".into(), Resemblance::OneEdit)));
-        assert_eq!(find(&s, "seibm.com"), Some(("se.ibm.com".into(), Resemblance::OneEdit)));
-        assert_eq!(find(&s, "rnicrosoft.com"), Some(("microsoft.com".into(), Resemblance::Homoglyph)));
-        assert_eq!(find(&s, "аррӏе.com"), Some(("apple.com".into(), Resemblance::Homoglyph)));
-        assert_eq!(find(&s, "army.gov"), Some(("army.mil".into(), Resemblance::OtherTld)));
-        assert_eq!(find(&s, "mail.gmial.com"), Some(("mail.gmail.com".into(), Resemblance::OneEdit)));
+        assert_eq!(
+            find(&s, "army.ml"),
+            Some(("army.mil".into(), Resemblance::TldEdit))
+        );
+        assert_eq!(
+            find(&s, "gmial.com"),
+            Some(("gmail.com".into(), Resemblance::OneEdit))
+        );
+        assert_eq!(
+            find(&s, "seibm.com"),
+            Some(("se.ibm.com".into(), Resemblance::OneEdit))
+        );
+        assert_eq!(
+            find(&s, "rnicrosoft.com"),
+            Some(("microsoft.com".into(), Resemblance::Homoglyph))
+        );
+        assert_eq!(
+            find(&s, "аррӏе.com"),
+            Some(("apple.com".into(), Resemblance::Homoglyph))
+        );
+        assert_eq!(
+            find(&s, "army.gov"),
+            Some(("army.mil".into(), Resemblance::OtherTld))
+        );
+        assert_eq!(
+            find(&s, "mail.gmial.com"),
+            Some(("mail.gmail.com".into(), Resemblance::OneEdit))
+        );
         assert_eq!(find(&s, "example.org"), None);
         assert_eq!(find(&s, "gmail.com"), None);
     }

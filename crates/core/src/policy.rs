@@ -95,7 +95,10 @@ impl Default for HighRiskDestinations {
     /// The dated built-in list: countries under US comprehensive sanctions (OFAC) with a
     /// ccTLD of their own. Syria's programme ended on 1 July 2025 (EO 14312).
     fn default() -> Self {
-        let tld = |tld: &str, country: &str| RiskyTld { tld: tld.into(), country: country.into() };
+        let tld = |tld: &str, country: &str| RiskyTld {
+            tld: tld.into(),
+            country: country.into(),
+        };
         HighRiskDestinations {
             as_of: "2025-07-01".into(),
             reason: "US comprehensive sanctions (OFAC)".into(),
@@ -167,7 +170,10 @@ pub struct ExternalRecipientSettings {
 
 impl Default for ExternalRecipientSettings {
     fn default() -> Self {
-        ExternalRecipientSettings { report_at: 0, suggest_bcc_at_domains: 5 }
+        ExternalRecipientSettings {
+            report_at: 0,
+            suggest_bcc_at_domains: 5,
+        }
     }
 }
 
@@ -199,8 +205,15 @@ impl Policy {
             let path = e.path().to_string();
             let message = e.inner().to_string();
             // serde_json appends " at line L column C"; the path says where more usefully.
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-            PolicyError { path: if path == "." { String::new() } else { path }, message }
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            PolicyError {
+                path: if path == "." { String::new() } else { path },
+                message,
+            }
         })?;
         policy.validate()?;
         Ok(policy)
@@ -220,8 +233,14 @@ impl Policy {
         let lists = [
             ("internal_domains", &self.internal_domains),
             ("trusted_domains", &self.trusted_domains),
-            ("lookalike.reference_domains", &self.lookalike.reference_domains),
-            ("lookalike.legitimate_domains", &self.lookalike.legitimate_domains),
+            (
+                "lookalike.reference_domains",
+                &self.lookalike.reference_domains,
+            ),
+            (
+                "lookalike.legitimate_domains",
+                &self.lookalike.legitimate_domains,
+            ),
         ];
         for (name, list) in lists {
             for (i, d) in list.iter().enumerate() {
@@ -259,9 +278,13 @@ impl Policy {
 
 /// Normalises a domain or a bare TLD (`ml`, `.ml`, `рф`) to lower-case ASCII form.
 pub fn normalise_suffix(input: &str) -> Result<String, String> {
-    let t = input.trim().trim_start_matches('.').trim_start_matches("*.");
+    let t = input
+        .trim()
+        .trim_start_matches('.')
+        .trim_start_matches("*.");
     let t = t.strip_suffix('.').unwrap_or(t);
-    let ascii = idna::domain_to_ascii(t).map_err(|_| format!("`{input}` is not a domain or TLD"))?;
+    let ascii =
+        idna::domain_to_ascii(t).map_err(|_| format!("`{input}` is not a domain or TLD"))?;
     let ok = !ascii.is_empty()
         && ascii
             .split('.')
@@ -279,7 +302,8 @@ mod tests {
 
     #[test]
     fn minimal_policy_defaults_the_rest() {
-        let p = Policy::from_json(r#"{"internal_domains": ["army.mil"], "trusted_domains": []}"#).unwrap();
+        let p = Policy::from_json(r#"{"internal_domains": ["army.mil"], "trusted_domains": []}"#)
+            .unwrap();
         assert_eq!(p.internal_domains, ["army.mil"]);
         assert_eq!(p.actions, Actions::default());
         assert_eq!(Policy::from_json("{}").unwrap(), Policy::default());
@@ -296,7 +320,8 @@ mod tests {
 
     #[test]
     fn bad_domains_name_their_index() {
-        let e = Policy::from_json(r#"{"internal_domains": ["ok.org", "not a domain"]}"#).unwrap_err();
+        let e =
+            Policy::from_json(r#"{"internal_domains": ["ok.org", "not a domain"]}"#).unwrap_err();
         assert_eq!(e.path, "internal_domains[1]");
         let e = Policy::from_json(r#"{"schema_version": 2}"#).unwrap_err();
         assert_eq!(e.path, "schema_version");

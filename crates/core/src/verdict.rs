@@ -81,7 +81,10 @@ impl Verdict {
     pub fn from_findings(mut findings: Vec<(usize, Action, Finding)>) -> Verdict {
         findings.retain(|(_, action, _)| *action != Action::Allow);
         findings.sort_by_key(|(position, action, _)| (std::cmp::Reverse(*action), *position));
-        let strictest = findings.first().map(|(_, a, _)| *a).unwrap_or(Action::Allow);
+        let strictest = findings
+            .first()
+            .map(|(_, a, _)| *a)
+            .unwrap_or(Action::Allow);
         let findings: Vec<Finding> = findings.into_iter().map(|(_, _, f)| f).collect();
         Verdict {
             action: strictest.outcome(),
@@ -99,9 +102,15 @@ fn summarise(findings: &[Finding]) -> String {
     let mut summary = String::new();
     for (i, f) in findings.iter().enumerate() {
         let rest = findings.len() - i - 1;
-        let more = if rest > 0 { format!(" (+{rest} more)") } else { String::new() };
+        let more = if rest > 0 {
+            format!(" (+{rest} more)")
+        } else {
+            String::new()
+        };
         let sep = if summary.is_empty() { "" } else { " " };
-        if summary.chars().count() + sep.len() + f.message.chars().count() + more.len() > SUMMARY_LIMIT {
+        if summary.chars().count() + sep.len() + f.message.chars().count() + more.len()
+            > SUMMARY_LIMIT
+        {
             if summary.is_empty() {
                 // A single message longer than the limit: cut it at a character boundary.
                 let keep = SUMMARY_LIMIT - 1 - more.len();
@@ -147,7 +156,11 @@ mod tests {
         assert_eq!(v.summary, "blocked. warned.");
         let long = "x".repeat(300);
         let v = Verdict::from_findings((0..5).map(|i| (i, Action::Warn, finding(&long))).collect());
-        assert!(v.summary.chars().count() <= SUMMARY_LIMIT, "{}", v.summary.len());
+        assert!(
+            v.summary.chars().count() <= SUMMARY_LIMIT,
+            "{}",
+            v.summary.len()
+        );
         assert!(v.summary.ends_with("(+4 more)"));
         let v = Verdict::from_findings(vec![(0, Action::Warn, finding(&"y".repeat(900)))]);
         assert!(v.summary.chars().count() <= SUMMARY_LIMIT);
