@@ -19,6 +19,9 @@ pub struct Config {
     pub console_dir: Option<PathBuf>,
     /// Static add-in files served under `/addin/`, if set.
     pub addin_dir: Option<PathBuf>,
+    /// The engine's WebAssembly build (`build/wasm/esm`), served under `/wasm/` for the
+    /// console's simulator, if set.
+    pub wasm_dir: Option<PathBuf>,
     /// A signed bundle is valid this many days after publication.
     pub bundle_lifetime_days: u32,
     /// Largest accepted request body.
@@ -46,6 +49,7 @@ impl Default for Config {
             addin_origins: Vec::new(),
             console_dir: None,
             addin_dir: None,
+            wasm_dir: None,
             bundle_lifetime_days: 30,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 15,
@@ -62,6 +66,7 @@ pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_ADDIN_ORIGINS",
     "SENDGUARD_CONSOLE_DIR",
     "SENDGUARD_ADDIN_DIR",
+    "SENDGUARD_WASM_DIR",
     "SENDGUARD_BUNDLE_LIFETIME_DAYS",
     "SENDGUARD_MAX_BODY_BYTES",
     "SENDGUARD_REQUEST_TIMEOUT_SECS",
@@ -107,6 +112,7 @@ impl Config {
                 }
                 "SENDGUARD_CONSOLE_DIR" => self.console_dir = Some(PathBuf::from(value)),
                 "SENDGUARD_ADDIN_DIR" => self.addin_dir = Some(PathBuf::from(value)),
+                "SENDGUARD_WASM_DIR" => self.wasm_dir = Some(PathBuf::from(value)),
                 "SENDGUARD_BUNDLE_LIFETIME_DAYS" => {
                     self.bundle_lifetime_days = parse(name, &value)?
                 }

@@ -1,4 +1,5 @@
-//! The admin console (`web/`) and the add-in's static files. The console is built into the
+//! The admin console (`web/`), the engine's WebAssembly build for its simulator, and the
+//! add-in's static files. The console is built into the
 //! binary (so `sendguard serve` needs no other files) unless `console_dir` points at a
 //! folder to serve instead, e.g. while editing it.
 
@@ -47,6 +48,9 @@ pub fn router(config: &Config) -> Router<AppState> {
     }
     if let Some(dir) = &config.addin_dir {
         router = router.nest_service("/addin", ServeDir::new(dir));
+    }
+    if let Some(dir) = &config.wasm_dir {
+        router = router.nest_service("/wasm", ServeDir::new(dir));
     }
     router
 }
