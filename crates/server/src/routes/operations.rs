@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// The process is up.
@@ -15,7 +15,14 @@ pub async fn healthz() -> &'static str {
 
 /// The process can serve: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<(StatusCode, &'static str)> {
-    state.db(|store| store.ping()).await?;
+    let ping = state.db(|store| store.ping()).await;
+    ping.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the database does not answer",
+        )
+    })?;
     Ok((StatusCode::OK, "ready\n"))
 }
 
