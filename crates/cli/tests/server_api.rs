@@ -400,3 +400,51 @@ fn kill_9_during_publishing_loses_no_published_version_and_leaves_no_half_writte
         newest + 1
     );
 }
+
+#[test]
+fn key_rotation_publishes_the_next_keyset_before_signing_with_the_new_key() {
+    let (_tmp, data) = data_dir();
+    let server = Server::start(&data, None, &[]);
+    server.create_tenant("acme");
+    server.publish("acme", POLICY_V1);
+    let now = now();
+    let pinned = server.pinned_trust("acme", now);
+    let old_key = server.admin("GET", "/api/v1/keys", "").json()["signing_key_id"].clone();
+
+    let rotated = server.admin("POST", "/api/v1/keys/rotate", r#"{"revoke_old": false}"#);
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    let new_key = rotated.json()["signing_key_id"].clone();
+    assert_ne!(new_key, old_key);
+    assert_eq!(rotated.json()["keysets"][0]["version"], 2);
+    let keyset = server.get("/v1/tenants/acme/keyset").body;
+    let updated = sendguard_core::keyset::verify_update(&keyset, &pinned, now).unwrap();
+    let bundle_v1 = server.get("/v1/tenants/acme/policy").body;
+    assert!(
+        bundle::verify(&bundle_v1, &updated, "acme", None, now).is_ok(),
+        "the old key stays listed"
+    );
+    assert_eq!(server.publish("acme", POLICY_V2).json()["key_id"], new_key);
+    let bundle_v2 = server.get("/v1/tenants/acme/policy").body;
+
+    // A stolen key: revoke it; every tenant's policy is re-signed as a new version.
+    let revoked = server.admin("POST", "/api/v1/keys/rotate", r#"{"revoke_old": true}"#);
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    let keyset = server.get("/v1/tenants/acme/keyset").body;
+    let latest_trust = sendguard_core::keyset::verify_update(&keyset, &updated, now).unwrap();
+    let resigned = server.get("/v1/tenants/acme/policy").body;
+    let resigned = bundle::verify(&resigned, &latest_trust, "acme", None, now).unwrap();
+    assert_eq!(
+        (resigned.version, resigned.policy_json.as_str()),
+        (3, POLICY_V2)
+    );
+    assert_eq!(
+        resigned.key_id,
+        server.admin("GET", "/api/v1/keys", "").json()["signing_key_id"]
+    );
+    let stolen = bundle::verify(&bundle_v2, &latest_trust, "acme", None, now).unwrap_err();
+    assert_eq!(
+        stolen.code(),
+        "revoked_key",
+        "bundles signed by the revoked key are refused"
+    );
+}
