@@ -67,7 +67,10 @@ impl VerifiedPolicy {
 
     /// What the client must remember to refuse rollbacks and same-version substitutions.
     pub fn held(&self) -> HeldPolicy {
-        HeldPolicy { version: self.version, digest: self.digest }
+        HeldPolicy {
+            version: self.version,
+            digest: self.digest,
+        }
     }
 
     pub fn digest_hex(&self) -> String {
@@ -92,7 +95,10 @@ pub struct HeldPolicy {
 impl HeldPolicy {
     /// From a stored version and a 64-digit hex digest (as [`VerifiedPolicy::digest_hex`]).
     pub fn from_hex(version: u64, digest_hex: &str) -> Option<HeldPolicy> {
-        Some(HeldPolicy { version, digest: envelope::parse_hex32(digest_hex)? })
+        Some(HeldPolicy {
+            version,
+            digest: envelope::parse_hex32(digest_hex)?,
+        })
     }
 }
 
@@ -121,18 +127,47 @@ impl KeyRole {
 /// `Display` is for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BundleError {
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        size: usize,
+        limit: usize,
+    },
     Malformed(String),
-    WrongPayloadType { expected: &'static str, found: String },
-    UnknownKey { key_id: String, role: KeyRole },
-    RevokedKey { key_id: String, role: KeyRole },
-    BadSignature { key_id: String, role: KeyRole },
-    TooFewSignatures { valid: usize, required: usize, role: KeyRole },
-    WrongTenant { expected: String, found: String },
-    Rollback { version: u64, held: u64 },
-    SameVersionDifferentContent { version: u64 },
+    WrongPayloadType {
+        expected: &'static str,
+        found: String,
+    },
+    UnknownKey {
+        key_id: String,
+        role: KeyRole,
+    },
+    RevokedKey {
+        key_id: String,
+        role: KeyRole,
+    },
+    BadSignature {
+        key_id: String,
+        role: KeyRole,
+    },
+    TooFewSignatures {
+        valid: usize,
+        required: usize,
+        role: KeyRole,
+    },
+    WrongTenant {
+        expected: String,
+        found: String,
+    },
+    Rollback {
+        version: u64,
+        held: u64,
+    },
+    SameVersionDifferentContent {
+        version: u64,
+    },
     /// A keyset update that un-revokes keys the current keyset revoked.
-    RevocationDropped { key_id: String },
+    RevocationDropped {
+        key_id: String,
+    },
     /// Everything verified, but the policy is stale. The verified policy is inside, so the
     /// client can report how stale it is and, when it has nothing newer, keep using it as
     /// its administrator chose (warn or block).
@@ -226,16 +261,32 @@ pub fn verify(
     now_unix_seconds: i64,
 ) -> Result<VerifiedPolicy, BundleError> {
     if trust.tenant != tenant {
-        return Err(BundleError::WrongTenant { expected: tenant.to_string(), found: trust.tenant.clone() });
+        return Err(BundleError::WrongTenant {
+            expected: tenant.to_string(),
+            found: trust.tenant.clone(),
+        });
     }
     let opened = envelope::open(bundle_bytes, POLICY_PAYLOAD_TYPE)?;
-    let signers = opened.check_signatures(&trust.signing_keys, &trust.revoked_key_ids, 1, KeyRole::PolicySigning)?;
+    let signers = opened.check_signatures(
+        &trust.signing_keys,
+        &trust.revoked_key_ids,
+        1,
+        KeyRole::PolicySigning,
+    )?;
     // Only now, with the signature verified, is the payload read.
     let statement: PolicyStatement = serde_json::from_slice(&opened.payload)
         .map_err(|e| BundleError::Malformed(format!("signed statement: {e}")))?;
-    check_header(&statement.tenant, statement.version, statement.issued_at, statement.expires_at)?;
+    check_header(
+        &statement.tenant,
+        statement.version,
+        statement.issued_at,
+        statement.expires_at,
+    )?;
     if statement.tenant != tenant {
-        return Err(BundleError::WrongTenant { expected: tenant.to_string(), found: statement.tenant });
+        return Err(BundleError::WrongTenant {
+            expected: tenant.to_string(),
+            found: statement.tenant,
+        });
     }
     let verified = VerifiedPolicy {
         tenant: statement.tenant,
@@ -247,7 +298,12 @@ pub fn verify(
         digest: envelope::payload_digest(&opened.payload),
     };
     if let Some(held) = held {
-        check_version(verified.version, &verified.digest, held.version, &held.digest)?;
+        check_version(
+            verified.version,
+            &verified.digest,
+            held.version,
+            &held.digest,
+        )?;
     }
     if verified.is_expired(now_unix_seconds) {
         return Err(BundleError::Expired(Box::new(verified)));
@@ -262,7 +318,12 @@ pub fn effective_now(clock_unix_seconds: i64, newest_issued_at_seen: i64) -> i64
 }
 
 /// Rollback rule shared by policies and keysets.
-pub(crate) fn check_version(version: u64, digest: &[u8; 32], held: u64, held_digest: &[u8; 32]) -> Result<(), BundleError> {
+pub(crate) fn check_version(
+    version: u64,
+    digest: &[u8; 32],
+    held: u64,
+    held_digest: &[u8; 32],
+) -> Result<(), BundleError> {
     if version < held {
         return Err(BundleError::Rollback { version, held });
     }
@@ -273,7 +334,12 @@ pub(crate) fn check_version(version: u64, digest: &[u8; 32], held: u64, held_dig
 }
 
 /// Checks the fields every signed statement carries.
-pub(crate) fn check_header(tenant: &str, version: u64, issued_at: i64, expires_at: i64) -> Result<(), BundleError> {
+pub(crate) fn check_header(
+    tenant: &str,
+    version: u64,
+    issued_at: i64,
+    expires_at: i64,
+) -> Result<(), BundleError> {
     let malformed = |why: &str| Err(BundleError::Malformed(format!("signed statement: {why}")));
     if tenant.is_empty() || tenant.len() > MAX_TENANT_BYTES {
         return malformed("tenant must be 1 to 128 bytes");
@@ -282,7 +348,8 @@ pub(crate) fn check_header(tenant: &str, version: u64, issued_at: i64, expires_a
         return malformed("version must be 1 to 2^53-1");
     }
     let max = MAX_SAFE_INTEGER as i64;
-    if !(0..=max).contains(&issued_at) || !(0..=max).contains(&expires_at) || expires_at < issued_at {
+    if !(0..=max).contains(&issued_at) || !(0..=max).contains(&expires_at) || expires_at < issued_at
+    {
         return malformed("need 0 <= issued_at <= expires_at <= 2^53-1");
     }
     Ok(())

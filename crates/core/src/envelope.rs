@@ -61,7 +61,10 @@ impl PublicKey {
         if key.is_weak() {
             return Err("public key: a weak (small-order) key".into());
         }
-        Ok(PublicKey { id: key_id(&key), key })
+        Ok(PublicKey {
+            id: key_id(&key),
+            key,
+        })
     }
 
     pub fn to_base64(&self) -> String {
@@ -79,7 +82,14 @@ pub fn key_id(key: &VerifyingKey) -> String {
 /// Binding the type here means a signature over a keyset can never pass as a policy.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
-    out.extend_from_slice(format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "DSSEv1 {} {payload_type} {} ",
+            payload_type.len(),
+            payload.len()
+        )
+        .as_bytes(),
+    );
     out.extend_from_slice(payload);
     out
 }
@@ -97,14 +107,23 @@ pub(crate) struct OpenedEnvelope {
 }
 
 /// Steps 1-3 of verification: size cap, envelope structure, payload type. No signature yet.
-pub(crate) fn open(bytes: &[u8], expected_type: &'static str) -> Result<OpenedEnvelope, BundleError> {
+pub(crate) fn open(
+    bytes: &[u8],
+    expected_type: &'static str,
+) -> Result<OpenedEnvelope, BundleError> {
     if bytes.len() > MAX_BUNDLE_BYTES {
-        return Err(BundleError::TooLarge { size: bytes.len(), limit: MAX_BUNDLE_BYTES });
+        return Err(BundleError::TooLarge {
+            size: bytes.len(),
+            limit: MAX_BUNDLE_BYTES,
+        });
     }
-    let envelope: Envelope =
-        serde_json::from_slice(bytes).map_err(|e| BundleError::Malformed(format!("envelope: {e}")))?;
+    let envelope: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| BundleError::Malformed(format!("envelope: {e}")))?;
     if envelope.payload_type != expected_type {
-        return Err(BundleError::WrongPayloadType { expected: expected_type, found: envelope.payload_type });
+        return Err(BundleError::WrongPayloadType {
+            expected: expected_type,
+            found: envelope.payload_type,
+        });
     }
     let payload = decode_base64(&envelope.payload)
         .ok_or_else(|| BundleError::Malformed("payload: not standard base64".into()))?;
@@ -118,10 +137,18 @@ pub(crate) fn open(bytes: &[u8], expected_type: &'static str) -> Result<OpenedEn
     for (i, s) in envelope.signatures.into_iter().enumerate() {
         let bytes = decode_base64(&s.sig)
             .and_then(|b| <[u8; 64]>::try_from(b).ok())
-            .ok_or_else(|| BundleError::Malformed(format!("signatures[{i}].sig: not 64 bytes of standard base64")))?;
+            .ok_or_else(|| {
+                BundleError::Malformed(format!(
+                    "signatures[{i}].sig: not 64 bytes of standard base64"
+                ))
+            })?;
         signatures.push((s.keyid, Signature::from_bytes(&bytes)));
     }
-    Ok(OpenedEnvelope { payload, signatures, payload_type: expected_type })
+    Ok(OpenedEnvelope {
+        payload,
+        signatures,
+        payload_type: expected_type,
+    })
 }
 
 impl OpenedEnvelope {
@@ -140,16 +167,22 @@ impl OpenedEnvelope {
         let mut valid: Vec<String> = Vec::new();
         let mut bad = None;
         let mut revoked_signer = None;
+        let mut tried: Vec<&str> = Vec::new();
         for (key_id, signature) in &self.signatures {
+            // One verification per key: repeated signatures by one key cost nothing more.
+            if tried.contains(&key_id.as_str()) {
+                continue;
+            }
+            tried.push(key_id);
             if revoked.contains(key_id) {
                 revoked_signer.get_or_insert_with(|| key_id.clone());
                 continue;
             }
-            let Some(key) = keys.iter().find(|k| &k.id == key_id) else { continue };
+            let Some(key) = keys.iter().find(|k| &k.id == key_id) else {
+                continue;
+            };
             if key.key.verify_strict(&message, signature).is_ok() {
-                if !valid.contains(key_id) {
-                    valid.push(key_id.clone());
-                }
+                valid.push(key_id.clone());
             } else {
                 bad.get_or_insert_with(|| key_id.clone());
             }
@@ -162,9 +195,16 @@ impl OpenedEnvelope {
         } else if let Some(key_id) = revoked_signer {
             BundleError::RevokedKey { key_id, role }
         } else if valid.is_empty() {
-            BundleError::UnknownKey { key_id: self.signatures[0].0.clone(), role }
+            BundleError::UnknownKey {
+                key_id: self.signatures[0].0.clone(),
+                role,
+            }
         } else {
-            BundleError::TooFewSignatures { valid: valid.len(), required: threshold, role }
+            BundleError::TooFewSignatures {
+                valid: valid.len(),
+                required: threshold,
+                role,
+            }
         })
     }
 }
@@ -178,7 +218,15 @@ pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes.iter().flat_map(|b| [DIGITS[(b >> 4) as usize] as char, DIGITS[(b & 15) as usize] as char]).collect()
+    bytes
+        .iter()
+        .flat_map(|b| {
+            [
+                DIGITS[(b >> 4) as usize] as char,
+                DIGITS[(b & 15) as usize] as char,
+            ]
+        })
+        .collect()
 }
 
 /// Reads 32 bytes of lowercase or uppercase hex.
@@ -201,7 +249,10 @@ mod tests {
     #[test]
     fn pae_matches_the_dsse_specification_example() {
         // From the DSSE protocol document.
-        assert_eq!(pae("http://example.com/HelloWorld", b"hello world"), b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec());
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
     }
 
     #[test]

@@ -87,7 +87,12 @@ pub fn verify_pinned(bytes: &[u8], tenant: &str, now: i64) -> Result<Keyset, Bun
 }
 
 /// Verifies a first keyset against root keys pinned at installation.
-pub fn verify_with_roots(bytes: &[u8], pinned: &RootKeys, tenant: &str, now: i64) -> Result<Keyset, BundleError> {
+pub fn verify_with_roots(
+    bytes: &[u8],
+    pinned: &RootKeys,
+    tenant: &str,
+    now: i64,
+) -> Result<Keyset, BundleError> {
     verify_with(bytes, Some(pinned), tenant, None, now)
 }
 
@@ -95,7 +100,13 @@ pub fn verify_with_roots(bytes: &[u8], pinned: &RootKeys, tenant: &str, now: i64
 /// roots and of its own, same tenant, newer version (or the very same keyset), and every
 /// current revocation kept.
 pub fn verify_update(bytes: &[u8], current: &Keyset, now: i64) -> Result<Keyset, BundleError> {
-    verify_with(bytes, Some(&current.roots), &current.tenant, Some(current), now)
+    verify_with(
+        bytes,
+        Some(&current.roots),
+        &current.tenant,
+        Some(current),
+        now,
+    )
 }
 
 fn verify_with(
@@ -116,14 +127,33 @@ fn verify_with(
     let statement: KeysetStatement = serde_json::from_slice(&opened.payload)
         .map_err(|e| BundleError::Malformed(format!("signed keyset: {e}")))?;
     let keyset = keyset_from_statement(statement, envelope::payload_digest(&opened.payload))?;
-    opened.check_signatures(&keyset.roots.keys, &keyset.revoked_key_ids, keyset.roots.threshold, KeyRole::NewRoot)?;
+    opened.check_signatures(
+        &keyset.roots.keys,
+        &keyset.revoked_key_ids,
+        keyset.roots.threshold,
+        KeyRole::NewRoot,
+    )?;
     if keyset.tenant != tenant {
-        return Err(BundleError::WrongTenant { expected: tenant.to_string(), found: keyset.tenant });
+        return Err(BundleError::WrongTenant {
+            expected: tenant.to_string(),
+            found: keyset.tenant,
+        });
     }
     if let Some(current) = current {
-        check_version(keyset.version, &keyset.digest, current.version, &current.digest)?;
-        if let Some(dropped) = current.revoked_key_ids.iter().find(|id| !keyset.revoked_key_ids.contains(id)) {
-            return Err(BundleError::RevocationDropped { key_id: dropped.clone() });
+        check_version(
+            keyset.version,
+            &keyset.digest,
+            current.version,
+            &current.digest,
+        )?;
+        if let Some(dropped) = current
+            .revoked_key_ids
+            .iter()
+            .find(|id| !keyset.revoked_key_ids.contains(id))
+        {
+            return Err(BundleError::RevocationDropped {
+                key_id: dropped.clone(),
+            });
         }
     }
     if keyset.is_expired(now) {
@@ -137,20 +167,29 @@ fn keyset_from_statement(s: KeysetStatement, digest: [u8; 32]) -> Result<Keyset,
     check_header(&s.tenant, s.version, s.issued_at, s.expires_at)?;
     let malformed = |why: String| BundleError::Malformed(format!("signed keyset: {why}"));
     if s.root_keys.is_empty() || s.root_keys.len() > MAX_KEYS || s.signing_keys.len() > MAX_KEYS {
-        return Err(malformed(format!("1 to {MAX_KEYS} root keys and at most {MAX_KEYS} signing keys")));
+        return Err(malformed(format!(
+            "1 to {MAX_KEYS} root keys and at most {MAX_KEYS} signing keys"
+        )));
     }
     if s.revoked_key_ids.len() > MAX_KEYS * 4 {
         return Err(malformed("too many revoked key ids".into()));
     }
     if s.root_threshold == 0 || s.root_threshold > s.root_keys.len() {
-        return Err(malformed(format!("root_threshold must be 1 to {}", s.root_keys.len())));
+        return Err(malformed(format!(
+            "root_threshold must be 1 to {}",
+            s.root_keys.len()
+        )));
     }
     let decode = |list: &[KeyEntry], name: &str| -> Result<Vec<PublicKey>, BundleError> {
         let mut keys = Vec::with_capacity(list.len());
         for (i, entry) in list.iter().enumerate() {
-            let key = PublicKey::from_base64(&entry.public_key).map_err(|e| malformed(format!("{name}[{i}]: {e}")))?;
+            let key = PublicKey::from_base64(&entry.public_key)
+                .map_err(|e| malformed(format!("{name}[{i}]: {e}")))?;
             if key.id != entry.id {
-                return Err(malformed(format!("{name}[{i}]: id {} does not match its key ({})", entry.id, key.id)));
+                return Err(malformed(format!(
+                    "{name}[{i}]: id {} does not match its key ({})",
+                    entry.id, key.id
+                )));
             }
             keys.push(key);
         }
@@ -158,12 +197,22 @@ fn keyset_from_statement(s: KeysetStatement, digest: [u8; 32]) -> Result<Keyset,
     };
     let roots = decode(&s.root_keys, "root_keys")?;
     let signing_keys = decode(&s.signing_keys, "signing_keys")?;
-    let mut ids: Vec<&str> = roots.iter().chain(&signing_keys).map(|k| k.id.as_str()).collect();
+    let mut ids: Vec<&str> = roots
+        .iter()
+        .chain(&signing_keys)
+        .map(|k| k.id.as_str())
+        .collect();
     ids.sort_unstable();
     if ids.windows(2).any(|w| w[0] == w[1]) {
-        return Err(malformed("a key is listed twice (a root key must not also sign policies)".into()));
+        return Err(malformed(
+            "a key is listed twice (a root key must not also sign policies)".into(),
+        ));
     }
-    if let Some(id) = s.revoked_key_ids.iter().find(|id| ids.contains(&id.as_str())) {
+    if let Some(id) = s
+        .revoked_key_ids
+        .iter()
+        .find(|id| ids.contains(&id.as_str()))
+    {
         return Err(malformed(format!("key {id} is both listed and revoked")));
     }
     Ok(Keyset {
@@ -171,7 +220,10 @@ fn keyset_from_statement(s: KeysetStatement, digest: [u8; 32]) -> Result<Keyset,
         version: s.version,
         issued_at: s.issued_at,
         expires_at: s.expires_at,
-        roots: RootKeys { keys: roots, threshold: s.root_threshold },
+        roots: RootKeys {
+            keys: roots,
+            threshold: s.root_threshold,
+        },
         signing_keys,
         revoked_key_ids: s.revoked_key_ids,
         digest,

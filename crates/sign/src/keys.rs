@@ -60,7 +60,10 @@ impl SigningKey {
 
     pub fn public_key(&self) -> PublicKey {
         let key = self.0.verifying_key();
-        PublicKey { id: key_id(&key), key }
+        PublicKey {
+            id: key_id(&key),
+            key,
+        }
     }
 
     /// The key as listed in a keyset.
@@ -83,11 +86,15 @@ impl SigningKey {
     }
 
     pub fn from_secret_file_text(text: &str) -> Result<SigningKey, String> {
-        let file: SecretKeyFile = serde_json::from_str(text).map_err(|_| "not a Sendguard secret key file".to_string())?;
+        let file: SecretKeyFile = serde_json::from_str(text)
+            .map_err(|_| "not a Sendguard secret key file".to_string())?;
         if file.kind != SECRET_KIND {
             return Err(format!("not a secret key file (kind `{}`)", file.kind));
         }
-        let seed = BASE64.decode(&file.secret_key).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+        let seed = BASE64
+            .decode(&file.secret_key)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok());
         let key = SigningKey::from_seed(seed.ok_or("secret_key: not 32 bytes of base64")?);
         if key.key_id() != file.key_id {
             return Err(format!("key_id {} does not match the key", file.key_id));
@@ -107,30 +114,40 @@ impl SigningKey {
     }
 
     pub fn read_secret_file(path: &Path) -> Result<SigningKey, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         SigningKey::from_secret_file_text(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
 /// A public key as listed in a keyset.
 pub fn public_entry(key: &PublicKey) -> KeyEntry {
-    KeyEntry { id: key.id.clone(), public_key: key.to_base64() }
+    KeyEntry {
+        id: key.id.clone(),
+        public_key: key.to_base64(),
+    }
 }
 
 /// The public key file's text.
 pub fn public_file_text(key: &PublicKey) -> String {
-    let file = PublicKeyFile { kind: PUBLIC_KIND.into(), key_id: key.id.clone(), public_key: key.to_base64() };
+    let file = PublicKeyFile {
+        kind: PUBLIC_KIND.into(),
+        key_id: key.id.clone(),
+        public_key: key.to_base64(),
+    };
     serde_json::to_string_pretty(&file).expect("serialises") + "\n"
 }
 
 /// Reads a public key file; a secret key file is accepted too (its public half is used).
 pub fn read_public_file(path: &Path) -> Result<PublicKey, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let at = |e: String| format!("{}: {e}", path.display());
     if let Ok(secret) = SigningKey::from_secret_file_text(&text) {
         return Ok(secret.public_key());
     }
-    let file: PublicKeyFile = serde_json::from_str(&text).map_err(|_| at("not a Sendguard public key file".into()))?;
+    let file: PublicKeyFile =
+        serde_json::from_str(&text).map_err(|_| at("not a Sendguard public key file".into()))?;
     if file.kind != PUBLIC_KIND {
         return Err(at(format!("not a public key file (kind `{}`)", file.kind)));
     }
@@ -156,9 +173,15 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
-        assert!(key.write_secret_file(&path).is_err(), "must not overwrite a key");
+        assert!(
+            key.write_secret_file(&path).is_err(),
+            "must not overwrite a key"
+        );
         let read = SigningKey::read_secret_file(&path).unwrap();
         assert_eq!(read.key_id(), key.key_id());
         assert_eq!(read_public_file(&path).unwrap(), key.public_key());

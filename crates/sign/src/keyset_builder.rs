@@ -2,7 +2,7 @@
 //! keys and every revocation forward).
 
 use sendguard_core::envelope::PublicKey;
-use sendguard_core::keyset::{Keyset, KeysetStatement};
+use sendguard_core::keyset::{KeyEntry, Keyset, KeysetStatement};
 
 use crate::keys::{public_entry, SigningKey};
 use crate::sign::sign_keyset;
@@ -32,7 +32,12 @@ impl KeysetBuilder {
 
     /// The next version of `previous`: same tenant, keys, threshold and revocations.
     pub fn next(previous: &Keyset, issued_at: i64, expires_at: i64) -> KeysetBuilder {
-        let mut builder = KeysetBuilder::new(&previous.tenant, previous.version + 1, issued_at, expires_at);
+        let mut builder = KeysetBuilder::new(
+            &previous.tenant,
+            previous.version + 1,
+            issued_at,
+            expires_at,
+        );
         builder.statement.root_keys = previous.roots.keys.iter().map(public_entry).collect();
         builder.statement.root_threshold = previous.roots.threshold;
         builder.statement.signing_keys = previous.signing_keys.iter().map(public_entry).collect();
@@ -41,9 +46,7 @@ impl KeysetBuilder {
     }
 
     pub fn add_root(mut self, key: &PublicKey) -> Self {
-        if !self.statement.root_keys.iter().any(|k| k.id == key.id) {
-            self.statement.root_keys.push(public_entry(key));
-        }
+        push_unique(&mut self.statement.root_keys, key);
         self
     }
 
@@ -59,9 +62,7 @@ impl KeysetBuilder {
     }
 
     pub fn add_signing_key(mut self, key: &PublicKey) -> Self {
-        if !self.statement.signing_keys.iter().any(|k| k.id == key.id) {
-            self.statement.signing_keys.push(public_entry(key));
-        }
+        push_unique(&mut self.statement.signing_keys, key);
         self
     }
 
@@ -82,5 +83,11 @@ impl KeysetBuilder {
     /// The signed keyset file. See [`sign_keyset`] for which roots must sign.
     pub fn sign(&self, root_signers: &[&SigningKey]) -> Vec<u8> {
         sign_keyset(&self.statement, root_signers)
+    }
+}
+
+fn push_unique(list: &mut Vec<KeyEntry>, key: &PublicKey) {
+    if !list.iter().any(|k| k.id == key.id) {
+        list.push(public_entry(key));
     }
 }

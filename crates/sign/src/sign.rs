@@ -4,7 +4,9 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use sendguard_core::bundle::PolicyStatement;
-use sendguard_core::envelope::{pae, Envelope, EnvelopeSignature, KEYSET_PAYLOAD_TYPE, POLICY_PAYLOAD_TYPE};
+use sendguard_core::envelope::{
+    pae, Envelope, EnvelopeSignature, KEYSET_PAYLOAD_TYPE, POLICY_PAYLOAD_TYPE,
+};
 use sendguard_core::keyset::KeysetStatement;
 
 use crate::keys::SigningKey;
@@ -16,9 +18,16 @@ pub fn sign_envelope(payload_type: &str, payload: &[u8], signers: &[&SigningKey]
     let message = pae(payload_type, payload);
     let signatures = signers
         .iter()
-        .map(|key| EnvelopeSignature { keyid: key.key_id(), sig: BASE64.encode(key.sign(&message)) })
+        .map(|key| EnvelopeSignature {
+            keyid: key.key_id(),
+            sig: BASE64.encode(key.sign(&message)),
+        })
         .collect();
-    envelope_bytes(&Envelope { payload_type: payload_type.into(), payload: BASE64.encode(payload), signatures })
+    envelope_bytes(&Envelope {
+        payload_type: payload_type.into(),
+        payload: BASE64.encode(payload),
+        signatures,
+    })
 }
 
 /// Serialises an envelope the way every signed file is written.
