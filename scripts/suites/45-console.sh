@@ -3,10 +3,7 @@
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 ensure_apt chromium
-if [ ! -d tests/console/node_modules/playwright-core ]; then
-  log "installing the console tests' npm packages"
-  npm ci --prefix tests/console --no-audit --no-fund --silent
-fi
+ensure_npm_ci tests/console
 cargo build --quiet -p sendguard-cli
 # The simulator runs the engine's WebAssembly build (scripts/build-wasm, from the wasm work).
 if [ -x scripts/build-wasm ]; then
