@@ -7,7 +7,7 @@ ensure_npm_ci tests/console
 cargo build --quiet -p sendguard-cli
 # The simulator runs the engine's WebAssembly build (scripts/build-wasm, from the wasm work).
 if [ -x scripts/build-wasm ]; then
-  [ -f build/wasm/esm/sendguard.js ] || scripts/build-wasm
+  scripts/build-wasm # incremental: quick when nothing changed
   export REQUIRE_ENGINE=1
 fi
 SENDGUARD_BIN="$ROOT/target/debug/sendguard" WASM_DIR="$ROOT/build/wasm/esm" ARTIFACTS="$ROOT/artifacts" \

@@ -4,8 +4,8 @@
 // ARTIFACTS (where the screenshot goes).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, existsSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -111,6 +111,17 @@ test("publish, see it in history, roll back with one click", async () => {
   assert.equal(statement.version, 1);
   assert.equal(statement.policy, await page.inputValue("#policy-json"));
   assert.equal(bundle.signatures.length, 1);
+
+  // The command line enforces it: verifies the bundle against the tenant's keyset, then
+  // blocks the example draft to army.ml because the admin set tld_trap to block.
+  const bundlePath = join(dataDir, "policy.bundle");
+  const keysetPath = join(dataDir, "keyset.json");
+  writeFileSync(bundlePath, Buffer.from(await (await fetch(`${base}/v1/tenants/acme/policy`)).arrayBuffer()));
+  writeFileSync(keysetPath, Buffer.from(await (await fetch(`${base}/v1/tenants/acme/keyset`)).arrayBuffer()));
+  const check = spawnSync(binary, ["check", "--policy", bundlePath, "--trust", keysetPath, "--tenant", "acme",
+    "--format", "json", join(root, "examples/army-ml.json")], { encoding: "utf8" });
+  assert.equal(check.status, 2, `sendguard check: ${check.stderr}`);
+  assert.equal(JSON.parse(check.stdout).action, "block");
 
   await page.fill("#f-trusted_domains", "partner.example\nnato.int");
   await page.waitForFunction(() => document.querySelector("#validity").textContent.includes("is valid"));
