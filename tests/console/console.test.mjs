@@ -136,6 +136,19 @@ test("publish, see it in history, roll back with one click", async () => {
   assert.doesNotMatch(await page.inputValue("#policy-json"), /nato\.int/, "the editor shows the rolled-back policy");
   assert.match(await text("#keys"), /Signing key/);
 
+  // Tokens: create one for a robot, see it listed, revoke it with one click.
+  await page.fill("#new-token-name", "ci robot");
+  await page.fill("#new-token-tenant", "acme");
+  await page.click("#new-token-form button");
+  await page.waitForFunction(() => document.querySelector("#new-token").textContent.includes("sgt_"));
+  const robotToken = (await text("#new-token")).match(/sgt_[0-9a-f]+/)[0];
+  const whoami = await fetch(`${base}/api/v1/whoami`, { headers: { Authorization: `Bearer ${robotToken}` } });
+  assert.equal((await whoami.json()).tenant, "acme");
+  await page.click("#tokens button:has-text('Revoke ci robot')");
+  await page.waitForFunction(() => document.querySelector("#tokens").textContent.includes("revoked"));
+  const refused = await fetch(`${base}/api/v1/whoami`, { headers: { Authorization: `Bearer ${robotToken}` } });
+  assert.equal(refused.status, 401);
+
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, "console.png"), fullPage: true });
 });
