@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tenants/{tenant}/history", get(policy::history))
         .route("/tenants/{tenant}/history/{version}", get(policy::version))
         .route("/tenants/{tenant}/rollback", post(policy::rollback))
+        .route("/tenants/{tenant}/keyset", axum::routing::put(keys::upload))
         .route("/keys", get(keys::list))
         .route("/keys/rotate", post(keys::rotate))
         .fallback(not_found);
