@@ -301,7 +301,9 @@ fn malformed_policies_are_refused_with_the_field_path_and_nothing_is_published()
 #[test]
 fn kill_9_during_publishing_loses_no_published_version_and_leaves_no_half_written_one() {
     let (_tmp, data) = data_dir();
-    let server = Server::start(&data, None, &[]);
+    // No rate limit here: the writers must still be publishing when the kill comes.
+    let unlimited = [("SENDGUARD_ADMIN_REQUESTS_PER_MINUTE", "1000000")];
+    let server = Server::start(&data, None, &unlimited);
     server.create_tenant("acme");
     let token = server.token.clone();
     let address = server.address;
@@ -329,9 +331,10 @@ fn kill_9_during_publishing_loses_no_published_version_and_leaves_no_half_writte
                         )
                     });
                     match outcome {
-                        Ok(r) if r.status == 201 => {
-                            acknowledged.push((r.json()["version"].as_i64().unwrap(), body))
+                        Ok(r) if r.status != 201 => {
+                            panic!("publish answered {}: {}", r.status, r.text())
                         }
+                        Ok(r) => acknowledged.push((r.json()["version"].as_i64().unwrap(), body)),
                         _ => break, // the server is gone
                     }
                 }
@@ -351,7 +354,7 @@ fn kill_9_during_publishing_loses_no_published_version_and_leaves_no_half_writte
         acknowledged.len()
     );
 
-    let server = Server::start(&data, Some(&token), &[]);
+    let server = Server::start(&data, Some(&token), &unlimited);
     let history = server
         .admin("GET", "/api/v1/tenants/acme/history", "")
         .json();
