@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::address::{parse_mailbox, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
+use crate::content::ContentScanner;
 use crate::domain::{
     country_of, generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain,
     DomainSet,
@@ -24,6 +25,7 @@ pub struct Engine {
     legitimate: HashSet<String>,
     risky: HashMap<String, String>,
     references: ReferenceSet,
+    content: ContentScanner,
 }
 
 /// The addresses the sender has written to before. Prepare once, reuse for many checks.
@@ -179,7 +181,9 @@ impl Engine {
             .iter()
             .filter_map(|r| Some((normalise_suffix(&r.tld).ok()?, r.country.clone())))
             .collect();
+        let content = ContentScanner::new(&policy.content)?;
         Ok(Engine {
+            content,
             policy,
             internal: DomainSet::new(internal),
             trusted: DomainSet::new(trusted),
@@ -206,7 +210,8 @@ impl Engine {
 
     /// Checks a draft. Never fails: bad recipients become `invalid_address` findings.
     pub fn check(&self, draft: &Draft, known: &KnownRecipients) -> Verdict {
-        let (_, findings) = self.check_recipients(draft, known);
+        let (checked, mut findings) = self.check_recipients(draft, known);
+        findings.extend(self.content.findings(draft, &checked));
         Verdict::from_findings(findings)
     }
 
@@ -273,6 +278,10 @@ impl Context<'_> {
                 message,
                 field,
                 fix,
+                detector: None,
+                count: None,
+                excerpt: None,
+                recipients: Vec::new(),
             },
         ));
     }
@@ -287,6 +296,8 @@ impl Context<'_> {
             FindingKind::LookalikeAddress => a.lookalike_address,
             FindingKind::RiskyDestination => a.risky_destination,
             FindingKind::ExternalRecipients => a.external_recipients,
+            // Content findings carry their own action, from `content.rules`.
+            FindingKind::SensitiveContent => Action::Warn,
         }
     }
 

@@ -20,6 +20,7 @@
 pub mod address;
 pub mod builtin;
 pub mod bundle;
+pub mod content;
 pub mod domain;
 pub mod draft;
 pub mod engine;

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::content::ContentSettings;
 use crate::domain::Domain;
 
 /// The schema version this engine reads.
@@ -54,6 +55,8 @@ pub struct Policy {
     pub external_recipients: ExternalRecipientSettings,
     /// What the add-ins do when the check itself fails.
     pub fail_mode: FailMode,
+    /// Sensitive-content detectors and the rules that apply them per recipient class.
+    pub content: ContentSettings,
 }
 
 impl Default for Policy {
@@ -68,6 +71,7 @@ impl Default for Policy {
             lookalike: LookalikeSettings::default(),
             external_recipients: ExternalRecipientSettings::default(),
             fail_mode: FailMode::Warn,
+            content: ContentSettings::default(),
         }
     }
 }
@@ -268,7 +272,7 @@ impl Policy {
                 });
             }
         }
-        Ok(())
+        self.content.validate()
     }
 
     pub fn to_json_pretty(&self) -> String {

@@ -16,6 +16,9 @@ pub enum FindingKind {
     LookalikeAddress,
     RiskyDestination,
     ExternalRecipients,
+    /// Sensitive content (a marking, a card number, a key…) going to a recipient a content
+    /// rule names; see `content`.
+    SensitiveContent,
 }
 
 /// What the sender's client must do: the three outcomes the add-ins act on.
@@ -57,6 +60,18 @@ pub struct Finding {
     /// The corrected address (local part kept, domain or address replaced), where there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// For `sensitive_content`: the detector's id (`payment_card`, or a custom detector's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
+    /// For `sensitive_content`: how many times the detector found something in the draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// For `sensitive_content`: the first occurrence, redacted (`4111 **** **** 1111`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// For `sensitive_content`: every recipient concerned (`recipient` is the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
 }
 
 /// The engine's answer for one draft.
@@ -141,6 +156,10 @@ mod tests {
             message: message.into(),
             field: None,
             fix: None,
+            detector: None,
+            count: None,
+            excerpt: None,
+            recipients: Vec::new(),
         }
     }
 

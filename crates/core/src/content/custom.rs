@@ -1,0 +1,147 @@
+//! The policy's own detectors: keywords (whole words) and regular expressions.
+
+use regex::{Regex, RegexBuilder};
+
+use super::rules::CustomDetector;
+use super::text::abbreviate;
+use super::{Source, Tally};
+
+/// Compiled regexes stay small: an admin's pattern cannot make the engine slow or huge.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// Compiles an admin's pattern; the error says what is wrong in one line.
+pub fn compile_pattern(pattern: &str, case_sensitive: bool) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(!case_sensitive)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .build()
+        .map_err(|e| {
+            let message = e.to_string();
+            // The regex crate's message spans several lines with a caret diagram; keep the gist.
+            let gist = message
+                .lines()
+                .rev()
+                .find(|l| l.starts_with("error:"))
+                .unwrap_or(&message);
+            format!(
+                "not a valid regular expression: {}",
+                gist.trim_start_matches("error: ")
+            )
+        })
+}
+
+/// One custom detector, compiled.
+#[derive(Debug, Clone)]
+pub struct CustomMatcher {
+    index: usize,
+    /// All keywords as one alternation; whole-word matches are checked after.
+    keywords: Option<Regex>,
+    pattern: Option<Regex>,
+}
+
+impl CustomMatcher {
+    pub fn new(index: usize, detector: &CustomDetector) -> Result<CustomMatcher, String> {
+        let keywords = if detector.keywords.is_empty() {
+            None
+        } else {
+            let mut words: Vec<&str> = detector.keywords.iter().map(|k| k.trim()).collect();
+            // Longest first, so `Falcon-7` wins over `Falcon` at the same position.
+            words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+            let alternation = words
+                .iter()
+                .map(|w| regex::escape(w))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(compile_pattern(&alternation, detector.case_sensitive)?)
+        };
+        let pattern = match &detector.pattern {
+            Some(p) => Some(compile_pattern(p, detector.case_sensitive)?),
+            None => None,
+        };
+        Ok(CustomMatcher {
+            index,
+            keywords,
+            pattern,
+        })
+    }
+
+    pub fn scan(&self, text: &str, tally: &mut Tally) {
+        let source = Source::Custom(self.index);
+        if let Some(keywords) = &self.keywords {
+            for m in keywords.find_iter(text) {
+                if whole_word(text, m.start(), m.end()) {
+                    tally.add_source(source, || m.as_str().to_string());
+                }
+            }
+        }
+        if let Some(pattern) = &self.pattern {
+            for m in pattern.find_iter(text).filter(|m| !m.is_empty()) {
+                tally.add_source(source, || abbreviate(m.as_str()));
+            }
+        }
+    }
+}
+
+/// No letter or digit (in any script) touches the match on either side.
+fn whole_word(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric());
+    let after = text[end..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric());
+    before && after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(detector: &CustomDetector, text: &str) -> (u32, Vec<String>) {
+        let mut tally = Tally::default();
+        CustomMatcher::new(0, detector)
+            .unwrap()
+            .scan(text, &mut tally);
+        (tally.count_source(Source::Custom(0)), tally.excerpts())
+    }
+
+    fn detector(keywords: &[&str], pattern: Option<&str>, case_sensitive: bool) -> CustomDetector {
+        CustomDetector {
+            id: "x".into(),
+            description: "x".into(),
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+            pattern: pattern.map(str::to_string),
+            case_sensitive,
+        }
+    }
+
+    #[test]
+    fn keywords_match_whole_words() {
+        let d = detector(&["Falcon", "Falcon-7"], None, false);
+        assert_eq!(
+            count(&d, "Project FALCON-7 starts; falcon again"),
+            (2, vec!["FALCON-7".to_string()])
+        );
+        assert_eq!(count(&d, "Falconry and refalcon are not it").0, 0);
+        let d = detector(&["Falcon"], None, true);
+        assert_eq!(count(&d, "falcon").0, 0);
+    }
+
+    #[test]
+    fn patterns_match_and_are_redacted() {
+        let d = detector(&[], Some(r"EMP-\d{6}"), true);
+        assert_eq!(
+            count(&d, "ids EMP-123456 and EMP-654321"),
+            (2, vec!["E*********".to_string()])
+        );
+        assert!(compile_pattern("(a", true)
+            .unwrap_err()
+            .starts_with("not a valid regular expression"));
+        assert!(
+            compile_pattern(r"(\w+){1000}{1000}", true).is_err(),
+            "too big"
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The built-in detectors: their ids (as policies and findings name them), groups and wording.
+
+/// A built-in detector. Custom detectors from the policy are named by their own ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Detector {
+    ProtectiveMarking,
+    PaymentCard,
+    Iban,
+    UsSsn,
+    UkNationalInsurance,
+    PrivateKey,
+    AwsAccessKey,
+    GithubToken,
+    Password,
+    Bip39SeedPhrase,
+    WifPrivateKey,
+    EthereumPrivateKey,
+    RiskyAttachment,
+    ArchiveWithPassword,
+}
+
+use Detector::*;
+
+/// Every built-in detector, in the order findings list them.
+pub const ALL: &[Detector] = &[
+    ProtectiveMarking,
+    PrivateKey,
+    Bip39SeedPhrase,
+    WifPrivateKey,
+    EthereumPrivateKey,
+    AwsAccessKey,
+    GithubToken,
+    Password,
+    PaymentCard,
+    Iban,
+    UsSsn,
+    UkNationalInsurance,
+    RiskyAttachment,
+    ArchiveWithPassword,
+];
+
+/// Group names a rule may use instead of listing detectors. `all` also covers custom
+/// detectors, and `custom` covers only them (both handled by the rule matcher).
+pub const GROUPS: &[(&str, &[Detector])] = &[
+    ("all", ALL),
+    ("custom", &[]),
+    ("markings", &[ProtectiveMarking]),
+    (
+        "personal_data",
+        &[PaymentCard, Iban, UsSsn, UkNationalInsurance],
+    ),
+    (
+        "secrets",
+        &[PrivateKey, AwsAccessKey, GithubToken, Password],
+    ),
+    (
+        "crypto",
+        &[Bip39SeedPhrase, WifPrivateKey, EthereumPrivateKey],
+    ),
+    ("attachments", &[RiskyAttachment, ArchiveWithPassword]),
+];
+
+impl Detector {
+    pub fn id(self) -> &'static str {
+        match self {
+            ProtectiveMarking => "protective_marking",
+            PaymentCard => "payment_card",
+            Iban => "iban",
+            UsSsn => "us_ssn",
+            UkNationalInsurance => "uk_national_insurance",
+            PrivateKey => "private_key",
+            AwsAccessKey => "aws_access_key",
+            GithubToken => "github_token",
+            Password => "password",
+            Bip39SeedPhrase => "bip39_seed_phrase",
+            WifPrivateKey => "wif_private_key",
+            EthereumPrivateKey => "ethereum_private_key",
+            RiskyAttachment => "risky_attachment",
+            ArchiveWithPassword => "archive_with_password",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Detector> {
+        ALL.iter().copied().find(|d| d.id() == id)
+    }
+
+    /// What was found, as a sentence names one (`a payment card number`) and several.
+    pub fn noun(self, count: u32) -> String {
+        let (one, many) = match self {
+            ProtectiveMarking => ("a protective marking", "protective markings"),
+            PaymentCard => ("a payment card number", "payment card numbers"),
+            Iban => (
+                "a bank account number (IBAN)",
+                "bank account numbers (IBAN)",
+            ),
+            UsSsn => ("a US Social Security number", "US Social Security numbers"),
+            UkNationalInsurance => (
+                "a UK National Insurance number",
+                "UK National Insurance numbers",
+            ),
+            PrivateKey => ("a private key", "private keys"),
+            AwsAccessKey => ("an AWS access key", "AWS access keys"),
+            GithubToken => ("a GitHub access token", "GitHub access tokens"),
+            Password => ("a password", "passwords"),
+            Bip39SeedPhrase => (
+                "a cryptocurrency wallet's seed phrase",
+                "cryptocurrency seed phrases",
+            ),
+            WifPrivateKey => ("a Bitcoin private key", "Bitcoin private keys"),
+            EthereumPrivateKey => ("an Ethereum private key", "Ethereum private keys"),
+            RiskyAttachment => (
+                "an attached key store or credential file",
+                "attached key stores or credential files",
+            ),
+            ArchiveWithPassword => (
+                "an attached archive whose password is in the email",
+                "attached archives whose password is in the email",
+            ),
+        };
+        if count == 1 {
+            one.to_string()
+        } else {
+            format!("{count} {many}")
+        }
+    }
+
+    /// Why it matters, in a few words, appended to the finding's sentence.
+    pub fn stakes(self) -> &'static str {
+        match self {
+            ProtectiveMarking => {
+                "marked material may only go to people cleared and entitled to see it"
+            }
+            PaymentCard | Iban => "whoever reads it can use it for fraud",
+            UsSsn | UkNationalInsurance => "it is personal data that enables identity theft",
+            PrivateKey | AwsAccessKey | GithubToken | Password => "whoever reads it gets access",
+            Bip39SeedPhrase | WifPrivateKey | EthereumPrivateKey => {
+                "whoever reads it can empty the wallet"
+            }
+            RiskyAttachment => "whoever opens it may get access to the keys or passwords inside",
+            ArchiveWithPassword => "anyone who receives the email can open the archive",
+        }
+    }
+}

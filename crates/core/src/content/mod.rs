@@ -1,0 +1,342 @@
+//! Sensitive content: detectors for markings, personal data, secrets, crypto keys, risky
+//! attachments and the policy's own keywords, and the rules that turn detections into
+//! findings per recipient class.
+//!
+//! A draft is scanned once (subject, body, attachment names); each detection is then weighed
+//! for each recipient against the policy's `content.rules`, so a card number sent to one
+//! colleague and one outsider is reported for the outsider only. Excerpts are redacted:
+//! a finding never repeats the secret it found.
+
+pub mod attachments;
+pub mod crypto;
+pub mod custom;
+pub mod detectors;
+pub mod markings;
+pub mod national_ids;
+pub mod payment;
+pub mod rules;
+pub mod secrets;
+pub mod text;
+
+use crate::draft::Draft;
+use crate::engine::CheckedRecipient;
+use crate::policy::{Action, PolicyError};
+use crate::verdict::{Finding, FindingKind};
+
+use attachments::AttachmentRules;
+use crypto::SeedWords;
+use custom::CustomMatcher;
+pub use detectors::Detector;
+use markings::Place;
+pub use rules::{ContentRule, ContentSettings, CustomDetector, RecipientClass};
+use secrets::SecretPatterns;
+
+/// Which detector found something: a built-in one, or the policy's custom detector by index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Builtin(Detector),
+    Custom(usize),
+}
+
+/// What one detector found in a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub source: Source,
+    pub count: u32,
+    /// The first occurrence, redacted.
+    pub excerpt: String,
+}
+
+/// Detections as they are found: a count per detector and the first one's excerpt.
+#[derive(Debug, Default)]
+pub struct Tally {
+    detections: Vec<Detection>,
+}
+
+impl Tally {
+    pub fn add(&mut self, detector: Detector, excerpt: impl FnOnce() -> String) {
+        self.add_source(Source::Builtin(detector), excerpt);
+    }
+
+    /// Counts one occurrence; the excerpt is only made for the first.
+    pub fn add_source(&mut self, source: Source, excerpt: impl FnOnce() -> String) {
+        match self.detections.iter_mut().find(|d| d.source == source) {
+            Some(d) => d.count += 1,
+            None => self.detections.push(Detection {
+                source,
+                count: 1,
+                excerpt: excerpt(),
+            }),
+        }
+    }
+
+    pub fn count(&self, detector: Detector) -> u32 {
+        self.count_source(Source::Builtin(detector))
+    }
+
+    pub fn count_source(&self, source: Source) -> u32 {
+        self.detections
+            .iter()
+            .find(|d| d.source == source)
+            .map_or(0, |d| d.count)
+    }
+
+    #[cfg(test)]
+    pub fn excerpts(&self) -> Vec<String> {
+        self.detections.iter().map(|d| d.excerpt.clone()).collect()
+    }
+
+    /// Built-in detectors in [`detectors::ALL`] order, then custom ones in policy order.
+    fn into_sorted(mut self) -> Vec<Detection> {
+        self.detections.sort_by_key(|d| match d.source {
+            Source::Builtin(b) => (0, detectors::ALL.iter().position(|x| *x == b).unwrap_or(0)),
+            Source::Custom(i) => (1, i),
+        });
+        self.detections
+    }
+}
+
+/// The policy's content section, compiled. Built once per engine.
+#[derive(Debug, Clone)]
+pub struct ContentScanner {
+    settings: ContentSettings,
+    secrets: SecretPatterns,
+    seed_words: SeedWords,
+    attachments: AttachmentRules,
+    custom: Vec<CustomMatcher>,
+}
+
+impl ContentScanner {
+    pub fn new(settings: &ContentSettings) -> Result<ContentScanner, PolicyError> {
+        settings.validate()?;
+        let custom = settings
+            .custom
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                CustomMatcher::new(i, c).map_err(|message| PolicyError {
+                    path: format!("content.custom[{i}].keywords"),
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ContentScanner {
+            settings: settings.clone(),
+            secrets: SecretPatterns::new(),
+            seed_words: SeedWords::new(),
+            attachments: AttachmentRules::new(&settings.risky_attachment_types),
+            custom,
+        })
+    }
+
+    /// Everything sensitive in the draft's subject, body and attachment names.
+    pub fn scan(&self, draft: &Draft) -> Vec<Detection> {
+        let mut tally = Tally::default();
+        if !self.settings.enabled {
+            return Vec::new();
+        }
+        markings::scan(&draft.subject, Place::Subject, &mut tally);
+        markings::scan(&draft.body, Place::Body, &mut tally);
+        for attachment in &draft.attachments {
+            markings::scan(&attachment.name, Place::AttachmentName, &mut tally);
+        }
+        for text in [&draft.subject, &draft.body] {
+            let runs = text::alnum_runs(text.as_bytes());
+            let numbers = text::number_tokens(text, &runs);
+            payment::scan_cards(&numbers, &mut tally);
+            national_ids::scan_ssns(text, &numbers, &mut tally);
+            scan_upper_case_ids(text, &runs, &mut tally);
+            self.secrets.scan(text, &mut tally);
+            self.seed_words.scan(text, &runs, &mut tally);
+        }
+        self.attachments
+            .scan(&draft.attachments, &draft.body, &mut tally);
+        for matcher in &self.custom {
+            matcher.scan(&draft.subject, &mut tally);
+            matcher.scan(&draft.body, &mut tally);
+            for attachment in &draft.attachments {
+                matcher.scan(&attachment.name, &mut tally);
+            }
+        }
+        tally.into_sorted()
+    }
+
+    /// The content findings for a draft whose recipients were classified by the engine, as
+    /// (position of the first recipient concerned, action, finding).
+    pub fn findings(
+        &self,
+        draft: &Draft,
+        recipients: &[CheckedRecipient],
+    ) -> Vec<(usize, Action, Finding)> {
+        // Mail that only goes to colleagues needs no scan at all.
+        if !self.settings.enabled || recipients.iter().all(|r| classes_of(r).is_empty()) {
+            return Vec::new();
+        }
+        let mut findings = Vec::new();
+        for detection in self.scan(draft) {
+            // Recipients grouped by the action and the reason that applies to them.
+            let mut groups: Vec<(Action, RecipientClass, Vec<&CheckedRecipient>)> = Vec::new();
+            for recipient in recipients {
+                let Some((action, reason)) = self.decide(&detection, recipient) else {
+                    continue;
+                };
+                match groups
+                    .iter_mut()
+                    .find(|(a, r, _)| *a == action && *r == reason)
+                {
+                    Some((_, _, members)) => members.push(recipient),
+                    None => groups.push((action, reason, vec![recipient])),
+                }
+            }
+            for (action, reason, members) in groups {
+                findings.push((
+                    members[0].position,
+                    action,
+                    self.finding(&detection, action, reason, &members),
+                ));
+            }
+        }
+        findings
+    }
+
+    /// The strictest rule that applies to this detection and recipient, and the recipient's
+    /// class that made it apply (the most specific one).
+    fn decide(
+        &self,
+        detection: &Detection,
+        recipient: &CheckedRecipient,
+    ) -> Option<(Action, RecipientClass)> {
+        let classes = classes_of(recipient);
+        let (id, is_custom) = self.id_of(detection.source);
+        self.settings
+            .rules
+            .iter()
+            .filter(|rule| {
+                detection.count >= rule.min_count
+                    && ContentSettings::names_cover(&rule.detectors, id, is_custom)
+            })
+            .filter_map(|rule| {
+                let reason = classes
+                    .iter()
+                    .copied()
+                    .find(|c| rule.recipients.contains(c))?;
+                Some((rule.action, reason))
+            })
+            .filter(|(action, _)| *action != Action::Allow)
+            .max_by_key(|(action, reason)| (*action, std::cmp::Reverse(*reason)))
+    }
+
+    fn id_of(&self, source: Source) -> (&str, bool) {
+        match source {
+            Source::Builtin(d) => (d.id(), false),
+            Source::Custom(i) => (self.settings.custom[i].id.as_str(), true),
+        }
+    }
+
+    fn finding(
+        &self,
+        detection: &Detection,
+        action: Action,
+        reason: RecipientClass,
+        members: &[&CheckedRecipient],
+    ) -> Finding {
+        let (what, stakes) = match detection.source {
+            Source::Builtin(d) => (d.noun(detection.count), d.stakes()),
+            Source::Custom(i) => {
+                let description = &self.settings.custom[i].description;
+                let what = match detection.count {
+                    1 => description.clone(),
+                    n => format!("{description} ({n} times)"),
+                };
+                (what, "your organisation restricts where it may go")
+            }
+        };
+        let who = names(members);
+        let plural = members.len() > 1;
+        let why = match (reason, plural) {
+            (RecipientClass::Lookalike, false) => "may not be the address you meant",
+            (RecipientClass::Lookalike, true) => "may not be the addresses you meant",
+            (RecipientClass::RiskyDestination, false) => "is in a high-risk destination",
+            (RecipientClass::RiskyDestination, true) => "are in high-risk destinations",
+            (RecipientClass::Untrusted, false) => {
+                "is outside your organisation and its trusted partners"
+            }
+            (RecipientClass::Untrusted, true) => {
+                "are outside your organisation and its trusted partners"
+            }
+            (RecipientClass::External, false) => "is outside your organisation",
+            (RecipientClass::External, true) => "are outside your organisation",
+        };
+        let message = format!(
+            "This email contains {what} ({}), and {who} {why}; {stakes}.",
+            detection.excerpt
+        );
+        let (id, _) = self.id_of(detection.source);
+        Finding {
+            kind: FindingKind::SensitiveContent,
+            action: action.outcome(),
+            justification_required: action == Action::BlockWithJustification,
+            recipient: Some(members[0].address.clone()),
+            suggestion: None,
+            message,
+            field: None,
+            fix: None,
+            detector: Some(id.to_string()),
+            count: Some(detection.count),
+            excerpt: Some(detection.excerpt.clone()),
+            recipients: members.iter().map(|r| r.address.clone()).collect(),
+        }
+    }
+}
+
+/// IBANs and UK National Insurance numbers: both start a word with two capital letters, so
+/// one pass finds the candidates for both.
+pub fn scan_upper_case_ids(text: &str, runs: &[(usize, usize)], tally: &mut Tally) {
+    let bytes = text.as_bytes();
+    let mut skip_to = 0;
+    for &(start, end) in runs {
+        let candidate = start >= skip_to
+            && end - start >= 2
+            && bytes[start].is_ascii_uppercase()
+            && bytes[start + 1].is_ascii_uppercase()
+            && (start == 0 || bytes[start - 1] < 0x80);
+        if !candidate {
+            continue;
+        }
+        if let Some((end, excerpt)) = payment::iban_at(bytes, start) {
+            tally.add(Detector::Iban, || excerpt);
+            skip_to = end;
+        } else if let Some((end, excerpt)) = national_ids::nino_at(bytes, start) {
+            tally.add(Detector::UkNationalInsurance, || excerpt);
+            skip_to = end;
+        }
+    }
+}
+
+/// The classes a recipient is in, most specific first.
+fn classes_of(r: &CheckedRecipient) -> Vec<RecipientClass> {
+    let mut classes = Vec::new();
+    if r.suspicious {
+        classes.push(RecipientClass::Lookalike);
+    }
+    if r.risky_destination {
+        classes.push(RecipientClass::RiskyDestination);
+    }
+    if !r.internal && !r.trusted {
+        classes.push(RecipientClass::Untrusted);
+    }
+    if !r.internal {
+        classes.push(RecipientClass::External);
+    }
+    classes
+}
+
+/// `a@x.org`, `a@x.org and b@y.org`, `a@x.org and 3 others`.
+fn names(members: &[&CheckedRecipient]) -> String {
+    match members {
+        [one] => one.address.clone(),
+        [a, b] => format!("{} and {}", a.address, b.address),
+        [first, rest @ ..] => format!("{} and {} others", first.address, rest.len()),
+        [] => String::new(),
+    }
+}

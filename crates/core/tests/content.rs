@@ -1,0 +1,173 @@
+//! Content findings through the public engine: rules per recipient class, mixed drafts,
+//! thresholds, custom detectors and the JSON shape of findings.
+
+use sendguard_core::{
+    Draft, Engine, Finding, FindingKind, KnownRecipients, Outcome, Policy, Verdict,
+};
+
+const CARD: &str = "Card: 4111 1111 1111 1111";
+
+fn check(policy: &str, to: &[&str], body: &str) -> Verdict {
+    let engine = Engine::from_json(policy).unwrap();
+    let draft = Draft {
+        from: Some("alice@example.org".into()),
+        to: to.iter().map(|s| s.to_string()).collect(),
+        body: body.into(),
+        ..Draft::default()
+    };
+    engine.check(&draft, &KnownRecipients::default())
+}
+
+fn content(v: &Verdict) -> Vec<&Finding> {
+    v.findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::SensitiveContent)
+        .collect()
+}
+
+#[test]
+fn mixed_draft_reports_the_outsider_only() {
+    let v = check("{}", &["bob@example.org", "carol@othercorp.com"], CARD);
+    let found = content(&v);
+    assert_eq!(found.len(), 1, "{v:#?}");
+    let f = found[0];
+    assert_eq!(f.recipient.as_deref(), Some("carol@othercorp.com"));
+    assert_eq!(f.recipients, ["carol@othercorp.com"]);
+    assert_eq!(f.detector.as_deref(), Some("payment_card"));
+    assert_eq!(f.count, Some(1));
+    assert_eq!(f.excerpt.as_deref(), Some("4111 **** **** 1111"));
+    assert_eq!(v.action, Outcome::Warn);
+    assert!(
+        f.message
+            .contains("carol@othercorp.com is outside your organisation"),
+        "{}",
+        f.message
+    );
+    assert!(
+        !v.summary.contains("4111 1111"),
+        "the summary never repeats the secret"
+    );
+}
+
+#[test]
+fn colleagues_and_trusted_partners_get_nothing_by_default() {
+    let policy = r#"{"internal_domains": ["example.org"], "trusted_domains": ["partner.com"]}"#;
+    let v = check(policy, &["bob@example.org", "dan@partner.com"], CARD);
+    assert!(content(&v).is_empty(), "{v:#?}");
+    assert_eq!(v.action, Outcome::Allow);
+}
+
+#[test]
+fn lookalike_recipients_need_a_justification_for_secrets() {
+    let seed = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    let v = check(
+        "{}",
+        &["colonel.smith@army.ml"],
+        &format!("Seed for the wallet:\n{seed}"),
+    );
+    let found = content(&v);
+    assert_eq!(found.len(), 1, "{v:#?}");
+    assert_eq!(found[0].detector.as_deref(), Some("bip39_seed_phrase"));
+    assert_eq!(found[0].action, Outcome::Block);
+    assert!(found[0].justification_required);
+    assert!(
+        found[0]
+            .message
+            .contains("may not be the address you meant"),
+        "{}",
+        found[0].message
+    );
+    assert!(
+        !found[0].message.contains("abandon abandon"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
+fn min_count_escalates_and_several_recipients_share_a_finding() {
+    let policy = r#"{"content": {"rules": [
+        {"detectors": ["payment_card"], "recipients": ["external"], "action": "warn"},
+        {"detectors": ["payment_card"], "recipients": ["external"], "action": "block", "min_count": 3}
+    ]}}"#;
+    let to = ["a@one.com", "b@two.com", "c@three.com"];
+    let v = check(policy, &to, &format!("{CARD}\n{CARD}"));
+    assert_eq!(v.action, Outcome::Warn);
+    let v = check(policy, &to, &format!("{CARD}\n{CARD}\n5555 5555 5555 4444"));
+    assert_eq!(v.action, Outcome::Block);
+    let found = content(&v);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].count, Some(3));
+    assert_eq!(found[0].recipients, to);
+    assert!(
+        found[0]
+            .message
+            .contains("a@one.com and 2 others are outside"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
+fn custom_keywords_and_disabled_scanning() {
+    let policy = r#"{"content": {
+        "custom": [{"id": "falcon", "description": "the Falcon project's code name", "keywords": ["Falcon-7"]}],
+        "rules": [{"detectors": ["custom"], "recipients": ["untrusted"], "action": "block"}]}}"#;
+    let v = check(policy, &["x@elsewhere.net"], "Status of FALCON-7 attached.");
+    let found = content(&v);
+    assert_eq!(found[0].detector.as_deref(), Some("falcon"));
+    assert_eq!(v.action, Outcome::Block);
+    let v = check(policy, &["x@elsewhere.net"], CARD);
+    assert!(
+        content(&v).is_empty(),
+        "the rule names only custom detectors"
+    );
+    let v = check(
+        r#"{"content": {"enabled": false}}"#,
+        &["x@elsewhere.net"],
+        CARD,
+    );
+    assert!(content(&v).is_empty());
+}
+
+#[test]
+fn recipient_findings_keep_their_json_shape() {
+    let v = check("{}", &["colonel.smith@army.ml"], "hello");
+    let json = serde_json::to_value(&v.findings[0]).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for absent in ["detector", "count", "excerpt", "recipients"] {
+        assert!(!keys.contains(&absent), "{keys:?}");
+    }
+    let v = check("{}", &["carol@othercorp.com"], CARD);
+    let json = serde_json::to_value(&v.findings[0]).unwrap();
+    assert_eq!(json["kind"], "sensitive_content");
+    assert_eq!(json["detector"], "payment_card");
+    assert_eq!(json["excerpt"], "4111 **** **** 1111");
+}
+
+#[test]
+fn subject_and_attachment_names_are_scanned() {
+    let engine = Engine::new(Policy::default()).unwrap();
+    let draft = Draft {
+        from: Some("alice@example.org".into()),
+        to: vec!["carol@othercorp.com".into()],
+        subject: "CUI//SP-PRVCY personnel list".into(),
+        attachments: vec![sendguard_core::Attachment {
+            name: "vault.kdbx".into(),
+            size: 10,
+        }],
+        ..Draft::default()
+    };
+    let v = engine.check(&draft, &KnownRecipients::default());
+    let detectors: Vec<_> = content(&v)
+        .iter()
+        .filter_map(|f| f.detector.clone())
+        .collect();
+    assert_eq!(detectors, ["protective_marking", "risky_attachment"]);
+    assert_eq!(content(&v)[0].excerpt.as_deref(), Some("CUI//SP-PRVCY"));
+}
