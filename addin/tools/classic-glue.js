@@ -1,14 +1,18 @@
 /* The engine glue of Outlook's classic single script (ES2016, no imports).
  *
- * scripts/build-wasm wraps this file, with two values defined before it:
- *   ENGINE_WASM_BASE64     the sendguard-wasm-abi module, base64
+ * scripts/build-wasm wraps this file, with three values defined before it:
+ *   ENGINE_WASM_BASE64     the sendguard-wasm-abi module without its data section, base64
+ *   ENGINE_DATA            its data segments, [[offset, base64], ...], shared with:
  *   createFallbackExports  a function returning the same module's exports, as pure
  *                          JavaScript (binaryen's wasm2js), for runtimes without WebAssembly
  * and exposes `SendguardEngine` (below) as a global. The API mirrors the ES module's:
  *   SendguardEngine.instantiate(options) -> Promise of
- *     { kind: "wasm" | "js", version(), Engine: { fromPolicyJson(text) } }
- *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.free()
- * Errors are `Error`s with `code` and `message`, as in the ES module.
+ *     { kind: "wasm" | "js", version(), verifyKeyset(keysetBytes, currentKeysetBytes | null, request),
+ *       Engine: { fromPolicyJson(text), fromBundle(bundleBytes, pinnedKeysetBytes, request) } }
+ *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.policy;
+ *   engine.free()
+ * Errors are `Error`s with `code` and `message` (and `policy` for `expired`), as in the ES
+ * module. Bytes are Uint8Arrays (strings are taken as their UTF-8).
  */
 
 /* UTF-8 without relying on TextEncoder/TextDecoder, which the classic runtime may lack. */
@@ -74,9 +78,11 @@ function base64Decode(text) {
   return out;
 }
 
-function engineError(code, message) {
+function engineError(code, message, policy, keyset) {
   var error = new Error(message);
   error.code = code;
+  if (policy) error.policy = policy;
+  if (keyset) error.keyset = keyset;
   return error;
 }
 
@@ -92,13 +98,13 @@ function wrapExports(exports, kind) {
     var text = response();
     if (status !== 0) {
       var failure = JSON.parse(text);
-      throw engineError(failure.code, failure.message);
+      throw engineError(failure.code, failure.message, failure.policy, failure.keyset);
     }
     return text;
   }
-  /* Copies text into the module's memory for the duration of fn(ptr, len). */
-  function withBytes(text, fn) {
-    var bytes = utf8Encode(text);
+  /* Copies bytes (or a string's UTF-8) into the module's memory for the duration of fn(ptr, len). */
+  function withBytes(data, fn) {
+    var bytes = typeof data === "string" ? utf8Encode(data) : data;
     var ptr = exports.sg_alloc(bytes.length);
     new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
     try {
@@ -115,7 +121,8 @@ function wrapExports(exports, kind) {
   }
   function EngineHandle(loaded) {
     this.handle = loaded.handle;
-    this.policyVersion = loaded.policy_version === null ? undefined : loaded.policy_version;
+    this.policy = loaded.policy;
+    this.policyVersion = loaded.policy === null ? undefined : loaded.policy.version;
   }
   EngineHandle.prototype.check = function (draft, context) {
     var handle = this.handle;
@@ -136,10 +143,34 @@ function wrapExports(exports, kind) {
     version: function () {
       return JSON.parse(answer(exports.sg_version()));
     },
+    verifyKeyset: function (keyset, currentKeyset, request) {
+      var requestJson = JSON.stringify(request);
+      return JSON.parse(withBytes(keyset, function (kPtr, kLen) {
+        return withBytes(requestJson === undefined ? "null" : requestJson, function (rPtr, rLen) {
+          if (currentKeyset === null || currentKeyset === undefined) {
+            return answer(exports.sg_verify_keyset(kPtr, kLen, 0, 0, rPtr, rLen));
+          }
+          return withBytes(currentKeyset, function (cPtr, cLen) {
+            return answer(exports.sg_verify_keyset(kPtr, kLen, cPtr, cLen, rPtr, rLen));
+          });
+        });
+      }));
+    },
     Engine: {
       fromPolicyJson: function (text) {
         var loaded = withBytes(String(text), function (ptr, len) {
           return JSON.parse(answer(exports.sg_load_policy(ptr, len)));
+        });
+        return new EngineHandle(loaded);
+      },
+      fromBundle: function (bundle, pinnedKeyset, request) {
+        var requestJson = JSON.stringify(request);
+        var loaded = withBytes(bundle, function (bPtr, bLen) {
+          return withBytes(pinnedKeyset, function (kPtr, kLen) {
+            return withBytes(requestJson === undefined ? "null" : requestJson, function (rPtr, rLen) {
+              return JSON.parse(answer(exports.sg_load_bundle(bPtr, bLen, kPtr, kLen, rPtr, rLen)));
+            });
+          });
         });
         return new EngineHandle(loaded);
       }
@@ -163,7 +194,11 @@ function instantiate(options) {
   }
   return WebAssembly.instantiate(base64Decode(ENGINE_WASM_BASE64), {}).then(
     function (result) {
-      return wrapExports(result.instance.exports, "wasm");
+      var exports = result.instance.exports;
+      // The data section was left out of the inlined module (it is in ENGINE_DATA once).
+      var memory = new Uint8Array(exports.memory.buffer);
+      for (var i = 0; i < ENGINE_DATA.length; i++) memory.set(base64Decode(ENGINE_DATA[i][1]), ENGINE_DATA[i][0]);
+      return wrapExports(exports, "wasm");
     },
     function (error) {
       if (mode === "never") throw error;
