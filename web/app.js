@@ -242,8 +242,8 @@ $("sim-form").addEventListener("submit", async (event) => {
   let engine;
   try {
     engine = module.Engine.fromPolicyJson(policyText());
-    const draft = { to: lines("sim-to"), cc: lines("sim-cc"), bcc: [], subject: $("sim-subject").value, body: "", attachments: [] };
-    const verdict = engine.check(draft, { known: [] });
+    const draft = { to: lines("sim-to"), cc: lines("sim-cc"), bcc: [], subject: $("sim-subject").value, body: $("sim-body").value, attachments: [] };
+    const verdict = engine.check(draft, { known: lines("sim-known") });
     out.replaceChildren(renderVerdict(verdict));
   } catch (error) {
     out.replaceChildren(el("p", { className: "error", textContent: `Cannot simulate: ${error.message}` }));

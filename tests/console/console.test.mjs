@@ -96,6 +96,12 @@ test("simulate a draft to army.ml with the real engine", { skip: hasEngine ? fal
   assert.match(result, /Verdict: block/, "tld_trap was set to block");
   assert.match(result, /army\.mil/, "the dialog names the intended domain");
   assert.match(result, /Mali/);
+
+  // A recipient the sender has written to before is not reported.
+  await page.fill("#sim-known", "colonel.smith@army.ml");
+  await page.click("#sim-form button");
+  await page.waitForFunction(() => document.querySelector("#sim-result").textContent.includes("Verdict: allow"));
+  await page.fill("#sim-known", "");
 });
 
 test("publish, see it in history, roll back with one click", async () => {
