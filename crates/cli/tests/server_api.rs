@@ -50,6 +50,10 @@ fn admin_api_refuses_missing_wrong_and_revoked_tokens() {
         200,
         "the admin token still works"
     );
+    let admin_id = server.admin("GET", "/api/v1/whoami", "").json()["id"].clone();
+    let last = server.admin("DELETE", &format!("/api/v1/tokens/{admin_id}"), "");
+    assert_eq!(last.status, 409, "the last global token cannot be revoked");
+    assert_eq!(server.admin("GET", "/api/v1/whoami", "").status, 200);
 }
 
 #[test]

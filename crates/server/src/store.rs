@@ -68,6 +68,14 @@ pub struct TenantRecord {
     pub created_at: i64,
 }
 
+/// What [`Store::revoke_token`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked,
+    NotFound,
+    LastGlobal,
+}
+
 /// One published version. `bundle` holds the exact bytes served to add-ins.
 #[derive(Debug, Clone)]
 pub struct PolicyVersion {
@@ -200,13 +208,29 @@ impl Store {
         rows.collect()
     }
 
-    /// Revokes a token; `Ok(false)` when there is no live token with that id.
-    pub fn revoke_token(&self, id: i64, now: i64) -> rusqlite::Result<bool> {
-        let changed = self.conn().execute(
-            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    /// Revokes a token, unless it is the last live global one (that would lock every
+    /// administrator out: only a new data directory could recover).
+    pub fn revoke_token(&self, id: i64, now: i64) -> rusqlite::Result<Revocation> {
+        let conn = self.conn();
+        let changed = conn.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL
+             AND (tenant IS NOT NULL OR EXISTS (
+                 SELECT 1 FROM tokens WHERE tenant IS NULL AND revoked_at IS NULL AND id != ?1))",
             params![id, now],
         )?;
-        Ok(changed == 1)
+        if changed == 1 {
+            return Ok(Revocation::Revoked);
+        }
+        let live: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM tokens WHERE id = ?1 AND revoked_at IS NULL)",
+            [id],
+            |r| r.get(0),
+        )?;
+        Ok(if live {
+            Revocation::LastGlobal
+        } else {
+            Revocation::NotFound
+        })
     }
 
     /// Creates a tenant with its first keyset; `Ok(false)` when the id is taken.
@@ -464,6 +488,10 @@ mod tests {
     fn revoked_tokens_are_not_active() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let admin = store
+            .insert_token("admin", "h0", None, None, 1)
+            .unwrap()
+            .unwrap();
         let t = store
             .insert_token("ci", "h1", None, None, 1)
             .unwrap()
@@ -476,8 +504,13 @@ mod tests {
             "names are unique"
         );
         assert!(store.active_token("h1").unwrap().is_some());
-        assert!(store.revoke_token(t.id, 2).unwrap());
-        assert!(!store.revoke_token(t.id, 3).unwrap());
+        assert_eq!(store.revoke_token(t.id, 2).unwrap(), Revocation::Revoked);
+        assert_eq!(store.revoke_token(t.id, 3).unwrap(), Revocation::NotFound);
         assert!(store.active_token("h1").unwrap().is_none());
+        assert_eq!(
+            store.revoke_token(admin.id, 3).unwrap(),
+            Revocation::LastGlobal
+        );
+        assert!(store.active_token("h0").unwrap().is_some());
     }
 }

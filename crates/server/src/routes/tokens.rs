@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{check_tenant_id, JsonBody};
 use crate::auth::{hash_token, new_token, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::store::TokenRecord;
+use crate::store::{Revocation, TokenRecord};
 use crate::AppState;
 
 pub async fn whoami(caller: Caller) -> Json<TokenRecord> {
@@ -83,10 +83,14 @@ pub async fn revoke(
         .parse()
         .map_err(|_| ApiError::bad_request(format!("token id `{id}` is not a number")))?;
     let now = crate::now_unix();
-    if state.db(move |store| store.revoke_token(id, now)).await? {
-        tracing::info!(token_id = id, by = %caller.name(), "token revoked");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(format!("no live token with id {id}")))
+    match state.db(move |store| store.revoke_token(id, now)).await? {
+        Revocation::Revoked => {
+            tracing::info!(token_id = id, by = %caller.name(), "token revoked");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Revocation::NotFound => Err(ApiError::not_found(format!("no live token with id {id}"))),
+        Revocation::LastGlobal => Err(ApiError::conflict(
+            "this is the last token that can administer everything: create another one first",
+        )),
     }
 }
