@@ -6,7 +6,9 @@ import { checkOrFail } from "../shared/check.js";
 import { DIALOG_LIMIT, dialogMarkdown, dialogPlain, escapeMarkdown, smartAlertsCompletion } from "../shared/dialog.js";
 import { draftFromOutlook, draftFromThunderbird, mailboxString } from "../shared/draft.js";
 import { createPolicyVersionStore } from "../shared/policy-version.js";
-import { loadEsm } from "./engines.mjs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadEsm, ROOT } from "./engines.mjs";
 
 describe("recipients → draft", () => {
   test("display names are quoted so that they cannot split or fake an address", () => {
@@ -99,6 +101,19 @@ describe("the highest accepted policy version", () => {
     assert.deepEqual(await store.held(), { version: 7, digest: digest("d") });
     await assert.rejects(store.accept({ version: 0, digest: digest("e") }));
     await assert.rejects(store.accept({ version: 8, digest: "short" }));
+  });
+
+  test("with the engine: what is held after v5 makes v4 a refused rollback", async () => {
+    const esm = await loadEsm();
+    const vector = (name) => new Uint8Array(readFileSync(join(ROOT, "tests", "vectors", "bundles", name)));
+    const keyset = vector("keyset-v1.json");
+    const store = createPolicyVersionStore(memory());
+    const load = async (file) =>
+      esm.Engine.fromBundle(vector(file), keyset, { tenant: "acme", held: (await store.held()) ?? null, now: 1767312000 });
+    const v5 = await load("policy-v5.json");
+    assert.equal((await store.accept(v5.policy)).version, 5);
+    await assert.rejects(load("policy-v4.json"), { code: "rollback" });
+    assert.equal((await load("policy-v5.json")).policyVersion, 5, "the same bundle again is accepted");
   });
 
   test("corrupt storage reads as nothing held", async () => {

@@ -8,5 +8,5 @@ cd "$ROOT"
 scripts/build-wasm
 cargo build --quiet -p sendguard-cli
 (cd addin && node_modules/.bin/tsc -p tsconfig.json)
-(cd addin && SENDGUARD_BIN="$ROOT/target/debug/sendguard" node --test test/)
+(cd addin && SENDGUARD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sendguard" node --test test/)
 node scripts/wasm-budgets.mjs

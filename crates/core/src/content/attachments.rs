@@ -1,8 +1,6 @@
 //! Attachments: key stores and credential files by name, and archives sent with their password
 //! in the same email (which defeats the archive's encryption).
 
-use regex::bytes::Regex;
-
 use crate::draft::Attachment;
 
 use super::detectors::Detector;
@@ -16,21 +14,15 @@ const ARCHIVES: &[&str] = &[".zip", ".zipx", ".7z", ".rar"];
 pub struct AttachmentRules {
     /// Lower-case `.ext` endings and exact file names.
     risky: Vec<String>,
-    password_mention: Regex,
 }
 
 impl AttachmentRules {
     pub fn new(risky_types: &[String]) -> AttachmentRules {
-        let password_mention = Regex::new(
-            r"(?i-u)(?:password|passcode|passphrase|passwort|kennwort|mot de passe|pwd)[ \t]*(?:is|ist|est|:|=)[ \t]*([^ \t\r\n]+)",
-        )
-        .expect("a valid built-in pattern");
         AttachmentRules {
             risky: risky_types
                 .iter()
                 .map(|t| t.trim().to_lowercase())
                 .collect(),
-            password_mention,
         }
     }
 
@@ -56,7 +48,7 @@ impl AttachmentRules {
                 tally.add(Detector::RiskyAttachment, || name.to_string());
             }
             if ARCHIVES.iter().any(|ext| lower.ends_with(ext))
-                && *body_mentions_password.get_or_insert_with(|| self.gives_password(body))
+                && *body_mentions_password.get_or_insert_with(|| gives_password(body))
             {
                 tally.add(Detector::ArchiveWithPassword, || name.to_string());
             }
@@ -64,19 +56,40 @@ impl AttachmentRules {
     }
 }
 
-impl AttachmentRules {
-    /// "The password is Summer2024!", not "the password follows separately".
-    fn gives_password(&self, body: &str) -> bool {
-        self.password_mention
-            .captures_iter(body.as_bytes())
-            .any(|c| {
-                let value = c[1]
-                    .strip_suffix(b".")
-                    .or_else(|| c[1].strip_suffix(b","))
-                    .unwrap_or(&c[1]);
-                looks_like_a_password(value)
-            })
-    }
+const PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passcode",
+    "passphrase",
+    "passwort",
+    "kennwort",
+    "mot de passe",
+    "pwd",
+];
+
+/// "The password is Summer2024!" or "Password: …", not "the password follows separately".
+fn gives_password(body: &str) -> bool {
+    let lower = body.to_ascii_lowercase();
+    PASSWORD_WORDS.iter().any(|word| {
+        lower.match_indices(word).any(|(at, _)| {
+            let rest = lower[at + word.len()..].trim_start_matches([' ', '\t']);
+            let Some(rest) = ["is", "ist", "est", ":", "="]
+                .iter()
+                .find_map(|v| rest.strip_prefix(v))
+            else {
+                return false;
+            };
+            let rest = rest.trim_start_matches([' ', '\t']);
+            let value_len = rest.find([' ', '\t', '\r', '\n']).unwrap_or(rest.len());
+            // The value as written (case matters for the strength test).
+            let start = body.len() - rest.len();
+            let value = &body.as_bytes()[start..start + value_len];
+            let value = value
+                .strip_suffix(b".")
+                .or_else(|| value.strip_suffix(b","))
+                .unwrap_or(value);
+            looks_like_a_password(value)
+        })
+    })
 }
 
 #[cfg(test)]

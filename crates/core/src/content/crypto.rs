@@ -5,8 +5,6 @@
 use sha2::{Digest, Sha256};
 
 use super::detectors::Detector;
-use std::sync::OnceLock;
-
 use super::text::{abbreviate, Nearby};
 use super::Tally;
 
@@ -186,22 +184,19 @@ pub fn checksum_valid(indices: &[u16]) -> bool {
 }
 
 /// Words that make 64 hex digits an Ethereum key rather than a hash, within 80 bytes.
-fn ethereum_keywords() -> &'static Nearby {
-    static KEYWORDS: OnceLock<Nearby> = OnceLock::new();
-    KEYWORDS.get_or_init(|| {
-        let words = [
-            "private key",
-            "private_key",
-            "privatekey",
-            "private-key",
-            "priv key",
-            "privkey",
-            "secret key",
-            "wallet key",
-        ];
-        Nearby::new(&words, 80)
-    })
-}
+const ETHEREUM_KEYWORDS: Nearby = Nearby::new(
+    &[
+        "private key",
+        "private_key",
+        "privatekey",
+        "private-key",
+        "priv key",
+        "privkey",
+        "secret key",
+        "wallet key",
+    ],
+    80,
+);
 
 /// Counts a WIF or Ethereum private key if the run `text[start..end]` is one; `keyword_spans`
 /// caches where the Ethereum keywords stand.
@@ -217,7 +212,7 @@ fn scan_key(
     if matches!(token.len(), 51 | 52) && is_wif(token) {
         tally.add(Detector::WifPrivateKey, || abbreviate(token));
     } else if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let keywords = ethereum_keywords();
+        let keywords = &ETHEREUM_KEYWORDS;
         if keywords.near(
             keyword_spans.get_or_insert_with(|| keywords.spans(text)),
             start,

@@ -1,6 +1,6 @@
 //! The policy's own detectors: keywords (whole words) and regular expressions.
 
-use regex::{Regex, RegexBuilder};
+use regex_lite::{Regex, RegexBuilder};
 
 use super::rules::CustomDetector;
 use super::text::abbreviate;
@@ -34,26 +34,24 @@ pub fn compile_pattern(pattern: &str, case_sensitive: bool) -> Result<Regex, Str
 #[derive(Debug, Clone)]
 pub struct CustomMatcher {
     index: usize,
-    /// All keywords as one alternation; whole-word matches are checked after.
-    keywords: Option<Regex>,
+    /// Longest first (so `Falcon-7` wins over `Falcon` at the same place); ASCII lower-case
+    /// unless case-sensitive. Found by plain substring search, which is fast on any body.
+    keywords: Vec<String>,
+    case_sensitive: bool,
     pattern: Option<Regex>,
 }
 
 impl CustomMatcher {
     pub fn new(index: usize, detector: &CustomDetector) -> Result<CustomMatcher, String> {
-        let keywords = if detector.keywords.is_empty() {
-            None
-        } else {
-            let mut words: Vec<&str> = detector.keywords.iter().map(|k| k.trim()).collect();
-            // Longest first, so `Falcon-7` wins over `Falcon` at the same position.
-            words.sort_by_key(|w| std::cmp::Reverse(w.len()));
-            let alternation = words
-                .iter()
-                .map(|w| regex::escape(w))
-                .collect::<Vec<_>>()
-                .join("|");
-            Some(compile_pattern(&alternation, detector.case_sensitive)?)
+        let fold = |k: &str| {
+            if detector.case_sensitive {
+                k.to_string()
+            } else {
+                k.to_ascii_lowercase()
+            }
         };
+        let mut keywords: Vec<String> = detector.keywords.iter().map(|k| fold(k.trim())).collect();
+        keywords.sort_by_key(|w| std::cmp::Reverse(w.len()));
         let pattern = match &detector.pattern {
             Some(p) => Some(compile_pattern(p, detector.case_sensitive)?),
             None => None,
@@ -61,16 +59,40 @@ impl CustomMatcher {
         Ok(CustomMatcher {
             index,
             keywords,
+            case_sensitive: detector.case_sensitive,
             pattern,
         })
     }
 
     pub fn scan(&self, text: &str, tally: &mut Tally) {
         let source = Source::Custom(self.index);
-        if let Some(keywords) = &self.keywords {
-            for m in keywords.find_iter(text) {
-                if whole_word(text, m.start(), m.end()) {
-                    tally.add_source(source, || m.as_str().to_string());
+        if !self.keywords.is_empty() {
+            // ASCII folding keeps byte offsets, so matches in `haystack` are places in `text`.
+            let folded;
+            let haystack = if self.case_sensitive {
+                text
+            } else {
+                folded = text.to_ascii_lowercase();
+                &folded
+            };
+            let mut found: Vec<(usize, usize)> = self
+                .keywords
+                .iter()
+                .flat_map(|k| {
+                    haystack
+                        .match_indices(k.as_str())
+                        .map(|(at, _)| (at, at + k.len()))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|&(start, end)| whole_word(text, start, end))
+                .collect();
+            // Longest match first at each place; overlapping shorter ones are dropped.
+            found.sort_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
+            let mut covered_to = 0;
+            for (start, end) in found {
+                if start >= covered_to {
+                    covered_to = end;
+                    tally.add_source(source, || text[start..end].to_string());
                 }
             }
         }

@@ -74,7 +74,7 @@ pub fn scan(text: &str, place: Place, tally: &mut Tally) {
         Place::Body => {
             for line in text.lines() {
                 if let Some(found) = banner(line, place) {
-                    tally.add(Detector::ProtectiveMarking, || found);
+                    tally.add(Detector::ProtectiveMarking, || found.to_string());
                 }
             }
         }
@@ -86,7 +86,7 @@ pub fn scan(text: &str, place: Place, tally: &mut Tally) {
                 text.to_string()
             };
             if let Some(found) = banner(&text, place).or_else(|| anywhere(&text)) {
-                tally.add(Detector::ProtectiveMarking, || found);
+                tally.add(Detector::ProtectiveMarking, || found.to_string());
             }
         }
     }
@@ -111,7 +111,7 @@ fn strip_lead(mut s: &str) -> &str {
 
 /// The banner a line (subject, file name) starts with, as its upper-case token
 /// (`SECRET//NOFORN`, `OFFICIAL-SENSITIVE`).
-fn banner(line: &str, place: Place) -> Option<String> {
+fn banner(line: &str, place: Place) -> Option<&str> {
     let t = strip_lead(line);
     let first = *t.as_bytes().first()?;
     if !matches!(
@@ -144,7 +144,7 @@ fn banner(line: &str, place: Place) -> Option<String> {
 }
 
 /// A marking from [`UNAMBIGUOUS`] anywhere, upper-case, standing as a word.
-fn anywhere(text: &str) -> Option<String> {
+fn anywhere(text: &str) -> Option<&str> {
     let bytes = text.as_bytes();
     for m in UNAMBIGUOUS {
         let mut from = 0;
@@ -186,12 +186,12 @@ fn caveat_follows(rest: &str) -> bool {
 }
 
 /// The marking and the banner characters glued to it: `CUI//SP-PRVCY`, `SECRET//NOFORN`.
-fn token_at(t: &str, marking_len: usize) -> String {
+fn token_at(t: &str, marking_len: usize) -> &str {
     let extra = t[marking_len..]
         .bytes()
         .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"/-".contains(b))
         .count();
-    t[..marking_len + extra].trim_end_matches('-').to_string()
+    t[..marking_len + extra].trim_end_matches('-')
 }
 
 #[cfg(test)]

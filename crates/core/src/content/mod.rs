@@ -29,7 +29,6 @@ use custom::CustomMatcher;
 pub use detectors::Detector;
 use markings::Place;
 pub use rules::{ContentRule, ContentSettings, CustomDetector, RecipientClass};
-use secrets::SecretPatterns;
 
 /// Which detector found something: a built-in one, or the policy's custom detector by index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +99,6 @@ impl Tally {
 #[derive(Debug, Clone)]
 pub struct ContentScanner {
     settings: ContentSettings,
-    secrets: SecretPatterns,
     seed_words: SeedWords,
     attachments: AttachmentRules,
     custom: Vec<CustomMatcher>,
@@ -122,7 +120,6 @@ impl ContentScanner {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ContentScanner {
             settings: settings.clone(),
-            secrets: SecretPatterns::new(),
             seed_words: SeedWords::new(),
             attachments: AttachmentRules::new(&settings.risky_attachment_types),
             custom,
@@ -142,11 +139,13 @@ impl ContentScanner {
         }
         for text in [&draft.subject, &draft.body] {
             let runs = text::alnum_runs(text.as_bytes());
-            let numbers = text::number_tokens(text, &runs);
-            payment::scan_cards(&numbers, &mut tally);
-            national_ids::scan_ssns(text, &numbers, &mut tally);
+            let mut ssn_keywords = None;
+            for number in text::number_tokens(text, &runs) {
+                payment::card_in(&number, &mut tally);
+                national_ids::ssn_in(text, &number, &mut ssn_keywords, &mut tally);
+            }
             scan_upper_case_ids(text, &runs, &mut tally);
-            self.secrets.scan(text, &mut tally);
+            secrets::scan(text, &runs, &mut tally);
             self.seed_words.scan(text, &runs, &mut tally);
         }
         self.attachments

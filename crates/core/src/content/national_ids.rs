@@ -2,35 +2,38 @@
 //! as they carry no check digit) and UK National Insurance numbers (prefix and suffix rules).
 
 use super::detectors::Detector;
-use std::sync::OnceLock;
-
 use super::text::{is_alnum, mask, Nearby, NumberToken};
 use super::Tally;
 
 /// Words that make a nine-digit number an SSN, within 60 bytes either side.
-fn ssn_keywords() -> &'static Nearby {
-    static KEYWORDS: OnceLock<Nearby> = OnceLock::new();
-    KEYWORDS.get_or_init(|| Nearby::new(&["ssn", "social security", "soc sec", "ss#", "ss #"], 60))
-}
+const SSN_KEYWORDS: Nearby = Nearby::new(&["ssn", "social security", "soc sec", "ss#", "ss #"], 60);
 
 /// Numbers the SSA voided or uses in examples.
-const SSN_EXAMPLES: &[&str] = &["078051120", "219099999", "123456789"];
+const SSN_EXAMPLES: &[[u8; 9]] = &[
+    [0, 7, 8, 0, 5, 1, 1, 2, 0],
+    [2, 1, 9, 0, 9, 9, 9, 9, 9],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+];
 
-pub fn scan_ssns(text: &str, tokens: &[NumberToken], tally: &mut Tally) {
-    let mut keyword_spans = None;
-    for token in tokens {
-        let shaped = match token.separator {
-            Some(_) => token.groups() == [3, 2, 4],
-            None => token.groups() == [9],
-        };
-        if shaped && ssn_ranges_valid(token.digits()) {
-            let keywords = ssn_keywords();
-            let spans = keyword_spans.get_or_insert_with(|| keywords.spans(text));
-            if keywords.near(spans, token.start, token.end) {
-                tally.add(Detector::UsSsn, || {
-                    mask(&text[token.start..token.end], 0, 4)
-                });
-            }
+/// Counts the number token if it is an SSN; `keyword_spans` caches where the keywords
+/// stand in `text` (found on the first SSN-shaped number).
+pub fn ssn_in(
+    text: &str,
+    token: &NumberToken,
+    keyword_spans: &mut Option<Vec<(usize, usize)>>,
+    tally: &mut Tally,
+) {
+    let shaped = match token.separator {
+        Some(_) => token.groups() == [3, 2, 4],
+        None => token.groups() == [9],
+    };
+    if shaped && ssn_ranges_valid(token.digits()) {
+        let keywords = &SSN_KEYWORDS;
+        let spans = keyword_spans.get_or_insert_with(|| keywords.spans(text));
+        if keywords.near(spans, token.start, token.end) {
+            tally.add(Detector::UsSsn, || {
+                mask(&text[token.start..token.end], 0, 4)
+            });
         }
     }
 }
@@ -43,13 +46,12 @@ pub fn ssn_ranges_valid(digits: &[u8]) -> bool {
             .fold(0u32, |a, d| a * 10 + u32::from(*d))
     };
     let (area, group, serial) = (number(0..3), number(3..5), number(5..9));
-    let text: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
     area != 0
         && area != 666
         && area < 900
         && group != 0
         && serial != 0
-        && !SSN_EXAMPLES.contains(&text.as_str())
+        && !SSN_EXAMPLES.iter().any(|e| e[..] == *digits)
 }
 
 /// The UK National Insurance number starting at `start` (`AB123456C` or `AB 12 34 56 C`,
@@ -105,8 +107,10 @@ mod tests {
     fn ssns(text: &str) -> u32 {
         let mut tally = Tally::default();
         let runs = alnum_runs(text.as_bytes());
-        let tokens = number_tokens(text, &runs);
-        scan_ssns(text, &tokens, &mut tally);
+        let mut spans = None;
+        for token in number_tokens(text, &runs) {
+            ssn_in(text, &token, &mut spans, &mut tally);
+        }
         tally.count(Detector::UsSsn)
     }
 

@@ -4,14 +4,12 @@ use super::detectors::Detector;
 use super::text::{group_by_four, is_alnum, mask, NumberToken};
 use super::Tally;
 
-/// Counts card numbers among the number tokens of a text.
-pub fn scan_cards(tokens: &[NumberToken], tally: &mut Tally) {
-    for token in tokens {
-        if plausible_grouping(token) && is_card_number(token.digits()) {
-            tally.add(Detector::PaymentCard, || {
-                mask(&group_by_four(token.digits()), 4, 4)
-            });
-        }
+/// Counts the number token if it is a card number.
+pub fn card_in(token: &NumberToken, tally: &mut Tally) {
+    if plausible_grouping(token) && is_card_number(token.digits()) {
+        tally.add(Detector::PaymentCard, || {
+            mask(&group_by_four(token.digits()), 4, 4)
+        });
     }
 }
 
@@ -225,8 +223,9 @@ mod tests {
     fn count(text: &str) -> (u32, u32, Vec<String>) {
         let mut tally = Tally::default();
         let runs = alnum_runs(text.as_bytes());
-        let tokens = number_tokens(text, &runs);
-        scan_cards(&tokens, &mut tally);
+        for token in number_tokens(text, &runs) {
+            card_in(&token, &mut tally);
+        }
         crate::content::scan_upper_case_ids(text, &alnum_runs(text.as_bytes()), &mut tally);
         let cards = tally.count(Detector::PaymentCard);
         let ibans = tally.count(Detector::Iban);

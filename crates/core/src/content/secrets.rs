@@ -1,107 +1,113 @@
 //! Secrets: PEM and PGP private keys, AWS access key ids, GitHub tokens, and credential lines
 //! such as `Password: Tr0ub4dor&3`.
 
-use regex::bytes::Regex;
-
 use super::detectors::Detector;
 use super::text::{abbreviate, standalone};
 use super::Tally;
 
-/// The compiled patterns; built once per engine.
-#[derive(Debug, Clone)]
-pub struct SecretPatterns {
-    /// Key headers and token formats in one pass (ASCII only, so no Unicode tables are needed).
-    tokens: Regex,
-    /// Credential keywords; the line around each is checked by hand (faster than a
-    /// line-anchored regex, which cannot use a literal prefilter).
-    credential_keyword: Regex,
+/// Counts private keys, cloud and GitHub tokens and credential lines. `runs` are the text's
+/// letter-and-digit runs ([`super::text::alnum_runs`]).
+pub fn scan(text: &str, runs: &[(usize, usize)], tally: &mut Tally) {
+    scan_private_keys(text, tally);
+    scan_tokens(text, runs, tally);
+    scan_credential_lines(text, tally);
 }
 
-impl SecretPatterns {
-    pub fn new() -> SecretPatterns {
-        let tokens = Regex::new(concat!(
-            r"(?-u)-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----",
-            r"|(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}",
-            r"|gh[pousr]_[A-Za-z0-9]{36}",
-            r"|github_pat_[A-Za-z0-9_]{22,255}",
-        ))
-        .expect("a valid built-in pattern");
-        let credential_keyword = Regex::new(
-            r"(?i-u)password|passwd|pwd|passcode|passphrase|passwort|kennwort|mot de passe",
-        )
-        .expect("a valid built-in pattern");
-        SecretPatterns {
-            tokens,
-            credential_keyword,
+/// `-----BEGIN … PRIVATE KEY-----` and `-----BEGIN PGP PRIVATE KEY BLOCK-----` headers
+/// followed by key material.
+fn scan_private_keys(text: &str, tally: &mut Tally) {
+    for (at, _) in text.match_indices("-----BEGIN ") {
+        let rest = &text[at + 11..];
+        let Some(label_len) = rest.get(..rest.len().min(64)).and_then(|r| r.find("-----")) else {
+            continue;
+        };
+        let label = &rest[..label_len];
+        let well_formed = label
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ')
+            && (label.ends_with("PRIVATE KEY") || label.ends_with("PRIVATE KEY BLOCK"));
+        let header_end = at + 11 + label_len + 5;
+        if well_formed && has_key_material(&text[header_end..]) {
+            tally.add(Detector::PrivateKey, || text[at..header_end].to_string());
         }
     }
+}
 
-    pub fn scan(&self, text: &str, tally: &mut Tally) {
-        let bytes = text.as_bytes();
-        for m in self.tokens.find_iter(bytes) {
-            let found = &text[m.start()..m.end()];
-            if found.starts_with("-----") {
-                if has_key_material(&text[m.end()..]) {
-                    tally.add(Detector::PrivateKey, || found.to_string());
-                }
-            } else if standalone(bytes, m.start(), m.end()) {
-                let detector = if found.starts_with('g') {
-                    Detector::GithubToken
-                } else {
-                    Detector::AwsAccessKey
-                };
-                tally.add(detector, || abbreviate(found));
+/// AWS key ids (`AKIA` + 16 of `A-Z2-7`) and GitHub tokens (`ghp_` + 36, `github_pat_…`).
+fn scan_tokens(text: &str, runs: &[(usize, usize)], tally: &mut Tally) {
+    let bytes = text.as_bytes();
+    for (i, &(start, end)) in runs.iter().enumerate() {
+        let run = &bytes[start..end];
+        if run.len() == 20
+            && [b"AKIA", b"ASIA", b"ABIA", b"ACCA"]
+                .iter()
+                .any(|p| run.starts_with(*p))
+            && run[4..]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b))
+            && standalone(bytes, start, end)
+        {
+            tally.add(Detector::AwsAccessKey, || abbreviate(&text[start..end]));
+        }
+        let classic = run.len() == 3 && run.starts_with(b"gh") && b"pousr".contains(&run[2]);
+        if classic && bytes.get(end) == Some(&b'_') {
+            let token_ok = runs
+                .get(i + 1)
+                .is_some_and(|&(s, e)| s == end + 1 && e - s == 36);
+            if token_ok && standalone(bytes, start, end + 37) {
+                tally.add(Detector::GithubToken, || abbreviate(&text[start..end + 37]));
             }
         }
-        for m in self.credential_keyword.find_iter(bytes) {
-            if let Some(value) = credential_value(bytes, m.start(), m.end()) {
-                if looks_like_a_password(value) {
-                    tally.add(Detector::Password, || {
-                        format!("{}: ********", &text[m.start()..m.end()])
-                    });
-                }
-            }
+    }
+    for (at, _) in text.match_indices("github_pat_") {
+        let len = bytes[at + 11..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if (22..=255).contains(&len) && standalone(bytes, at, at + 11 + len) {
+            tally.add(Detector::GithubToken, || {
+                abbreviate(&text[at..at + 11 + len])
+            });
         }
     }
 }
 
-impl Default for SecretPatterns {
-    fn default() -> Self {
-        SecretPatterns::new()
-    }
-}
+const CREDENTIAL_KEYWORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passcode",
+    "passphrase",
+    "passwort",
+    "kennwort",
+    "mot de passe",
+];
 
-/// The value of a credential line `Password: value`: the keyword opens its line (after
-/// indentation, quoting or a bullet), then `:` or `=`, then one value and the end of the line.
-fn credential_value(bytes: &[u8], keyword_start: usize, keyword_end: usize) -> Option<&[u8]> {
-    let mut i = keyword_start;
-    while i > 0 && b" \t>*-".contains(&bytes[i - 1]) {
-        i -= 1;
-    }
-    if i > 0 && bytes[i - 1] != b'\n' {
-        return None;
-    }
-    let skip_blanks = |mut i: usize| {
-        while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
-            i += 1;
+/// Lines that are a credential keyword (after indentation, quoting or a bullet), `:` or `=`,
+/// and a single value: `Password: Tr0ub4dor&3`.
+fn scan_credential_lines(text: &str, tally: &mut Tally) {
+    for line in text.split('\n') {
+        let line = line.trim_start_matches([' ', '\t', '>', '*', '-']);
+        let Some(keyword) = CREDENTIAL_KEYWORDS.iter().find(|k| {
+            line.get(..k.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(k))
+        }) else {
+            continue;
+        };
+        let after = line[keyword.len()..].trim_start_matches([' ', '\t']);
+        let Some(value) = after.strip_prefix([':', '=']) else {
+            continue;
+        };
+        let value = value.trim_matches([' ', '\t', '\r']);
+        if !value.is_empty()
+            && !value.contains([' ', '\t'])
+            && looks_like_a_password(value.as_bytes())
+        {
+            tally.add(Detector::Password, || {
+                format!("{}: ********", &line[..keyword.len()])
+            });
         }
-        i
-    };
-    let i = skip_blanks(keyword_end);
-    if !matches!(bytes.get(i), Some(b':' | b'=')) {
-        return None;
     }
-    let value_start = skip_blanks(i + 1);
-    let mut value_end = value_start;
-    while value_end < bytes.len() && !b" \t\r\n".contains(&bytes[value_end]) {
-        value_end += 1;
-    }
-    let mut rest = skip_blanks(value_end);
-    if bytes.get(rest) == Some(&b'\r') {
-        rest += 1;
-    }
-    let line_ends = rest == bytes.len() || bytes[rest] == b'\n';
-    (value_end > value_start && line_ends).then(|| &bytes[value_start..value_end])
 }
 
 /// A real key follows its header with lines of base64 (64 characters each; headers such as
@@ -167,10 +173,11 @@ fn looks_like_code(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::text::alnum_runs;
 
     fn counts(text: &str) -> Vec<(Detector, u32)> {
         let mut tally = Tally::default();
-        SecretPatterns::new().scan(text, &mut tally);
+        scan(text, &alnum_runs(text.as_bytes()), &mut tally);
         [
             Detector::PrivateKey,
             Detector::AwsAccessKey,
@@ -233,7 +240,8 @@ mod tests {
             assert!(counts(text).is_empty(), "{text}");
         }
         let mut tally = Tally::default();
-        SecretPatterns::new().scan("PASSWORD = Tr0ub4dor&3", &mut tally);
+        let text = "PASSWORD = Tr0ub4dor&3";
+        scan(text, &alnum_runs(text.as_bytes()), &mut tally);
         assert_eq!(tally.excerpts(), ["PASSWORD: ********"]);
     }
 }

@@ -2,8 +2,6 @@
 //! keywords and redaction. All scanning works on bytes of ASCII patterns, so offsets of
 //! matches always fall on `char` boundaries.
 
-use regex::bytes::Regex;
-
 /// True when `b` is an ASCII letter or digit (a table lookup: this runs once a byte).
 pub fn is_alnum(b: u8) -> bool {
     ALNUM[usize::from(b)]
@@ -54,7 +52,7 @@ pub struct NumberToken {
     pub end: usize,
     digits: [u8; MAX_TOKEN_DIGITS],
     digit_count: usize,
-    groups: [usize; MAX_TOKEN_DIGITS],
+    groups: [u8; MAX_TOKEN_DIGITS],
     group_count: usize,
     /// The single separator used between groups (`b' '` or `b'-'`), if any.
     pub separator: Option<u8>,
@@ -67,7 +65,7 @@ impl NumberToken {
     }
 
     /// Length of each digit group, in order.
-    pub fn groups(&self) -> &[usize] {
+    pub fn groups(&self) -> &[u8] {
         &self.groups[..self.group_count]
     }
 }
@@ -78,70 +76,76 @@ const MAX_TOKEN_DIGITS: usize = 19;
 /// Every standalone number of 9 to 19 digits, grouped by single spaces or dashes (one kind of
 /// separator per number), from the text's letter-and-digit `runs`. Decimals (`3.14159…`),
 /// numbers glued to letters and longer numbers are skipped whole.
-pub fn number_tokens(text: &str, runs: &[(usize, usize)]) -> Vec<NumberToken> {
+pub fn number_tokens<'a>(
+    text: &'a str,
+    runs: &'a [(usize, usize)],
+) -> impl Iterator<Item = NumberToken> + 'a {
     let bytes = text.as_bytes();
-    let all_digits = |(s, e): (usize, usize)| bytes[s..e].iter().all(u8::is_ascii_digit);
-    let mut tokens = Vec::new();
+    let all_digits = move |(s, e): (usize, usize)| bytes[s..e].iter().all(u8::is_ascii_digit);
     let mut r = 0;
-    while r < runs.len() {
-        if !all_digits(runs[r]) {
-            r += 1;
-            continue;
-        }
-        let start = runs[r].0;
-        let mut token = NumberToken {
-            start,
-            end: start,
-            digits: [0; MAX_TOKEN_DIGITS],
-            digit_count: 0,
-            groups: [0; MAX_TOKEN_DIGITS],
-            group_count: 0,
-            separator: None,
-        };
-        let mut rejected = false;
-        loop {
-            let (s, e) = runs[r];
-            let n = e - s;
-            if token.digit_count + n > MAX_TOKEN_DIGITS || token.group_count == MAX_TOKEN_DIGITS {
-                rejected = true; // too long; keep walking to its end
-            } else {
-                for (k, b) in bytes[s..e].iter().enumerate() {
-                    token.digits[token.digit_count + k] = b - b'0';
+    std::iter::from_fn(move || {
+        while r < runs.len() {
+            if !all_digits(runs[r]) {
+                r += 1;
+                continue;
+            }
+            let start = runs[r].0;
+            let mut token = NumberToken {
+                start,
+                end: start,
+                digits: [0; MAX_TOKEN_DIGITS],
+                digit_count: 0,
+                groups: [0; MAX_TOKEN_DIGITS],
+                group_count: 0,
+                separator: None,
+            };
+            let mut rejected = false;
+            loop {
+                let (s, e) = runs[r];
+                let n = e - s;
+                if token.digit_count + n > MAX_TOKEN_DIGITS || token.group_count == MAX_TOKEN_DIGITS
+                {
+                    rejected = true; // too long; keep walking to its end
+                } else {
+                    for (k, b) in bytes[s..e].iter().enumerate() {
+                        token.digits[token.digit_count + k] = b - b'0';
+                    }
+                    token.digit_count += n;
+                    token.groups[token.group_count] = n as u8; // n ≤ 19, checked above
+                    token.group_count += 1;
                 }
-                token.digit_count += n;
-                token.groups[token.group_count] = n;
-                token.group_count += 1;
+                token.end = e;
+                r += 1;
+                // The next group follows after exactly one space or dash.
+                let Some(&next) = runs.get(r) else { break };
+                let sep = bytes[e];
+                if next.0 != e + 1 || !(sep == b' ' || sep == b'-') || !all_digits(next) {
+                    break;
+                }
+                rejected |= token.separator.is_some_and(|s| s != sep);
+                token.separator = Some(sep);
             }
-            token.end = e;
-            r += 1;
-            // The next group follows after exactly one space or dash.
-            let Some(&next) = runs.get(r) else { break };
-            let sep = bytes[e];
-            if next.0 != e + 1 || !(sep == b' ' || sep == b'-') || !all_digits(next) {
-                break;
+            if rejected || token.digit_count < 9 {
+                continue;
             }
-            rejected |= token.separator.is_some_and(|s| s != sep);
-            token.separator = Some(sep);
+            let (start, end) = (token.start, token.end);
+            let glued_before = start > 0 && {
+                let p = bytes[start - 1];
+                p >= 0x80
+                    || ((p == b'.' || p == b',') && start >= 2 && bytes[start - 2].is_ascii_digit())
+            };
+            let glued_after = end < bytes.len() && {
+                let n = bytes[end];
+                n >= 0x80
+                    || ((n == b'.' || n == b',')
+                        && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
+            };
+            if !glued_before && !glued_after {
+                return Some(token);
+            }
         }
-        if rejected || token.digit_count < 9 {
-            continue;
-        }
-        let (start, end) = (token.start, token.end);
-        let glued_before = start > 0 && {
-            let p = bytes[start - 1];
-            p >= 0x80
-                || ((p == b'.' || p == b',') && start >= 2 && bytes[start - 2].is_ascii_digit())
-        };
-        let glued_after = end < bytes.len() && {
-            let n = bytes[end];
-            n >= 0x80
-                || ((n == b'.' || n == b',') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
-        };
-        if !glued_before && !glued_after {
-            tokens.push(token);
-        }
-    }
-    tokens
+        None
+    })
 }
 
 /// Keywords that give a nearby number its meaning ("SSN", "private key"). Their places in a
@@ -149,40 +153,45 @@ pub fn number_tokens(text: &str, runs: &[(usize, usize)]) -> Vec<NumberToken> {
 /// SSN-shaped numbers costs one search, not one per number.
 #[derive(Debug)]
 pub struct Nearby {
-    keywords: Regex,
+    /// Lower-case ASCII.
+    keywords: &'static [&'static str],
     /// How far (bytes, either side) a keyword may stand from the number.
     window: usize,
 }
 
 impl Nearby {
-    /// `keywords` are plain text, matched ignoring ASCII case.
-    pub fn new(keywords: &[&str], window: usize) -> Nearby {
-        let alternation = keywords
-            .iter()
-            .map(|k| regex::escape(k))
-            .collect::<Vec<_>>()
-            .join("|");
-        let keywords = Regex::new(&format!("(?i-u){alternation}"))
-            .expect("escaped keywords form a valid pattern");
+    /// `keywords` are lower-case ASCII, matched ignoring case.
+    pub const fn new(keywords: &'static [&'static str], window: usize) -> Nearby {
         Nearby { keywords, window }
     }
 
-    /// Where the keywords stand in `text`, in order.
+    /// Where the keywords stand in `text`, ordered by start.
     pub fn spans(&self, text: &str) -> Vec<(usize, usize)> {
-        self.keywords
-            .find_iter(text.as_bytes())
-            .map(|m| (m.start(), m.end()))
-            .collect()
+        let lower = text.to_ascii_lowercase();
+        let mut spans: Vec<(usize, usize)> = self
+            .keywords
+            .iter()
+            .flat_map(|k| {
+                lower
+                    .match_indices(k)
+                    .map(|(at, _)| (at, at + k.len()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        spans.sort_unstable();
+        spans
     }
 
     /// Whether a keyword of `spans` (from [`Self::spans`]) stands within the window of
     /// `start..end`.
     pub fn near(&self, spans: &[(usize, usize)], start: usize, end: usize) -> bool {
+        let longest = self.keywords.iter().map(|k| k.len()).max().unwrap_or(0);
         let from = start.saturating_sub(self.window);
-        let first = spans.partition_point(|&(_, e)| e < from);
-        spans
-            .get(first)
-            .is_some_and(|&(s, _)| s <= end + self.window)
+        let first = spans.partition_point(|&(s, _)| s + longest < from);
+        spans[first..]
+            .iter()
+            .take_while(|&&(s, _)| s <= end + self.window)
+            .any(|&(_, e)| e >= from)
     }
 }
 
@@ -237,7 +246,6 @@ mod tests {
 
     fn tokens(text: &str) -> Vec<String> {
         number_tokens(text, &alnum_runs(text.as_bytes()))
-            .iter()
             .map(|t| text[t.start..t.end].to_string())
             .collect()
     }
