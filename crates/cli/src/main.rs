@@ -2,11 +2,13 @@
 //! parses arguments and maps outcomes to exit codes (documented in README.md).
 
 mod check;
+mod export;
 mod input;
 mod keygen;
 mod keyset_cmd;
 mod output;
 mod policy_cmd;
+mod serve;
 mod trust;
 
 use std::process::ExitCode;
@@ -27,6 +29,10 @@ pub mod exit {
     pub const NO_INPUT: u8 = 66;
     /// The policy (or its signature, or the trust settings) is not acceptable.
     pub const BAD_POLICY: u8 = 78;
+    /// The server's configuration is not acceptable (same code: sysexits' EX_CONFIG).
+    pub const CONFIG: u8 = 78;
+    /// The server could not start or stopped with an error (cannot listen, data unreadable).
+    pub const UNAVAILABLE: u8 = 69;
 }
 
 #[derive(Parser)]
@@ -44,6 +50,10 @@ struct Cli {
 enum Command {
     /// Check drafts (.eml, .json, or `-` for JSON Lines on stdin) against a policy.
     Check(check::CheckArgs),
+    /// Run the policy server and admin console (docs/server.md).
+    Serve(serve::ServeArgs),
+    /// Write every tenant's signed bundle and keyset as static files for any web server.
+    Export(export::ExportArgs),
     /// Generate an Ed25519 key pair (root or policy-signing key).
     Keygen(keygen::KeygenArgs),
     /// Sign or verify policy bundles.
@@ -81,6 +91,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Policy(command) => policy_cmd::run(command),
         Command::Keyset(command) => keyset_cmd::run(command),
