@@ -12,6 +12,6 @@ if [ -x scripts/build-wasm ]; then
   if [ ! -f "$wasm" ] || [ -n "$(find crates/core crates/wasm Cargo.lock -newer "$wasm" | head -1)" ]; then scripts/build-wasm; fi
   export REQUIRE_ENGINE=1
 fi
-SENDGUARD_BIN="$ROOT/target/debug/sendguard" WASM_DIR="$ROOT/build/wasm/esm" ARTIFACTS="$ROOT/artifacts" \
+SENDGUARD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sendguard" WASM_DIR="$ROOT/build/wasm/esm" ARTIFACTS="$ROOT/artifacts" \
   node --test tests/console/
 log "console screenshot: artifacts/console.png"
