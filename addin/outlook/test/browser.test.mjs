@@ -1,0 +1,125 @@
+// The packaged add-in in real headless Chromium: the HTML event runtime (commands.html, the
+// same single script classic Outlook loads) runs a send through the real WebAssembly engine;
+// then the task pane opens with the dialog's contextData and its Fix button rewrites the
+// draft. office.js is replaced by a fake (browser-fake-office.js); nothing leaves 127.0.0.1.
+// Screenshots: artifacts/outlook-taskpane*.png.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
+import { chromium } from "playwright-core";
+import { writePackage } from "../package.mjs";
+import { repoRoot, classicScriptPath } from "./engine.mjs";
+
+const OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
+const CHROMIUM = process.env.SENDGUARD_CHROMIUM || "/usr/bin/chromium";
+const artifacts = join(repoRoot, "artifacts");
+const fakeOffice = readFileSync(new URL("./browser-fake-office.js", import.meta.url), "utf8");
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".xml": "application/xml" };
+
+let dir, server, base, browser;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "sendguard-outlook-"));
+  const policy = join(dir, "policy.json");
+  writeFileSync(policy, JSON.stringify({ internal_domains: ["army.mil"] }));
+  writePackage({ url: "https://guard.example.org", tenant: "acme", policy, engine: classicScriptPath, out: join(dir, "pkg") });
+  server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    const file = path.startsWith("/addin/") ? join(dir, "pkg", path.slice("/addin/".length)) : null;
+    if (!file || !file.startsWith(join(dir, "pkg")) || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "Content-Type": TYPES[extname(file)] || "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${server.address().port}/addin/outlook`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A page whose office.js is the fake, whose draft is `draft`, and that reaches only 127.0.0.1. */
+async function openPage(page, draft, contextData) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 520 } });
+  const tab = await context.newPage();
+  const errors = [];
+  tab.on("pageerror", (e) => errors.push(e.message));
+  await tab.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url === OFFICE_JS) return route.fulfill({ contentType: "text/javascript", body: fakeOffice });
+    if (url.startsWith("http://127.0.0.1:")) return route.continue();
+    return route.abort();
+  });
+  await tab.addInitScript(([d, c]) => { window.__draft = d; window.__contextData = c; }, [draft, contextData ?? null]);
+  await tab.goto(`${base}/${page}`);
+  return { tab, context, errors };
+}
+
+/** Presses Send: runs the associated handler and answers what event.completed received. */
+async function pressSend(draft) {
+  const { tab, context, errors } = await openPage("commands.html", draft);
+  await tab.waitForFunction(() => typeof window.__handlers.onMessageSendHandler === "function");
+  const completed = await tab.evaluate(() => new Promise((resolve) => window.__handlers.onMessageSendHandler({ completed: resolve })));
+  await context.close();
+  assert.deepEqual(errors, []);
+  return completed;
+}
+
+const DRAFT = {
+  to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }, { displayName: "Bob", emailAddress: "bob@army.mil" }],
+  cc: [{ displayName: "Carol", emailAddress: "carol@army.mil" }],
+  bcc: [],
+  subject: "Exercise plan",
+  body: "Attached."
+};
+
+test("Chromium: army.ml is stopped by the real engine, the Fix button corrects it, then the send goes", async () => {
+  const completed = await pressSend(DRAFT);
+  assert.equal(completed.allowEvent, false);
+  assert.match(completed.errorMessage, /army\.ml is a domain in Mali .*army\.mil/);
+  assert.ok(completed.errorMessage.length <= 500);
+  assert.match(completed.errorMessageMarkdown, /^\*\*Please check this email before sending\.\*\*\r\r- army\.ml is a domain in Mali/);
+  assert.equal(completed.cancelLabel, "Fix recipients");
+  assert.equal(completed.commandId, "SendguardFixButton");
+  assert.equal(completed.sendModeOverride, "promptUser");
+  const fixes = JSON.parse(completed.contextData).fixes;
+  assert.deepEqual(fixes.map((f) => [f.field, f.recipient, f.fix]), [["to", "colonel.smith@army.ml", "colonel.smith@army.mil"]]);
+
+  // The dialog's "Fix recipients" opens the task pane with that contextData.
+  const { tab, context, errors } = await openPage("taskpane.html", DRAFT, completed.contextData);
+  const fix = tab.getByRole("button", { name: "Replace army.ml with army.mil" });
+  await fix.waitFor();
+  await tab.getByText("Built-in policy for acme").waitFor();
+  mkdirSync(artifacts, { recursive: true });
+  await tab.screenshot({ path: join(artifacts, "outlook-taskpane.png"), fullPage: true });
+  await fix.click();
+  await tab.getByText("Replaced army.ml with army.mil. Press Send again.").waitFor();
+  await tab.getByText("No problems found in this draft.").waitFor();
+  await tab.screenshot({ path: join(artifacts, "outlook-taskpane-fixed.png"), fullPage: true });
+  const after = await tab.evaluate(() => window.__draft);
+  await context.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(after.to.map((r) => [r.displayName, r.emailAddress]), [["Colonel Smith", "colonel.smith@army.mil"], ["Bob", "bob@army.mil"]]);
+  assert.deepEqual(after.cc.map((r) => r.emailAddress), ["carol@army.mil"]);
+
+  // Send again: nothing to report.
+  assert.deepEqual(await pressSend(after), { allowEvent: true });
+});
+
+test("Chromium: Remove recipient drops only the offending address", async () => {
+  const { tab, context, errors } = await openPage("taskpane.html", DRAFT, null);
+  await tab.getByRole("button", { name: "Remove recipient" }).click();
+  await tab.getByText("Removed colonel.smith@army.ml. Press Send again.").waitFor();
+  const after = await tab.evaluate(() => window.__draft);
+  await context.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(after.to.map((r) => r.emailAddress), ["bob@army.mil"]);
+});
