@@ -7,9 +7,11 @@
 //     [--fail-mode warn|block] [--engine build/wasm/classic/sendguard-classic.js]
 //     [--out build/outlook-addin] [--office-js URL]
 //
-// Output: OUT/manifest.xml and OUT/outlook/{commands,taskpane}.{html,js}, taskpane.css,
-// help.html, assets/icon-*.png. Serve OUT as the server's add-in directory
-// (SENDGUARD_ADDIN_DIR), so that the files are at https://.../addin/outlook/.
+// Output: OUT/manifest.xml, OUT/microsoft-officeaddins-allowed.json (the server serves it at
+// /.well-known/, so that classic Outlook's runtime may fetch from the server) and
+// OUT/outlook/{commands,taskpane}.{html,js}, taskpane.css, help.html, assets/icon-*.png.
+// Serve OUT as the server's add-in directory (SENDGUARD_ADDIN_DIR), so that the files are
+// at https://.../addin/outlook/.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +54,12 @@ export function normaliseUrl(text) {
   if (url.protocol !== "https:") throw new UsageError("--url must be https (Outlook loads add-ins only over https)");
   if (url.search || url.hash) throw new UsageError("--url must have no query or fragment");
   return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
+/** The well-known list of the scripts allowed to make cross-origin requests: the event
+ * runtime's single file (classic Outlook on Windows). */
+export function officeAddinsAllowed(url) {
+  return JSON.stringify({ allowed: [`${url}/addin/outlook/commands.js`] }, null, 2) + "\n";
 }
 
 /** The pinned configuration, as a script line defining SENDGUARD_CONFIG. */
@@ -100,6 +108,7 @@ export function writePackage(args) {
   const written = [];
   const write = (path, data) => { writeFileSync(path, data); written.push(path); };
   write(join(out, "manifest.xml"), manifest);
+  write(join(out, "microsoft-officeaddins-allowed.json"), officeAddinsAllowed(url));
   for (const entry of ["commands", "taskpane"]) {
     const page = readFileSync(join(here, "static", `${entry}.html`), "utf8").split("{{OFFICE_JS}}").join(officeJs);
     write(join(dir, `${entry}.html`), page);

@@ -83,3 +83,36 @@ test("the check's command line exits 1 with the problems, 0 when clean", () => {
     rmSync(dir, { recursive: true });
   }
 });
+
+test("the package has every file the manifest names, and the Office allow-list for the server", async () => {
+  const { writePackage } = await import("../package.mjs");
+  const { classicScriptPath } = await import("./engine.mjs");
+  const dir = mkdtempSync(join(tmpdir(), "sendguard-package-"));
+  try {
+    const policy = join(dir, "policy.json");
+    writeFileSync(policy, "{}");
+    writePackage({ url: "https://guard.example.org", tenant: "acme", policy, engine: classicScriptPath, out: join(dir, "out"), "send-mode": "SoftBlock" });
+    const manifest = readFileSync(join(dir, "out", "manifest.xml"), "utf8");
+    assert.deepEqual(checkManifest(manifest), []);
+    const urls = [...manifest.matchAll(/"https:\/\/guard\.example\.org\/addin\/([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(urls.length >= 8, urls.join(" "));
+    for (const path of urls) assert.ok(readFileSync(join(dir, "out", path)).length > 0, `${path} is missing from the package`);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, "out", "microsoft-officeaddins-allowed.json"), "utf8")), {
+      allowed: ["https://guard.example.org/addin/outlook/commands.js"]
+    });
+    const commands = readFileSync(join(dir, "out", "outlook", "commands.js"), "utf8");
+    assert.match(commands, /^var SENDGUARD_CONFIG = \{"tenant":"acme",.*"policyUrl":"https:\/\/guard\.example\.org\/v1\/tenants\/acme\/policy"/);
+    assert.match(commands, /Office\.actions\.associate\("onMessageSendHandler"/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("the packaging command refuses bad options with exit status 64", () => {
+  const tool = join(repoRoot, "addin", "outlook", "package.mjs");
+  for (const args of [["--tenant", "acme"], ["--url", "http://guard.example.org", "--tenant", "acme"], ["--url", "https://g.example", "--tenant", "a b"], ["--url", "https://g.example", "--tenant", "acme", "--send-mode", "Never"], ["--bogus"]]) {
+    const run = spawnSync(process.execPath, [tool, ...args], { encoding: "utf8" });
+    assert.equal(run.status, 64, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(run.stderr, /^package-outlook: /);
+  }
+});
