@@ -13,14 +13,16 @@
  * @typedef {{ check(draft: any, context: { known: string[] }): any }} LoadedEngine
  * @typedef {{ engine: LoadedEngine, tenant: string | null, version: number | null,
  *   digest: string | null, expiresAt: number | null, expired: boolean,
- *   failMode: "warn" | "block" }} LoadedPolicy
+ *   failMode: "warn" | "block" | undefined }} LoadedPolicy   failMode undefined: the
+ *   packaged one applies
  * @typedef {{ loadBundle(bundle: string, pins: { tenant: string, keyset: string,
  *   held: { version: number, digest: string } | undefined, now: number }): LoadedPolicy,
  *   loadPlain(policyJson: string): LoadedPolicy }} EngineApi
  * @typedef {{ tenant: string, keyset: string, bakedBundle: string | null,
  *   bakedPolicy: string | null, failMode: "warn" | "block",
  *   policyUrl: string | null }} AddinConfig   set by the packaging command
- * @typedef {LoadedPolicy & { source: "stored" | "baked", problems: string[] }} PolicyInUse
+ * @typedef {LoadedPolicy & { failMode: "warn" | "block", source: "stored" | "baked",
+ *   problems: string[] }} PolicyInUse
  */
 
 /**
@@ -58,7 +60,7 @@ export function loadPolicy(api, config, store, now) {
     for (let i = 0; i < candidates.length; i++) {
       try {
         const loaded = candidates[i].load();
-        const inUse = /** @type {PolicyInUse} */ (Object.assign({}, loaded, { tenant: loaded.tenant || config.tenant, source: candidates[i].source, problems: problems }));
+        const inUse = /** @type {PolicyInUse} */ (Object.assign({}, loaded, { tenant: loaded.tenant || config.tenant, failMode: loaded.failMode || config.failMode, source: candidates[i].source, problems: problems }));
         return inUse;
       } catch (e) {
         const error = /** @type {{ code?: string, message?: string }} */ (e || {});
