@@ -76,6 +76,8 @@ export function createTaskpane(deps) {
   /** @type {string | null} */
   let policyProblem = null;
   let notice = "";
+  /** What the last background policy update found, when it did not bring a new policy. */
+  let updateNote = "";
 
   /** @param {string} tag @param {string} [text] @param {string} [cls] */
   function el(tag, text, cls) {
@@ -108,6 +110,7 @@ export function createTaskpane(deps) {
     while (root.firstChild) root.removeChild(root.firstChild);
     root.appendChild(el("h1", "Sendguard"));
     root.appendChild(el("p", policyLine(policy, policyProblem), "policy" + (policy && !policy.expired ? "" : " policy-warning")));
+    if (updateNote) root.appendChild(el("p", updateNote, "policy policy-warning"));
     if (notice) root.appendChild(el("p", notice, "notice"));
     if (verdict.action === "allow") {
       root.appendChild(el("p", "No problems found in this draft.", "clean"));
@@ -188,8 +191,12 @@ export function createTaskpane(deps) {
           if (!deps.fetch || !api) return verdict;
           const fetchFn = deps.fetch;
           return refreshPolicy({ fetch: fetchFn, api: api, config: deps.config, store: deps.store, now: deps.now }).then(function (result) {
-            if (result.status !== "updated") return verdict;
-            return load().then(refresh);
+            if (result.status === "updated") return load().then(refresh);
+            if (result.status === "failed" || result.status === "refused") {
+              updateNote = "Could not update the policy: " + result.detail;
+              render(verdict, proposedFixes(verdict));
+            }
+            return verdict;
           });
         });
     },
