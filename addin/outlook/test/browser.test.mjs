@@ -9,14 +9,11 @@ import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium, openAddinPage, pressSend as pressSendOn } from "./chromium.mjs";
 import { writePackage } from "../package.mjs";
 import { repoRoot, classicScriptPath } from "./engine.mjs";
 
-const OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
-const CHROMIUM = process.env.SENDGUARD_CHROMIUM || "/usr/bin/chromium";
 const artifacts = join(repoRoot, "artifacts");
-const fakeOffice = readFileSync(new URL("./browser-fake-office.js", import.meta.url), "utf8");
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".xml": "application/xml" };
 
 let dir, server, base, browser;
@@ -34,10 +31,7 @@ before(async () => {
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${server.address().port}/addin/outlook`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -46,32 +40,8 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A page whose office.js is the fake, whose draft is `draft`, and that reaches only 127.0.0.1. */
-async function openPage(page, draft, contextData) {
-  const context = await browser.newContext({ viewport: { width: 360, height: 520 } });
-  const tab = await context.newPage();
-  const errors = [];
-  tab.on("pageerror", (e) => errors.push(e.message));
-  await tab.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url === OFFICE_JS) return route.fulfill({ contentType: "text/javascript", body: fakeOffice });
-    if (url.startsWith("http://127.0.0.1:")) return route.continue();
-    return route.abort();
-  });
-  await tab.addInitScript(([d, c]) => { window.__draft = d; window.__contextData = c; }, [draft, contextData ?? null]);
-  await tab.goto(`${base}/${page}`);
-  return { tab, context, errors };
-}
-
-/** Presses Send: runs the associated handler and answers what event.completed received. */
-async function pressSend(draft) {
-  const { tab, context, errors } = await openPage("commands.html", draft);
-  await tab.waitForFunction(() => typeof window.__handlers.onMessageSendHandler === "function");
-  const completed = await tab.evaluate(() => new Promise((resolve) => window.__handlers.onMessageSendHandler({ completed: resolve })));
-  await context.close();
-  assert.deepEqual(errors, []);
-  return completed;
-}
+const openPage = (page, draft, contextData) => openAddinPage(browser, `${base}/${page}`, { draft, contextData });
+const pressSend = (draft) => pressSendOn(browser, `${base}/commands.html`, { draft });
 
 const DRAFT = {
   to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }, { displayName: "Bob", emailAddress: "bob@army.mil" }],
