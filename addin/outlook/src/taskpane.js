@@ -168,6 +168,19 @@ export function createTaskpane(deps) {
     );
   }
 
+  /**
+   * A pane already open when the dialog's "Fix recipients" is chosen again gets the new
+   * contextData as an event (Mailbox 1.15): check the draft afresh.
+   */
+  function listenForNewContext() {
+    const type = deps.office.EventType && deps.office.EventType.InitializationContextChanged;
+    if (!type || typeof item.addHandlerAsync !== "function") return;
+    item.addHandlerAsync(type, function () {
+      notice = "Sendguard stopped this email again. Fix it below, then press Send again.";
+      refresh();
+    });
+  }
+
   return {
     /**
      * Shows the fixes the dialog passed at once, then the live check; then refreshes the
@@ -177,6 +190,7 @@ export function createTaskpane(deps) {
       const context = typeof item.getInitializationContextAsync === "function"
         ? officeCall(item, "getInitializationContextAsync", []).catch(function () { return null; })
         : Promise.resolve(null);
+      listenForNewContext();
       return context
         .then(function (text) {
           const fixes = fixesFromContext(text);

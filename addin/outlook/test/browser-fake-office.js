@@ -6,10 +6,11 @@
   var state = window.__draft || { to: [], cc: [], bcc: [] };
   var roaming = window.__roaming || {};
   window.__handlers = {};
+  window.__itemHandlers = {};
   function answer(args, value) {
     var callback = null;
     for (var i = 0; i < args.length; i++) if (typeof args[i] === "function") callback = args[i];
-    setTimeout(function () { callback({ status: "succeeded", value: value }); }, 0);
+    if (callback) setTimeout(function () { callback({ status: "succeeded", value: value }); }, 0);
   }
   function field(name) {
     return {
@@ -22,6 +23,7 @@
   }
   window.Office = {
     AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
+    EventType: { InitializationContextChanged: "olkInitializationContextChanged" },
     actions: { associate: function (name, fn) { window.__handlers[name] = fn; } },
     onReady: function (callback) { setTimeout(callback, 0); return Promise.resolve({ host: "Outlook" }); },
     context: {
@@ -39,7 +41,11 @@
           subject: { getAsync: function () { answer(arguments, state.subject || ""); } },
           body: { getAsync: function () { answer(arguments, state.body || ""); } },
           getAttachmentsAsync: function () { answer(arguments, state.attachments || []); },
-          getInitializationContextAsync: function () { answer(arguments, window.__contextData || null); }
+          getInitializationContextAsync: function () { answer(arguments, window.__contextData || null); },
+          addHandlerAsync: function (type, handler) {
+            window.__itemHandlers[type] = handler;
+            answer(Array.prototype.slice.call(arguments, 2), undefined);
+          }
         }
       }
     }

@@ -96,3 +96,20 @@ test("Chromium: Remove recipient drops only the offending address", async () => 
   assert.deepEqual(errors, []);
   assert.deepEqual(after.to.map((r) => r.emailAddress), ["bob@army.mil"]);
 });
+
+test("Chromium: an open pane checks again when the dialog passes new fixes", async () => {
+  const { tab, context, errors } = await openPage("taskpane.html", { to: [{ displayName: "Bob", emailAddress: "bob@army.mil" }], cc: [], bcc: [] }, null);
+  await tab.getByText("No problems found in this draft.").waitFor();
+  // The user adds a mistyped recipient, presses Send, and chooses Fix recipients again.
+  await tab.evaluate(() => {
+    window.__draft.cc = [{ displayName: "Ops", emailAddress: "ops@army.ml" }];
+    window.__itemHandlers.olkInitializationContextChanged({ type: "olkInitializationContextChanged", initializationContextData: "{}" });
+  });
+  await tab.getByText("Sendguard stopped this email again. Fix it below, then press Send again.").waitFor();
+  await tab.getByRole("button", { name: "Replace army.ml with army.mil" }).click();
+  await tab.getByText("No problems found in this draft.").waitFor();
+  const after = await tab.evaluate(() => window.__draft);
+  await context.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(after.cc.map((r) => [r.displayName, r.emailAddress]), [["Ops", "ops@army.mil"]]);
+});
