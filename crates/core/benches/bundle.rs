@@ -8,7 +8,10 @@ use sendguard_core::{bundle, keyset};
 const NOW: i64 = 1_767_225_600 + 86_400;
 
 fn read(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../tests/vectors/bundles/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../tests/vectors/bundles/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -21,7 +24,12 @@ fn verify_100k_bundle(c: &mut Criterion) {
         b.iter(|| bundle::verify(black_box(&bytes), &trust, "acme", None, NOW).unwrap())
     });
     c.bench_function("bundle::verify then Policy::from_json (100 KB)", |b| {
-        b.iter(|| bundle::verify(black_box(&bytes), &trust, "acme", None, NOW).unwrap().policy().unwrap())
+        b.iter(|| {
+            bundle::verify(black_box(&bytes), &trust, "acme", None, NOW)
+                .unwrap()
+                .policy()
+                .unwrap()
+        })
     });
 }
 

@@ -30,11 +30,11 @@ pub mod lookalike;
 pub mod policy;
 pub mod verdict;
 
+pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
 pub use draft::{Attachment, Draft, Field};
 pub use engine::{CheckedRecipient, Engine, Error, KnownRecipients};
-pub use policy::{Action, FailMode, Policy, PolicyError};
-pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
 pub use keyset::Keyset;
+pub use policy::{Action, FailMode, Policy, PolicyError};
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
 
 /// The engine's version, reported by the CLI and the WASM build.
