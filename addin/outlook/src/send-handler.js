@@ -35,6 +35,19 @@ export function staleVerdict(verdict, policy) {
 }
 
 /**
+ * Releases an engine's memory in the WebAssembly module: the event runtime may live for many
+ * sends, and each send loads the policy afresh (it may have been updated meanwhile).
+ * @param {any} engine
+ */
+export function freeEngine(engine) {
+  try {
+    if (engine && typeof engine.free === "function") engine.free();
+  } catch (e) {
+    // Already freed: nothing to release.
+  }
+}
+
+/**
  * @typedef {{ office: any, api(): Promise<import("./policy-session.js").EngineApi>,
  *   config: import("./policy-session.js").AddinConfig,
  *   store: ReturnType<typeof import("./policy-store.js").createPolicyStore>,
@@ -55,19 +68,23 @@ export function createSendHandler(deps) {
     };
     /** @type {"warn" | "block"} */
     let failMode = deps.config.failMode === "block" ? "block" : "warn";
-    const policy = Promise.resolve()
+    const policyLoaded = Promise.resolve()
       .then(deps.api)
       .then(function (api) {
         return loadPolicy(api, deps.config, deps.store, deps.now());
       });
-    return Promise.all([readDraft(office.context.mailbox.item), policy])
+    return Promise.all([readDraft(office.context.mailbox.item), policyLoaded])
       .then(function (parts) {
         const draft = parts[0];
         const policy = parts[1];
         failMode = policy.failMode;
         client.policy = { tenant: policy.tenant, version: policy.version };
-        const verdict = checkOrFail(policy.engine, draft, [], policy.failMode);
-        return policy.expired ? staleVerdict(verdict, policy) : verdict;
+        try {
+          const verdict = checkOrFail(policy.engine, draft, [], policy.failMode);
+          return policy.expired ? staleVerdict(verdict, policy) : verdict;
+        } finally {
+          freeEngine(policy.engine);
+        }
       })
       .catch(function (e) {
         const error = /** @type {{ failMode?: "warn" | "block", message?: string }} */ (e || {});

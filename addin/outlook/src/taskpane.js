@@ -7,7 +7,7 @@ import { proposedFixes } from "./completion.js";
 import { loadPolicy } from "./policy-session.js";
 import { applyFix, removeRecipient } from "./fix.js";
 import { refreshPolicy } from "./refresh.js";
-import { failureVerdict, staleVerdict } from "./send-handler.js";
+import { failureVerdict, staleVerdict, freeEngine } from "./send-handler.js";
 import { checkOrFail } from "../../shared/check.js";
 
 /**
@@ -163,7 +163,11 @@ export function createTaskpane(deps) {
         return loadPolicy(loadedApi, deps.config, deps.store, deps.now());
       })
       .then(
-      function (loaded) { policy = loaded; policyProblem = null; },
+      function (loaded) {
+        if (policy) freeEngine(policy.engine);
+        policy = loaded;
+        policyProblem = null;
+      },
       function (e) { policy = null; policyProblem = e && e.message ? e.message : String(e); }
     );
   }

@@ -155,3 +155,24 @@ test("the wasm2js fallback (no WebAssembly) gives the same answer", async () => 
   const viaWasm = (await send(ARMY_ML)).completed;
   assert.deepEqual(viaJs, viaWasm);
 });
+
+test("each send frees the engine it loaded, also when the check throws", async () => {
+  const engine = await realEngine();
+  for (const throws of [false, true]) {
+    let freed = 0;
+    const api = async () => {
+      const real = createEngineApi(engine);
+      return {
+        ...real,
+        loadPlain: (json) => {
+          const p = real.loadPlain(json);
+          const check = throws ? () => { throw new Error("boom"); } : (d, k) => p.engine.check(d, k);
+          return { ...p, engine: { check, free: () => { freed++; p.engine.free(); } } };
+        }
+      };
+    };
+    const { completed } = await send(ARMY_ML, { api });
+    assert.equal(completed.allowEvent, false);
+    assert.equal(freed, 1, `throws=${throws}`);
+  }
+});
