@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
+import * as acorn from "acorn";
 import { checkManifest, controlIds } from "../tools/manifest-check.mjs";
 import { packageManifest, normaliseUrl } from "../package.mjs";
 import { FIX_COMMAND_ID } from "../src/completion.js";
@@ -103,6 +104,10 @@ test("the package has every file the manifest names, and the Office allow-list f
     const commands = readFileSync(join(dir, "out", "outlook", "commands.js"), "utf8");
     assert.match(commands, /^var SENDGUARD_CONFIG = \{"tenant":"acme",.*"policyUrl":"https:\/\/guard\.example\.org\/v1\/tenants\/acme\/policy"/);
     assert.match(commands, /Office\.actions\.associate\("onMessageSendHandler"/);
+    // Classic Outlook's older runtime (Chakra) parses ES2016 only, and allows no imports.
+    for (const file of ["commands.js", "taskpane.js"]) {
+      acorn.parse(readFileSync(join(dir, "out", "outlook", file), "utf8"), { ecmaVersion: 2016, sourceType: "script" });
+    }
   } finally {
     rmSync(dir, { recursive: true });
   }
