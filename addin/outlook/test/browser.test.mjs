@@ -5,16 +5,14 @@
 // Screenshots: artifacts/outlook-taskpane*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
-import { launchChromium, openAddinPage, pressSend as pressSendOn } from "./chromium.mjs";
+import { join } from "node:path";
+import { launchChromium, openAddinPage, pressSend as pressSendOn, serveAddinDir } from "./chromium.mjs";
 import { writePackage } from "../package.mjs";
 import { repoRoot, classicScriptPath } from "./engine.mjs";
 
 const artifacts = join(repoRoot, "artifacts");
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".xml": "application/xml" };
 
 let dir, server, base, browser;
 
@@ -23,25 +21,19 @@ before(async () => {
   const policy = join(dir, "policy.json");
   writeFileSync(policy, JSON.stringify({ internal_domains: ["army.mil"] }));
   writePackage({ url: "https://guard.example.org", tenant: "acme", policy, engine: classicScriptPath, out: join(dir, "pkg") });
-  server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-    const file = path.startsWith("/addin/") ? join(dir, "pkg", path.slice("/addin/".length)) : null;
-    if (!file || !file.startsWith(join(dir, "pkg")) || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "Content-Type": TYPES[extname(file)] || "application/octet-stream" }).end(readFileSync(file));
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${server.address().port}/addin/outlook`;
+  server = await serveAddinDir(join(dir, "pkg"));
+  base = `${server.base}/outlook`;
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+  await server?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const openPage = (page, draft, contextData) => openAddinPage(browser, `${base}/${page}`, { draft, contextData });
-const pressSend = (draft) => pressSendOn(browser, `${base}/commands.html`, { draft });
+const openPage = (page, draft, contextData, options = {}) => openAddinPage(browser, `${base}/${page}`, { draft, contextData, ...options });
+const pressSend = (draft, options = {}) => pressSendOn(browser, `${base}/commands.html`, { draft, ...options });
 
 const DRAFT = {
   to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }, { displayName: "Bob", emailAddress: "bob@army.mil" }],
@@ -112,4 +104,14 @@ test("Chromium: an open pane checks again when the dialog passes new fixes", asy
   await context.close();
   assert.deepEqual(errors, []);
   assert.deepEqual(after.cc.map((r) => [r.displayName, r.emailAddress]), [["Ops", "ops@army.mil"]]);
+});
+
+test("Chromium without WebAssembly: the engine's JavaScript fallback gives the same dialog", async () => {
+  const withWasm = await pressSend(DRAFT);
+  const withoutWasm = await pressSend(DRAFT, { noWebAssembly: true });
+  const { tab, context } = await openPage("commands.html", DRAFT, null, { noWebAssembly: true });
+  assert.equal(await tab.evaluate(() => SendguardEngine.instantiate().then((engine) => engine.kind)), "js");
+  await context.close();
+  assert.equal(withoutWasm.allowEvent, false);
+  assert.deepEqual(withoutWasm, withWasm);
 });

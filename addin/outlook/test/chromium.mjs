@@ -1,6 +1,8 @@
 // Headless Chromium for the add-in's page tests: /usr/bin/chromium through playwright-core,
 // office.js replaced by browser-fake-office.js, and no request leaving the machine.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
 
 export const OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
@@ -19,7 +21,9 @@ export function launchChromium() {
  * one (served through Node, still on 127.0.0.1); everything else is refused.
  * @param {import("playwright-core").Browser} browser
  * @param {string} url
- * @param {{ draft: object, contextData?: string | null, roaming?: object, forward?: (url: string) => string | null }} state
+ * @param {{ draft: object, contextData?: string | null, roaming?: object, forward?: (url: string) => string | null,
+ *   noWebAssembly?: boolean }} state   noWebAssembly: the page has no WebAssembly (as a runtime
+ *   without it), so the engine's pure-JavaScript fallback runs
  */
 export async function openAddinPage(browser, url, state) {
   const context = await browser.newContext({ viewport: { width: 360, height: 520 } });
@@ -34,7 +38,12 @@ export async function openAddinPage(browser, url, state) {
     if (local) return route.fulfill({ response: await route.fetch({ url: local }) });
     return route.abort();
   });
-  await tab.addInitScript(([d, c, r]) => { window.__draft = d; window.__contextData = c; window.__roaming = r; }, [state.draft, state.contextData ?? null, state.roaming ?? {}]);
+  await tab.addInitScript(([d, c, r, noWasm]) => {
+    window.__draft = d;
+    window.__contextData = c;
+    window.__roaming = r;
+    if (noWasm) delete window.WebAssembly;
+  }, [state.draft, state.contextData ?? null, state.roaming ?? {}, Boolean(state.noWebAssembly)]);
   await tab.goto(url);
   return { tab, context, errors };
 }
@@ -47,4 +56,25 @@ export async function pressSend(browser, url, state) {
   await context.close();
   if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
   return completed;
+}
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".xml": "application/xml", ".json": "application/json" };
+
+/**
+ * Serves `dir` at /addin/ on 127.0.0.1 (as `sendguard serve` does with its add-in folder).
+ * @param {string} dir
+ * @returns {Promise<{ base: string, close(): Promise<void> }>} base: the /addin URL
+ */
+export async function serveAddinDir(dir) {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    const file = path.startsWith("/addin/") ? join(dir, path.slice("/addin/".length)) : null;
+    if (!file || !file.startsWith(dir) || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "Content-Type": TYPES[extname(file)] || "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}/addin`,
+    close: () => new Promise((resolve) => server.close(resolve))
+  };
 }
