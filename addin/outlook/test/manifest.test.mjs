@@ -98,6 +98,12 @@ test("the package has every file the manifest names, and the Office allow-list f
     const urls = [...manifest.matchAll(/"https:\/\/guard\.example\.org\/addin\/([^"]+)"/g)].map((m) => m[1]);
     assert.ok(urls.length >= 8, urls.join(" "));
     for (const path of urls) assert.ok(readFileSync(join(dir, "out", path)).length > 0, `${path} is missing from the package`);
+    for (const path of urls.filter((u) => u.endsWith(".png"))) {
+      // A PNG's IHDR holds width and height at bytes 16 and 20; the name says the size.
+      const png = readFileSync(join(dir, "out", path));
+      const size = Number(/icon-(\d+)\.png$/.exec(path)[1]);
+      assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [size, size], path);
+    }
     assert.deepEqual(JSON.parse(readFileSync(join(dir, "out", "microsoft-officeaddins-allowed.json"), "utf8")), {
       allowed: ["https://guard.example.org/addin/outlook/commands.js"]
     });
