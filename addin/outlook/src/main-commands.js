@@ -27,7 +27,7 @@ function onMessageSendHandler(event) {
     office: Office,
     api: loadEngineApi,
     config: SENDGUARD_CONFIG,
-    store: createPolicyStore(Office.context.roamingSettings),
+    store: createPolicyStore(Office.context.roamingSettings, SENDGUARD_CONFIG.tenant),
     now: function () { return Math.floor(Date.now() / 1000); }
   })(event);
 }

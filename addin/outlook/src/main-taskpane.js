@@ -24,7 +24,7 @@ whenReady(function () {
     office: Office,
     api: function () { return SendguardEngine.instantiate().then(createEngineApi); },
     config: SENDGUARD_CONFIG,
-    store: createPolicyStore(Office.context.roamingSettings),
+    store: createPolicyStore(Office.context.roamingSettings, SENDGUARD_CONFIG.tenant),
     fetch: typeof fetch === "function" ? fetch.bind(null) : null,
     now: function () { return Math.floor(Date.now() / 1000); }
   }).start();

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { send, config, realEngine, repoRoot } from "./helpers.mjs";
+import { send, config, realEngine, repoRoot, storedBundle, heldRecord } from "./helpers.mjs";
 import { fakeOutlook } from "./fake-outlook.mjs";
 import { createEngineApi } from "../src/engine-api.js";
 import { createPolicyStore, BUNDLE_KEY, HELD_KEY } from "../src/policy-store.js";
@@ -19,13 +19,12 @@ const V5 = manifest.vectors.find((v) => v.name === "policy-v5" || (v.file === "p
 const NOW = 1767312000; // the vectors' "now": v5 is valid
 const KEYSET = vector("keyset-v1.json");
 const signed = (extra = {}) => config({}, { keyset: KEYSET, ...extra });
-const stored = (file) => JSON.stringify({ bundle: vector(file), etag: "\"5\"", fetchedAt: NOW });
-const held = (version, digest) => JSON.stringify({ version, digest });
+const stored = (file) => storedBundle(vector(file));
 const api = async () => createEngineApi(await realEngine());
 
 async function policyFrom(roaming, options = {}) {
   const fake = fakeOutlook({ roaming });
-  return loadPolicy(await api(), options.config || signed(), createPolicyStore(fake.office.context.roamingSettings), options.now || NOW);
+  return loadPolicy(await api(), options.config || signed(), createPolicyStore(fake.office.context.roamingSettings, "acme"), options.now || NOW);
 }
 
 test("a valid signed bundle in roamingSettings is verified and used", async () => {
@@ -48,7 +47,7 @@ test("tampered, other-tenant, rolled-back and substituted bundles in roamingSett
     ["policy-not-json.txt", null, "malformed"]
   ]) {
     const roaming = { [BUNDLE_KEY]: stored(file) };
-    if (heldVersion) roaming[HELD_KEY] = held(heldVersion, V5.digest);
+    if (heldVersion) roaming[HELD_KEY] = heldRecord(heldVersion, V5.digest);
     const policy = await policyFrom(roaming);
     assert.equal(policy.source, "baked", file);
     assert.match(policy.problems[0], new RegExp(`^stored policy refused \\(${code}\\)`), `${file}: ${policy.problems[0]}`);
@@ -91,7 +90,7 @@ test("an expired signed bundle still runs, is shown as stale, and a clean draft 
 test("refresh: a fetched bundle is verified, stored and its version held; an older one afterwards is refused", async () => {
   const fake = fakeOutlook();
   globalThis.Office = fake.office;
-  const store = createPolicyStore(fake.office.context.roamingSettings);
+  const store = createPolicyStore(fake.office.context.roamingSettings, "acme");
   const fetchOf = (file) => async () => ({ status: 200, ok: true, text: async () => vector(file), headers: { get: () => "\"etag\"" } });
   const deps = { api: await api(), config: signed({ policyUrl: "https://guard.example.org/v1/tenants/acme/policy" }), store, now: () => NOW };
   assert.equal((await refreshPolicy({ ...deps, fetch: fetchOf("policy-v5.json") })).status, "updated");

@@ -7,7 +7,7 @@ import { createEngineApi, failModeOf } from "../src/engine-api.js";
 import { loadPolicy } from "../src/policy-session.js";
 import { createPolicyStore, BUNDLE_KEY } from "../src/policy-store.js";
 import { fakeOutlook } from "./fake-outlook.mjs";
-import { config } from "./helpers.mjs";
+import { config, storedBundle } from "./helpers.mjs";
 
 const INFO = { tenant: "acme", version: 5, issued_at: 1767225600, expires_at: 1769817600, key_id: "k1", digest: "88".repeat(32) };
 
@@ -65,8 +65,8 @@ test("an engine build without bundle verification refuses bundles, never runs th
 test("fail mode: read from a plain policy; the packaged one when the engine reports none", async () => {
   assert.equal(failModeOf('{"fail_mode": "block"}'), "block");
   assert.equal(failModeOf("{}"), "warn");
-  const fake = fakeOutlook({ roaming: { [BUNDLE_KEY]: JSON.stringify({ bundle: "B", etag: null, fetchedAt: 1 }) } });
-  const policy = await loadPolicy(createEngineApi(moduleWith(() => INFO)), config({}, { failMode: "block" }), createPolicyStore(fake.office.context.roamingSettings), PINS.now);
+  const fake = fakeOutlook({ roaming: { [BUNDLE_KEY]: storedBundle("B") } });
+  const policy = await loadPolicy(createEngineApi(moduleWith(() => INFO)), config({}, { failMode: "block" }), createPolicyStore(fake.office.context.roamingSettings, "acme"), PINS.now);
   assert.equal(policy.source, "stored");
   assert.equal(policy.failMode, "block");
 });

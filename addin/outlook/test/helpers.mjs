@@ -34,7 +34,7 @@ export async function send(draft, options = {}) {
     office: fake.office,
     api,
     config: options.config || config(),
-    store: createPolicyStore(fake.office.context.roamingSettings),
+    store: createPolicyStore(fake.office.context.roamingSettings, (options.config || config()).tenant),
     now: () => options.now ?? 1_800_000_000
   });
   const { event, done } = sendEvent();
@@ -46,4 +46,12 @@ export async function send(draft, options = {}) {
 export function corpus() {
   const dir = join(repoRoot, "tests", "corpus");
   return readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => ({ file: f, ...JSON.parse(readFileSync(join(dir, f), "utf8")) }));
+}
+
+/** roamingSettings records as the policy store writes them (for tenant "acme" unless told). */
+export function storedBundle(bundle, tenant = "acme") {
+  return JSON.stringify({ tenant, bundle, etag: "\"stored\"", fetchedAt: 1 });
+}
+export function heldRecord(version, digest, tenant = "acme") {
+  return JSON.stringify({ tenant, held: { version, digest } });
 }

@@ -86,7 +86,8 @@ test("the task pane fetches and verifies the signed policy; the next send runs o
   const roaming = await tab.evaluate(() => window.__roaming);
   await context.close();
   assert.deepEqual(errors, []);
-  assert.equal(JSON.parse(roaming["sendguard.held"]).version, 1);
+  assert.deepEqual(JSON.parse(roaming["sendguard.held"]).tenant, "acme");
+  assert.equal(JSON.parse(roaming["sendguard.held"]).held.version, 1);
   assert.match(JSON.parse(roaming["sendguard.bundle"]).etag, /^"/);
 
   // After: the stored signed policy blocks .ml outright (no Send Anyway).
