@@ -51,11 +51,12 @@ async function logIn(token) {
   try {
     const me = await api("GET", "/api/v1/whoami");
     sessionStorage.setItem(TOKEN_KEY, token);
-    $("who").textContent = `Logged in as ${me.name}${me.tenant ? ` (tenant ${me.tenant})` : ""}`;
+    $("who-name").textContent = `Logged in as ${me.name}${me.tenant ? ` (tenant ${me.tenant})` : ""}`;
+    $("tokens-section").hidden = Boolean(me.tenant); // tenant-scoped tokens cannot manage tokens
     $("who").hidden = false;
     $("login").hidden = true;
     $("app").hidden = false;
-    await loadTenants();
+    await Promise.all([loadTenants(), me.tenant ? null : loadTokens()]);
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
     $("login-error").textContent = error.status === 401 ? "That token is not valid (or was revoked)." : error.message;
@@ -334,6 +335,57 @@ $("rotate").addEventListener("click", async () => {
   } catch (error) {
     say(`Rotation failed: ${error.message}`);
   }
+});
+
+// ---- tokens -------------------------------------------------------------------------------
+
+async function loadTokens() {
+  const tokens = await api("GET", "/api/v1/tokens");
+  $("tokens").replaceChildren(...tokens.map((t) => {
+    const row = el("tr", {},
+      el("td", { textContent: t.name }),
+      el("td", { textContent: t.tenant || "all" }),
+      el("td", { textContent: `${when(t.created_at)}${t.created_by ? ` by ${t.created_by}` : ""}` }),
+      el("td", { textContent: t.revoked_at ? `revoked ${when(t.revoked_at)}` : "active" }));
+    const action = el("td");
+    if (!t.revoked_at) {
+      const button = el("button", { type: "button", className: "secondary", textContent: `Revoke ${t.name}` });
+      button.addEventListener("click", () => revokeToken(t));
+      action.append(button);
+    }
+    row.append(action);
+    return row;
+  }));
+}
+
+async function revokeToken(token) {
+  try {
+    await api("DELETE", `/api/v1/tokens/${token.id}`);
+    say(`Revoked token ${token.name}.`);
+    await loadTokens();
+  } catch (error) {
+    $("token-error").textContent = error.message;
+  }
+}
+
+$("new-token-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("token-error").textContent = "";
+  const name = $("new-token-name").value.trim();
+  const tenant = $("new-token-tenant").value.trim();
+  try {
+    const created = await api("POST", "/api/v1/tokens", tenant ? { name, tenant } : { name });
+    $("new-token").textContent = `Token for ${created.name} (copy it now, it is not shown again): ${created.token}`;
+    $("new-token-form").reset();
+    await loadTokens();
+  } catch (error) {
+    $("token-error").textContent = error.message;
+  }
+});
+
+$("logout").addEventListener("click", () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  location.reload();
 });
 
 // ---- start --------------------------------------------------------------------------------

@@ -3,14 +3,13 @@
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 ensure_apt chromium
-if [ ! -d tests/console/node_modules/playwright-core ]; then
-  log "installing the console tests' npm packages"
-  npm ci --prefix tests/console --no-audit --no-fund --silent
-fi
+ensure_npm_ci tests/console
 cargo build --quiet -p sendguard-cli
 # The simulator runs the engine's WebAssembly build (scripts/build-wasm, from the wasm work).
 if [ -x scripts/build-wasm ]; then
-  [ -f build/wasm/esm/sendguard.js ] || scripts/build-wasm
+  # Rebuilt only when the engine's sources are newer than the build.
+  wasm=build/wasm/esm/sendguard_bg.wasm
+  if [ ! -f "$wasm" ] || [ -n "$(find crates/core crates/wasm Cargo.lock -newer "$wasm" | head -1)" ]; then scripts/build-wasm; fi
   export REQUIRE_ENGINE=1
 fi
 SENDGUARD_BIN="$ROOT/target/debug/sendguard" WASM_DIR="$ROOT/build/wasm/esm" ARTIFACTS="$ROOT/artifacts" \

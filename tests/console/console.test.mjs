@@ -4,8 +4,8 @@
 // ARTIFACTS (where the screenshot goes).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, existsSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -112,6 +112,17 @@ test("publish, see it in history, roll back with one click", async () => {
   assert.equal(statement.policy, await page.inputValue("#policy-json"));
   assert.equal(bundle.signatures.length, 1);
 
+  // The command line enforces it: verifies the bundle against the tenant's keyset, then
+  // blocks the example draft to army.ml because the admin set tld_trap to block.
+  const bundlePath = join(dataDir, "policy.bundle");
+  const keysetPath = join(dataDir, "keyset.json");
+  writeFileSync(bundlePath, Buffer.from(await (await fetch(`${base}/v1/tenants/acme/policy`)).arrayBuffer()));
+  writeFileSync(keysetPath, Buffer.from(await (await fetch(`${base}/v1/tenants/acme/keyset`)).arrayBuffer()));
+  const check = spawnSync(binary, ["check", "--policy", bundlePath, "--trust", keysetPath, "--tenant", "acme",
+    "--format", "json", join(root, "examples/army-ml.json")], { encoding: "utf8" });
+  assert.equal(check.status, 2, `sendguard check: ${check.stderr}`);
+  assert.equal(JSON.parse(check.stdout).action, "block");
+
   await page.fill("#f-trusted_domains", "partner.example\nnato.int");
   await page.waitForFunction(() => document.querySelector("#validity").textContent.includes("is valid"));
   await page.click("#publish");
@@ -124,6 +135,19 @@ test("publish, see it in history, roll back with one click", async () => {
   assert.match(await text("#history li.version[data-version='3']"), /roll back to version 1/);
   assert.doesNotMatch(await page.inputValue("#policy-json"), /nato\.int/, "the editor shows the rolled-back policy");
   assert.match(await text("#keys"), /Signing key/);
+
+  // Tokens: create one for a robot, see it listed, revoke it with one click.
+  await page.fill("#new-token-name", "ci robot");
+  await page.fill("#new-token-tenant", "acme");
+  await page.click("#new-token-form button");
+  await page.waitForFunction(() => document.querySelector("#new-token").textContent.includes("sgt_"));
+  const robotToken = (await text("#new-token")).match(/sgt_[0-9a-f]+/)[0];
+  const whoami = await fetch(`${base}/api/v1/whoami`, { headers: { Authorization: `Bearer ${robotToken}` } });
+  assert.equal((await whoami.json()).tenant, "acme");
+  await page.click("#tokens button:has-text('Revoke ci robot')");
+  await page.waitForFunction(() => document.querySelector("#tokens").textContent.includes("revoked"));
+  const refused = await fetch(`${base}/api/v1/whoami`, { headers: { Authorization: `Bearer ${robotToken}` } });
+  assert.equal(refused.status, 401);
 
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, "console.png"), fullPage: true });

@@ -5,13 +5,22 @@ use std::io::{BufRead, Write};
 use clap::{Args, ValueEnum};
 use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy, Verdict};
 
-use crate::{exit, input, output, Failure};
+use crate::{exit, input, output, trust, Failure};
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Policy JSON file (default: the built-in policy).
+    /// Policy JSON file, or a signed bundle with --trust (default: the built-in policy).
     #[arg(long)]
     policy: Option<String>,
+    /// Keyset file: --policy is then a signed bundle, verified before use.
+    #[arg(long, value_name = "KEYSET", requires_all = ["policy", "tenant"])]
+    trust: Option<String>,
+    /// The tenant the signed policy must be for (with --trust).
+    #[arg(long, value_name = "T", requires = "trust")]
+    tenant: Option<String>,
+    /// With --trust: use an expired policy (with a warning) instead of refusing it.
+    #[arg(long, requires = "trust")]
+    allow_stale: bool,
     /// Known recipients: a file with one address per line.
     #[arg(long)]
     known: Option<String>,
@@ -29,7 +38,12 @@ enum Format {
 }
 
 pub fn run(args: CheckArgs) -> Result<u8, Failure> {
-    let engine = load_engine(args.policy.as_deref())?;
+    let engine = match (&args.trust, &args.policy, &args.tenant) {
+        (Some(keyset), Some(bundle), Some(tenant)) => {
+            trust::signed_policy_engine(bundle, keyset, tenant, args.allow_stale)?
+        }
+        _ => load_engine(args.policy.as_deref())?,
+    };
     let known = match &args.known {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -4,8 +4,12 @@
 mod check;
 mod export;
 mod input;
+mod keygen;
+mod keyset_cmd;
 mod output;
+mod policy_cmd;
 mod serve;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -50,6 +54,14 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Write every tenant's signed bundle and keyset as static files for any web server.
     Export(export::ExportArgs),
+    /// Generate an Ed25519 key pair (root or policy-signing key).
+    Keygen(keygen::KeygenArgs),
+    /// Sign or verify policy bundles.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
+    /// Create, update (rotate, revoke) or verify keysets.
+    #[command(subcommand)]
+    Keyset(keyset_cmd::KeysetCommand),
 }
 
 /// An error a subcommand reports: a message for people and the exit code for scripts.
@@ -81,6 +93,9 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Export(args) => export::run(args),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Policy(command) => policy_cmd::run(command),
+        Command::Keyset(command) => keyset_cmd::run(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

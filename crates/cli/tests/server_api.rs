@@ -400,3 +400,129 @@ fn kill_9_during_publishing_loses_no_published_version_and_leaves_no_half_writte
         newest + 1
     );
 }
+
+#[test]
+fn key_rotation_publishes_the_next_keyset_before_signing_with_the_new_key() {
+    let (_tmp, data) = data_dir();
+    let server = Server::start(&data, None, &[]);
+    server.create_tenant("acme");
+    server.publish("acme", POLICY_V1);
+    let now = now();
+    let pinned = server.pinned_trust("acme", now);
+    let old_key = server.admin("GET", "/api/v1/keys", "").json()["signing_key_id"].clone();
+
+    let rotated = server.admin("POST", "/api/v1/keys/rotate", r#"{"revoke_old": false}"#);
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    let new_key = rotated.json()["signing_key_id"].clone();
+    assert_ne!(new_key, old_key);
+    assert_eq!(rotated.json()["keysets"][0]["version"], 2);
+    let keyset = server.get("/v1/tenants/acme/keyset").body;
+    let updated = sendguard_core::keyset::verify_update(&keyset, &pinned, now).unwrap();
+    let bundle_v1 = server.get("/v1/tenants/acme/policy").body;
+    assert!(
+        bundle::verify(&bundle_v1, &updated, "acme", None, now).is_ok(),
+        "the old key stays listed"
+    );
+    assert_eq!(server.publish("acme", POLICY_V2).json()["key_id"], new_key);
+    let bundle_v2 = server.get("/v1/tenants/acme/policy").body;
+
+    // A stolen key: revoke it; every tenant's policy is re-signed as a new version.
+    let revoked = server.admin("POST", "/api/v1/keys/rotate", r#"{"revoke_old": true}"#);
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    let keyset = server.get("/v1/tenants/acme/keyset").body;
+    let latest_trust = sendguard_core::keyset::verify_update(&keyset, &updated, now).unwrap();
+    let resigned = server.get("/v1/tenants/acme/policy").body;
+    let resigned = bundle::verify(&resigned, &latest_trust, "acme", None, now).unwrap();
+    assert_eq!(
+        (resigned.version, resigned.policy_json.as_str()),
+        (3, POLICY_V2)
+    );
+    assert_eq!(
+        resigned.key_id,
+        server.admin("GET", "/api/v1/keys", "").json()["signing_key_id"]
+    );
+    let stolen = bundle::verify(&bundle_v2, &latest_trust, "acme", None, now).unwrap_err();
+    assert_eq!(
+        stolen.code(),
+        "revoked_key",
+        "bundles signed by the revoked key are refused"
+    );
+}
+
+/// The root key can stay offline: keysets signed elsewhere (with `sendguard-sign`) are
+/// uploaded, and accepted only as valid updates that still list the server's signing key.
+#[test]
+fn keysets_signed_offline_are_accepted_only_as_valid_updates() {
+    use sendguard_core::envelope::PublicKey;
+    use sendguard_sign::{KeysetBuilder, SigningKey};
+
+    let (_tmp, data) = data_dir();
+    let server = Server::start(&data, None, &[]);
+    server.create_tenant("acme");
+    let now = now();
+    let year = 365 * 86_400;
+    let trust = server.pinned_trust("acme", now);
+    let root = SigningKey::read_secret_file(&data.join("root.key")).unwrap();
+    let new_root = SigningKey::generate().unwrap();
+    let put = |body: &[u8]| {
+        server.request(
+            "PUT",
+            "/api/v1/tenants/acme/keyset",
+            Some(&server.token),
+            &[],
+            body,
+        )
+    };
+
+    let stranger = SigningKey::generate().unwrap();
+    let forged = KeysetBuilder::next(&trust, now, now + year).sign(&[&stranger]);
+    assert_eq!(put(&forged).json()["error"]["code"], "invalid_keyset");
+    let server_key = server.admin("GET", "/api/v1/keys", "").json()["signing_key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let locks_out = KeysetBuilder::next(&trust, now, now + year)
+        .revoke(&server_key)
+        .sign(&[&root]);
+    let refused = put(&locks_out).json();
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&server_key),
+        "{refused}"
+    );
+
+    let rotated_root = KeysetBuilder::next(&trust, now, now + year)
+        .add_root(&new_root.public_key())
+        .sign(&[&root, &new_root]);
+    let accepted = put(&rotated_root);
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    assert_eq!(accepted.json()["version"], 2);
+    assert_eq!(server.get("/v1/tenants/acme/keyset").body, rotated_root);
+    assert_eq!(put(&rotated_root).status, 409, "the same version again");
+
+    // A tenant whose root never touched the server.
+    let offline_root = SigningKey::generate().unwrap();
+    let public = server.admin("GET", "/api/v1/keys", "").json()["signing_public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = KeysetBuilder::new("globex", 1, now, now + year)
+        .add_root(&offline_root.public_key())
+        .add_signing_key(&PublicKey::from_base64(&public).unwrap())
+        .sign(&[&offline_root]);
+    let body =
+        serde_json::json!({"id": "globex", "keyset": String::from_utf8(first.clone()).unwrap()})
+            .to_string();
+    assert_eq!(server.admin("POST", "/api/v1/tenants", &body).status, 201);
+    server.publish("globex", POLICY_V1);
+    let pinned = sendguard_core::keyset::verify_pinned(&first, "globex", now).unwrap();
+    let fetched = server.get("/v1/tenants/globex/policy").body;
+    assert_eq!(
+        bundle::verify(&fetched, &pinned, "globex", None, now)
+            .unwrap()
+            .policy_json,
+        POLICY_V1
+    );
+}

@@ -243,3 +243,30 @@ fn addin_files_can_be_framed_by_outlook_and_the_office_allow_list_is_served() {
         .unwrap()
         .contains("frame-ancestors 'none'"));
 }
+
+#[test]
+fn the_console_can_be_served_from_disk_with_the_same_headers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let web = tmp.path().join("web");
+    std::fs::create_dir(&web).unwrap();
+    std::fs::write(
+        web.join("index.html"),
+        "<!doctype html><title>edited console</title>",
+    )
+    .unwrap();
+    let server = Server::start(
+        &tmp.path().join("data"),
+        None,
+        &[("SENDGUARD_CONSOLE_DIR", web.to_str().unwrap())],
+    );
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("edited console"));
+    assert!(page.header("content-security-policy").is_some());
+    assert_eq!(
+        server.get("/healthz").status,
+        200,
+        "routes still win over the folder"
+    );
+    assert_eq!(server.get("/missing.js").status, 404);
+}

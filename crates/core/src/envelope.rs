@@ -167,7 +167,13 @@ impl OpenedEnvelope {
         let mut valid: Vec<String> = Vec::new();
         let mut bad = None;
         let mut revoked_signer = None;
+        let mut tried: Vec<&str> = Vec::new();
         for (key_id, signature) in &self.signatures {
+            // One verification per key: repeated signatures by one key cost nothing more.
+            if tried.contains(&key_id.as_str()) {
+                continue;
+            }
+            tried.push(key_id);
             if revoked.contains(key_id) {
                 revoked_signer.get_or_insert_with(|| key_id.clone());
                 continue;
@@ -176,9 +182,7 @@ impl OpenedEnvelope {
                 continue;
             };
             if key.key.verify_strict(&message, signature).is_ok() {
-                if !valid.contains(key_id) {
-                    valid.push(key_id.clone());
-                }
+                valid.push(key_id.clone());
             } else {
                 bad.get_or_insert_with(|| key_id.clone());
             }

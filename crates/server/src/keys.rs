@@ -149,6 +149,27 @@ impl Signer for KeyStore {
         Ok(keysets)
     }
 
+    fn renew_keyset(
+        &self,
+        tenant: &str,
+        current: &[u8],
+        renew_within: i64,
+        now: i64,
+    ) -> Result<Option<TenantKeyset>, String> {
+        let trusted = keyset::verify_pinned(current, tenant, now)
+            .map_err(|e| format!("tenant {tenant}'s keyset: {e}"))?;
+        if trusted.expires_at - now > renew_within {
+            return Ok(None);
+        }
+        let root = self.root()?;
+        let bytes = KeysetBuilder::next(&trusted, now, now + KEYSET_LIFETIME_SECS).sign(&[root]);
+        Ok(Some(TenantKeyset {
+            tenant: tenant.to_string(),
+            version: trusted.version + 1,
+            bytes,
+        }))
+    }
+
     fn activate(&self) -> Result<String, String> {
         let new = self
             .next
@@ -208,6 +229,29 @@ mod tests {
         let verified = bundle::verify(&signed.bytes, &trust, "acme", None, now + 1).unwrap();
         assert_eq!((verified.version, verified.policy_json.as_str()), (3, "{}"));
         assert_eq!(verified.key_id, signed.key_id);
+    }
+
+    #[test]
+    fn keysets_are_renewed_only_near_their_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let (keys, _) = KeyStore::open(dir.path()).unwrap();
+        let now = 1_800_000_000;
+        let first = keys.first_keyset("acme", now).unwrap();
+        let trust = keyset::verify_pinned(&first, "acme", now).unwrap();
+        let sixty_days = 60 * 86_400;
+        assert!(keys
+            .renew_keyset("acme", &first, sixty_days, now)
+            .unwrap()
+            .is_none());
+        let later = trust.expires_at - sixty_days + 1;
+        let renewed = keys
+            .renew_keyset("acme", &first, sixty_days, later)
+            .unwrap()
+            .unwrap();
+        let updated = keyset::verify_update(&renewed.bytes, &trust, later).unwrap();
+        assert_eq!((renewed.version, updated.version), (2, 2));
+        assert_eq!(updated.expires_at, later + KEYSET_LIFETIME_SECS);
+        assert_eq!(updated.signing_keys, trust.signing_keys);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The middleware stack, in one spot. Outermost first: tracing (method, path and status only:
 //! never headers, bodies or query strings, so no token, policy or address reaches a log),
-//! metrics, panic → JSON 500, security headers, body limit; per area: rate limit (admin),
-//! CORS (distribution), timeout (all but event streams).
+//! metrics, panic → JSON 500, `nosniff` and `no-referrer`, body limit; per area: rate limit
+//! (admin), CORS (distribution), content security policy (console), timeout (all but event
+//! streams).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -36,9 +37,7 @@ pub fn common(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
         .layer(middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(
@@ -48,6 +47,20 @@ pub fn common(router: Router<AppState>, state: &AppState) -> Router<AppState> {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// The console's pages: a strict content security policy, never framed. (Only pages need
+/// these; leaving them off JSON keeps the hot policy GET small.)
+pub fn console(router: Router<AppState>) -> Router<AppState> {
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    router
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
 }
 
 /// The admin API: rate-limited per client address, never cached.

@@ -118,6 +118,7 @@ impl Server {
     /// Serves until SIGINT or SIGTERM, then stops accepting, ends event streams and lets
     /// requests in flight finish.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        tokio::spawn(renew_keysets_periodically(self.state.clone()));
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -129,6 +130,64 @@ impl Server {
                 let _ = shutdown.send(true);
             })
             .await
+    }
+}
+
+/// Keysets are renewed this long before they expire.
+const KEYSET_RENEWAL_SECS: i64 = 60 * 86_400;
+
+/// Renews keysets close to expiry, at start and every 6 hours (see docs/server.md).
+async fn renew_keysets_periodically(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+    loop {
+        every.tick().await;
+        renew_keysets(&state).await;
+    }
+}
+
+async fn renew_keysets(state: &AppState) {
+    let now = now_unix();
+    let current: Vec<(String, Arc<Distributed>)> = state
+        .keysets
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|(t, k)| (t.clone(), k.clone()))
+        .collect();
+    for (tenant, keyset) in current {
+        match state
+            .signer
+            .renew_keyset(&tenant, &keyset.bytes, KEYSET_RENEWAL_SECS, now)
+        {
+            Ok(None) => {}
+            Ok(Some(next)) => {
+                let stored = next.clone();
+                let saved = state
+                    .db(move |store| {
+                        store.insert_keysets(
+                            [(
+                                stored.tenant.as_str(),
+                                stored.version as i64,
+                                stored.bytes.as_slice(),
+                            )],
+                            now,
+                        )
+                    })
+                    .await;
+                match saved {
+                    Ok(()) => {
+                        state.distribute_keyset(&tenant, next.version as i64, next.bytes);
+                        tracing::info!(tenant, version = next.version, "keyset renewed");
+                    }
+                    Err(e) => {
+                        tracing::error!(tenant, error = %e.message, "cannot store the renewed keyset")
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(tenant, error = %e, "keyset expires soon and cannot be renewed here: upload a renewed one")
+            }
+        }
     }
 }
 

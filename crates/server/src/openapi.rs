@@ -168,6 +168,7 @@ pub fn document() -> OpenApi {
         let method = match method {
             "get" => path::HttpMethod::Get,
             "post" => path::HttpMethod::Post,
+            "put" => path::HttpMethod::Put,
             _ => path::HttpMethod::Delete,
         };
         paths = paths.path(route, PathItem::new(method, operation.build()));

@@ -55,6 +55,15 @@ pub trait Signer: Send + Sync + 'static {
         revoke_old: bool,
         now: i64,
     ) -> Result<Vec<TenantKeyset>, String>;
+    /// The next version of a tenant's keyset with the same keys and a fresh expiry, if the
+    /// current one expires within `renew_within` seconds (`Ok(None)`: not yet).
+    fn renew_keyset(
+        &self,
+        tenant: &str,
+        current: &[u8],
+        renew_within: i64,
+        now: i64,
+    ) -> Result<Option<TenantKeyset>, String>;
     /// Makes the key prepared by the last [`Signer::rotate`] the active one.
     fn activate(&self) -> Result<String, String>;
 }

@@ -209,12 +209,12 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Creates a tenant with its first keyset (version 1); `Ok(false)` when the id is taken.
+    /// Creates a tenant with its first keyset; `Ok(false)` when the id is taken.
     pub fn create_tenant(
         &self,
         id: &str,
         name: &str,
-        keyset: &[u8],
+        (keyset_version, keyset): (i64, &[u8]),
         now: i64,
     ) -> rusqlite::Result<bool> {
         let mut conn = self.conn();
@@ -227,8 +227,8 @@ impl Store {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO keysets (tenant, version, keyset, created_at) VALUES (?1, 1, ?2, ?3)",
-            params![id, keyset, now],
+            "INSERT INTO keysets (tenant, version, keyset, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, keyset_version, keyset, now],
         )?;
         tx.commit()?;
         Ok(true)
@@ -411,9 +411,9 @@ mod tests {
         let path = dir.path().join("db.sqlite");
         {
             let store = Store::open(&path).unwrap();
-            assert!(store.create_tenant("a", "A", b"ks", 1).unwrap());
-            assert!(!store.create_tenant("a", "again", b"ks", 1).unwrap());
-            store.create_tenant("b", "B", b"ks", 1).unwrap();
+            assert!(store.create_tenant("a", "A", (1, b"ks"), 1).unwrap());
+            assert!(!store.create_tenant("a", "again", (1, b"ks"), 1).unwrap());
+            store.create_tenant("b", "B", (1, b"ks"), 1).unwrap();
             assert_eq!(
                 store
                     .publish("a", "{}", "x", None, 2, signed)
@@ -452,7 +452,7 @@ mod tests {
     fn a_failed_signature_stores_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
-        store.create_tenant("a", "A", b"ks", 1).unwrap();
+        store.create_tenant("a", "A", (1, b"ks"), 1).unwrap();
         let failed = store.publish("a", "{}", "x", None, 2, |_| {
             Err(rusqlite::Error::InvalidQuery)
         });

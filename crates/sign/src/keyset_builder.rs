@@ -2,7 +2,7 @@
 //! keys and every revocation forward).
 
 use sendguard_core::envelope::PublicKey;
-use sendguard_core::keyset::{Keyset, KeysetStatement};
+use sendguard_core::keyset::{KeyEntry, Keyset, KeysetStatement};
 
 use crate::keys::{public_entry, SigningKey};
 use crate::sign::sign_keyset;
@@ -46,9 +46,7 @@ impl KeysetBuilder {
     }
 
     pub fn add_root(mut self, key: &PublicKey) -> Self {
-        if !self.statement.root_keys.iter().any(|k| k.id == key.id) {
-            self.statement.root_keys.push(public_entry(key));
-        }
+        push_unique(&mut self.statement.root_keys, key);
         self
     }
 
@@ -64,9 +62,7 @@ impl KeysetBuilder {
     }
 
     pub fn add_signing_key(mut self, key: &PublicKey) -> Self {
-        if !self.statement.signing_keys.iter().any(|k| k.id == key.id) {
-            self.statement.signing_keys.push(public_entry(key));
-        }
+        push_unique(&mut self.statement.signing_keys, key);
         self
     }
 
@@ -87,5 +83,11 @@ impl KeysetBuilder {
     /// The signed keyset file. See [`sign_keyset`] for which roots must sign.
     pub fn sign(&self, root_signers: &[&SigningKey]) -> Vec<u8> {
         sign_keyset(&self.statement, root_signers)
+    }
+}
+
+fn push_unique(list: &mut Vec<KeyEntry>, key: &PublicKey) {
+    if !list.iter().any(|k| k.id == key.id) {
+        list.push(public_entry(key));
     }
 }

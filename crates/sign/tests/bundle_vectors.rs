@@ -362,67 +362,69 @@ fn generate() -> (Vec<(String, Vec<u8>)>, Value) {
     expired["code"] = json!("expired");
     v.entry(policy_vector("policy-expired", "Policy v5 (expires T0 + 30 days) checked at T0 + 31 days; the error carries the verified policy.",
         &valid, &ks1, None, T0 + 31 * DAY, expired));
-    let unknown = v.file(
-        "policy-signed-by-stranger.json",
-        sign_policy(&stranger, TENANT, 6, T0, T0 + 30 * DAY, POLICY_V5),
-    );
-    v.entry(policy_vector(
-        "policy-unknown-key",
-        "Signed by a key the keyset does not list.",
-        &unknown,
-        &ks1,
-        None,
-        now,
-        refused("unknown_key"),
-    ));
-    let by_root = v.file(
-        "policy-signed-by-root.json",
-        sign_policy(&root_a, TENANT, 6, T0, T0 + 30 * DAY, POLICY_V5),
-    );
-    v.entry(policy_vector(
-        "policy-signed-by-root",
-        "Signed by root A: root keys sign keysets, not policies.",
-        &by_root,
-        &ks1,
-        None,
-        now,
-        refused("unknown_key"),
-    ));
-    let by_2 = v.file(
-        "policy-signed-by-signer-2.json",
-        sign_policy(&signer_2, TENANT, 6, T0, T0 + 30 * DAY, POLICY_V5),
-    );
-    v.entry(policy_vector(
-        "policy-signer-2-before-revocation",
-        "Signer-2 is valid in keyset v1.",
-        &by_2,
-        &ks1,
-        None,
-        now,
-        json!({ "result": "accepted", "version": 6, "key_id": signer_2.key_id() }),
-    ));
-    v.entry(policy_vector(
-        "policy-revoked-key",
-        "Signer-2 was revoked by keyset v2.",
-        &by_2,
-        &ks2,
-        None,
-        now,
-        refused("revoked_key"),
-    ));
-    let by_3 = v.file(
-        "policy-signed-by-signer-3.json",
-        sign_policy(&signer_3, TENANT, 7, T0, T0 + 30 * DAY, POLICY_V5),
-    );
-    v.entry(policy_vector(
-        "policy-new-signer-after-update",
-        "Signer-3, added by keyset v2.",
-        &by_3,
-        &ks2,
-        None,
-        now,
-        json!({ "result": "accepted", "version": 7, "key_id": signer_3.key_id() }),
-    ));
+    // Policy v6/v7 signed by various keys: (vector, description, file, signer, version, trust, expect).
+    let by_signer: [(&str, &str, &str, &SigningKey, u64, &str, Value); 5] = [
+        (
+            "policy-unknown-key",
+            "Signed by a key the keyset does not list.",
+            "policy-signed-by-stranger.json",
+            &stranger,
+            6,
+            &ks1,
+            refused("unknown_key"),
+        ),
+        (
+            "policy-signed-by-root",
+            "Signed by root A: root keys sign keysets, not policies.",
+            "policy-signed-by-root.json",
+            &root_a,
+            6,
+            &ks1,
+            refused("unknown_key"),
+        ),
+        (
+            "policy-signer-2-before-revocation",
+            "Signer-2 is valid in keyset v1.",
+            "policy-signed-by-signer-2.json",
+            &signer_2,
+            6,
+            &ks1,
+            json!({ "result": "accepted", "version": 6, "key_id": signer_2.key_id() }),
+        ),
+        (
+            "policy-revoked-key",
+            "Signer-2 was revoked by keyset v2.",
+            "policy-signed-by-signer-2.json",
+            &signer_2,
+            6,
+            &ks2,
+            refused("revoked_key"),
+        ),
+        (
+            "policy-new-signer-after-update",
+            "Signer-3, added by keyset v2.",
+            "policy-signed-by-signer-3.json",
+            &signer_3,
+            7,
+            &ks2,
+            json!({ "result": "accepted", "version": 7, "key_id": signer_3.key_id() }),
+        ),
+    ];
+    for (name, description, file, signer, version, trust, expect) in by_signer {
+        let file = v.file(
+            file,
+            sign_policy(signer, TENANT, version, T0, T0 + 30 * DAY, POLICY_V5),
+        );
+        v.entry(policy_vector(
+            name,
+            description,
+            &file,
+            trust,
+            None,
+            now,
+            expect,
+        ));
+    }
     let large_policy = domain_list_policy(100_000);
     let large = v.file(
         "policy-100k.json",

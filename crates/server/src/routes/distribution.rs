@@ -95,11 +95,7 @@ pub async fn events(
         .event_streams
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let gauge = StreamGauge(state.clone());
-    let current = state.policy(&tenant).map(|p| PolicyEvent {
-        tenant: tenant.clone(),
-        version: p.version,
-        etag: p.etag.to_str().unwrap_or_default().to_string(),
-    });
+    let current = current_event(&state, &tenant);
     let updates = stream::unfold(
         (receiver, shutdown, tenant, gauge),
         |(mut receiver, mut shutdown, tenant, gauge)| async move {
@@ -111,7 +107,12 @@ pub async fn events(
                     _ = shutdown.changed() => return None,
                     received = receiver.recv() => match received {
                         Ok(event) if event.tenant == tenant => return Some((event, (receiver, shutdown, tenant, gauge))),
-                        Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                        Ok(_) => continue,
+                    // Missed some: announce the current version, which is all a client needs.
+                    Err(RecvError::Lagged(_)) => match current_event(&gauge.0, &tenant) {
+                        Some(event) => return Some((event, (receiver, shutdown, tenant, gauge))),
+                        None => continue,
+                    },
                         Err(RecvError::Closed) => return None,
                     },
                 }
@@ -122,6 +123,14 @@ pub async fn events(
         .chain(updates)
         .map(|event| Ok(policy_event(&event)));
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+}
+
+fn current_event(state: &AppState, tenant: &str) -> Option<PolicyEvent> {
+    state.policy(tenant).map(|p| PolicyEvent {
+        tenant: tenant.to_string(),
+        version: p.version,
+        etag: p.etag.to_str().unwrap_or_default().to_string(),
+    })
 }
 
 fn policy_event(event: &PolicyEvent) -> Event {

@@ -2,11 +2,13 @@
 //! each tenant's next keyset listing it, and only then signs with it, so every bundle a
 //! client sees is signed by a key its keyset lists.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
+use sendguard_core::keyset::{self, Keyset};
 use serde::{Deserialize, Serialize};
 
-use super::JsonBody;
+use super::{JsonBody, TextBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::signer::KeysView;
@@ -88,4 +90,73 @@ pub async fn rotate(
         }
     }
     list(State(state), caller).await
+}
+
+/// A keyset the server may distribute must list the key it signs with, or every bundle it
+/// publishes from then on would be refused by clients.
+pub fn require_active_key(state: &AppState, keyset: &Keyset) -> ApiResult<()> {
+    let active = state.signer.keys().signing_key_id;
+    if keyset.signing_keys.iter().any(|k| k.id == active) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_keyset",
+            format!("the keyset does not list this server's signing key {active}"),
+        ))
+    }
+}
+
+pub fn invalid_keyset(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_keyset",
+        format!("keyset: {e}"),
+    )
+}
+
+#[derive(Serialize)]
+pub struct StoredKeyset {
+    tenant: String,
+    version: u64,
+}
+
+/// `PUT /api/v1/tenants/{tenant}/keyset`: a keyset signed offline (with `sendguard keyset`),
+/// accepted only as a valid update of the current one: signed by the current roots and its
+/// own, newer, revocations kept, and listing this server's signing key.
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    TextBody(text): TextBody,
+) -> ApiResult<Json<StoredKeyset>> {
+    caller.require_global()?;
+    let current = state
+        .keyset(&tenant)
+        .ok_or_else(|| ApiError::not_found(format!("no tenant `{tenant}`")))?;
+    let now = crate::now_unix();
+    let trusted =
+        keyset::verify_pinned(&current.bytes, &tenant, now).map_err(ApiError::internal)?;
+    let next = keyset::verify_update(text.as_bytes(), &trusted, now).map_err(invalid_keyset)?;
+    if next.version <= trusted.version {
+        return Err(ApiError::conflict(format!(
+            "keyset version {} is not newer than {}",
+            next.version, trusted.version
+        )));
+    }
+    require_active_key(&state, &next)?;
+    let (id, version, bytes) = (
+        tenant.clone(),
+        next.version as i64,
+        text.clone().into_bytes(),
+    );
+    state
+        .db(move |store| store.insert_keysets([(id.as_str(), version, bytes.as_slice())], now))
+        .await?;
+    state.distribute_keyset(&tenant, version, text.into_bytes());
+    tracing::info!(tenant, version, by = %caller.name(), "keyset uploaded");
+    Ok(Json(StoredKeyset {
+        tenant,
+        version: next.version,
+    }))
 }

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tenants/{tenant}/history", get(policy::history))
         .route("/tenants/{tenant}/history/{version}", get(policy::version))
         .route("/tenants/{tenant}/rollback", post(policy::rollback))
+        .route("/tenants/{tenant}/keyset", axum::routing::put(keys::upload))
         .route("/keys", get(keys::list))
         .route("/keys/rotate", post(keys::rotate))
         .fallback(not_found);
@@ -62,9 +63,11 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", admin)
         .merge(distribution)
         .merge(operations)
-        .merge(console::router(&state.config));
+        .merge(layers::console(console::router(&state.config)));
     let timed = match console::from_disk(&state.config) {
-        Some(dir) => timed.fallback_service(dir),
+        Some(dir) => timed.fallback_service(
+            layers::console(Router::new().fallback_service(dir)).with_state(state.clone()),
+        ),
         None => timed.fallback(not_found),
     };
     let timed = layers::timeout(timed, &state);

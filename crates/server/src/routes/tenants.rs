@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 
+use sendguard_core::keyset;
+
+use super::keys::{invalid_keyset, require_active_key};
 use super::{check_tenant_id, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -27,6 +30,10 @@ pub struct NewTenant {
     id: String,
     #[serde(default)]
     name: Option<String>,
+    /// The first keyset, signed offline by the tenant's root key (as text). Without it the
+    /// server signs one with its own root key.
+    #[serde(default)]
+    keyset: Option<String>,
 }
 
 pub async fn create(
@@ -38,15 +45,23 @@ pub async fn create(
     check_tenant_id(&request.id)?;
     let name = request.name.unwrap_or_else(|| request.id.clone());
     let now = crate::now_unix();
-    // Signed outside the database lock; thrown away if the id turns out to be taken.
-    let keyset = state
-        .signer
-        .first_keyset(&request.id, now)
-        .map_err(ApiError::internal)?;
+    // Signed (or checked) outside the database lock; thrown away if the id is taken.
+    let (version, keyset) = match request.keyset {
+        Some(text) => {
+            let trusted =
+                keyset::verify_pinned(text.as_bytes(), &request.id, now).map_err(invalid_keyset)?;
+            require_active_key(&state, &trusted)?;
+            (trusted.version as i64, text.into_bytes())
+        }
+        None => {
+            let signed = state.signer.first_keyset(&request.id, now);
+            (1, signed.map_err(ApiError::internal)?)
+        }
+    };
     let id = request.id.clone();
     let stored = keyset.clone();
     let created = state
-        .db(move |store| store.create_tenant(&id, &name, &stored, now))
+        .db(move |store| store.create_tenant(&id, &name, (version, &stored), now))
         .await?;
     if !created {
         return Err(ApiError::conflict(format!(
@@ -54,7 +69,7 @@ pub async fn create(
             request.id
         )));
     }
-    state.distribute_keyset(&request.id, 1, keyset);
+    state.distribute_keyset(&request.id, version, keyset);
     tracing::info!(tenant = %request.id, by = %caller.name(), "tenant created");
     let id = request.id.clone();
     let record = state
