@@ -198,6 +198,53 @@ fn export_writes_the_served_bytes_as_static_files() {
 }
 
 #[test]
+fn addin_files_can_be_framed_by_outlook_and_the_office_allow_list_is_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addin = tmp.path().join("addin");
+    std::fs::create_dir_all(addin.join("outlook")).unwrap();
+    std::fs::write(addin.join("outlook/commands.html"), "<!DOCTYPE html>").unwrap();
+    let allowed = r#"{"allowed":["https://guard.example.org/addin/outlook/commands.js"]}"#;
+    let no_list = Server::start(
+        &tmp.path().join("data-1"),
+        None,
+        &[("SENDGUARD_ADDIN_DIR", addin.to_str().unwrap())],
+    );
+    assert_eq!(
+        no_list
+            .get("/.well-known/microsoft-officeaddins-allowed.json")
+            .status,
+        404,
+        "no list until the packaging command wrote one"
+    );
+    drop(no_list);
+
+    std::fs::write(addin.join("microsoft-officeaddins-allowed.json"), allowed).unwrap();
+    let server = Server::start(
+        &tmp.path().join("data-2"),
+        None,
+        &[("SENDGUARD_ADDIN_DIR", addin.to_str().unwrap())],
+    );
+    let list = server.get("/.well-known/microsoft-officeaddins-allowed.json");
+    assert_eq!(list.status, 200);
+    assert_eq!(list.header("content-type"), Some("application/json"));
+    assert_eq!(list.text(), allowed);
+
+    let page = server.get("/addin/outlook/commands.html");
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("frame-ancestors https:"), "{csp}");
+    assert!(
+        !csp.contains("script-src 'self'"),
+        "office.js comes from Microsoft's CDN: {csp}"
+    );
+    assert!(server
+        .get("/")
+        .header("content-security-policy")
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+}
+
+#[test]
 fn the_console_can_be_served_from_disk_with_the_same_headers() {
     let tmp = tempfile::tempdir().unwrap();
     let web = tmp.path().join("web");

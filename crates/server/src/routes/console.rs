@@ -7,7 +7,9 @@ use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use tower_http::services::ServeDir;
+use tower::Layer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::config::Config;
 use crate::AppState;
@@ -31,6 +33,14 @@ const EMBEDDED: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
+/// The add-in files' content security policy: framed by Outlook (https hosts only), no
+/// plugins, no base rewriting.
+pub const ADDIN_CONTENT_SECURITY_POLICY: &str =
+    "frame-ancestors https:; object-src 'none'; base-uri 'none'";
+
+/// Where Office looks up which add-in scripts an origin allows.
+pub const OFFICE_ADDINS_ALLOWED: &str = "/.well-known/microsoft-officeaddins-allowed.json";
+
 /// The embedded console (unless served from disk) and the add-in folder.
 pub fn router(config: &Config) -> Router<AppState> {
     let mut router = Router::new();
@@ -47,7 +57,22 @@ pub fn router(config: &Config) -> Router<AppState> {
         }
     }
     if let Some(dir) = &config.addin_dir {
-        router = router.nest_service("/addin", ServeDir::new(dir));
+        // The add-in's pages run inside Outlook (framed by Outlook on the web) and load
+        // Microsoft's office.js: the console's "never framed, own scripts only" policy would
+        // break them. A CSP with frame-ancestors also makes browsers ignore X-Frame-Options.
+        let addin = SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(ADDIN_CONTENT_SECURITY_POLICY),
+        )
+        .layer(ServeDir::new(dir));
+        router = router.nest_service("/addin", addin);
+        // Classic Outlook's event runtime may make CORS requests only for scripts that the
+        // origin lists at this well-known URI; the Outlook packaging command writes the list
+        // into the add-in folder (docs/outlook.md).
+        router = router.route_service(
+            OFFICE_ADDINS_ALLOWED,
+            ServeFile::new(dir.join("microsoft-officeaddins-allowed.json")),
+        );
     }
     if let Some(dir) = &config.wasm_dir {
         router = router.nest_service("/wasm", ServeDir::new(dir));

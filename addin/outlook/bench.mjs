@@ -1,0 +1,71 @@
+// Prints how long the send check takes in Node, for the numbers that matter under Outlook's
+// 5-second budget (which also covers downloading the script):
+//   node addin/outlook/bench.mjs
+// - parsing and running the classic script, and starting the engine (WebAssembly, and the
+//   pure-JavaScript fallback for runtimes without it);
+// - one whole send through the handler (read the draft through the Office callbacks, load
+//   the policy, check, build the dialog), median of many;
+// - the same in headless Chromium from the packaged files (served on 127.0.0.1, so without
+//   network time): from navigation to the handler being registered, then one send.
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { classicScriptPath, loadClassicScript } from "./test/engine.mjs";
+import { send } from "./test/helpers.mjs";
+import { createEngineApi } from "./src/engine-api.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launchChromium, openAddinPage, serveAddinDir } from "./test/chromium.mjs";
+import { writePackage } from "./package.mjs";
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x) => `${x.toFixed(2)} ms`;
+
+const size = readFileSync(classicScriptPath).length;
+console.log(`classic script: ${(size / 1024).toFixed(0)} KB`);
+for (const [name, webAssembly, fallback] of [["WebAssembly", true, "never"], ["wasm2js fallback", false, "auto"]]) {
+  const starts = [];
+  let engine;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    engine = await loadClassicScript({ webAssembly }).SendguardEngine.instantiate({ fallback });
+    starts.push(performance.now() - t0);
+  }
+  const api = async () => createEngineApi(engine);
+  const draft = { to: ["Colonel Smith <colonel.smith@army.ml>", "Bob <bob@army.mil>"], cc: ["carol@army.mil"], subject: "Plans", body: "x".repeat(20000) };
+  const sends = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    await send(draft, { api });
+    sends.push(performance.now() - t0);
+  }
+  console.log(`${name} (${engine.kind}): script + engine start median ${ms(median(starts))}; one send (3 recipients, 20 KB body) median ${ms(median(sends))}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "sendguard-bench-"));
+writeFileSync(join(dir, "policy.json"), "{}");
+writePackage({ url: "https://guard.example.org", tenant: "acme", policy: join(dir, "policy.json"), engine: classicScriptPath, out: join(dir, "pkg") });
+const server = await serveAddinDir(join(dir, "pkg"));
+const browser = await launchChromium();
+try {
+  for (const [name, noWebAssembly] of [["WebAssembly", false], ["no WebAssembly", true]]) {
+    const loads = [];
+    const sends = [];
+    for (let i = 0; i < 7; i++) {
+      const draft = { to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }], cc: [], bcc: [] };
+      const { tab, context } = await openAddinPage(browser, `${server.base}/outlook/commands.html`, { draft, noWebAssembly });
+      await tab.waitForFunction(() => typeof window.__handlers.onMessageSendHandler === "function");
+      loads.push(await tab.evaluate(() => performance.now()));
+      sends.push(await tab.evaluate(() => {
+        const t0 = performance.now();
+        return new Promise((resolve) => window.__handlers.onMessageSendHandler({ completed: () => resolve(performance.now() - t0) }));
+      }));
+      await context.close();
+    }
+    console.log(`Chromium, ${name}: page load to handler ready median ${ms(median(loads))}; first send (engine start included) median ${ms(median(sends))}`);
+  }
+} finally {
+  await browser.close();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+}

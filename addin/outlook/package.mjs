@@ -1,0 +1,132 @@
+// Packages the Outlook add-in for one organisation: the manifest to deploy (the root
+// manifest.xml with the server's URL and the chosen SendMode filled in) and the files the
+// server serves under /addin/outlook/, with the tenant, keyset and fallback policy pinned.
+//
+//   node addin/outlook/package.mjs --url https://guard.example.org --tenant acme \
+//     [--send-mode PromptUser|SoftBlock|Block] [--keyset FILE] [--bundle FILE | --policy FILE]
+//     [--fail-mode warn|block] [--engine build/wasm/classic/sendguard-classic.js]
+//     [--out build/outlook-addin] [--office-js URL]
+//
+// Output: OUT/manifest.xml, OUT/microsoft-officeaddins-allowed.json (the server serves it at
+// /.well-known/, so that classic Outlook's runtime may fetch from the server) and
+// OUT/outlook/{commands,taskpane}.{html,js}, taskpane.css, help.html, assets/icon-*.png.
+// Serve OUT as the server's add-in directory (SENDGUARD_ADDIN_DIR), so that the files are
+// at https://.../addin/outlook/.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { bundleEntry } from "./tools/bundle.mjs";
+import { checkManifest } from "./tools/manifest-check.mjs";
+import { iconPng, ICON_SIZES } from "./tools/icons.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const TEMPLATE_URL = "https://sendguard.example";
+const OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
+const SEND_MODES = ["PromptUser", "SoftBlock", "Block"];
+
+/** A usage error: exit status 64, as the CLI's. */
+class UsageError extends Error {}
+
+/**
+ * The manifest to deploy, from the template.
+ * @param {string} template the root manifest.xml
+ * @param {{ url: string, sendMode: string }} options
+ */
+export function packageManifest(template, options) {
+  if (!SEND_MODES.includes(options.sendMode)) throw new UsageError(`--send-mode must be one of ${SEND_MODES.join(", ")}`);
+  const occurrences = template.split(TEMPLATE_URL).length - 1;
+  if (occurrences === 0) throw new Error(`the template has no ${TEMPLATE_URL} URLs`);
+  const sendModes = template.match(/SendMode="[A-Za-z]+"/g) || [];
+  if (sendModes.length !== 1) throw new Error("the template must have exactly one SendMode");
+  return template
+    // AppDomain is an origin; every other URL takes the full base (which may have a path).
+    .split(`<AppDomain>${TEMPLATE_URL}</AppDomain>`).join(`<AppDomain>${new URL(options.url).origin}</AppDomain>`)
+    .split(TEMPLATE_URL).join(options.url)
+    .replace(/SendMode="[A-Za-z]+"/, `SendMode="${options.sendMode}"`);
+}
+
+/** The server's public URL: https, no query, no trailing slash. */
+export function normaliseUrl(text) {
+  let url;
+  try { url = new URL(text); } catch { throw new UsageError(`--url: not a URL: ${text}`); }
+  if (url.protocol !== "https:") throw new UsageError("--url must be https (Outlook loads add-ins only over https)");
+  if (url.search || url.hash) throw new UsageError("--url must have no query or fragment");
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
+/** The well-known list of the scripts allowed to make cross-origin requests: the event
+ * runtime's single file (classic Outlook on Windows). */
+export function officeAddinsAllowed(url) {
+  return JSON.stringify({ allowed: [`${url}/addin/outlook/commands.js`] }, null, 2) + "\n";
+}
+
+/** The pinned configuration, as a script line defining SENDGUARD_CONFIG. */
+export function configScript(config) {
+  return `var SENDGUARD_CONFIG = ${JSON.stringify(config)};\n`;
+}
+
+function readOptional(file, what) {
+  if (!file) return null;
+  try { return readFileSync(file, "utf8"); } catch (e) { throw new UsageError(`${what}: ${e.message}`); }
+}
+
+/**
+ * Writes the package; answers the paths written.
+ * @param {Record<string, string | undefined>} args the command-line options
+ */
+export function writePackage(args) {
+  if (!args.url) throw new UsageError("--url is required (the server's public https URL)");
+  if (!args.tenant || !/^[A-Za-z0-9._-]{1,128}$/.test(args.tenant)) throw new UsageError("--tenant is required: letters, digits, '.', '_' or '-'");
+  if (args.bundle && args.policy) throw new UsageError("give --bundle or --policy, not both");
+  const failMode = args["fail-mode"] || "warn";
+  if (failMode !== "warn" && failMode !== "block") throw new UsageError("--fail-mode must be warn or block");
+  const url = normaliseUrl(args.url);
+  const out = args.out || join(root, "build", "outlook-addin");
+  const officeJs = args["office-js"] || OFFICE_JS;
+  const engine = readOptional(args.engine || join(root, "build", "wasm", "classic", "sendguard-classic.js"), "--engine (run scripts/build-wasm first)");
+  const bakedPolicy = readOptional(args.policy, "--policy");
+  if (bakedPolicy !== null) {
+    try { JSON.parse(bakedPolicy); } catch (e) { throw new UsageError(`--policy: not JSON: ${e.message}`); }
+  }
+  const config = {
+    tenant: args.tenant,
+    keyset: readOptional(args.keyset, "--keyset"),
+    policyUrl: `${url}/v1/tenants/${encodeURIComponent(args.tenant)}/policy`,
+    bakedBundle: readOptional(args.bundle, "--bundle"),
+    bakedPolicy: bakedPolicy,
+    failMode: failMode
+  };
+
+  const manifest = packageManifest(readFileSync(join(root, "manifest.xml"), "utf8"), { url, sendMode: args["send-mode"] || "PromptUser" });
+  const problems = checkManifest(manifest);
+  if (problems.length) throw new Error(`the packaged manifest fails the structural check:\n${problems.join("\n")}`);
+
+  const dir = join(out, "outlook");
+  mkdirSync(join(dir, "assets"), { recursive: true });
+  const written = [];
+  const write = (path, data) => { writeFileSync(path, data); written.push(path); };
+  write(join(out, "manifest.xml"), manifest);
+  write(join(out, "microsoft-officeaddins-allowed.json"), officeAddinsAllowed(url));
+  for (const entry of ["commands", "taskpane"]) {
+    const page = readFileSync(join(here, "static", `${entry}.html`), "utf8").split("{{OFFICE_JS}}").join(officeJs);
+    write(join(dir, `${entry}.html`), page);
+    write(join(dir, `${entry}.js`), configScript(config) + engine + bundleEntry(join(here, "src", `main-${entry}.js`)));
+  }
+  for (const file of ["taskpane.css", "help.html"]) write(join(dir, file), readFileSync(join(here, "static", file)));
+  for (const size of ICON_SIZES) write(join(dir, "assets", `icon-${size}.png`), iconPng(size));
+  return written;
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  try {
+    const { values } = parseArgs({
+      options: Object.fromEntries(["url", "tenant", "send-mode", "keyset", "bundle", "policy", "fail-mode", "engine", "out", "office-js"].map((o) => [o, { type: "string" }]))
+    });
+    for (const path of writePackage(values)) console.log(path);
+  } catch (e) {
+    console.error(`package-outlook: ${e.message}`);
+    process.exit(e instanceof UsageError || e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? 64 : 1);
+  }
+}

@@ -1,0 +1,31 @@
+// Entry point of the task pane page. Globals, set by the built script: Office (office.js),
+// SendguardEngine (the WASM engine), SENDGUARD_CONFIG.
+import { createTaskpane } from "./taskpane.js";
+import { createEngineApi } from "./engine-api.js";
+import { createPolicyStore } from "./policy-store.js";
+
+/**
+ * Runs `start` once both Office and the page's body are ready.
+ * @param {() => void} start
+ */
+function whenReady(start) {
+  Office.onReady(function () {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  });
+}
+
+whenReady(function () {
+  const root = document.getElementById("sendguard");
+  if (!root) return;
+  createTaskpane({
+    document: document,
+    root: root,
+    office: Office,
+    api: function () { return SendguardEngine.instantiate().then(createEngineApi); },
+    config: SENDGUARD_CONFIG,
+    store: createPolicyStore(Office.context.roamingSettings, SENDGUARD_CONFIG.tenant),
+    fetch: typeof fetch === "function" ? fetch.bind(null) : null,
+    now: function () { return Math.floor(Date.now() / 1000); }
+  }).start();
+});

@@ -1,0 +1,223 @@
+// The task pane ("Check recipients", and what the Smart Alerts "Fix recipients" button opens):
+// each finding with its explanation and one-click fixes, the policy's version, tenant and
+// freshness. The engine, Office and storage are injected so that tests can drive it.
+import { readDraft } from "./read-draft.js";
+import { officeCall } from "./office-async.js";
+import { proposedFixes } from "./completion.js";
+import { loadPolicy } from "./policy-session.js";
+import { applyFix, removeRecipient } from "./fix.js";
+import { refreshPolicy } from "./refresh.js";
+import { failureVerdict, staleVerdict, freeEngine } from "./send-handler.js";
+import { checkOrFail } from "../../shared/check.js";
+
+/**
+ * The fixes the Smart Alerts dialog passed (contextData), or [] when there are none.
+ * @param {string | null | undefined} text
+ * @returns {import("./completion.js").ProposedFix[]}
+ */
+export function fixesFromContext(text) {
+  if (typeof text !== "string" || text === "") return [];
+  try {
+    const data = JSON.parse(text);
+    if (!data || data.sendguard !== 1 || !Array.isArray(data.fixes)) return [];
+    return data.fixes.filter(function (/** @type {any} */ f) {
+      return f && typeof f.recipient === "string" && (f.field === "to" || f.field === "cc" || f.field === "bcc");
+    });
+  } catch (e) {
+    return [];
+  }
+}
+
+/**
+ * The button text for a replacement: the domain swap when only the domain changes
+ * ("Replace army.ml with army.mil"), the whole address otherwise.
+ * @param {import("./completion.js").ProposedFix} fix
+ */
+export function replaceLabel(fix) {
+  const from = fix.recipient;
+  const to = fix.fix || "";
+  const at = from.lastIndexOf("@");
+  const toAt = to.lastIndexOf("@");
+  if (at > 0 && toAt > 0 && from.slice(0, at) === to.slice(0, toAt)) {
+    return "Replace " + from.slice(at + 1) + " with " + to.slice(toAt + 1);
+  }
+  return "Replace " + from + " with " + to;
+}
+
+/**
+ * One line about the policy in use.
+ * @param {import("./policy-session.js").PolicyInUse | null} policy
+ * @param {string | null} problem
+ */
+export function policyLine(policy, problem) {
+  if (!policy) return "No policy: " + (problem || "none loaded");
+  const tenant = policy.tenant ? " for " + policy.tenant : "";
+  if (!policy.version) return "Built-in policy" + tenant + (policy.expired ? " (stale)" : "");
+  const state = policy.expired ? "stale (expired)" : policy.source === "stored" ? "current" : "built in";
+  return "Policy version " + policy.version + tenant + ": " + state;
+}
+
+/**
+ * @typedef {{ document: Document, root: HTMLElement, office: any,
+ *   api(): Promise<import("./policy-session.js").EngineApi>,
+ *   config: import("./policy-session.js").AddinConfig,
+ *   store: ReturnType<typeof import("./policy-store.js").createPolicyStore>,
+ *   fetch: typeof fetch | null, now(): number }} TaskpaneDeps
+ */
+
+/**
+ * @param {TaskpaneDeps} deps
+ */
+export function createTaskpane(deps) {
+  const doc = deps.document;
+  const item = deps.office.context.mailbox.item;
+  /** @type {import("./policy-session.js").PolicyInUse | null} */
+  let policy = null;
+  /** @type {string | null} */
+  let policyProblem = null;
+  let notice = "";
+  /** What the last background policy update found, when it did not bring a new policy. */
+  let updateNote = "";
+
+  /** @param {string} tag @param {string} [text] @param {string} [cls] */
+  function el(tag, text, cls) {
+    const node = doc.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  /** @param {string} label @param {() => Promise<any>} action @param {string} done */
+  function button(label, action, done) {
+    const b = /** @type {HTMLButtonElement} */ (el("button", label));
+    b.type = "button";
+    b.addEventListener("click", function () {
+      b.disabled = true;
+      action().then(
+        function () { notice = done; return refresh(); },
+        function (/** @type {any} */ e) { notice = "Could not change the draft: " + (e && e.message ? e.message : e); return refresh(); }
+      );
+    });
+    return b;
+  }
+
+  /**
+   * @param {any} verdict
+   * @param {import("./completion.js").ProposedFix[]} fixes
+   */
+  function render(verdict, fixes) {
+    const root = deps.root;
+    while (root.firstChild) root.removeChild(root.firstChild);
+    root.appendChild(el("h1", "Sendguard"));
+    root.appendChild(el("p", policyLine(policy, policyProblem), "policy" + (policy && !policy.expired ? "" : " policy-warning")));
+    if (updateNote) root.appendChild(el("p", updateNote, "policy policy-warning"));
+    if (notice) root.appendChild(el("p", notice, "notice"));
+    if (verdict.action === "allow") {
+      root.appendChild(el("p", "No problems found in this draft.", "clean"));
+      return;
+    }
+    const list = el("ul", undefined, "findings");
+    const byRecipient = {};
+    fixes.forEach(function (f) { /** @type {any} */ (byRecipient)[f.field + " " + f.recipient.toLowerCase()] = f; });
+    const shown = verdict.findings.length ? verdict.findings : [{ message: verdict.summary, action: verdict.action }];
+    shown.forEach(function (/** @type {any} */ finding) {
+      const li = el("li", undefined, "finding finding-" + finding.action);
+      li.appendChild(el("p", finding.message, "message"));
+      const fix = finding.recipient && finding.field ? /** @type {any} */ (byRecipient)[finding.field + " " + finding.recipient.toLowerCase()] : undefined;
+      if (fix) {
+        const actions = el("div", undefined, "actions");
+        if (fix.fix) actions.appendChild(button(replaceLabel(fix), function () { return applyFix(item, fix); }, replaceLabel(fix).replace(/^Replace/, "Replaced") + ". Press Send again."));
+        actions.appendChild(button("Remove recipient", function () { return removeRecipient(item, fix); }, "Removed " + fix.recipient + ". Press Send again."));
+        li.appendChild(actions);
+      }
+      list.appendChild(li);
+    });
+    root.appendChild(list);
+  }
+
+  /** Checks the draft as it is now and shows the result. */
+  function refresh() {
+    return readDraft(item)
+      .then(function (draft) {
+        if (!policy) return failureVerdict(policyProblem || "no policy", deps.config.failMode);
+        const verdict = checkOrFail(policy.engine, draft, [], policy.failMode);
+        return policy.expired ? staleVerdict(verdict, policy) : verdict;
+      })
+      .catch(function (e) {
+        return failureVerdict(e && e.message ? e.message : String(e), policy ? policy.failMode : deps.config.failMode);
+      })
+      .then(function (verdict) {
+        render(verdict, proposedFixes(verdict));
+        return verdict;
+      });
+  }
+
+  /** @type {import("./policy-session.js").EngineApi | null} */
+  let api = null;
+
+  function load() {
+    return Promise.resolve()
+      .then(deps.api)
+      .then(function (loadedApi) {
+        api = loadedApi;
+        return loadPolicy(loadedApi, deps.config, deps.store, deps.now());
+      })
+      .then(
+      function (loaded) {
+        if (policy) freeEngine(policy.engine);
+        policy = loaded;
+        policyProblem = null;
+      },
+      function (e) { policy = null; policyProblem = e && e.message ? e.message : String(e); }
+    );
+  }
+
+  /**
+   * A pane already open when the dialog's "Fix recipients" is chosen again gets the new
+   * contextData as an event (Mailbox 1.15): check the draft afresh.
+   */
+  function listenForNewContext() {
+    const type = deps.office.EventType && deps.office.EventType.InitializationContextChanged;
+    if (!type || typeof item.addHandlerAsync !== "function") return;
+    item.addHandlerAsync(type, function () {
+      notice = "Sendguard stopped this email again. Fix it below, then press Send again.";
+      refresh();
+    });
+  }
+
+  return {
+    /**
+     * Shows the fixes the dialog passed at once, then the live check; then refreshes the
+     * policy in the background and, when a newer one arrived, checks again.
+     */
+    start: function () {
+      const context = typeof item.getInitializationContextAsync === "function"
+        ? officeCall(item, "getInitializationContextAsync", []).catch(function () { return null; })
+        : Promise.resolve(null);
+      listenForNewContext();
+      return context
+        .then(function (text) {
+          const fixes = fixesFromContext(text);
+          if (fixes.length) {
+            notice = "Sendguard stopped this email. Fix it below, then press Send again.";
+            render({ action: "warn", summary: "", findings: fixes.map(function (f) { return { message: f.message, action: "warn", recipient: f.recipient, field: f.field }; }) }, fixes);
+          }
+          return load();
+        })
+        .then(refresh)
+        .then(function (verdict) {
+          if (!deps.fetch || !api) return verdict;
+          const fetchFn = deps.fetch;
+          return refreshPolicy({ fetch: fetchFn, api: api, config: deps.config, store: deps.store, now: deps.now }).then(function (result) {
+            if (result.status === "updated") return load().then(refresh);
+            if (result.status === "failed" || result.status === "refused") {
+              updateNote = "Could not update the policy: " + result.detail;
+              render(verdict, proposedFixes(verdict));
+            }
+            return verdict;
+          });
+        });
+    },
+    refresh: refresh
+  };
+}

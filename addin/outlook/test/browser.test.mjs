@@ -1,0 +1,117 @@
+// The packaged add-in in real headless Chromium: the HTML event runtime (commands.html, the
+// same single script classic Outlook loads) runs a send through the real WebAssembly engine;
+// then the task pane opens with the dialog's contextData and its Fix button rewrites the
+// draft. office.js is replaced by a fake (browser-fake-office.js); nothing leaves 127.0.0.1.
+// Screenshots: artifacts/outlook-taskpane*.png.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launchChromium, openAddinPage, pressSend as pressSendOn, serveAddinDir } from "./chromium.mjs";
+import { writePackage } from "../package.mjs";
+import { repoRoot, classicScriptPath } from "./engine.mjs";
+
+const artifacts = join(repoRoot, "artifacts");
+
+let dir, server, base, browser;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "sendguard-outlook-"));
+  const policy = join(dir, "policy.json");
+  writeFileSync(policy, JSON.stringify({ internal_domains: ["army.mil"] }));
+  writePackage({ url: "https://guard.example.org", tenant: "acme", policy, engine: classicScriptPath, out: join(dir, "pkg") });
+  server = await serveAddinDir(join(dir, "pkg"));
+  base = `${server.base}/outlook`;
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const openPage = (page, draft, contextData, options = {}) => openAddinPage(browser, `${base}/${page}`, { draft, contextData, ...options });
+const pressSend = (draft, options = {}) => pressSendOn(browser, `${base}/commands.html`, { draft, ...options });
+
+const DRAFT = {
+  to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }, { displayName: "Bob", emailAddress: "bob@army.mil" }],
+  cc: [{ displayName: "Carol", emailAddress: "carol@army.mil" }],
+  bcc: [],
+  subject: "Exercise plan",
+  body: "Attached."
+};
+
+test("Chromium: army.ml is stopped by the real engine, the Fix button corrects it, then the send goes", async () => {
+  const completed = await pressSend(DRAFT);
+  assert.equal(completed.allowEvent, false);
+  assert.match(completed.errorMessage, /army\.ml is a domain in Mali .*army\.mil/);
+  assert.ok(completed.errorMessage.length <= 500);
+  assert.match(completed.errorMessageMarkdown, /^\*\*Please check this email before sending\.\*\*\r\r- army\.ml is a domain in Mali/);
+  assert.equal(completed.cancelLabel, "Fix recipients");
+  assert.equal(completed.commandId, "SendguardFixButton");
+  assert.equal(completed.sendModeOverride, "promptUser");
+  const fixes = JSON.parse(completed.contextData).fixes;
+  assert.deepEqual(fixes.map((f) => [f.field, f.recipient, f.fix]), [["to", "colonel.smith@army.ml", "colonel.smith@army.mil"]]);
+
+  // The dialog's "Fix recipients" opens the task pane with that contextData.
+  const { tab, context, errors } = await openPage("taskpane.html", DRAFT, completed.contextData);
+  const fix = tab.getByRole("button", { name: "Replace army.ml with army.mil" });
+  await fix.waitFor();
+  await tab.getByText("Built-in policy for acme").waitFor();
+  // The background update tried the server (unreachable here: every address but 127.0.0.1 is
+  // refused) without holding the pane up.
+  await tab.getByText(/^Could not update the policy: /).waitFor();
+  mkdirSync(artifacts, { recursive: true });
+  await tab.screenshot({ path: join(artifacts, "outlook-taskpane.png"), fullPage: true });
+  await fix.click();
+  await tab.getByText("Replaced army.ml with army.mil. Press Send again.").waitFor();
+  await tab.getByText("No problems found in this draft.").waitFor();
+  await tab.screenshot({ path: join(artifacts, "outlook-taskpane-fixed.png"), fullPage: true });
+  const after = await tab.evaluate(() => window.__draft);
+  await context.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(after.to.map((r) => [r.displayName, r.emailAddress]), [["Colonel Smith", "colonel.smith@army.mil"], ["Bob", "bob@army.mil"]]);
+  assert.deepEqual(after.cc.map((r) => r.emailAddress), ["carol@army.mil"]);
+
+  // Send again: nothing to report.
+  assert.deepEqual(await pressSend(after), { allowEvent: true });
+});
+
+test("Chromium: Remove recipient drops only the offending address", async () => {
+  const { tab, context, errors } = await openPage("taskpane.html", DRAFT, null);
+  await tab.getByRole("button", { name: "Remove recipient" }).click();
+  await tab.getByText("Removed colonel.smith@army.ml. Press Send again.").waitFor();
+  const after = await tab.evaluate(() => window.__draft);
+  await context.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(after.to.map((r) => r.emailAddress), ["bob@army.mil"]);
+});
+
+test("Chromium: an open pane checks again when the dialog passes new fixes", async () => {
+  const { tab, context, errors } = await openPage("taskpane.html", { to: [{ displayName: "Bob", emailAddress: "bob@army.mil" }], cc: [], bcc: [] }, null);
+  await tab.getByText("No problems found in this draft.").waitFor();
+  // The user adds a mistyped recipient, presses Send, and chooses Fix recipients again.
+  await tab.evaluate(() => {
+    window.__draft.cc = [{ displayName: "Ops", emailAddress: "ops@army.ml" }];
+    window.__itemHandlers.olkInitializationContextChanged({ type: "olkInitializationContextChanged", initializationContextData: "{}" });
+  });
+  await tab.getByText("Sendguard stopped this email again. Fix it below, then press Send again.").waitFor();
+  await tab.getByRole("button", { name: "Replace army.ml with army.mil" }).click();
+  await tab.getByText("No problems found in this draft.").waitFor();
+  const after = await tab.evaluate(() => window.__draft);
+  await context.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(after.cc.map((r) => [r.displayName, r.emailAddress]), [["Ops", "ops@army.mil"]]);
+});
+
+test("Chromium without WebAssembly: the engine's JavaScript fallback gives the same dialog", async () => {
+  const withWasm = await pressSend(DRAFT);
+  const withoutWasm = await pressSend(DRAFT, { noWebAssembly: true });
+  const { tab, context } = await openPage("commands.html", DRAFT, null, { noWebAssembly: true });
+  assert.equal(await tab.evaluate(() => SendguardEngine.instantiate().then((engine) => engine.kind)), "js");
+  await context.close();
+  assert.equal(withoutWasm.allowEvent, false);
+  assert.deepEqual(withoutWasm, withWasm);
+});

@@ -1,0 +1,80 @@
+// Headless Chromium for the add-in's page tests: /usr/bin/chromium through playwright-core,
+// office.js replaced by browser-fake-office.js, and no request leaving the machine.
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { extname, join, normalize } from "node:path";
+import { chromium } from "playwright-core";
+
+export const OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
+const fakeOffice = readFileSync(new URL("./browser-fake-office.js", import.meta.url), "utf8");
+
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.SENDGUARD_CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+  });
+}
+
+/**
+ * Opens `url` in a fresh context whose Outlook state (draft, contextData, roamingSettings)
+ * is given. Requests go to 127.0.0.1 only; `forward(url)` may map another URL to a local
+ * one (served through Node, still on 127.0.0.1); everything else is refused.
+ * @param {import("playwright-core").Browser} browser
+ * @param {string} url
+ * @param {{ draft: object, contextData?: string | null, roaming?: object, forward?: (url: string) => string | null,
+ *   noWebAssembly?: boolean }} state   noWebAssembly: the page has no WebAssembly (as a runtime
+ *   without it), so the engine's pure-JavaScript fallback runs
+ */
+export async function openAddinPage(browser, url, state) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 520 } });
+  const tab = await context.newPage();
+  const errors = [];
+  tab.on("pageerror", (e) => errors.push(e.message));
+  await tab.route("**/*", async (route) => {
+    const requested = route.request().url();
+    if (requested === OFFICE_JS) return route.fulfill({ contentType: "text/javascript", body: fakeOffice });
+    if (requested.startsWith("http://127.0.0.1:")) return route.continue();
+    const local = state.forward ? state.forward(requested) : null;
+    if (local) return route.fulfill({ response: await route.fetch({ url: local }) });
+    return route.abort();
+  });
+  await tab.addInitScript(([d, c, r, noWasm]) => {
+    window.__draft = d;
+    window.__contextData = c;
+    window.__roaming = r;
+    if (noWasm) delete window.WebAssembly;
+  }, [state.draft, state.contextData ?? null, state.roaming ?? {}, Boolean(state.noWebAssembly)]);
+  await tab.goto(url);
+  return { tab, context, errors };
+}
+
+/** Presses Send on the event runtime page; answers what event.completed received. */
+export async function pressSend(browser, url, state) {
+  const { tab, context, errors } = await openAddinPage(browser, url, state);
+  await tab.waitForFunction(() => typeof window.__handlers.onMessageSendHandler === "function");
+  const completed = await tab.evaluate(() => new Promise((resolve) => window.__handlers.onMessageSendHandler({ completed: resolve })));
+  await context.close();
+  if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+  return completed;
+}
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".xml": "application/xml", ".json": "application/json" };
+
+/**
+ * Serves `dir` at /addin/ on 127.0.0.1 (as `sendguard serve` does with its add-in folder).
+ * @param {string} dir
+ * @returns {Promise<{ base: string, close(): Promise<void> }>} base: the /addin URL
+ */
+export async function serveAddinDir(dir) {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    const file = path.startsWith("/addin/") ? join(dir, path.slice("/addin/".length)) : null;
+    if (!file || !file.startsWith(dir) || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "Content-Type": TYPES[extname(file)] || "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}/addin`,
+    close: () => new Promise((resolve) => server.close(resolve))
+  };
+}

@@ -1,0 +1,83 @@
+// A compose-mode Outlook for node tests, built on office-addin-mock: recipient fields whose
+// getAsync/setAsync work on real lists, roamingSettings, requirement sets by version, and a
+// recorder for event.completed.
+import { OfficeMockObject } from "office-addin-mock";
+
+/** "Name <addr>" or a bare address → Outlook's recipient object. */
+export function recipient(text) {
+  const match = /^\s*(.*?)\s*<([^<>]+)>\s*$/.exec(text);
+  if (!match || match[1] === "") return { displayName: match ? match[2] : text, emailAddress: match ? match[2] : text, recipientType: "other" };
+  const name = match[1].replace(/^"(.*)"$/, "$1").replace(/\\(.)/g, "$1");
+  return { displayName: name, emailAddress: match[2], recipientType: "other" };
+}
+
+/** Office's callback shape: (options?, callback). */
+const callbackOf = (args) => args.find((a) => typeof a === "function");
+
+/**
+ * @param {{ to?: string[], cc?: string[], bcc?: string[], from?: string, subject?: string,
+ *   body?: string, attachments?: { name: string, size: number }[], mailbox?: string,
+ *   roaming?: Record<string, unknown>, contextData?: string | null, failing?: string[] }} draft
+ *   mailbox: the highest Mailbox requirement set the client supports ("1.12", "1.14", "1.15")
+ *   failing: methods ("to.getAsync", ...) that answer a failed AsyncResult
+ */
+export function fakeOutlook(draft = {}) {
+  const fields = { to: (draft.to || []).map(recipient), cc: (draft.cc || []).map(recipient), bcc: (draft.bcc || []).map(recipient) };
+  const failing = new Set(draft.failing || []);
+  const calls = [];
+  const answer = (name, args, value) => {
+    calls.push(name);
+    const cb = callbackOf(args);
+    if (failing.has(name)) cb({ status: "failed", error: { name: "GenericResponseError", message: `${name} failed` } });
+    else cb({ status: "succeeded", value });
+  };
+  const recipientsField = (name) => ({
+    getAsync: (...args) => answer(`${name}.getAsync`, args, fields[name].map((r) => ({ ...r }))),
+    setAsync: (list, ...args) => {
+      if (!failing.has(`${name}.setAsync`)) fields[name] = list.map((r) => (typeof r === "string" ? recipient(r) : { displayName: r.displayName, emailAddress: r.emailAddress, recipientType: "other" }));
+      answer(`${name}.setAsync`, args, undefined);
+    }
+  });
+  const roaming = new Map(Object.entries(draft.roaming || {}));
+  const saved = [];
+  const [major, minor] = (draft.mailbox || "1.15").split(".").map(Number);
+  const associated = {};
+  const office = new OfficeMockObject({
+    AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
+    actions: { associate: (name, fn) => { associated[name] = fn; } },
+    context: {
+      requirements: {
+        isSetSupported: (set, version) => {
+          const [wantMajor, wantMinor] = String(version).split(".").map(Number);
+          return set === "Mailbox" && (wantMajor < major || (wantMajor === major && wantMinor <= minor));
+        }
+      },
+      roamingSettings: {
+        get: (key) => roaming.get(key),
+        set: (key, value) => { roaming.set(key, value); },
+        remove: (key) => { roaming.delete(key); },
+        saveAsync: (...args) => { saved.push(Object.fromEntries(roaming)); answer("roamingSettings.saveAsync", args, undefined); }
+      },
+      mailbox: {
+        item: {
+          to: recipientsField("to"),
+          cc: recipientsField("cc"),
+          bcc: recipientsField("bcc"),
+          from: { getAsync: (...args) => answer("from.getAsync", args, draft.from ? recipient(draft.from) : null) },
+          subject: { getAsync: (...args) => answer("subject.getAsync", args, draft.subject || "") },
+          body: { getAsync: (coercion, ...args) => answer("body.getAsync", args, coercion === "text" ? draft.body || "" : `<p>${draft.body || ""}</p>`) },
+          getAttachmentsAsync: (...args) => answer("getAttachmentsAsync", args, (draft.attachments || []).map((a, i) => ({ id: String(i), attachmentType: "file", isInline: false, ...a }))),
+          getInitializationContextAsync: (...args) => answer("getInitializationContextAsync", args, draft.contextData === undefined ? null : draft.contextData)
+        }
+      }
+    }
+  }, "outlook");
+  return { office, fields, roaming, saved, calls, associated };
+}
+
+/** An event whose completed() resolves the promise it carries. */
+export function sendEvent() {
+  let resolve;
+  const done = new Promise((r) => { resolve = r; });
+  return { event: { completed: (options) => resolve(options) }, done };
+}

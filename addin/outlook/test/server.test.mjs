@@ -1,0 +1,108 @@
+// End to end with the real policy server: `sendguard serve` on 127.0.0.1 serves the packaged
+// add-in (Chromium sees it at its public https URL, forwarded to 127.0.0.1), the task pane
+// fetches the tenant's signed policy in the background and the engine verifies it against
+// the pinned keyset, and the next send runs on it. Needs the `sendguard` binary
+// (SENDGUARD_BIN, default target/debug/sendguard: `cargo build -p sendguard-cli`).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { launchChromium, openAddinPage, pressSend } from "./chromium.mjs";
+import { writePackage } from "../package.mjs";
+import { repoRoot, classicScriptPath } from "./engine.mjs";
+
+const PUBLIC = "https://guard.example.org";
+const bin = process.env.SENDGUARD_BIN || join(repoRoot, "target", "debug", "sendguard");
+let dir, serve, local, token, browser;
+
+/** Starts `sendguard serve` and waits for its address and first admin token. */
+function startServer(dataDir, addinDir) {
+  const env = { ...process.env, SENDGUARD_ADDIN_DIR: addinDir, RUST_LOG: "warn" };
+  delete env.SENDGUARD_CONFIG;
+  serve = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"]
+  });
+  return new Promise((resolve, reject) => {
+    serve.on("error", reject);
+    serve.on("exit", (code) => reject(new Error(`sendguard serve exited with ${code}`)));
+    createInterface({ input: serve.stdout }).on("line", (line) => {
+      if (line.startsWith("sgt_")) token = line.trim();
+      const address = line.match(/^sendguard: listening on (http:\/\/127\.0\.0\.1:\d+)$/);
+      if (address) resolve(address[1]);
+    });
+  });
+}
+
+async function admin(method, path, body) {
+  const response = await fetch(`${local}${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
+  return response;
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "sendguard-outlook-e2e-"));
+  const addinDir = join(dir, "addin");
+  mkdirSync(addinDir);
+  local = await startServer(join(dir, "data"), addinDir);
+  await admin("POST", "/api/v1/tenants", { id: "acme" });
+  await admin("POST", "/api/v1/tenants/acme/policy", { blocked_domains: ["ml"], fail_mode: "block" });
+  const keyset = await (await fetch(`${local}/v1/tenants/acme/keyset`)).text();
+  writeFileSync(join(dir, "keyset.json"), keyset);
+  writeFileSync(join(dir, "policy.json"), "{}");
+  writePackage({ url: PUBLIC, tenant: "acme", keyset: join(dir, "keyset.json"), policy: join(dir, "policy.json"), engine: classicScriptPath, out: addinDir });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  if (serve && serve.exitCode === null) {
+    serve.removeAllListeners("exit");
+    serve.kill("SIGTERM");
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const forward = (url) => (url.startsWith(`${PUBLIC}/`) ? local + url.slice(PUBLIC.length) : null);
+const DRAFT = { to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }], cc: [], bcc: [] };
+
+test("the server serves the Office allow-list for the packaged add-in", async () => {
+  const response = await fetch(`${local}/.well-known/microsoft-officeaddins-allowed.json`);
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { allowed: [`${PUBLIC}/addin/outlook/commands.js`] });
+});
+
+test("the task pane fetches and verifies the signed policy; the next send runs on it", async () => {
+  // Before: only the baked (empty) policy, so army.ml is a warning.
+  const before = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward });
+  assert.equal(before.allowEvent, false);
+  assert.equal(before.sendModeOverride, "promptUser");
+
+  const { tab, context, errors } = await openAddinPage(browser, `${PUBLIC}/addin/outlook/taskpane.html`, { draft: DRAFT, forward });
+  await tab.getByText("Policy version 1 for acme: current").waitFor();
+  const roaming = await tab.evaluate(() => window.__roaming);
+  await context.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(JSON.parse(roaming["sendguard.held"]).tenant, "acme");
+  assert.equal(JSON.parse(roaming["sendguard.held"]).held.version, 1);
+  assert.match(JSON.parse(roaming["sendguard.bundle"]).etag, /^"/);
+
+  // After: the stored signed policy blocks .ml outright (no Send Anyway).
+  const after = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, roaming });
+  assert.equal(after.allowEvent, false);
+  assert.equal(after.sendModeOverride, undefined);
+  assert.match(after.errorMessageMarkdown, /cannot be sent/);
+  assert.deepEqual(JSON.parse(after.contextData).version, 1);
+
+  // A tampered copy in roamingSettings is not trusted: back to the baked policy.
+  const stored = JSON.parse(roaming["sendguard.bundle"]);
+  const envelope = JSON.parse(stored.bundle);
+  envelope.payload = Buffer.from(Buffer.from(envelope.payload, "base64").toString().replace('\\"ml\\"', '\\"mx\\"')).toString("base64");
+  const tampered = { ...roaming, "sendguard.bundle": JSON.stringify({ ...stored, bundle: JSON.stringify(envelope) }) };
+  const refused = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, roaming: tampered });
+  assert.equal(refused.sendModeOverride, "promptUser", "the baked policy only warns");
+  assert.equal(JSON.parse(refused.contextData).version, null);
+});
