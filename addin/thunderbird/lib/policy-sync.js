@@ -1,0 +1,95 @@
+// Keeps the tenant's signed policy: fetches it with ETag, has the engine verify it (signature,
+// tenant, not older than what is held, expiry), stores it only when verified, and otherwise
+// keeps the last good one. A refused bundle is recorded for the options page, never used.
+
+/**
+ * @typedef {{ bundle: string, etag?: string, version: number, digest: string,
+ *   fetchedAt: number, checkedAt: number, expiresAt?: number }} StoredPolicy
+ * @typedef {{ code: string, message: string, at: number }} PolicyError
+ * @typedef {{ engine: any, version: number, digest: string, expiresAt?: number, stale?: boolean }} Verified
+ * @typedef {(input: { bundle: string, keyset: string, tenant: string,
+ *   held?: { version: number, digest: string }, now: number }) => Verified | Promise<Verified>} Verify
+ *   throws an Error with a `code` when the bundle is refused
+ */
+
+/** Policies older than this since the last successful check are shown as stale. */
+export const STALE_AFTER_SECONDS = 24 * 3600;
+
+/**
+ * @param {{ fetch: typeof fetch, storage: { get(k: string): Promise<any>, set(o: object): Promise<void> },
+ *   verify: Verify, defaultEngine: () => any | Promise<any>, now: () => number }} deps  now() in Unix seconds
+ */
+export function createPolicySync(deps) {
+  /** @type {{ digest: string, verified: Verified } | undefined} */
+  let cached;
+
+  /** @returns {Promise<StoredPolicy | undefined>} */
+  const stored = async () => (await deps.storage.get("policy")).policy;
+  const recordError = (code, message) => deps.storage.set({ policyError: { code, message, at: deps.now() } });
+
+  return {
+    /**
+     * Fetches the tenant's policy if it changed; verifies before storing.
+     * @param {import("./config.js").Config} config
+     * @returns {Promise<"unchanged" | "updated" | "refused" | "failed" | "unconfigured">}
+     */
+    async refresh(config) {
+      if (config.source === "none") return "unconfigured";
+      const held = await stored();
+      const url = `${config.server}/v1/tenants/${encodeURIComponent(config.tenant)}/policy`;
+      let response;
+      try {
+        response = await deps.fetch(url, { headers: held && held.etag ? { "If-None-Match": held.etag } : {}, cache: "no-store" });
+      } catch (e) {
+        await recordError("unreachable", `The policy server could not be reached: ${e.message || e}`);
+        return "failed";
+      }
+      if (response.status === 304 && held) {
+        await deps.storage.set({ policy: { ...held, checkedAt: deps.now() }, policyError: null });
+        return "unchanged";
+      }
+      if (!response.ok) {
+        await recordError(`http_${response.status}`, `The policy server answered ${response.status}.`);
+        return "failed";
+      }
+      const bundle = await response.text();
+      let verified;
+      try {
+        verified = await deps.verify({ bundle, keyset: config.keyset, tenant: config.tenant, held: held && { version: held.version, digest: held.digest }, now: deps.now() });
+      } catch (e) {
+        await recordError(e.code || "refused", `A policy from the server was refused: ${e.message || e}`);
+        return "refused";
+      }
+      const now = deps.now();
+      /** @type {StoredPolicy} */
+      const policy = { bundle, etag: response.headers.get("etag") || undefined, version: verified.version, digest: verified.digest, fetchedAt: now, checkedAt: now, expiresAt: verified.expiresAt };
+      await deps.storage.set({ policy, policyError: null });
+      cached = { digest: verified.digest, verified };
+      return "updated";
+    },
+
+    /**
+     * The engine for the policy in force: the stored one (verified again on load), else the
+     * built-in defaults.
+     * @param {import("./config.js").Config} config
+     */
+    async currentEngine(config) {
+      const policy = await stored();
+      if (!policy || config.source === "none") return await deps.defaultEngine();
+      if (cached && cached.digest === policy.digest) return cached.verified.engine;
+      const verified = await deps.verify({ bundle: policy.bundle, keyset: config.keyset, tenant: config.tenant, held: { version: policy.version, digest: policy.digest }, now: deps.now() });
+      cached = { digest: policy.digest, verified };
+      return verified.engine;
+    },
+
+    /** What the options page shows. */
+    async status() {
+      const { policy, policyError } = await deps.storage.get(["policy", "policyError"]).then((r) => ({ policy: r.policy, policyError: r.policyError }));
+      const now = deps.now();
+      if (!policy) return { version: null, error: policyError || null };
+      const age = now - policy.checkedAt;
+      const expired = policy.expiresAt !== undefined && now >= policy.expiresAt;
+      return { version: policy.version, fetchedAt: policy.fetchedAt, checkedAt: policy.checkedAt, ageSeconds: age, stale: expired || age > STALE_AFTER_SECONDS, error: policyError || null };
+    }
+  };
+}

@@ -1,0 +1,45 @@
+// The options page: says whether an administrator's policy (policies.json) or these fields
+// are in force, shows the policy's version and age, and edits the fields when no
+// administrator policy exists.
+
+import { normaliseServer } from "../lib/config.js";
+import { describeStatus } from "../lib/status-text.js";
+
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
+
+async function show() {
+  const info = await messenger.runtime.sendMessage({ type: "options-status" });
+  const managed = info.source === "managed";
+  $("source").textContent = managed
+    ? "Your administrator set the policy server for you (policies.json); these settings cannot be changed here."
+    : info.source === "options"
+      ? "The policy server below is in force (no administrator policy)."
+      : "No policy server is set: the built-in checks are in force.";
+  $("policy-status").textContent = describeStatus(info.status, info.tenant);
+  const { config } = await messenger.storage.local.get("config");
+  $("server").value = (managed ? info.server : config && config.server) || "";
+  $("tenant").value = (managed ? info.tenant : config && config.tenant) || "";
+  $("keyset").value = (!managed && config && config.keyset) || "";
+  for (const id of ["server", "tenant", "keyset"]) $(id).disabled = managed;
+  $("settings").querySelector("button").disabled = managed;
+}
+
+$("settings").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const config = { server: normaliseServer($("server").value), tenant: $("tenant").value.trim(), keyset: $("keyset").value.trim() };
+    await messenger.storage.local.set({ config });
+    $("status").textContent = "Saved.";
+  } catch (error) {
+    $("status").textContent = error.message;
+  }
+  setTimeout(show, 500);
+});
+
+$("refresh").addEventListener("click", async () => {
+  const { outcome } = await messenger.runtime.sendMessage({ type: "options-refresh" });
+  $("status").textContent = `Policy check: ${outcome}.`;
+  show();
+});
+
+show();
