@@ -33,3 +33,14 @@ ensure_cargo_tool() {
   log "installing $crate $version"
   cargo install -q "$crate" --version "$version" >/dev/null
 }
+
+# ensure_npm_ci DIR : installs DIR's npm packages exactly as its package-lock.json says, again
+# only when the lock file changed since the last install.
+ensure_npm_ci() {
+  local dir="$1" stamp="$1/node_modules/.sendguard-lock.sha256"
+  local want; want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  log "installing npm packages in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+}

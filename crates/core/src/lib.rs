@@ -3,6 +3,8 @@
 //!
 //! Pure: no I/O, no clock, no threads, so the same code runs natively and in WebAssembly.
 //! Everything that reads files, talks to networks or holds keys lives in other crates.
+//! Signed policies are verified here too (`bundle`, `keyset`), so the add-ins check them in
+//! WebAssembly; signing lives in `sendguard-sign`.
 //!
 //! ```
 //! use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy};
@@ -17,10 +19,13 @@
 
 pub mod address;
 pub mod builtin;
+pub mod bundle;
 pub mod domain;
 pub mod draft;
 pub mod engine;
+pub mod envelope;
 pub mod index;
+pub mod keyset;
 pub mod lookalike;
 pub mod policy;
 pub mod verdict;
@@ -28,6 +33,8 @@ pub mod verdict;
 pub use draft::{Attachment, Draft, Field};
 pub use engine::{CheckedRecipient, Engine, Error, KnownRecipients};
 pub use policy::{Action, FailMode, Policy, PolicyError};
+pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
+pub use keyset::Keyset;
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
 
 /// The engine's version, reported by the CLI and the WASM build.

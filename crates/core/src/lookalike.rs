@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{is_within, parents, Domain};
+use crate::domain::{parents, Domain};
 use crate::index::{osa_within_one, NeighbourIndex};
 
 /// Where a reference domain comes from; earlier variants win when several match.
@@ -226,11 +226,6 @@ pub fn skeleton(ascii_domain: &str) -> String {
         });
     }
     out
-}
-
-/// True when `domain` lies within any of `parents` (each in canonical form).
-pub fn within_any<'a>(domain: &str, parents: impl IntoIterator<Item = &'a String>) -> bool {
-    parents.into_iter().any(|p| is_within(domain, p))
 }
 
 #[cfg(test)]

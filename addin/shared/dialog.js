@@ -1,0 +1,89 @@
+// A verdict → the text a sender sees: plain (every client) and Markdown (Outlook's Smart
+// Alerts dialog, Mailbox 1.15), each within Outlook's 500-character limit. ES2016.
+
+/**
+ * @typedef {{ kind: string, action: "allow" | "warn" | "block", message: string,
+ *   recipient: string | null, suggestion: string | null, field?: string, fix?: string,
+ *   justification_required?: boolean }} Finding
+ * @typedef {{ action: "allow" | "warn" | "block", summary: string, findings: Finding[],
+ *   justification_required?: boolean }} Verdict
+ */
+
+/** Outlook's limit for `errorMessage` and `errorMessageMarkdown`. */
+export const DIALOG_LIMIT = 500;
+
+/**
+ * Characters Markdown would read as formatting (`_` is common in addresses), escaped.
+ * @param {string} text
+ * @returns {string}
+ */
+export function escapeMarkdown(text) {
+  return text.replace(/[\\`*_[\]#<>|~]/g, "\\$&");
+}
+
+/**
+ * The dialog's heading for a verdict.
+ * @param {Verdict} verdict
+ * @returns {string}
+ */
+export function dialogHeading(verdict) {
+  if (verdict.action === "block") {
+    return verdict.justification_required
+      ? "This email needs a written justification before it can go."
+      : "This email cannot be sent as it is.";
+  }
+  return verdict.action === "warn" ? "Please check this email before sending." : "No problems found.";
+}
+
+/**
+ * Markdown for the Smart Alerts dialog: a bold heading, then one list item per finding
+ * (Outlook's list items end with `\r`), cut to whole items with "(+N more)" so that it fits.
+ * @param {Verdict} verdict
+ * @param {number} [limit]
+ * @returns {string}
+ */
+export function dialogMarkdown(verdict, limit) {
+  const max = limit || DIALOG_LIMIT;
+  let text = "**" + escapeMarkdown(dialogHeading(verdict)) + "**\r\r";
+  const findings = verdict.findings;
+  for (let i = 0; i < findings.length; i++) {
+    const item = "- " + escapeMarkdown(findings[i].message) + "\r";
+    const rest = findings.length - i - 1;
+    const more = rest > 0 ? "(+" + rest + " more)" : "";
+    if (text.length + item.length + more.length > max) {
+      const left = "(+" + (findings.length - i) + " more)";
+      if (i === 0) {
+        // Even the first finding is too long: cut it, keeping the "more" note.
+        const room = max - text.length - 4 - (rest > 0 ? more.length : 0);
+        return text + "- " + escapeMarkdown(findings[i].message).slice(0, Math.max(0, room)).replace(/\\$/, "") + "…\r" + more;
+      }
+      return text + left;
+    }
+    text += item;
+  }
+  return text;
+}
+
+/**
+ * Plain text for any dialog: the engine's summary (already at most 500 characters).
+ * @param {Verdict} verdict
+ * @returns {string}
+ */
+export function dialogPlain(verdict) {
+  return verdict.summary.length <= DIALOG_LIMIT ? verdict.summary : verdict.summary.slice(0, DIALOG_LIMIT - 1) + "…";
+}
+
+/**
+ * What Outlook's `event.completed` needs for a verdict. Markdown only where the client
+ * supports it (Mailbox 1.15); the plain message is always set, as Outlook requires.
+ * @param {Verdict} verdict
+ * @param {{ markdown?: boolean }} [options]
+ * @returns {{ allowEvent: boolean, errorMessage?: string, errorMessageMarkdown?: string }}
+ */
+export function smartAlertsCompletion(verdict, options) {
+  if (verdict.action === "allow") return { allowEvent: true };
+  /** @type {{ allowEvent: boolean, errorMessage?: string, errorMessageMarkdown?: string }} */
+  const completion = { allowEvent: false, errorMessage: dialogPlain(verdict) };
+  if (options && options.markdown) completion.errorMessageMarkdown = dialogMarkdown(verdict);
+  return completion;
+}

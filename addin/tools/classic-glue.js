@@ -1,0 +1,173 @@
+/* The engine glue of Outlook's classic single script (ES2016, no imports).
+ *
+ * scripts/build-wasm wraps this file, with two values defined before it:
+ *   ENGINE_WASM_BASE64     the sendguard-wasm-abi module, base64
+ *   createFallbackExports  a function returning the same module's exports, as pure
+ *                          JavaScript (binaryen's wasm2js), for runtimes without WebAssembly
+ * and exposes `SendguardEngine` (below) as a global. The API mirrors the ES module's:
+ *   SendguardEngine.instantiate(options) -> Promise of
+ *     { kind: "wasm" | "js", version(), Engine: { fromPolicyJson(text) } }
+ *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.free()
+ * Errors are `Error`s with `code` and `message`, as in the ES module.
+ */
+
+/* UTF-8 without relying on TextEncoder/TextDecoder, which the classic runtime may lack. */
+function utf8Encode(text) {
+  if (typeof TextEncoder !== "undefined") return new TextEncoder().encode(text);
+  var bytes = [];
+  for (var i = 0; i < text.length; i++) {
+    var c = text.charCodeAt(i);
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      var low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      }
+    }
+    if (c >= 0xd800 && c < 0xe000) c = 0xfffd; // a lone surrogate, as TextEncoder does
+    if (c < 0x80) bytes.push(c);
+    else if (c < 0x800) bytes.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else bytes.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return new Uint8Array(bytes);
+}
+
+/* Decodes UTF-8 that the engine wrote (always valid: it comes from Rust strings). */
+function utf8Decode(bytes) {
+  if (typeof TextDecoder !== "undefined") return new TextDecoder().decode(bytes);
+  var parts = [];
+  var units = [];
+  for (var i = 0; i < bytes.length; ) {
+    var b = bytes[i];
+    var c;
+    if (b < 0x80) { c = b; i += 1; }
+    else if (b < 0xe0) { c = ((b & 31) << 6) | (bytes[i + 1] & 63); i += 2; }
+    else if (b < 0xf0) { c = ((b & 15) << 12) | ((bytes[i + 1] & 63) << 6) | (bytes[i + 2] & 63); i += 3; }
+    else { c = ((b & 7) << 18) | ((bytes[i + 1] & 63) << 12) | ((bytes[i + 2] & 63) << 6) | (bytes[i + 3] & 63); i += 4; }
+    if (c >= 0x10000) {
+      c -= 0x10000;
+      units.push(0xd800 + (c >> 10), 0xdc00 + (c & 1023));
+    } else {
+      units.push(c);
+    }
+    if (units.length > 8192) { parts.push(String.fromCharCode.apply(null, units)); units = []; }
+  }
+  parts.push(String.fromCharCode.apply(null, units));
+  return parts.join("");
+}
+
+function base64Decode(text) {
+  var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  var lookup = new Uint8Array(128);
+  for (var i = 0; i < alphabet.length; i++) lookup[alphabet.charCodeAt(i)] = i;
+  var padding = text.charAt(text.length - 1) === "=" ? (text.charAt(text.length - 2) === "=" ? 2 : 1) : 0;
+  var out = new Uint8Array((text.length / 4) * 3 - padding);
+  var o = 0;
+  for (var j = 0; j < text.length; j += 4) {
+    var n = (lookup[text.charCodeAt(j)] << 18) | (lookup[text.charCodeAt(j + 1)] << 12) |
+      (lookup[text.charCodeAt(j + 2)] << 6) | lookup[text.charCodeAt(j + 3)];
+    if (o < out.length) out[o++] = (n >> 16) & 255;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}
+
+function engineError(code, message) {
+  var error = new Error(message);
+  error.code = code;
+  return error;
+}
+
+/* Wraps the module's exports (WebAssembly or wasm2js: the same functions) in the API. */
+function wrapExports(exports, kind) {
+  function response() {
+    var ptr = exports.sg_response_ptr();
+    var len = exports.sg_response_len();
+    // Read the memory afresh: a call may have grown it, which replaces the buffer.
+    return utf8Decode(new Uint8Array(exports.memory.buffer, ptr, len).slice());
+  }
+  function answer(status) {
+    var text = response();
+    if (status !== 0) {
+      var failure = JSON.parse(text);
+      throw engineError(failure.code, failure.message);
+    }
+    return text;
+  }
+  /* Copies text into the module's memory for the duration of fn(ptr, len). */
+  function withBytes(text, fn) {
+    var bytes = utf8Encode(text);
+    var ptr = exports.sg_alloc(bytes.length);
+    new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
+    try {
+      return fn(ptr, bytes.length);
+    } finally {
+      exports.sg_free(ptr, bytes.length);
+    }
+  }
+  /* Objects in, as in the ES module: a draft object and a context `{known: [...]}`. */
+  function jsonOf(value, code, what) {
+    if (what === "context" && (value === undefined || value === null)) return "[]";
+    if (value === null || typeof value !== "object") throw engineError(code, what + ": expected an object");
+    return JSON.stringify(what === "context" ? (value.known === undefined ? [] : value.known) : value);
+  }
+  function EngineHandle(loaded) {
+    this.handle = loaded.handle;
+    this.policyVersion = loaded.policy_version === null ? undefined : loaded.policy_version;
+  }
+  EngineHandle.prototype.check = function (draft, context) {
+    var handle = this.handle;
+    var draftJson = jsonOf(draft, "bad_draft", "draft");
+    var knownJson = jsonOf(context, "bad_context", "context");
+    var text = withBytes(draftJson, function (dPtr, dLen) {
+      return withBytes(knownJson, function (kPtr, kLen) {
+        return answer(exports.sg_check(handle, dPtr, dLen, kPtr, kLen));
+      });
+    });
+    return JSON.parse(text);
+  };
+  EngineHandle.prototype.free = function () {
+    answer(exports.sg_drop_engine(this.handle));
+  };
+  return {
+    kind: kind,
+    version: function () {
+      return JSON.parse(answer(exports.sg_version()));
+    },
+    Engine: {
+      fromPolicyJson: function (text) {
+        var loaded = withBytes(String(text), function (ptr, len) {
+          return JSON.parse(answer(exports.sg_load_policy(ptr, len)));
+        });
+        return new EngineHandle(loaded);
+      }
+    }
+  };
+}
+
+var fallbackExports = null;
+function jsFallback() {
+  if (fallbackExports === null) fallbackExports = createFallbackExports();
+  return wrapExports(fallbackExports, "js");
+}
+
+/* options.fallback: "never" | "auto" (default) | "always". WebAssembly is used when it
+ * exists and compiles this module; otherwise the pure-JavaScript build of the same engine. */
+function instantiate(options) {
+  var mode = (options && options.fallback) || "auto";
+  if (mode === "always" || typeof WebAssembly === "undefined") {
+    if (mode === "never") return Promise.reject(engineError("no_webassembly", "WebAssembly is not available"));
+    return Promise.resolve().then(jsFallback);
+  }
+  return WebAssembly.instantiate(base64Decode(ENGINE_WASM_BASE64), {}).then(
+    function (result) {
+      return wrapExports(result.instance.exports, "wasm");
+    },
+    function (error) {
+      if (mode === "never") throw error;
+      return jsFallback();
+    }
+  );
+}

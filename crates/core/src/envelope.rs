@@ -1,0 +1,267 @@
+//! The signed envelope shared by policy bundles and keysets: a DSSE envelope (JSON) whose
+//! signatures cover the pre-authentication encoding (PAE) of the payload type and the payload.
+//!
+//! This module only opens envelopes and checks signatures against a set of keys; what the
+//! payload means is decided by `bundle` (policies) and `keyset` (keys). Byte-level format:
+//! `docs/bundle-format.md`.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::bundle::{BundleError, KeyRole};
+
+/// The largest envelope accepted, checked before any parsing (1 MiB).
+pub const MAX_BUNDLE_BYTES: usize = 1 << 20;
+/// The most signatures one envelope may carry (more is refused as malformed).
+pub const MAX_SIGNATURES: usize = 16;
+/// Payload type of a policy bundle.
+pub const POLICY_PAYLOAD_TYPE: &str = "application/vnd.sendguard.policy.v1+json";
+/// Payload type of a keyset.
+pub const KEYSET_PAYLOAD_TYPE: &str = "application/vnd.sendguard.keyset.v1+json";
+/// Largest integer in a signed payload (2^53 - 1), so JavaScript reads every value exactly.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// The envelope as serialised: `{"payloadType":…,"payload":…,"signatures":[{"keyid":…,"sig":…}]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    #[serde(rename = "payloadType")]
+    pub payload_type: String,
+    /// Standard base64 (with padding) of the payload bytes.
+    pub payload: String,
+    pub signatures: Vec<EnvelopeSignature>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeSignature {
+    /// The signer's key id (see [`key_id`]).
+    pub keyid: String,
+    /// Standard base64 of the 64-byte Ed25519 signature over [`pae`].
+    pub sig: String,
+}
+
+/// A public key with its id, as listed in a keyset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    pub id: String,
+    pub key: VerifyingKey,
+}
+
+impl PublicKey {
+    /// Reads a 32-byte Ed25519 public key from standard base64; refuses invalid or weak
+    /// (small-order) points, which could otherwise validate forged signatures.
+    pub fn from_base64(text: &str) -> Result<PublicKey, String> {
+        let bytes = decode_base64(text).ok_or("public key: not standard base64")?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| "public key: not 32 bytes")?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| "public key: not a curve point")?;
+        if key.is_weak() {
+            return Err("public key: a weak (small-order) key".into());
+        }
+        Ok(PublicKey {
+            id: key_id(&key),
+            key,
+        })
+    }
+
+    pub fn to_base64(&self) -> String {
+        BASE64.encode(self.key.as_bytes())
+    }
+}
+
+/// A key's id: lowercase hex of the first 16 bytes of SHA-256 of its 32 public-key bytes.
+pub fn key_id(key: &VerifyingKey) -> String {
+    hex(&Sha256::digest(key.as_bytes())[..16])
+}
+
+/// DSSE's pre-authentication encoding: what is actually signed.
+/// `"DSSEv1" SP len(type) SP type SP len(payload) SP payload`, lengths in ASCII decimal.
+/// Binding the type here means a signature over a keyset can never pass as a policy.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
+    out.extend_from_slice(
+        format!(
+            "DSSEv1 {} {payload_type} {} ",
+            payload_type.len(),
+            payload.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(payload);
+    out
+}
+
+/// SHA-256 of a payload: what a client remembers to recognise the same version re-sent.
+pub fn payload_digest(payload: &[u8]) -> [u8; 32] {
+    Sha256::digest(payload).into()
+}
+
+/// An envelope whose structure has been checked; its signatures have not.
+pub(crate) struct OpenedEnvelope {
+    pub payload: Vec<u8>,
+    pub signatures: Vec<(String, Signature)>,
+    payload_type: &'static str,
+}
+
+/// Steps 1-3 of verification: size cap, envelope structure, payload type. No signature yet.
+pub(crate) fn open(
+    bytes: &[u8],
+    expected_type: &'static str,
+) -> Result<OpenedEnvelope, BundleError> {
+    if bytes.len() > MAX_BUNDLE_BYTES {
+        return Err(BundleError::TooLarge {
+            size: bytes.len(),
+            limit: MAX_BUNDLE_BYTES,
+        });
+    }
+    let envelope: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| BundleError::Malformed(format!("envelope: {e}")))?;
+    if envelope.payload_type != expected_type {
+        return Err(BundleError::WrongPayloadType {
+            expected: expected_type,
+            found: envelope.payload_type,
+        });
+    }
+    let payload = decode_base64(&envelope.payload)
+        .ok_or_else(|| BundleError::Malformed("payload: not standard base64".into()))?;
+    if envelope.signatures.is_empty() || envelope.signatures.len() > MAX_SIGNATURES {
+        return Err(BundleError::Malformed(format!(
+            "signatures: {} given, 1 to {MAX_SIGNATURES} needed",
+            envelope.signatures.len()
+        )));
+    }
+    let mut signatures = Vec::with_capacity(envelope.signatures.len());
+    for (i, s) in envelope.signatures.into_iter().enumerate() {
+        let bytes = decode_base64(&s.sig)
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .ok_or_else(|| {
+                BundleError::Malformed(format!(
+                    "signatures[{i}].sig: not 64 bytes of standard base64"
+                ))
+            })?;
+        signatures.push((s.keyid, Signature::from_bytes(&bytes)));
+    }
+    Ok(OpenedEnvelope {
+        payload,
+        signatures,
+        payload_type: expected_type,
+    })
+}
+
+impl OpenedEnvelope {
+    /// Checks that at least `threshold` distinct, non-revoked `keys` signed the payload (with
+    /// `verify_strict`). Returns the ids of the keys whose signatures verified, in the order
+    /// of the signatures. When the threshold is not met, the error names the most telling
+    /// reason: a bad signature by a known key, then a revoked key, then an unknown key.
+    pub fn check_signatures(
+        &self,
+        keys: &[PublicKey],
+        revoked: &[String],
+        threshold: usize,
+        role: KeyRole,
+    ) -> Result<Vec<String>, BundleError> {
+        let message = pae(self.payload_type, &self.payload);
+        let mut valid: Vec<String> = Vec::new();
+        let mut bad = None;
+        let mut revoked_signer = None;
+        for (key_id, signature) in &self.signatures {
+            if revoked.contains(key_id) {
+                revoked_signer.get_or_insert_with(|| key_id.clone());
+                continue;
+            }
+            let Some(key) = keys.iter().find(|k| &k.id == key_id) else {
+                continue;
+            };
+            if key.key.verify_strict(&message, signature).is_ok() {
+                if !valid.contains(key_id) {
+                    valid.push(key_id.clone());
+                }
+            } else {
+                bad.get_or_insert_with(|| key_id.clone());
+            }
+        }
+        if valid.len() >= threshold.max(1) {
+            return Ok(valid);
+        }
+        Err(if let Some(key_id) = bad {
+            BundleError::BadSignature { key_id, role }
+        } else if let Some(key_id) = revoked_signer {
+            BundleError::RevokedKey { key_id, role }
+        } else if valid.is_empty() {
+            BundleError::UnknownKey {
+                key_id: self.signatures[0].0.clone(),
+                role,
+            }
+        } else {
+            BundleError::TooFewSignatures {
+                valid: valid.len(),
+                required: threshold,
+                role,
+            }
+        })
+    }
+}
+
+/// Strict standard base64: padding required, non-zero trailing bits refused, so each byte
+/// string has exactly one encoding and a flipped bit can never decode to the same bytes.
+pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    BASE64.decode(text).ok()
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| {
+            [
+                DIGITS[(b >> 4) as usize] as char,
+                DIGITS[(b & 15) as usize] as char,
+            ]
+        })
+        .collect()
+}
+
+/// Reads 32 bytes of lowercase or uppercase hex.
+pub fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+        let pair = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pae_matches_the_dsse_specification_example() {
+        // From the DSSE protocol document.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+    }
+
+    #[test]
+    fn base64_refuses_non_canonical_trailing_bits() {
+        assert_eq!(decode_base64("YQ=="), Some(b"a".to_vec()));
+        assert_eq!(decode_base64("YR=="), None);
+        assert_eq!(decode_base64("YQ"), None);
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let bytes: [u8; 32] = core::array::from_fn(|i| (i * 37) as u8);
+        assert_eq!(parse_hex32(&hex(&bytes)), Some(bytes));
+        assert_eq!(parse_hex32("zz"), None);
+    }
+}

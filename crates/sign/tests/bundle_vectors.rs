@@ -1,0 +1,602 @@
+//! Generates the signed-bundle test vectors in `tests/vectors/bundles/` from fixed seeds and
+//! fixed times, and checks that the checked-in files are exactly what it generates.
+//!
+//! Regenerate after a deliberate format change:
+//! `SENDGUARD_REGENERATE_VECTORS=1 cargo test -p sendguard-sign --test bundle_vectors`
+//!
+//! The vectors are asserted by `crates/core/tests/bundle_vectors.rs` (and by the WebAssembly
+//! build's JavaScript tests), which read `manifest.json`.
+
+use std::path::PathBuf;
+
+use sendguard_core::bundle::{HeldPolicy, PolicyStatement, MAX_BUNDLE_BYTES};
+use sendguard_core::envelope::{
+    pae, payload_digest, Envelope, KEYSET_PAYLOAD_TYPE, POLICY_PAYLOAD_TYPE,
+};
+use sendguard_core::keyset::{self, Keyset};
+use sendguard_sign::{
+    envelope_bytes, policy_payload, sign_envelope, sign_policy, KeysetBuilder, SigningKey,
+};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// 2026-01-01T00:00:00Z.
+const T0: i64 = 1_767_225_600;
+const DAY: i64 = 86_400;
+const TENANT: &str = "acme";
+
+fn key(name: &str) -> SigningKey {
+    SigningKey::from_seed(Sha256::digest(format!("sendguard test vector key: {name}")).into())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn held_json(held: &HeldPolicy) -> Value {
+    json!({ "version": held.version, "digest": hex(&held.digest) })
+}
+
+fn digest_of(bundle: &[u8]) -> [u8; 32] {
+    let envelope: Envelope = serde_json::from_slice(bundle).unwrap();
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope.payload)
+        .unwrap();
+    payload_digest(&payload)
+}
+
+/// Files and manifest entries, built up in order.
+struct Vectors {
+    files: Vec<(String, Vec<u8>)>,
+    entries: Vec<Value>,
+}
+
+impl Vectors {
+    fn file(&mut self, name: &str, bytes: Vec<u8>) -> String {
+        if let Some((_, existing)) = self.files.iter().find(|(n, _)| n == name) {
+            assert_eq!(existing, &bytes, "two different files named {name}");
+        } else {
+            self.files.push((name.to_string(), bytes));
+        }
+        name.to_string()
+    }
+
+    fn entry(&mut self, entry: Value) {
+        self.entries.push(entry);
+    }
+}
+
+fn refused(code: &str) -> Value {
+    json!({ "result": "refused", "code": code })
+}
+
+/// A small valid policy. Its exact text (spacing included) is what the engine reads.
+const POLICY_V5: &str = "{\n  \"internal_domains\": [\"acme.example\"],\n  \"trusted_domains\": [\"partner.example\"]\n}\n";
+const POLICY_V5_OTHER: &str = "{\n  \"internal_domains\": [\"acme.example\"],\n  \"trusted_domains\": [\"partner.example\", \"evil.example\"]\n}\n";
+
+fn domain_list_policy(min_bundle_bytes: usize) -> String {
+    let mut policy = String::from("{\"trusted_domains\":[");
+    let mut n = 0;
+    // bundle ≈ (policy + one escape per quote) * 4/3 + 200 bytes of envelope.
+    while (policy.len() + 2 * n) * 4 / 3 < min_bundle_bytes {
+        if n > 0 {
+            policy.push(',');
+        }
+        policy.push_str(&format!("\"partner-{n:06}.example\""));
+        n += 1;
+    }
+    policy + "]}"
+}
+
+fn generate() -> (Vec<(String, Vec<u8>)>, Value) {
+    let (root_a, root_b) = (key("root-a"), key("root-b"));
+    let (signer_1, signer_2, signer_3) = (key("signer-1"), key("signer-2"), key("signer-3"));
+    let stranger = key("stranger");
+    let mut v = Vectors {
+        files: Vec::new(),
+        entries: Vec::new(),
+    };
+
+    // Keysets: v1 (root A; signers 1, 2), v2 (revokes 2, adds 3), v3 (root rotated A -> B).
+    let keyset_expiry = T0 + 3650 * DAY;
+    let v1_builder = KeysetBuilder::new(TENANT, 1, T0 - 10 * DAY, keyset_expiry)
+        .add_root(&root_a.public_key())
+        .add_signing_key(&signer_1.public_key())
+        .add_signing_key(&signer_2.public_key());
+    let v1_bytes = v1_builder.sign(&[&root_a]);
+    let v1: Keyset = keyset::verify_pinned(&v1_bytes, TENANT, T0).unwrap();
+    let v2_builder = KeysetBuilder::next(&v1, T0 - 5 * DAY, keyset_expiry)
+        .revoke(&signer_2.key_id())
+        .add_signing_key(&signer_3.public_key());
+    let v2_bytes = v2_builder.sign(&[&root_a]);
+    let v2 = keyset::verify_update(&v2_bytes, &v1, T0).unwrap();
+    let v3_builder = KeysetBuilder::next(&v2, T0 - DAY, keyset_expiry)
+        .add_root(&root_b.public_key())
+        .remove_root(&root_a.key_id());
+    let ks1 = v.file("keyset-v1.json", v1_bytes.clone());
+    let ks2 = v.file("keyset-v2.json", v2_bytes.clone());
+    let ks3 = v.file(
+        "keyset-v3-rotated.json",
+        v3_builder.sign(&[&root_a, &root_b]),
+    );
+    let now = T0 + DAY;
+
+    let keyset_vector = |name: &str,
+                         description: &str,
+                         file: &str,
+                         trust: Value,
+                         tenant: &str,
+                         now: i64,
+                         expect: Value| {
+        json!({ "name": name, "description": description, "kind": "keyset", "file": file, "trust": trust,
+                "tenant": tenant, "held": null, "now": now, "expect": expect })
+    };
+    let pinned = json!({ "pinned_roots": true });
+    v.entry(keyset_vector(
+        "keyset-v1",
+        "The first keyset, signed by the pinned root A.",
+        &ks1,
+        pinned.clone(),
+        TENANT,
+        now,
+        json!({ "result": "accepted", "version": 1 }),
+    ));
+    v.entry(keyset_vector(
+        "keyset-v2-revokes-signer-2",
+        "Update signed by root A: revokes signer-2, adds signer-3.",
+        &ks2,
+        json!({ "keyset": ks1 }),
+        TENANT,
+        now,
+        json!({ "result": "accepted", "version": 2 }),
+    ));
+    v.entry(keyset_vector(
+        "keyset-v3-root-rotation",
+        "Root rotation A -> B, signed by both the old and the new root.",
+        &ks3,
+        json!({ "keyset": ks2 }),
+        TENANT,
+        now,
+        json!({ "result": "accepted", "version": 3 }),
+    ));
+    let only_new = v.file(
+        "keyset-v3-signed-by-new-root-only.json",
+        v3_builder.sign(&[&root_b]),
+    );
+    v.entry(keyset_vector(
+        "keyset-v3-signed-by-new-root-only",
+        "Root rotation signed only by the new root B: the trusted root A did not sign.",
+        &only_new,
+        json!({ "keyset": ks2 }),
+        TENANT,
+        now,
+        refused("unknown_key"),
+    ));
+    let only_old = v.file(
+        "keyset-v3-signed-by-old-root-only.json",
+        v3_builder.sign(&[&root_a]),
+    );
+    v.entry(keyset_vector(
+        "keyset-v3-signed-by-old-root-only",
+        "Root rotation signed only by the old root A: the new root B did not sign.",
+        &only_old,
+        json!({ "keyset": ks2 }),
+        TENANT,
+        now,
+        refused("unknown_key"),
+    ));
+    v.entry(keyset_vector(
+        "keyset-rollback",
+        "Keyset v1 offered to a client that trusts v2.",
+        &ks1,
+        json!({ "keyset": ks2 }),
+        TENANT,
+        now,
+        refused("rollback"),
+    ));
+    let mut unrevoke = v2_builder.statement().clone();
+    unrevoke.version = 3;
+    unrevoke.revoked_key_ids.clear();
+    unrevoke.signing_keys.push(signer_2.key_entry());
+    let unrevoke = v.file(
+        "keyset-v3-unrevokes-signer-2.json",
+        sendguard_sign::sign_keyset(&unrevoke, &[&root_a]),
+    );
+    v.entry(keyset_vector(
+        "keyset-v3-unrevokes",
+        "Keyset v3 signed by root A that re-lists the revoked signer-2.",
+        &unrevoke,
+        json!({ "keyset": ks2 }),
+        TENANT,
+        now,
+        refused("revocation_dropped"),
+    ));
+    let other_v2 = v.file(
+        "keyset-v2-other-content.json",
+        KeysetBuilder::next(&v1, T0 - 5 * DAY, keyset_expiry).sign(&[&root_a]),
+    );
+    v.entry(keyset_vector(
+        "keyset-same-version-other-content",
+        "A different keyset numbered 2, offered to a client holding v2.",
+        &other_v2,
+        json!({ "keyset": ks2 }),
+        TENANT,
+        now,
+        refused("same_version_different_content"),
+    ));
+    let short = v.file(
+        "keyset-v2-expires-day-2.json",
+        KeysetBuilder::next(&v1, T0, T0 + 2 * DAY).sign(&[&root_a]),
+    );
+    v.entry(keyset_vector(
+        "keyset-expired",
+        "Keyset v2 that expired at T0 + 2 days, checked at T0 + 3 days.",
+        &short,
+        json!({ "keyset": ks1 }),
+        TENANT,
+        T0 + 3 * DAY,
+        json!({ "result": "refused", "code": "expired", "version": 2, "expires_at": T0 + 2 * DAY }),
+    ));
+    let globex = v.file(
+        "keyset-globex.json",
+        KeysetBuilder::new("globex", 1, T0, keyset_expiry)
+            .add_root(&root_a.public_key())
+            .add_signing_key(&signer_1.public_key())
+            .sign(&[&root_a]),
+    );
+    v.entry(keyset_vector(
+        "keyset-wrong-tenant",
+        "A keyset of tenant globex signed by the same root.",
+        &globex,
+        pinned,
+        TENANT,
+        now,
+        refused("wrong_tenant"),
+    ));
+
+    // Policies.
+    let valid_bytes = sign_policy(&signer_1, TENANT, 5, T0, T0 + 30 * DAY, POLICY_V5);
+    let valid_held = HeldPolicy {
+        version: 5,
+        digest: digest_of(&valid_bytes),
+    };
+    let valid = v.file("policy-v5.json", valid_bytes.clone());
+    let policy_vector = |name: &str,
+                         description: &str,
+                         file: &str,
+                         trust: &str,
+                         held: Option<&HeldPolicy>,
+                         now: i64,
+                         expect: Value| {
+        json!({ "name": name, "description": description, "kind": "policy", "file": file, "trust": { "keyset": trust },
+                "tenant": TENANT, "held": held.map(held_json), "now": now, "expect": expect })
+    };
+    let accepted_v5 = json!({ "result": "accepted", "version": 5, "issued_at": T0, "expires_at": T0 + 30 * DAY,
+        "key_id": signer_1.key_id(), "policy_json": POLICY_V5, "digest": hex(&valid_held.digest) });
+    v.entry(policy_vector(
+        "policy-valid",
+        "Policy v5 signed by signer-1; nothing held.",
+        &valid,
+        &ks1,
+        None,
+        now,
+        accepted_v5.clone(),
+    ));
+    let held_v3 = HeldPolicy {
+        version: 3,
+        digest: [0x33; 32],
+    };
+    v.entry(policy_vector(
+        "policy-valid-newer-than-held",
+        "Policy v5 while v3 is held.",
+        &valid,
+        &ks1,
+        Some(&held_v3),
+        now,
+        accepted_v5.clone(),
+    ));
+    v.entry(policy_vector(
+        "policy-same-bundle-again",
+        "Policy v5 fetched again while that same v5 is held.",
+        &valid,
+        &ks1,
+        Some(&valid_held),
+        now,
+        accepted_v5.clone(),
+    ));
+    v.entry(policy_vector(
+        "policy-valid-after-root-rotation",
+        "Signer-1 is still listed after the root rotation.",
+        &valid,
+        &ks3,
+        None,
+        now,
+        accepted_v5.clone(),
+    ));
+    v.entry(json!({ "name": "policy-bit-flips", "kind": "policy_bit_flips", "file": valid, "trust": { "keyset": ks1 },
+        "tenant": TENANT, "held": null, "now": now,
+        "description": "Flip each bit of each byte of policy-v5.json in turn (8 variants per byte): every variant must be refused (any code).",
+        "expect": { "result": "refused" } }));
+    let wrong_tenant = v.file(
+        "policy-globex.json",
+        sign_policy(&signer_1, "globex", 5, T0, T0 + 30 * DAY, POLICY_V5),
+    );
+    v.entry(policy_vector(
+        "policy-wrong-tenant",
+        "Signed by acme's signer-1, but for tenant globex.",
+        &wrong_tenant,
+        &ks1,
+        None,
+        now,
+        refused("wrong_tenant"),
+    ));
+    let older = v.file(
+        "policy-v4.json",
+        sign_policy(&signer_1, TENANT, 4, T0 - DAY, T0 + 30 * DAY, POLICY_V5),
+    );
+    v.entry(policy_vector(
+        "policy-rollback",
+        "Policy v4 while v5 is held.",
+        &older,
+        &ks1,
+        Some(&valid_held),
+        now,
+        refused("rollback"),
+    ));
+    let other = v.file(
+        "policy-v5-other-content.json",
+        sign_policy(&signer_1, TENANT, 5, T0, T0 + 30 * DAY, POLICY_V5_OTHER),
+    );
+    v.entry(policy_vector(
+        "policy-same-version-other-content",
+        "A different policy numbered 5 while v5 is held.",
+        &other,
+        &ks1,
+        Some(&valid_held),
+        now,
+        refused("same_version_different_content"),
+    ));
+    let mut expired = accepted_v5.clone();
+    expired["result"] = json!("refused");
+    expired["code"] = json!("expired");
+    v.entry(policy_vector("policy-expired", "Policy v5 (expires T0 + 30 days) checked at T0 + 31 days; the error carries the verified policy.",
+        &valid, &ks1, None, T0 + 31 * DAY, expired));
+    let unknown = v.file(
+        "policy-signed-by-stranger.json",
+        sign_policy(&stranger, TENANT, 6, T0, T0 + 30 * DAY, POLICY_V5),
+    );
+    v.entry(policy_vector(
+        "policy-unknown-key",
+        "Signed by a key the keyset does not list.",
+        &unknown,
+        &ks1,
+        None,
+        now,
+        refused("unknown_key"),
+    ));
+    let by_root = v.file(
+        "policy-signed-by-root.json",
+        sign_policy(&root_a, TENANT, 6, T0, T0 + 30 * DAY, POLICY_V5),
+    );
+    v.entry(policy_vector(
+        "policy-signed-by-root",
+        "Signed by root A: root keys sign keysets, not policies.",
+        &by_root,
+        &ks1,
+        None,
+        now,
+        refused("unknown_key"),
+    ));
+    let by_2 = v.file(
+        "policy-signed-by-signer-2.json",
+        sign_policy(&signer_2, TENANT, 6, T0, T0 + 30 * DAY, POLICY_V5),
+    );
+    v.entry(policy_vector(
+        "policy-signer-2-before-revocation",
+        "Signer-2 is valid in keyset v1.",
+        &by_2,
+        &ks1,
+        None,
+        now,
+        json!({ "result": "accepted", "version": 6, "key_id": signer_2.key_id() }),
+    ));
+    v.entry(policy_vector(
+        "policy-revoked-key",
+        "Signer-2 was revoked by keyset v2.",
+        &by_2,
+        &ks2,
+        None,
+        now,
+        refused("revoked_key"),
+    ));
+    let by_3 = v.file(
+        "policy-signed-by-signer-3.json",
+        sign_policy(&signer_3, TENANT, 7, T0, T0 + 30 * DAY, POLICY_V5),
+    );
+    v.entry(policy_vector(
+        "policy-new-signer-after-update",
+        "Signer-3, added by keyset v2.",
+        &by_3,
+        &ks2,
+        None,
+        now,
+        json!({ "result": "accepted", "version": 7, "key_id": signer_3.key_id() }),
+    ));
+    let large_policy = domain_list_policy(100_000);
+    let large = v.file(
+        "policy-100k.json",
+        sign_policy(&signer_1, TENANT, 8, T0, T0 + 30 * DAY, &large_policy),
+    );
+    v.entry(policy_vector(
+        "policy-100k",
+        "A valid bundle of about 100 KB (the benchmark's input).",
+        &large,
+        &ks1,
+        None,
+        now,
+        json!({ "result": "accepted", "version": 8 }),
+    ));
+    let huge_policy = domain_list_policy(MAX_BUNDLE_BYTES + 1);
+    let huge_bytes = sign_policy(&signer_1, TENANT, 9, T0, T0 + 30 * DAY, &huge_policy);
+    assert!(huge_bytes.len() > MAX_BUNDLE_BYTES);
+    let huge = v.file("policy-oversized.json", huge_bytes);
+    v.entry(policy_vector(
+        "policy-oversized",
+        "A correctly signed bundle larger than the 1 MiB cap.",
+        &huge,
+        &ks1,
+        None,
+        now,
+        refused("too_large"),
+    ));
+
+    // Payload-type attacks: the same payload signed as a keyset but labelled a policy, and a
+    // keyset handed over as a policy.
+    let payload = policy_payload(&PolicyStatement {
+        tenant: TENANT.into(),
+        version: 6,
+        issued_at: T0,
+        expires_at: T0 + 30 * DAY,
+        policy: POLICY_V5.into(),
+    });
+    let mut swapped: Envelope =
+        serde_json::from_slice(&sign_envelope(KEYSET_PAYLOAD_TYPE, &payload, &[&signer_1]))
+            .unwrap();
+    swapped.payload_type = POLICY_PAYLOAD_TYPE.into();
+    let swapped = v.file(
+        "policy-signature-over-keyset-type.json",
+        envelope_bytes(&swapped),
+    );
+    v.entry(policy_vector(
+        "policy-signature-over-other-payload-type",
+        "Signature made over the keyset payload type, envelope relabelled as a policy.",
+        &swapped,
+        &ks1,
+        None,
+        now,
+        refused("bad_signature"),
+    ));
+    v.entry(policy_vector(
+        "policy-is-a-keyset",
+        "A keyset file offered as a policy bundle.",
+        &ks1,
+        &ks1,
+        None,
+        now,
+        refused("wrong_payload_type"),
+    ));
+    let mut transplant: Envelope = serde_json::from_slice(&other_bytes_for(&signer_1)).unwrap();
+    let donor: Envelope = serde_json::from_slice(&valid_bytes).unwrap();
+    transplant.signatures = donor.signatures;
+    let transplant = v.file(
+        "policy-transplanted-signature.json",
+        envelope_bytes(&transplant),
+    );
+    v.entry(policy_vector(
+        "policy-transplanted-signature",
+        "Signer-1's signature of policy v5 attached to other content.",
+        &transplant,
+        &ks1,
+        None,
+        now,
+        refused("bad_signature"),
+    ));
+    let mut unsigned: Envelope = serde_json::from_slice(&valid_bytes).unwrap();
+    unsigned.signatures.clear();
+    let unsigned = v.file("policy-no-signatures.json", envelope_bytes(&unsigned));
+    v.entry(policy_vector(
+        "policy-no-signatures",
+        "The valid envelope with its signature list emptied.",
+        &unsigned,
+        &ks1,
+        None,
+        now,
+        refused("malformed"),
+    ));
+    let not_json = v.file(
+        "policy-not-json.txt",
+        b"internal_domains = acme.example\n".to_vec(),
+    );
+    v.entry(policy_vector(
+        "policy-not-json",
+        "Not an envelope at all.",
+        &not_json,
+        &ks1,
+        None,
+        now,
+        refused("malformed"),
+    ));
+    let extra_field = br#"{"tenant":"acme","version":6,"issued_at":1767225600,"expires_at":1769817600,"policy":"{}","trusted":true}"#;
+    let extra = v.file(
+        "policy-signed-statement-with-unknown-field.json",
+        sign_envelope(POLICY_PAYLOAD_TYPE, extra_field, &[&signer_1]),
+    );
+    v.entry(policy_vector(
+        "policy-statement-unknown-field",
+        "Correctly signed, but the statement has a field the format does not define.",
+        &extra,
+        &ks1,
+        None,
+        now,
+        refused("malformed"),
+    ));
+
+    let manifest = json!({
+        "description": "Sendguard signed policy bundle and keyset test vectors. Format: docs/bundle-format.md. Generated by crates/sign/tests/bundle_vectors.rs from fixed seeds; do not edit by hand.",
+        "how_to_run": "For each vector: build the trust (pinned_roots: the manifest's pinned_roots; keyset: that file verified as a pinned keyset for `tenant` at `now`), then verify `file` as `kind` (policy: bundle::verify; keyset: keyset::verify_with_roots, or keyset::verify_update against the trust keyset) with `held` and `now`, and compare with `expect` (result, and code when refused; other fields must match when present).",
+        "max_bundle_bytes": MAX_BUNDLE_BYTES,
+        "policy_payload_type": POLICY_PAYLOAD_TYPE,
+        "keyset_payload_type": KEYSET_PAYLOAD_TYPE,
+        "pae_example": String::from_utf8(pae(POLICY_PAYLOAD_TYPE, b"{}")).unwrap(),
+        "pinned_roots": { "keys": [root_a.key_entry()], "threshold": 1 },
+        "keys": {
+            "root-a": root_a.key_entry(), "root-b": root_b.key_entry(), "signer-1": signer_1.key_entry(),
+            "signer-2": signer_2.key_entry(), "signer-3": signer_3.key_entry(), "stranger": stranger.key_entry(),
+        },
+        "key_seeds": "seed = SHA-256(\"sendguard test vector key: \" + name); test keys only",
+        "vectors": v.entries,
+    });
+    (v.files, manifest)
+}
+
+/// Policy v5 with other content, signed by `key`, used as the body of the transplant attack.
+fn other_bytes_for(key: &SigningKey) -> Vec<u8> {
+    sign_policy(key, TENANT, 5, T0, T0 + 30 * DAY, POLICY_V5_OTHER)
+}
+
+fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/bundles")
+}
+
+#[test]
+fn checked_in_vectors_are_exactly_what_the_generator_produces() {
+    let (files, manifest) = generate();
+    let manifest_text = serde_json::to_string_pretty(&manifest).unwrap() + "\n";
+    let dir = vectors_dir();
+    if std::env::var_os("SENDGUARD_REGENERATE_VECTORS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        for (name, bytes) in &files {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+        std::fs::write(dir.join("manifest.json"), &manifest_text).unwrap();
+    }
+    let stale = "is out of date: run SENDGUARD_REGENERATE_VECTORS=1 cargo test -p sendguard-sign --test bundle_vectors";
+    for (name, bytes) in &files {
+        let on_disk = std::fs::read(dir.join(name)).unwrap_or_default();
+        assert!(&on_disk == bytes, "tests/vectors/bundles/{name} {stale}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_default(),
+        manifest_text,
+        "manifest.json {stale}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        files.len() + 1,
+        "stray files in tests/vectors/bundles"
+    );
+}

@@ -1,0 +1,110 @@
+//! The exported functions: integers and pointers into linear memory only, so that `wasm2js`
+//! can convert the module. Every call that answers returns 0 (ok) or 1 (error) and leaves its
+//! JSON answer in the response buffer.
+
+use std::cell::RefCell;
+
+use serde::Serialize;
+
+use crate::api::{ApiError, Engines};
+
+thread_local! {
+    // WebAssembly here is single-threaded: these are plain globals of the module instance.
+    static ENGINES: RefCell<Engines> = RefCell::new(Engines::default());
+    static RESPONSE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+const OK: u32 = 0;
+const ERROR: u32 = 1;
+
+fn respond<T: Serialize>(result: Result<T, ApiError>) -> u32 {
+    let (status, bytes) = match result {
+        Ok(value) => (OK, serde_json::to_vec(&value)),
+        Err(error) => (ERROR, serde_json::to_vec(&error)),
+    };
+    RESPONSE.with(|r| *r.borrow_mut() = bytes.expect("answers always serialise"));
+    status
+}
+
+/// # Safety
+/// `ptr..ptr+len` must be memory this module handed out with [`sg_alloc`] (or `len` is 0).
+unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(ptr, len)
+    }
+}
+
+/// Reserves `len` bytes for a request; the caller frees them with [`sg_free`].
+#[no_mangle]
+pub extern "C" fn sg_alloc(len: usize) -> *mut u8 {
+    Box::into_raw(vec![0u8; len].into_boxed_slice()) as *mut u8
+}
+
+/// Frees memory from [`sg_alloc`].
+///
+/// # Safety
+/// `ptr` and `len` must be exactly what [`sg_alloc`] gave and took, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn sg_free(ptr: *mut u8, len: usize) {
+    drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)));
+}
+
+/// Where the last answer is; valid until the next call.
+#[no_mangle]
+pub extern "C" fn sg_response_ptr() -> *const u8 {
+    RESPONSE.with(|r| r.borrow().as_ptr())
+}
+
+#[no_mangle]
+pub extern "C" fn sg_response_len() -> usize {
+    RESPONSE.with(|r| r.borrow().len())
+}
+
+/// Answers the engine's version as a JSON string.
+#[no_mangle]
+pub extern "C" fn sg_version() -> u32 {
+    respond::<&str>(Ok(sendguard_core::VERSION))
+}
+
+/// Loads a plain policy (JSON); answers `{"handle", "policy_version"}`.
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_load_policy(ptr: *const u8, len: usize) -> u32 {
+    respond(ENGINES.with(|e| e.borrow_mut().load_policy(bytes(ptr, len))))
+}
+
+/// Checks a draft (JSON) with known recipients (JSON list); answers the verdict JSON.
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_check(
+    handle: u32,
+    draft: *const u8,
+    draft_len: usize,
+    known: *const u8,
+    known_len: usize,
+) -> u32 {
+    let result = ENGINES.with(|e| {
+        e.borrow()
+            .check(handle, bytes(draft, draft_len), bytes(known, known_len))
+    });
+    // The verdict is already JSON: store it as is rather than as a JSON string.
+    match result {
+        Ok(verdict) => {
+            RESPONSE.with(|r| *r.borrow_mut() = verdict.into_bytes());
+            OK
+        }
+        Err(error) => respond::<()>(Err(error)),
+    }
+}
+
+/// Frees an engine.
+#[no_mangle]
+pub extern "C" fn sg_drop_engine(handle: u32) -> u32 {
+    respond(ENGINES.with(|e| e.borrow_mut().drop_engine(handle)))
+}

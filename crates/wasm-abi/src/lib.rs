@@ -1,0 +1,29 @@
+//! `sendguard-wasm-abi`: the engine behind a plain C ABI, JSON bytes in and JSON bytes out.
+//!
+//! This is the build for Outlook's classic single script. It exists beside `sendguard-wasm`
+//! (wasm-bindgen) because binaryen's `wasm2js`, which turns the `.wasm` into the pure-JavaScript
+//! fallback for runtimes without `WebAssembly`, refuses wasm-bindgen's output (its externref
+//! table). A surface of integers and linear memory converts cleanly. No detection logic here:
+//! only decoding requests, calling `sendguard-core`, and encoding answers and errors.
+//!
+//! The protocol, used by `addin/tools/classic-glue.js`:
+//! - the caller copies UTF-8 request bytes into memory from [`exports::sg_alloc`];
+//! - each call returns a status: `>= 0` is success, `< 0` an error; either way the answer (JSON)
+//!   is in the response buffer at [`exports::sg_response_ptr`] with length [`exports::sg_response_len`];
+//! - an error answer is `{"code": "...", "message": "..."}`.
+//!
+//! The same functions are plain Rust, so they are tested natively:
+//!
+//! ```
+//! use sendguard_wasm_abi::api::{Engines};
+//!
+//! let mut engines = Engines::default();
+//! let loaded = engines.load_policy(br#"{"internal_domains": ["army.mil"]}"#).unwrap();
+//! let verdict = engines
+//!     .check(loaded.handle, br#"{"to": ["colonel.smith@army.ml"]}"#, b"[]")
+//!     .unwrap();
+//! assert!(verdict.starts_with(r#"{"action":"warn""#));
+//! ```
+
+pub mod api;
+pub mod exports;

@@ -1,0 +1,50 @@
+//! JavaScript values ⇄ the engine's types, and errors as JavaScript `Error`s with a code.
+
+use sendguard_core::{Draft, Verdict};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+/// A JavaScript `Error` whose `code` property a caller can switch on.
+pub fn error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+/// Reads a draft object. It goes through JSON text on purpose: the native reader and the
+/// classic build read JSON too, so every build accepts the same drafts and names a bad field
+/// with the same message.
+pub fn draft_from_js(value: &JsValue) -> Result<Draft, JsValue> {
+    let text = match js_sys::JSON::stringify(value) {
+        Ok(text) if value.is_object() => String::from(text),
+        _ => return Err(error("bad_draft", "draft: expected an object")),
+    };
+    Draft::from_json(&text).map_err(|e| error("bad_draft", &e.to_string()))
+}
+
+/// What a check needs besides the draft.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CheckContext {
+    /// Addresses the sender has written to before.
+    known: Vec<String>,
+}
+
+/// Reads `{known: [...]}`; `undefined` or `null` is an empty context.
+pub fn known_from_js(value: JsValue) -> Result<Vec<String>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Vec::new());
+    }
+    serde_wasm_bindgen::from_value::<CheckContext>(value)
+        .map(|c| c.known)
+        .map_err(|e| error("bad_context", &format!("context: {e}")))
+}
+
+/// The verdict as a plain object: `null` for absent values and objects for maps, exactly the
+/// shape of the native JSON.
+pub fn verdict_to_js(verdict: &Verdict) -> Result<JsValue, JsValue> {
+    verdict
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| error("internal", &e.to_string()))
+}
