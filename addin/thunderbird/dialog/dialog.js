@@ -15,6 +15,8 @@ function render() {
   $("heading").textContent = verdict.action === "allow" ? "All problems are fixed. Send it now?" : dialogHeading(verdict);
   const list = $("findings");
   list.replaceChildren();
+  // A verdict without findings (the check itself failed) still says why.
+  $("status").textContent = verdict.findings.length === 0 && verdict.action !== "allow" ? verdict.summary : "";
   verdict.findings.forEach((finding, index) => {
     const item = document.createElement("li");
     const sentence = document.createElement("p");

@@ -194,6 +194,8 @@ export async function startThunderbird(options) {
       thunderbirdVersion: /** @type {any} */ (driverReady).version,
       sink,
       readLog,
+      /** What the driver reported under `name`, if it did. */
+      outcome: (name) => outcomes.get(name),
       /**
        * Composes and sends one scenario; resolves with the driver's outcome.
        * @param {{ name: string, to: string[], cc?: string[], subject: string, body: string }} scenario

@@ -11,7 +11,7 @@ import { headerOf } from "./smtp-sink.mjs";
 let tb;
 
 before(async () => {
-  tb = await startThunderbird({ extensions: [], sender: { name: "Alice Jones", email: "alice.jones@example.org" } });
+  tb = await startThunderbird({ extensions: [], sender: { name: "Alice Jones", email: "alice.jones@northwind.org" } });
 });
 
 after(async () => {
@@ -19,11 +19,11 @@ after(async () => {
 });
 
 test("a clean draft reaches the SMTP sink", async () => {
-  const outcome = await tb.send({ name: "clean", to: ["Bob Example <bob@example.com>"], subject: "Hello", body: "Hi Bob." });
+  const outcome = await tb.send({ name: "clean", to: ["Bob Example <bob@contoso.com>"], subject: "Hello", body: "Hi Bob." });
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
   assert.equal(tb.sink.messages.length, 1);
   const [message] = tb.sink.messages;
-  assert.deepEqual(message.rcptTo, ["bob@example.com"]);
-  assert.equal(headerOf(message.data, "To"), "Bob Example <bob@example.com>");
-  assert.equal(message.mailFrom, "alice.jones@example.org");
+  assert.deepEqual(message.rcptTo, ["bob@contoso.com"]);
+  assert.equal(headerOf(message.data, "To"), "Bob Example <bob@contoso.com>");
+  assert.equal(message.mailFrom, "alice.jones@northwind.org");
 });

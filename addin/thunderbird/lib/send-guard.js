@@ -2,6 +2,7 @@
 // silently or hold it until the sender answers our dialog. Every decision about the draft is
 // the engine's (Rust, as WebAssembly); this file only gathers input and routes answers.
 
+import { checkOrFail } from "../../shared/check.js";
 import { draftFromThunderbird } from "../../shared/draft.js";
 
 /**
@@ -15,16 +16,6 @@ import { draftFromThunderbird } from "../../shared/draft.js";
  *   log?: (message: string) => void
  * }} SendGuardDeps
  */
-
-/** A verdict for when the check itself failed: the sender decides, and is told why. */
-export function checkFailedVerdict(error) {
-  const message = `Sendguard could not check this email (${(error && error.message) || error}). Please check the recipients yourself.`;
-  return {
-    action: "warn",
-    summary: message,
-    findings: [{ kind: "check_failed", action: "warn", recipient: null, suggestion: null, message }]
-  };
-}
 
 /** @param {SendGuardDeps} deps */
 export function createSendGuard(deps) {
@@ -51,16 +42,16 @@ export function createSendGuard(deps) {
    */
   return async function onBeforeSend(tab, details) {
     const attachments = await deps.compose.listAttachments(tab.id).catch(() => []);
-    const judge = async (current) => (await deps.currentEngine()).check(await readDraft(current, attachments), { known: [] });
-    let verdict;
-    try {
-      verdict = await judge(details);
-    } catch (e) {
-      verdict = checkFailedVerdict(e);
-    }
+    // An engine that cannot load fails like a failing check: the sender is asked, and told.
+    const failing = (e) => ({ check: () => { throw e; } });
+    /** @param {Record<string, any>} current */
+    const judge = async (current) => {
+      const engine = await deps.currentEngine().catch(failing);
+      return checkOrFail(engine, await readDraft(current, attachments), [], "warn");
+    };
+    const verdict = await judge(details);
     if (verdict.action === "allow") return {};
-    const recheck = (current) => judge(current).catch(checkFailedVerdict);
-    const answer = await deps.dialogs.ask({ details, verdict, recheck });
+    const answer = await deps.dialogs.ask({ details, verdict, recheck: judge });
     if ("cancel" in answer) return { cancel: true };
     return Object.keys(answer.details).length ? { details: answer.details } : {};
   };

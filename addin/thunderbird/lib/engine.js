@@ -1,0 +1,33 @@
+// The WebAssembly engine (crates/wasm, built by scripts/build-wasm and packed into the .xpi
+// under engine/): loads it once and adapts it to what the extension needs. Verification of
+// signed bundles (signature, tenant, rollback, expiry) happens inside the engine, in Rust.
+
+/**
+ * Loads the ES module and its .wasm from `baseUrl` (the package's engine/ folder).
+ * @param {string} baseUrl ends with "/"
+ */
+export async function loadEngineApi(baseUrl) {
+  const wasm = await import(baseUrl + "sendguard.js");
+  await wasm.default({ module_or_path: baseUrl + "sendguard_bg.wasm" });
+  return engineApi(wasm);
+}
+
+/**
+ * @param {{ Engine: any }} wasm the initialised module
+ * @returns {{ defaultEngine(): any, verify: import("./policy-sync.js").Verify }}
+ */
+export function engineApi(wasm) {
+  let builtIn;
+  return {
+    /** The built-in checks, for when no signed policy is held. */
+    defaultEngine() {
+      builtIn = builtIn || wasm.Engine.fromPolicyJson("{}");
+      return builtIn;
+    },
+    verify({ bundle, keyset, tenant, held, now }) {
+      const engine = wasm.Engine.fromBundle(bundle, keyset, { tenant, held: held || null, now });
+      const policy = engine.policy;
+      return { engine, version: policy.version, digest: policy.digest, expiresAt: policy.expires_at };
+    }
+  };
+}
