@@ -3,5 +3,5 @@
 # Leaves a screenshot of the dialog in artifacts/thunderbird/.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
-ensure_apt thunderbird xvfb x11-apps netpbm zip
+ensure_apt thunderbird xvfb x11-apps x11-utils netpbm zip
 node --test --test-timeout=240000 addin/thunderbird/e2e/thunderbird.e2e.mjs

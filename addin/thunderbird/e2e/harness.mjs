@@ -46,6 +46,18 @@ export function packXpi(dir, out, extraFiles = {}) {
   fs.rmSync(staging, { recursive: true, force: true });
 }
 
+/** Copies an .xpi and adds generated files to the copy (the shipped file is not touched). */
+export function xpiWithExtraFiles(xpi, out, files) {
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), "sendguard-xpi-extra-"));
+  fs.copyFileSync(xpi, out);
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(staging, name)), { recursive: true });
+    fs.writeFileSync(path.join(staging, name), text);
+  }
+  execFileSync("zip", ["-q", "-X", out, ...Object.keys(files)], { cwd: staging });
+  fs.rmSync(staging, { recursive: true, force: true });
+}
+
 /**
  * A small JSON collector: routes are `METHOD /path` → handler(body) → answer.
  * @param {Record<string, (body: any, url: URL) => any>} routes
@@ -102,8 +114,10 @@ async function startXvfb(stopList) {
 
 /**
  * Starts the whole rig. `extensions` are the xpis under test (the driver is added here).
- * `onHook` answers requests from the extension's test hook (`POST /hook/...`).
- * @param {{ extensions: { id: string, xpi: string }[], sender: { name: string, email: string },
+ * `hookRoutes` answer requests from the extension's test hook (`POST /hook/...`).
+ * `extensions` may be a function of the collector's port and a scratch folder.
+ * @param {{ extensions: { id: string, xpi: string }[] | ((port: number, work: string) => { id: string, xpi: string }[]),
+ *   sender: { name: string, email: string },
  *   hookRoutes?: Record<string, (body: any, url: URL) => any>, homeFiles?: Record<string, string> }} options
  */
 export async function startThunderbird(options) {
@@ -157,7 +171,10 @@ export async function startThunderbird(options) {
     writeProfile(profile, {
       smtpPort: sink.port,
       sender: options.sender,
-      extensions: [...options.extensions, { id: "e2e-driver@sendguard.test", xpi: driverXpi }]
+      extensions: [
+        ...(typeof options.extensions === "function" ? options.extensions(collector.port, work) : options.extensions),
+        { id: "e2e-driver@sendguard.test", xpi: driverXpi }
+      ]
     });
     const home = path.join(work, "home");
     for (const [name, text] of Object.entries(options.homeFiles || {})) {
@@ -204,12 +221,20 @@ export async function startThunderbird(options) {
         queue.push(scenario);
         return waitFor(`the outcome of "${scenario.name}"`, () => outcomes.get(scenario.name), ms);
       },
-      /** Saves a PNG screenshot of the whole X screen. */
-      screenshot(file) {
+      /**
+       * Saves a PNG of the window whose title starts with `title` (the window itself: a
+       * capture of the whole screen shows windows opened later as black under Xvfb).
+       */
+      screenshot(file, title) {
+        const tree = execFileSync("xwininfo", ["-root", "-tree", "-display", display]).toString();
+        const line = tree.split("\n").find((l) => l.includes(` "${title}`));
+        if (!line) throw new Error(`no window titled "${title}…" in:\n${tree}`);
+        const id = line.trim().split(" ")[0];
+        const big = { maxBuffer: 64 << 20 };
+        const xwd = execFileSync("xwd", ["-id", id, "-silent", "-display", display], big);
+        const pnm = execFileSync("xwdtopnm", [], { ...big, input: xwd, stdio: ["pipe", "pipe", "ignore"] });
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        const xwd = execFileSync("xwd", ["-root", "-silent", "-display", display], { maxBuffer: 64 << 20 });
-        const pnm = execFileSync("xwdtopnm", [], { input: xwd, maxBuffer: 64 << 20, stdio: ["pipe", "pipe", "ignore"] });
-        fs.writeFileSync(file, execFileSync("pnmtopng", [], { input: pnm, maxBuffer: 64 << 20, stdio: ["pipe", "pipe", "ignore"] }));
+        fs.writeFileSync(file, execFileSync("pnmtopng", [], { ...big, input: pnm, stdio: ["pipe", "pipe", "ignore"] }));
       },
       stop
     };

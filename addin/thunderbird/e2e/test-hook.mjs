@@ -21,6 +21,7 @@ export async function attach() {
   };
   const plan = await (await fetch(collector + "/hook/dialog", { method: "POST", body: JSON.stringify(shown) })).json();
   for (const step of plan.steps) {
+    if (step.wait) await pause(step.wait);
     if (step.click) document.querySelector(step.click).click();
     if (step.key) document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: step.key, bubbles: true }));
     await pause(300);

@@ -1,29 +1,116 @@
-// End-to-end: a real Thunderbird sends through the local SMTP sink, driven by the test-only
-// driver extension. Run by scripts/suites/60-thunderbird-e2e.sh.
+// End-to-end: Debian's real Thunderbird (under Xvfb) with the packed Sendguard extension
+// installed unsigned, the policy from our real server on loopback, and a local SMTP sink that
+// shows what was really sent. The test-only driver extension composes and presses Send; the
+// test hook added to a copy of the package answers the dialog as a sender would.
+// Run by scripts/suites/60-thunderbird-e2e.sh (which builds the .xpi and the server first).
 
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 
-import { startThunderbird } from "./harness.mjs";
+import { startThunderbird, xpiWithExtraFiles } from "./harness.mjs";
 import { headerOf } from "./smtp-sink.mjs";
+import { testHookSource } from "./test-hook.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const XPI = path.join(root, "build/thunderbird/sendguard-thunderbird.xpi");
+const SCREENSHOT = path.join(root, "artifacts/thunderbird/dialog-army-ml.png");
+const EXTENSION_ID = "sendguard@sendguard.org";
+const ABORTED = /Send aborted by an onBeforeSend event/;
 
 /** @type {Awaited<ReturnType<typeof startThunderbird>>} */
 let tb;
+/** What the dialog should do next, one plan per expected dialog, in order. */
+const dialogPlans = [];
+/** What each dialog showed, in order. */
+const dialogsShown = [];
 
 before(async () => {
-  tb = await startThunderbird({ extensions: [], sender: { name: "Alice Jones", email: "alice.jones@northwind.org" } });
+  assert.ok(fs.existsSync(XPI), `${XPI} is missing: run scripts/build-thunderbird`);
+  tb = await startThunderbird({
+    sender: { name: "Alice Jones", email: "alice.jones@northwind.org" },
+    extensions: (collectorPort, work) => {
+      const xpi = path.join(work, "sendguard-with-test-hook.xpi");
+      xpiWithExtraFiles(XPI, xpi, { "thunderbird/dialog/test-hook.js": testHookSource(collectorPort) });
+      return [{ id: EXTENSION_ID, xpi }];
+    },
+    hookRoutes: {
+      "POST /hook/dialog": async (shown) => {
+        dialogsShown.push(shown);
+        const plan = dialogPlans.shift();
+        if (!plan) return { steps: [{ click: "#cancel" }] };
+        if (plan.screenshot) {
+          await new Promise((r) => setTimeout(r, 700)); // let the window paint
+          tb.screenshot(plan.screenshot, "Sendguard: check before sending");
+        }
+        return { steps: plan.steps };
+      }
+    }
+  });
 });
 
 after(async () => {
   if (tb) await tb.stop();
 });
 
-test("a clean draft reaches the SMTP sink", async () => {
-  const outcome = await tb.send({ name: "clean", to: ["Bob Example <bob@contoso.com>"], subject: "Hello", body: "Hi Bob." });
+/** Sends a scenario whose dialog (if one opens) is answered by `steps`. */
+async function send(scenario, plan, ms = 60000) {
+  if (plan) dialogPlans.push(plan);
+  const shownBefore = dialogsShown.length;
+  const sunkBefore = tb.sink.messages.length;
+  const outcome = await tb.send(scenario, ms);
+  // A sent message is on the sink when sendMessage resolves; a short grace for stragglers.
+  await new Promise((r) => setTimeout(r, 300));
+  return { outcome, shown: dialogsShown.slice(shownBefore), sunk: tb.sink.messages.slice(sunkBefore) };
+}
+
+const colonel = "Colonel Smith <colonel.smith@army.ml>";
+
+test("a clean draft is delivered without a dialog", async () => {
+  const { outcome, shown, sunk } = await send({ name: "clean", to: ["Bob Example <bob@contoso.com>"], subject: "Hello", body: "Hi Bob." });
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
-  assert.equal(tb.sink.messages.length, 1);
-  const [message] = tb.sink.messages;
-  assert.deepEqual(message.rcptTo, ["bob@contoso.com"]);
-  assert.equal(headerOf(message.data, "To"), "Bob Example <bob@contoso.com>");
-  assert.equal(message.mailFrom, "alice.jones@northwind.org");
+  assert.equal(shown.length, 0);
+  assert.equal(sunk.length, 1);
+  assert.deepEqual(sunk[0].rcptTo, ["bob@contoso.com"]);
+  assert.equal(headerOf(sunk[0].data, "To"), "Bob Example <bob@contoso.com>");
+});
+
+test("army.ml is held; Fix sends to army.mil with the display name intact", async () => {
+  const { outcome, shown, sunk } = await send(
+    { name: "fix", to: [colonel], subject: "Itinerary", body: "Colonel, the plan." },
+    { screenshot: SCREENSHOT, steps: [{ click: "#findings button[data-kind=fix]" }, { click: "#send" }] }
+  );
+  assert.equal(shown.length, 1);
+  assert.equal(shown[0].focused, "cancel", "focus starts on the safe choice");
+  assert.match(shown[0].findings[0].message, /army\.ml is a domain in Mali/);
+  assert.deepEqual(shown[0].findings[0].buttons, ["Fix: send to colonel.smith@army.mil", "Remove colonel.smith@army.ml"]);
+  assert.equal(outcome.result, "sent", JSON.stringify(outcome));
+  assert.equal(sunk.length, 1);
+  assert.deepEqual(sunk[0].rcptTo, ["colonel.smith@army.mil"]);
+  assert.equal(headerOf(sunk[0].data, "To"), "Colonel Smith <colonel.smith@army.mil>");
+  assert.ok(fs.statSync(SCREENSHOT).size > 10000, "the dialog screenshot was saved");
+});
+
+test("Cancel (Escape) delivers nothing", async () => {
+  const { outcome, shown, sunk } = await send({ name: "cancel", to: [colonel], subject: "Cancel me", body: "x" }, { steps: [{ key: "Escape" }] });
+  assert.equal(shown.length, 1);
+  assert.equal(outcome.result, "failed");
+  assert.match(outcome.message, ABORTED);
+  assert.equal(sunk.length, 0);
+});
+
+test("Send anyway delivers as typed", async () => {
+  const { outcome, shown, sunk } = await send({ name: "anyway", to: [colonel], subject: "As typed", body: "x" }, { steps: [{ click: "#send" }] });
+  assert.equal(shown.length, 1);
+  assert.equal(outcome.result, "sent", JSON.stringify(outcome));
+  assert.deepEqual(sunk[0].rcptTo, ["colonel.smith@army.ml"]);
+  assert.equal(headerOf(sunk[0].data, "To"), colonel);
+});
+
+test("the dialog outlives the event page's idle limit (ping)", { skip: !process.env.SENDGUARD_E2E_SLOW && "set SENDGUARD_E2E_SLOW=1 (waits 75 s)" }, async () => {
+  const { outcome, sunk } = await send({ name: "slow", to: [colonel], subject: "Slow", body: "x" }, { steps: [{ wait: 75000 }, { click: "#send" }] }, 120000);
+  assert.equal(outcome.result, "sent", JSON.stringify(outcome));
+  assert.equal(sunk.length, 1);
 });
