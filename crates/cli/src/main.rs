@@ -2,8 +2,10 @@
 //! parses arguments and maps outcomes to exit codes (documented in README.md).
 
 mod check;
+mod export;
 mod input;
 mod output;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -23,6 +25,10 @@ pub mod exit {
     pub const NO_INPUT: u8 = 66;
     /// The policy (or its signature, or the trust settings) is not acceptable.
     pub const BAD_POLICY: u8 = 78;
+    /// The server's configuration is not acceptable (same code: sysexits' EX_CONFIG).
+    pub const CONFIG: u8 = 78;
+    /// The server could not start or stopped with an error (cannot listen, data unreadable).
+    pub const UNAVAILABLE: u8 = 69;
 }
 
 #[derive(Parser)]
@@ -40,6 +46,10 @@ struct Cli {
 enum Command {
     /// Check drafts (.eml, .json, or `-` for JSON Lines on stdin) against a policy.
     Check(check::CheckArgs),
+    /// Run the policy server and admin console (docs/server.md).
+    Serve(serve::ServeArgs),
+    /// Write every tenant's signed bundle and keyset as static files for any web server.
+    Export(export::ExportArgs),
 }
 
 /// An error a subcommand reports: a message for people and the exit code for scripts.
@@ -69,6 +79,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

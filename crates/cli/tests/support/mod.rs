@@ -1,0 +1,294 @@
+//! Test support: runs the real `sendguard serve` binary on 127.0.0.1 with a temporary data
+//! directory, and talks HTTP/1.1 to it over plain sockets (no client library needed).
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sendguard_core::keyset::{self, Keyset, RootKeys};
+
+pub struct Server {
+    pub child: Child,
+    pub address: SocketAddr,
+    /// The admin token printed on first start (or the one passed in on restart).
+    pub token: String,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Server {
+    /// Starts a server on a free loopback port; `token` is required when the data directory
+    /// was used before (no token is printed then).
+    pub fn start(data_dir: &Path, token: Option<&str>, env: &[(&str, &str)]) -> Server {
+        let log = data_dir.with_extension(format!("log{}", std::process::id()));
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sendguard"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env_remove("SENDGUARD_CONFIG")
+            .env("RUST_LOG", "debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(log_file);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("sendguard serve starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut printed_token = None;
+        let address = loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                let _ = child.wait();
+                panic!(
+                    "server exited early; log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            let line = line.trim();
+            if line.starts_with("sgt_") {
+                printed_token = Some(line.to_string());
+            }
+            if let Some(address) = line.strip_prefix("sendguard: listening on http://") {
+                break address.parse().unwrap();
+            }
+        };
+        let token = match (printed_token, token) {
+            (Some(printed), None) => printed,
+            (None, Some(given)) => given.to_string(),
+            (printed, given) => panic!("token printed: {printed:?}, given: {given:?}"),
+        };
+        Server {
+            child,
+            address,
+            token,
+            data_dir: data_dir.to_path_buf(),
+            log,
+        }
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        request(self.address, method, path, token, headers, body)
+    }
+
+    /// An admin request with the admin token.
+    pub fn admin(&self, method: &str, path: &str, body: &str) -> Response {
+        self.request(method, path, Some(&self.token), &[], body.as_bytes())
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        self.request("GET", path, None, &[], b"")
+    }
+
+    pub fn create_tenant(&self, id: &str) {
+        let created = self.admin("POST", "/api/v1/tenants", &format!(r#"{{"id": "{id}"}}"#));
+        assert_eq!(created.status, 201, "{}", created.text());
+    }
+
+    pub fn publish(&self, tenant: &str, policy: &str) -> Response {
+        self.admin("POST", &format!("/api/v1/tenants/{tenant}/policy"), policy)
+    }
+
+    /// The tenant's keyset, verified against the root key pinned from the data directory
+    /// (as an add-in pins it at installation).
+    pub fn pinned_trust(&self, tenant: &str, now: i64) -> Keyset {
+        let root = sendguard_sign::read_public_file(&self.data_dir.join("root.key")).unwrap();
+        let keyset = self.get(&format!("/v1/tenants/{tenant}/keyset"));
+        assert_eq!(keyset.status, 200);
+        let pinned = RootKeys {
+            keys: vec![root],
+            threshold: 1,
+        };
+        keyset::verify_with_roots(&keyset.body, &pinned, tenant, now).unwrap()
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub fn request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if let Some(token) = token {
+        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Response {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 2 + size + 2..];
+    }
+}
+
+/// An open Server-Sent Events stream.
+pub struct EventStream {
+    stream: TcpStream,
+    seen: String,
+}
+
+impl EventStream {
+    pub fn open(address: SocketAddr, path: &str) -> EventStream {
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        EventStream {
+            stream,
+            seen: String::new(),
+        }
+    }
+
+    /// Reads until the stream has shown `needle` (panics after the read timeout).
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        let mut buffer = [0u8; 4096];
+        while !self.seen.contains(needle) {
+            let n = self
+                .stream
+                .read(&mut buffer)
+                .unwrap_or_else(|e| panic!("waiting for {needle}: {e}; saw {}", self.seen));
+            assert!(n > 0, "stream closed before {needle}; saw {}", self.seen);
+            self.seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+        self.seen.clone()
+    }
+
+    /// Reads until the server closes the stream; returns whether it did within the timeout.
+    pub fn closes(&mut self) -> bool {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buffer) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Server settings: built-in defaults, then a TOML file, then `SENDGUARD_*` environment
+//! variables (documented in docs/server.md). Later sources win.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where to listen. Loopback by default: put a TLS proxy in front to expose it.
+    pub listen: SocketAddr,
+    /// SQLite database, signing keys and keyset live here.
+    pub data_dir: PathBuf,
+    /// Origins (e.g. `https://addin.example.org`) allowed to fetch policy from a browser.
+    pub addin_origins: Vec<String>,
+    /// Serve the console from this folder instead of the copy built into the binary.
+    pub console_dir: Option<PathBuf>,
+    /// Static add-in files served under `/addin/`, if set.
+    pub addin_dir: Option<PathBuf>,
+    /// The engine's WebAssembly build (`build/wasm/esm`), served under `/wasm/` for the
+    /// console's simulator, if set.
+    pub wasm_dir: Option<PathBuf>,
+    /// A signed bundle is valid this many days after publication.
+    pub bundle_lifetime_days: u32,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Requests (other than event streams) taking longer are answered 408.
+    pub request_timeout_secs: u64,
+    /// Admin API requests per minute per client address.
+    pub admin_requests_per_minute: u32,
+    /// `text` or `json` logs.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("sendguard-data"),
+            addin_origins: Vec::new(),
+            console_dir: None,
+            addin_dir: None,
+            wasm_dir: None,
+            bundle_lifetime_days: 30,
+            max_body_bytes: 256 * 1024,
+            request_timeout_secs: 15,
+            admin_requests_per_minute: 300,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// The environment variables read, each naming one [`Config`] field.
+pub const ENV_VARS: &[&str] = &[
+    "SENDGUARD_LISTEN",
+    "SENDGUARD_DATA_DIR",
+    "SENDGUARD_ADDIN_ORIGINS",
+    "SENDGUARD_CONSOLE_DIR",
+    "SENDGUARD_ADDIN_DIR",
+    "SENDGUARD_WASM_DIR",
+    "SENDGUARD_BUNDLE_LIFETIME_DAYS",
+    "SENDGUARD_MAX_BODY_BYTES",
+    "SENDGUARD_REQUEST_TIMEOUT_SECS",
+    "SENDGUARD_ADMIN_REQUESTS_PER_MINUTE",
+    "SENDGUARD_LOG_FORMAT",
+];
+
+impl Config {
+    /// Defaults, overridden by `file` (if given) and then by the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Applies `SENDGUARD_*` variables; `get` is the environment (a parameter so tests need not set it).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+        fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| format!("{name}: cannot read `{value}`"))
+        }
+        for &name in ENV_VARS {
+            let Some(value) = get(name) else { continue };
+            match name {
+                "SENDGUARD_LISTEN" => self.listen = parse(name, &value)?,
+                "SENDGUARD_DATA_DIR" => self.data_dir = PathBuf::from(value),
+                "SENDGUARD_ADDIN_ORIGINS" => {
+                    self.addin_origins = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                }
+                "SENDGUARD_CONSOLE_DIR" => self.console_dir = Some(PathBuf::from(value)),
+                "SENDGUARD_ADDIN_DIR" => self.addin_dir = Some(PathBuf::from(value)),
+                "SENDGUARD_WASM_DIR" => self.wasm_dir = Some(PathBuf::from(value)),
+                "SENDGUARD_BUNDLE_LIFETIME_DAYS" => {
+                    self.bundle_lifetime_days = parse(name, &value)?
+                }
+                "SENDGUARD_MAX_BODY_BYTES" => self.max_body_bytes = parse(name, &value)?,
+                "SENDGUARD_REQUEST_TIMEOUT_SECS" => {
+                    self.request_timeout_secs = parse(name, &value)?
+                }
+                "SENDGUARD_ADMIN_REQUESTS_PER_MINUTE" => {
+                    self.admin_requests_per_minute = parse(name, &value)?
+                }
+                "SENDGUARD_LOG_FORMAT" => {
+                    self.log_format = match value.trim() {
+                        "text" => LogFormat::Text,
+                        "json" => LogFormat::Json,
+                        other => {
+                            return Err(format!("{name}: `{other}` is neither `text` nor `json`"))
+                        }
+                    }
+                }
+                _ => unreachable!("every name in ENV_VARS is handled"),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let mut config: Config =
+            toml::from_str("listen = \"127.0.0.1:9999\"\naddin_origins = [\"https://a.example\"]")
+                .unwrap();
+        assert_eq!(config.listen.port(), 9999);
+        assert_eq!(config.bundle_lifetime_days, 30);
+        let env = |name: &str| match name {
+            "SENDGUARD_ADDIN_ORIGINS" => Some("https://b.example, https://c.example".to_string()),
+            "SENDGUARD_LOG_FORMAT" => Some("json".to_string()),
+            _ => None,
+        };
+        config.apply_env(env).unwrap();
+        assert_eq!(
+            config.addin_origins,
+            ["https://b.example", "https://c.example"]
+        );
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.listen.port(), 9999);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Config::default()
+            .apply_env(|n| (n == "SENDGUARD_LISTEN").then(|| "nowhere".into()))
+            .unwrap_err();
+        assert!(e.contains("SENDGUARD_LISTEN"), "{e}");
+        assert!(toml::from_str::<Config>("listne = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! The router, in one place: every route of the server and the area it belongs to. Handlers
+//! live in one module per resource; the middleware stack lives in `layers.rs`.
+
+mod console;
+mod distribution;
+mod keys;
+mod operations;
+mod policy;
+mod tenants;
+mod tokens;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::layers;
+use crate::AppState;
+
+pub use policy::publish;
+
+/// The whole application, layers included.
+pub fn router(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/whoami", get(tokens::whoami))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/tenants", get(tenants::list).post(tenants::create))
+        .route(
+            "/tenants/{tenant}/policy",
+            get(policy::current).post(policy::publish_handler),
+        )
+        .route("/tenants/{tenant}/policy/validate", post(policy::validate))
+        .route("/tenants/{tenant}/history", get(policy::history))
+        .route("/tenants/{tenant}/history/{version}", get(policy::version))
+        .route("/tenants/{tenant}/rollback", post(policy::rollback))
+        .route("/keys", get(keys::list))
+        .route("/keys/rotate", post(keys::rotate))
+        .fallback(not_found);
+    let admin = layers::admin(admin, &state);
+
+    let distribution = Router::new()
+        .route("/v1/tenants/{tenant}/policy", get(distribution::policy))
+        .route("/v1/tenants/{tenant}/keyset", get(distribution::keyset));
+    let distribution = layers::distribution(distribution, &state);
+    // Event streams stay open for hours, so they are kept out of the request timeout.
+    let events = Router::new().route(
+        "/v1/tenants/{tenant}/policy/events",
+        get(distribution::events),
+    );
+    let events = layers::distribution(events, &state);
+
+    let operations = Router::new()
+        .route("/healthz", get(operations::healthz))
+        .route("/readyz", get(operations::readyz))
+        .route("/metrics", get(operations::metrics))
+        .route("/openapi.json", get(operations::openapi));
+
+    let timed = Router::new()
+        .nest("/api/v1", admin)
+        .merge(distribution)
+        .merge(operations)
+        .merge(console::router(&state.config));
+    let timed = match console::from_disk(&state.config) {
+        Some(dir) => timed.fallback_service(dir),
+        None => timed.fallback(not_found),
+    };
+    let timed = layers::timeout(timed, &state);
+
+    layers::common(timed.merge(events), &state).with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such resource")
+}
+
+/// A JSON request body whose errors are answered in the API's error format.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let TextBody(text) = TextBody::from_request(request, state).await?;
+        serde_json::from_str(&text)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+    }
+}
+
+/// A UTF-8 request body (a policy is published as the exact text the admin wrote).
+pub struct TextBody(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for TextBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            let status = e.status();
+            if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    status,
+                    "too_large",
+                    "the request body is larger than the server accepts",
+                )
+            } else {
+                ApiError::bad_request(format!("cannot read the request body: {e}"))
+            }
+        })?;
+        String::from_utf8(bytes.to_vec())
+            .map(TextBody)
+            .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))
+    }
+}
+
+/// Tenant ids appear in URLs, file names and signed payloads: keep them plain.
+pub fn check_tenant_id(id: &str) -> Result<(), ApiError> {
+    let ok = !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "tenant id `{id}`: use 1-63 lower-case letters, digits and hyphens, not starting with a hyphen"
+        )))
+    }
+}

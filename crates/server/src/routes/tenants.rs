@@ -1,0 +1,65 @@
+//! `/api/v1/tenants`: the organisations (or parts of one) that each get their own policy,
+//! version sequence and keyset.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+use super::{check_tenant_id, JsonBody};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::store::TenantRecord;
+use crate::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<TenantRecord>>> {
+    let mut tenants = state.db(|store| store.tenants()).await?;
+    tenants.retain(|t| caller.require_tenant(&t.id).is_ok());
+    Ok(Json(tenants))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<NewTenant>,
+) -> ApiResult<(StatusCode, Json<TenantRecord>)> {
+    caller.require_global()?;
+    check_tenant_id(&request.id)?;
+    let name = request.name.unwrap_or_else(|| request.id.clone());
+    let now = crate::now_unix();
+    // Signed outside the database lock; thrown away if the id turns out to be taken.
+    let keyset = state
+        .signer
+        .first_keyset(&request.id, now)
+        .map_err(ApiError::internal)?;
+    let id = request.id.clone();
+    let stored = keyset.clone();
+    let created = state
+        .db(move |store| store.create_tenant(&id, &name, &stored, now))
+        .await?;
+    if !created {
+        return Err(ApiError::conflict(format!(
+            "tenant `{}` exists",
+            request.id
+        )));
+    }
+    state.distribute_keyset(&request.id, 1, keyset);
+    tracing::info!(tenant = %request.id, by = %caller.name(), "tenant created");
+    let id = request.id.clone();
+    let record = state
+        .db(move |store| store.tenant(&id))
+        .await?
+        .ok_or_else(|| ApiError::internal("tenant vanished"))?;
+    Ok((StatusCode::CREATED, Json(record)))
+}

@@ -1,0 +1,342 @@
+// Sendguard console: glue between the page and the admin API (docs/server.md). No framework;
+// every decision about drafts is made by the engine (WebAssembly), never here.
+// Data from the server is always inserted as text (textContent), never as HTML.
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "sendguard-token";
+const ACTIONS = ["lookalike_domain", "tld_trap", "lookalike_address", "invalid_address",
+  "risky_destination", "blocked_domain", "external_recipients"];
+const ACTION_VALUES = ["allow", "warn", "block_with_justification", "block"];
+const DEFAULT_ACTION = { blocked_domain: "block" }; // every other action defaults to "warn"
+const LIST_FIELDS = ["internal_domains", "trusted_domains", "blocked_domains"];
+
+const state = { token: sessionStorage.getItem(TOKEN_KEY), tenant: null, engineModule: null };
+
+/** Calls the admin API; throws an Error with `code`, `path` and `status` on failure. */
+async function api(method, path, body) {
+  const init = { method, headers: { Authorization: `Bearer ${state.token}` } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) {
+    const error = new Error(data?.error?.message || `${response.status} ${response.statusText}`);
+    Object.assign(error, { code: data?.error?.code, path: data?.error?.path, status: response.status });
+    throw error;
+  }
+  return data;
+}
+
+function say(message) { $("status").textContent = message; }
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function when(unixSeconds) {
+  return new Date(unixSeconds * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+}
+
+// ---- log in -------------------------------------------------------------------------------
+
+async function logIn(token) {
+  state.token = token;
+  try {
+    const me = await api("GET", "/api/v1/whoami");
+    sessionStorage.setItem(TOKEN_KEY, token);
+    $("who").textContent = `Logged in as ${me.name}${me.tenant ? ` (tenant ${me.tenant})` : ""}`;
+    $("who").hidden = false;
+    $("login").hidden = true;
+    $("app").hidden = false;
+    await loadTenants();
+  } catch (error) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    $("login-error").textContent = error.status === 401 ? "That token is not valid (or was revoked)." : error.message;
+  }
+}
+
+$("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  $("login-error").textContent = "";
+  logIn($("token").value.trim());
+});
+
+// ---- tenants ------------------------------------------------------------------------------
+
+async function loadTenants(select) {
+  const tenants = await api("GET", "/api/v1/tenants");
+  const picker = $("tenant");
+  picker.replaceChildren(...tenants.map((t) => el("option", { value: t.id, textContent: t.name === t.id ? t.id : `${t.name} (${t.id})` })));
+  const chosen = select || state.tenant || tenants[0]?.id;
+  if (chosen) {
+    picker.value = chosen;
+    await openTenant(chosen);
+  } else {
+    say("Create a tenant to start.");
+  }
+}
+
+$("tenant").addEventListener("change", () => openTenant($("tenant").value));
+
+$("new-tenant-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("tenant-error").textContent = "";
+  const id = $("new-tenant").value.trim();
+  try {
+    await api("POST", "/api/v1/tenants", { id });
+    $("new-tenant").value = "";
+    say(`Created tenant ${id}.`);
+    await loadTenants(id);
+  } catch (error) {
+    $("tenant-error").textContent = error.message;
+  }
+});
+
+async function openTenant(tenant) {
+  state.tenant = tenant;
+  await Promise.all([loadPolicy(), loadHistory(), loadKeys()]);
+}
+
+// ---- policy editor ------------------------------------------------------------------------
+
+function buildActionControls() {
+  $("actions").replaceChildren(...ACTIONS.map((name) => {
+    const select = el("select", { id: `f-action-${name}` });
+    select.dataset.action = name;
+    select.append(...ACTION_VALUES.map((v) => el("option", { value: v, textContent: v.replaceAll("_", " ") })));
+    const label = el("label", { htmlFor: select.id, textContent: name.replaceAll("_", " ") });
+    return el("div", {}, label, select);
+  }));
+}
+
+function policyText() { return $("policy-json").value; }
+
+/** Shows the JSON's values in the form fields (when the JSON parses). */
+function formFromJson() {
+  let policy;
+  try { policy = JSON.parse(policyText()); } catch { return; }
+  if (typeof policy !== "object" || policy === null) return;
+  for (const field of LIST_FIELDS) {
+    const value = policy[field];
+    $(`f-${field}`).value = Array.isArray(value) ? value.join("\n") : "";
+  }
+  for (const name of ACTIONS) {
+    const value = policy.actions?.[name] ?? DEFAULT_ACTION[name] ?? "warn";
+    $(`f-action-${name}`).value = ACTION_VALUES.includes(value) ? value : "warn";
+  }
+}
+
+/** Writes a form field's value into the JSON (the JSON stays the single source of truth). */
+function jsonFromForm(control) {
+  let policy;
+  try {
+    policy = JSON.parse(policyText());
+  } catch {
+    showErrors({ path: "", message: "Fix the JSON below before using the form." });
+    return;
+  }
+  if (control.dataset.list) {
+    policy[control.dataset.list] = control.value.split("\n").map((s) => s.trim()).filter(Boolean);
+  } else if (control.dataset.action) {
+    policy.actions = { ...(policy.actions || {}), [control.dataset.action]: control.value };
+  }
+  $("policy-json").value = JSON.stringify(policy, null, 2) + "\n";
+}
+
+/** Puts an error next to the field its path names (`trusted_domains[1]` → trusted domains). */
+function showErrors(error) {
+  for (const node of document.querySelectorAll(".field-error")) node.textContent = "";
+  for (const node of document.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  if (!error) return;
+  const top = (error.path || "").split(/[.[]/)[0];
+  const field = document.querySelector(`.field[data-path="${CSS.escape(top)}"]`) || document.querySelector('.field[data-path=""]');
+  field.querySelector(".field-error").textContent = error.message;
+  const control = error.path?.startsWith("actions.")
+    ? $(`f-action-${error.path.split(".")[1]}`)
+    : field.querySelector("textarea, select, input");
+  control?.setAttribute("aria-invalid", "true");
+}
+
+let validateTimer = null;
+function scheduleValidate() {
+  clearTimeout(validateTimer);
+  validateTimer = setTimeout(validate, 250);
+}
+
+async function validate() {
+  const text = policyText();
+  try {
+    await api("POST", `/api/v1/tenants/${state.tenant}/policy/validate`, text);
+    if (text !== policyText()) return; // edited meanwhile: a newer check is coming
+    showErrors(null);
+    $("validity").textContent = "The policy is valid.";
+    return true;
+  } catch (error) {
+    if (text !== policyText()) return;
+    showErrors(error);
+    $("validity").textContent = error.code === "invalid_policy" ? "The policy is not valid: see the message next to the field." : error.message;
+    return false;
+  }
+}
+
+async function loadPolicy() {
+  const current = await api("GET", `/api/v1/tenants/${state.tenant}/policy`);
+  $("policy-json").value = current.policy;
+  $("policy-version").textContent = current.version ? `version ${current.version}` : "(nothing published yet)";
+  formFromJson();
+  showErrors(null);
+  $("validity").textContent = "";
+}
+
+for (const field of LIST_FIELDS) {
+  $(`f-${field}`).addEventListener("input", (event) => { jsonFromForm(event.target); scheduleValidate(); });
+}
+$("actions").addEventListener("change", (event) => { jsonFromForm(event.target); scheduleValidate(); });
+$("policy-json").addEventListener("input", () => { formFromJson(); scheduleValidate(); });
+
+$("policy-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const published = await api("POST", `/api/v1/tenants/${state.tenant}/policy`, policyText());
+    showErrors(null);
+    say(`Published version ${published.version} for ${published.tenant}, signed with key ${published.key_id}.`);
+    $("policy-version").textContent = `version ${published.version}`;
+    await loadHistory();
+  } catch (error) {
+    showErrors(error);
+    say(`Not published: ${error.message}`);
+  }
+});
+
+// ---- simulator ----------------------------------------------------------------------------
+
+async function engineModule() {
+  if (!state.engineModule) {
+    const module = await import("/wasm/sendguard.js");
+    await module.default();
+    state.engineModule = module;
+  }
+  return state.engineModule;
+}
+
+const lines = (id) => $(id).value.split("\n").map((s) => s.trim()).filter(Boolean);
+
+$("sim-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const out = $("sim-result");
+  let module;
+  try {
+    module = await engineModule();
+  } catch {
+    out.replaceChildren(el("p", { className: "error", textContent: "The engine is not available: build it with scripts/build-wasm and serve build/wasm/esm (wasm_dir)." }));
+    return;
+  }
+  let engine;
+  try {
+    engine = module.Engine.fromPolicyJson(policyText());
+    const draft = { to: lines("sim-to"), cc: lines("sim-cc"), bcc: [], subject: $("sim-subject").value, body: "", attachments: [] };
+    const verdict = engine.check(draft, { known: [] });
+    out.replaceChildren(renderVerdict(verdict));
+  } catch (error) {
+    out.replaceChildren(el("p", { className: "error", textContent: `Cannot simulate: ${error.message}` }));
+  } finally {
+    engine?.free?.();
+  }
+});
+
+function renderVerdict(verdict) {
+  const box = el("div", { className: `verdict ${verdict.action}` });
+  box.append(el("p", {}, el("strong", { textContent: `Verdict: ${verdict.action}` })));
+  if (verdict.summary) {
+    box.append(el("p", { textContent: "What the sender sees:" }), el("pre", { className: "dialog", textContent: verdict.summary }));
+  }
+  const list = el("ul");
+  for (const finding of verdict.findings) {
+    const fix = finding.fix ? ` Fix: ${finding.fix}.` : "";
+    list.append(el("li", { textContent: `${finding.kind.replaceAll("_", " ")} (${finding.action}): ${finding.message}${fix}` }));
+  }
+  if (verdict.findings.length) box.append(list);
+  return box;
+}
+
+// ---- history ------------------------------------------------------------------------------
+
+function renderDiff(diff) {
+  const pre = el("pre");
+  for (const line of diff.split("\n")) {
+    const className = line.startsWith("+") && !line.startsWith("+++") ? "diff-add" : line.startsWith("-") && !line.startsWith("---") ? "diff-del" : "";
+    pre.append(el("span", { className, textContent: line + "\n" }));
+  }
+  return pre;
+}
+
+async function loadHistory() {
+  const history = await api("GET", `/api/v1/tenants/${state.tenant}/history`);
+  const list = $("history");
+  if (!history.length) {
+    list.replaceChildren(el("li", { className: "muted", textContent: "Nothing published yet." }));
+    return;
+  }
+  list.replaceChildren(...history.map((entry, i) => {
+    const title = `Version ${entry.version}, published by ${entry.published_by}, ${when(entry.published_at)}`
+      + (entry.rollback_of ? ` (roll back to version ${entry.rollback_of})` : "") + (i === 0 ? " (current)" : "");
+    const item = el("li", { className: "version" }, el("span", { textContent: title }));
+    item.dataset.version = entry.version;
+    if (entry.diff) {
+      item.append(el("details", {}, el("summary", { textContent: `Changes from version ${entry.version - 1}` }), renderDiff(entry.diff)));
+    }
+    if (i > 0) {
+      const button = el("button", { type: "button", className: "secondary", textContent: `Roll back to version ${entry.version}` });
+      button.addEventListener("click", () => rollBack(entry.version));
+      item.append(el("div", {}, button));
+    }
+    return item;
+  }));
+}
+
+async function rollBack(version) {
+  try {
+    const published = await api("POST", `/api/v1/tenants/${state.tenant}/rollback`, { version });
+    say(`Rolled back: version ${published.version} now carries version ${version}'s policy.`);
+    await Promise.all([loadPolicy(), loadHistory()]);
+  } catch (error) {
+    say(`Roll back failed: ${error.message}`);
+  }
+}
+
+// ---- keys ---------------------------------------------------------------------------------
+
+async function loadKeys() {
+  const keys = await api("GET", "/api/v1/keys");
+  const mine = keys.keysets.find((k) => k.tenant === state.tenant);
+  const rows = [
+    ["Signing key", keys.signing_key_id],
+    ["Root key", keys.root_key_id || "offline (not on this server)"],
+    ["Keyset version", mine ? String(mine.version) : "none"],
+    ["Keyset URL", `/v1/tenants/${state.tenant}/keyset`],
+    ["Policy URL", `/v1/tenants/${state.tenant}/policy`],
+  ];
+  $("keys").replaceChildren(...rows.flatMap(([term, value]) => [el("dt", { textContent: term }), el("dd", { textContent: value })]));
+}
+
+$("rotate").addEventListener("click", async () => {
+  try {
+    const keys = await api("POST", "/api/v1/keys/rotate", {});
+    say(`New signing key ${keys.signing_key_id}; every tenant's keyset now lists it.`);
+    await loadKeys();
+  } catch (error) {
+    say(`Rotation failed: ${error.message}`);
+  }
+});
+
+// ---- start --------------------------------------------------------------------------------
+
+buildActionControls();
+if (state.token) logIn(state.token);
