@@ -17,7 +17,8 @@ export async function attach() {
     heading: document.getElementById("heading").textContent,
     findings,
     focused: document.activeElement && document.activeElement.id,
-    justification: !document.getElementById("justification-box").hidden
+    justification: !document.getElementById("justification-box").hidden,
+    sendOffered: !document.getElementById("send").hidden
   };
   const plan = await (await fetch(collector + "/hook/dialog", { method: "POST", body: JSON.stringify(shown) })).json();
   for (const step of plan.steps) {

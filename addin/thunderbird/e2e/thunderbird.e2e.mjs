@@ -10,7 +10,8 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { startThunderbird, xpiWithExtraFiles } from "./harness.mjs";
+import { startThunderbird, waitFor, xpiWithExtraFiles } from "./harness.mjs";
+import { startPolicyServer, startProxy } from "./policy-server.mjs";
 import { headerOf } from "./smtp-sink.mjs";
 import { testHookSource } from "./test-hook.mjs";
 
@@ -19,9 +20,17 @@ const XPI = path.join(root, "build/thunderbird/sendguard-thunderbird.xpi");
 const SCREENSHOT = path.join(root, "artifacts/thunderbird/dialog-army-ml.png");
 const EXTENSION_ID = "sendguard@sendguard.org";
 const ABORTED = /Send aborted by an onBeforeSend event/;
+const SENDGUARD = process.env.SENDGUARD_BIN || path.join(root, "target/debug/sendguard");
+const TENANT = "northwind";
+/** The tenant's policy: mail to tailspin-toys.com is blocked. */
+const POLICY_V1 = { blocked_domains: ["tailspin-toys.com"] };
 
 /** @type {Awaited<ReturnType<typeof startThunderbird>>} */
 let tb;
+/** @type {Awaited<ReturnType<typeof startPolicyServer>>} */
+let server;
+/** @type {Awaited<ReturnType<typeof startProxy>>} */
+let proxy;
 /** What the dialog should do next, one plan per expected dialog, in order. */
 const dialogPlans = [];
 /** What each dialog showed, in order. */
@@ -29,7 +38,16 @@ const dialogsShown = [];
 
 before(async () => {
   assert.ok(fs.existsSync(XPI), `${XPI} is missing: run scripts/build-thunderbird`);
+  server = await startPolicyServer(SENDGUARD);
+  await server.createTenant(TENANT);
+  await server.publish(TENANT, POLICY_V1);
+  proxy = await startProxy(server.url);
+  // The administrator's pinned configuration, as managed storage (what policies.json's
+  // 3rdparty section gives; per user, Thunderbird reads it from ~/.mozilla/managed-storage/).
+  const managed = { server: proxy.url, tenant: TENANT, keyset: await server.keyset(TENANT) };
+  const managedManifest = { name: EXTENSION_ID, description: "Sendguard settings", type: "storage", data: managed };
   tb = await startThunderbird({
+    homeFiles: { [`.mozilla/managed-storage/${EXTENSION_ID}.json`]: JSON.stringify(managedManifest) },
     sender: { name: "Alice Jones", email: "alice.jones@northwind.org" },
     extensions: (collectorPort, work) => {
       const xpi = path.join(work, "sendguard-with-test-hook.xpi");
@@ -49,11 +67,18 @@ before(async () => {
       }
     }
   });
+  // The extension fetched and stored the policy, then opened the server's event stream.
+  await waitFor("the extension to follow the policy event stream", () => fetched().some((r) => r.path.endsWith("/policy/events")), 30000);
 });
 
 after(async () => {
   if (tb) await tb.stop();
+  if (proxy) await proxy.close();
+  if (server) await server.stop();
 });
+
+/** What the extension fetched through the proxy, in order. */
+const fetched = () => proxy.log;
 
 /** Sends a scenario whose dialog (if one opens) is answered by `steps`. */
 async function send(scenario, plan, ms = 60000) {
@@ -107,6 +132,39 @@ test("Send anyway delivers as typed", async () => {
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
   assert.deepEqual(sunk[0].rcptTo, ["colonel.smith@army.ml"]);
   assert.equal(headerOf(sunk[0].data, "To"), colonel);
+});
+
+test("the tenant's policy from the server is in force: a blocked domain cannot be sent", async () => {
+  const { outcome, shown, sunk } = await send({ name: "blocked", to: ["Sales <sales@tailspin-toys.com>"], subject: "Offer", body: "x" }, { steps: [{ click: "#send" }, { key: "Escape" }] });
+  assert.equal(shown.length, 1);
+  assert.match(shown[0].findings[0].message, /tailspin-toys\.com/);
+  assert.deepEqual([shown[0].justification, shown[0].sendOffered], [false, false], "a plain block offers no way to send");
+  assert.match(outcome.message || "", ABORTED, "a click on the hidden Send is refused too; Escape cancelled");
+  assert.equal(sunk.length, 0);
+});
+
+test("a tampered policy from the server is refused and the last good one stays in force", async () => {
+  proxy.state.tamper = true;
+  // Version 2 also blocks fabrikam.com; the proxy strips every blocked domain from it in
+  // transit without re-signing. Accepted, it would let tailspin-toys.com through.
+  await server.publish(TENANT, { blocked_domains: ["tailspin-toys.com", "fabrikam.com"] });
+  const { outcome, shown, sunk } = await send({ name: "tampered", to: ["sales@tailspin-toys.com"], subject: "Offer", body: "x" }, { steps: [{ key: "Escape" }] });
+  assert.ok(fetched().some((r) => r.tampered), "the extension did fetch the tampered bundle");
+  assert.equal(shown.length, 1, "still held: version 1 is in force");
+  assert.match(shown[0].findings[0].message, /tailspin-toys\.com/);
+  assert.match(outcome.message || "", ABORTED);
+  assert.equal(sunk.length, 0);
+  proxy.state.tamper = false;
+});
+
+test("a genuine newer policy is then accepted (the refusal was the signature's doing)", async () => {
+  const tamperedAt = fetched().findIndex((r) => r.tampered);
+  await server.publish(TENANT, { blocked_domains: ["fabrikam.com"] });
+  const { outcome, shown, sunk } = await send({ name: "v3", to: ["sales@tailspin-toys.com"], subject: "Offer", body: "x" });
+  assert.ok(fetched().slice(tamperedAt + 1).some((r) => r.path.endsWith("/policy") && r.status === 200 && !r.tampered));
+  assert.equal(shown.length, 0);
+  assert.equal(outcome.result, "sent", JSON.stringify(outcome));
+  assert.deepEqual(sunk[0].rcptTo, ["sales@tailspin-toys.com"]);
 });
 
 test("the dialog outlives the event page's idle limit (ping)", { skip: !process.env.SENDGUARD_E2E_SLOW && "set SENDGUARD_E2E_SLOW=1 (waits 75 s)" }, async () => {

@@ -24,8 +24,10 @@ export function engineApi(wasm) {
       builtIn = builtIn || wasm.Engine.fromPolicyJson("{}");
       return builtIn;
     },
+    /** Verifies the pinned keyset, then the bundle against it; throws `{code, message}`. */
     verify({ bundle, keyset, tenant, held, now }) {
-      const engine = wasm.Engine.fromBundle(bundle, keyset, { tenant, held: held || null, now });
+      const bytes = (text) => new TextEncoder().encode(text);
+      const engine = wasm.Engine.fromBundle(bytes(bundle), bytes(keyset), { tenant, held: held || null, now });
       const policy = engine.policy;
       return { engine, version: policy.version, digest: policy.digest, expiresAt: policy.expires_at };
     }

@@ -11,6 +11,8 @@ import { createSendGuard } from "./send-guard.js";
 /** The alarm that re-checks the policy server; the event stream makes updates immediate. */
 export const REFRESH_ALARM = "sendguard-policy-refresh";
 export const REFRESH_PERIOD_MINUTES = 15;
+/** How long a send waits for a policy refresh already under way (e.g. just after waking). */
+export const REFRESH_WAIT_MS = 3000;
 
 /**
  * @param {{ messenger: any, engineApi: () => Promise<{ verify: import("./policy-sync.js").Verify, defaultEngine(): any }>,
@@ -33,15 +35,28 @@ export function startExtension(deps) {
   const onBeforeSend = createSendGuard({
     compose: messenger.compose,
     identities: messenger.identities,
-    currentEngine: async () => policy.currentEngine(await config()),
+    currentEngine: async () => {
+      // A refresh under way (the page just woke up, or the server announced a new version)
+      // may bring a newer policy: wait for it briefly, never for long.
+      let timer;
+      await Promise.race([inflight, new Promise((r) => (timer = setTimeout(r, REFRESH_WAIT_MS)))]);
+      clearTimeout(timer);
+      return policy.currentEngine(await config());
+    },
     dialogs,
     log
   });
 
-  const refresh = async () => {
-    const outcome = await policy.refresh(await config());
-    log(`policy refresh: ${outcome}`);
-    return outcome;
+  /** @type {Promise<unknown>} */
+  let inflight = Promise.resolve();
+  const refresh = () => {
+    const run = (async () => {
+      const outcome = await policy.refresh(await config());
+      log(`policy refresh: ${outcome}`);
+      return outcome;
+    })();
+    inflight = run.catch(() => {});
+    return run;
   };
 
   messenger.compose.onBeforeSend.addListener(onBeforeSend);
