@@ -77,9 +77,16 @@ export function createPolicySync(deps) {
       const policy = await stored();
       if (!policy || config.source === "none") return await deps.defaultEngine();
       if (cached && cached.digest === policy.digest) return cached.verified.engine;
-      const verified = await deps.verify({ bundle: policy.bundle, keyset: config.keyset, tenant: config.tenant, held: { version: policy.version, digest: policy.digest }, now: deps.now() });
-      cached = { digest: policy.digest, verified };
-      return verified.engine;
+      try {
+        const verified = await deps.verify({ bundle: policy.bundle, keyset: config.keyset, tenant: config.tenant, held: { version: policy.version, digest: policy.digest }, now: deps.now() });
+        cached = { digest: policy.digest, verified };
+        return verified.engine;
+      } catch (e) {
+        // The stored policy no longer verifies (expired, or another keyset pinned since):
+        // the built-in checks run, and the options page says why.
+        await recordError(e.code || "refused", `The stored policy is no longer accepted: ${e.message || e}`);
+        return await deps.defaultEngine();
+      }
     },
 
     /** What the options page shows. */

@@ -109,3 +109,21 @@ test("without configuration nothing is fetched and the built-in checks are in fo
   assert.deepEqual(await sync.currentEngine({ source: "none" }), { name: "built-in" });
   assert.deepEqual(await sync.status(), { version: null, error: null });
 });
+
+test("a stored policy that no longer verifies (expired, new keyset) falls back to the built-in checks", async () => {
+  const storage = fakeStorageArea();
+  let expired = false;
+  const verify = (input) => {
+    if (expired) throw Object.assign(new Error("the policy expired"), { code: "expired" });
+    return fakeVerify(input);
+  };
+  const responses = [{ status: 200, body: JSON.stringify({ version: 2, signed: true }) }];
+  const { fetch } = fakeServer(responses);
+  const first = createPolicySync({ fetch, storage, verify, defaultEngine: () => ({ name: "built-in" }), now: () => 1 });
+  await first.refresh(config);
+  expired = true;
+  // A new page (after the event page was suspended) has no engine in memory.
+  const restarted = createPolicySync({ fetch, storage, verify, defaultEngine: () => ({ name: "built-in" }), now: () => 2 });
+  assert.deepEqual(await restarted.currentEngine(config), { name: "built-in" });
+  assert.equal((await restarted.status()).error.code, "expired");
+});
