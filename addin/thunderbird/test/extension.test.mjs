@@ -121,3 +121,21 @@ test("the refresh alarm is set up, and the options page gets the source and stat
   const info = await messenger.runtime.sendMessage({ type: "options-status" });
   assert.deepEqual(info, { source: "none", server: null, tenant: null, status: { version: null, error: null } });
 });
+
+test("a send that starts during a policy refresh is checked with the refreshed policy", async () => {
+  // The engine API is real except that bundles are plain policies here (signature checks are
+  // the engine's own tests); the server answers slowly.
+  const api = { ...realEngineApi, verify: ({ bundle }) => ({ engine: wasm.Engine.fromPolicyJson(bundle), version: 1, digest: "a".repeat(64) }) };
+  let answer;
+  const slowFetch = () => new Promise((resolve) => (answer = resolve));
+  const messenger = fakeMessenger({ local: { config: { server: "http://127.0.0.1:9", tenant: "t", keyset: "k" } } });
+  startExtension({ messenger, engineApi: async () => api, fetch: slowFetch, log: () => {} });
+  const result = pressSend(messenger, { to: ["x@tailspin-toys.com"] });
+  await eventually(() => answer);
+  answer({ status: 200, ok: true, text: async () => JSON.stringify({ blocked_domains: ["tailspin-toys.com"] }), headers: { get: () => null } });
+  await eventually(() => messenger.opened.length === 1);
+  const { verdict } = await page(messenger, "dialog-open");
+  assert.equal(verdict.action, "block");
+  await page(messenger, "dialog-cancel");
+  assert.deepEqual(await result, { cancel: true });
+});
