@@ -6,9 +6,12 @@
  *                          JavaScript (binaryen's wasm2js), for runtimes without WebAssembly
  * and exposes `SendguardEngine` (below) as a global. The API mirrors the ES module's:
  *   SendguardEngine.instantiate(options) -> Promise of
- *     { kind: "wasm" | "js", version(), Engine: { fromPolicyJson(text) } }
- *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.free()
- * Errors are `Error`s with `code` and `message`, as in the ES module.
+ *     { kind: "wasm" | "js", version(),
+ *       Engine: { fromPolicyJson(text), fromBundle(bundleBytes, pinnedKeysetBytes, request) } }
+ *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.policy;
+ *   engine.free()
+ * Errors are `Error`s with `code` and `message` (and `policy` for `expired`), as in the ES
+ * module. Bytes are Uint8Arrays (strings are taken as their UTF-8).
  */
 
 /* UTF-8 without relying on TextEncoder/TextDecoder, which the classic runtime may lack. */
@@ -74,9 +77,10 @@ function base64Decode(text) {
   return out;
 }
 
-function engineError(code, message) {
+function engineError(code, message, policy) {
   var error = new Error(message);
   error.code = code;
+  if (policy) error.policy = policy;
   return error;
 }
 
@@ -92,13 +96,13 @@ function wrapExports(exports, kind) {
     var text = response();
     if (status !== 0) {
       var failure = JSON.parse(text);
-      throw engineError(failure.code, failure.message);
+      throw engineError(failure.code, failure.message, failure.policy);
     }
     return text;
   }
-  /* Copies text into the module's memory for the duration of fn(ptr, len). */
-  function withBytes(text, fn) {
-    var bytes = utf8Encode(text);
+  /* Copies bytes (or a string's UTF-8) into the module's memory for the duration of fn(ptr, len). */
+  function withBytes(data, fn) {
+    var bytes = typeof data === "string" ? utf8Encode(data) : data;
     var ptr = exports.sg_alloc(bytes.length);
     new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
     try {
@@ -115,7 +119,8 @@ function wrapExports(exports, kind) {
   }
   function EngineHandle(loaded) {
     this.handle = loaded.handle;
-    this.policyVersion = loaded.policy_version === null ? undefined : loaded.policy_version;
+    this.policy = loaded.policy;
+    this.policyVersion = loaded.policy === null ? undefined : loaded.policy.version;
   }
   EngineHandle.prototype.check = function (draft, context) {
     var handle = this.handle;
@@ -140,6 +145,17 @@ function wrapExports(exports, kind) {
       fromPolicyJson: function (text) {
         var loaded = withBytes(String(text), function (ptr, len) {
           return JSON.parse(answer(exports.sg_load_policy(ptr, len)));
+        });
+        return new EngineHandle(loaded);
+      },
+      fromBundle: function (bundle, pinnedKeyset, request) {
+        var requestJson = JSON.stringify(request);
+        var loaded = withBytes(bundle, function (bPtr, bLen) {
+          return withBytes(pinnedKeyset, function (kPtr, kLen) {
+            return withBytes(requestJson === undefined ? "null" : requestJson, function (rPtr, rLen) {
+              return JSON.parse(answer(exports.sg_load_bundle(bPtr, bLen, kPtr, kLen, rPtr, rLen)));
+            });
+          });
         });
         return new EngineHandle(loaded);
       }

@@ -1,13 +1,19 @@
-//! The calls of the C ABI as plain Rust: engines kept by handle, requests as JSON bytes.
+//! The JavaScript-facing calls as plain Rust, shared by both WebAssembly builds: loading a
+//! policy (plain JSON or a signed bundle) with its errors as codes, and the C ABI's engines
+//! kept by handle with requests as JSON bytes.
 
-use sendguard_core::{Draft, Engine, KnownRecipients};
-use serde::Serialize;
+use sendguard_core::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
+use sendguard_core::{keyset, Draft, Engine, KnownRecipients};
+use serde::{Deserialize, Serialize};
 
 /// An error for JavaScript: a stable machine-readable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiError {
     pub code: &'static str,
     pub message: String,
+    /// For `expired`: the policy that verified but is stale, so a client can say how stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Box<PolicyInfo>>,
 }
 
 impl ApiError {
@@ -15,16 +21,111 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            policy: None,
+        }
+    }
+
+    fn bundle(error: BundleError, what: &str) -> ApiError {
+        let policy = match &error {
+            BundleError::Expired(verified) => Some(Box::new(PolicyInfo::of(verified))),
+            _ => None,
+        };
+        ApiError {
+            code: error.code(),
+            message: format!("{what}: {error}"),
+            policy,
         }
     }
 }
 
-/// What loading a policy answers: the handle for later checks and the policy's version
-/// (`null` for a plain policy, the bundle's version for a signed one).
+/// What a client keeps about a verified signed policy (the next bundle's `held` is its
+/// `{version, digest}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyInfo {
+    pub tenant: String,
+    pub version: u64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub key_id: String,
+    /// SHA-256 of the signed statement, hex.
+    pub digest: String,
+}
+
+impl PolicyInfo {
+    fn of(verified: &VerifiedPolicy) -> PolicyInfo {
+        PolicyInfo {
+            tenant: verified.tenant.clone(),
+            version: verified.version,
+            issued_at: verified.issued_at,
+            expires_at: verified.expires_at,
+            key_id: verified.key_id.clone(),
+            digest: verified.digest_hex(),
+        }
+    }
+}
+
+/// The policy a client holds, as stored: `{version, digest}` (digest in hex).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldRequest {
+    pub version: u64,
+    pub digest: String,
+}
+
+/// How to verify a bundle, besides its bytes and the pinned keyset's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleRequest {
+    pub tenant: String,
+    /// The highest policy accepted before, or `null` on first install.
+    #[serde(default)]
+    pub held: Option<HeldRequest>,
+    /// Unix seconds (the core has no clock).
+    pub now: i64,
+}
+
+/// Loads a plain (unsigned) policy from its JSON.
+pub fn engine_from_policy_json(policy_json: &str) -> Result<Engine, ApiError> {
+    Engine::from_json(policy_json).map_err(|e| ApiError::new("bad_policy", e.to_string()))
+}
+
+/// Verifies the pinned keyset, then the bundle against it (signature, tenant, rollback,
+/// expiry), then builds the engine from the signed policy. Error codes are
+/// [`BundleError::code`]'s, or `bad_request` / `bad_policy`.
+pub fn engine_from_bundle(
+    bundle_bytes: &[u8],
+    keyset_bytes: &[u8],
+    request: &BundleRequest,
+) -> Result<(Engine, PolicyInfo), ApiError> {
+    let held = match &request.held {
+        None => None,
+        Some(h) => Some(HeldPolicy::from_hex(h.version, &h.digest).ok_or_else(|| {
+            ApiError::new("bad_request", "held.digest must be 64 hexadecimal digits")
+        })?),
+    };
+    let trust = keyset::verify_pinned(keyset_bytes, &request.tenant, request.now)
+        .map_err(|e| ApiError::bundle(e, "pinned keyset"))?;
+    let verified = bundle::verify(
+        bundle_bytes,
+        &trust,
+        &request.tenant,
+        held.as_ref(),
+        request.now,
+    )
+    .map_err(|e| ApiError::bundle(e, "policy bundle"))?;
+    let policy = verified
+        .policy()
+        .map_err(|e| ApiError::new("bad_policy", format!("signed {e}")))?;
+    let engine = Engine::new(policy).map_err(|e| ApiError::new("bad_policy", e.to_string()))?;
+    Ok((engine, PolicyInfo::of(&verified)))
+}
+
+/// What loading a policy answers: the handle for later checks and, for a signed bundle,
+/// what was verified (`null` for a plain policy).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Loaded {
     pub handle: u32,
-    pub policy_version: Option<u64>,
+    pub policy: Option<PolicyInfo>,
 }
 
 /// The engines loaded so far. A handle is an index; dropped engines leave a hole.
@@ -40,17 +141,28 @@ fn utf8<'a>(bytes: &'a [u8], what: &str, code: &'static str) -> Result<&'a str, 
 impl Engines {
     /// Loads a plain (unsigned) policy from its JSON.
     pub fn load_policy(&mut self, policy_json: &[u8]) -> Result<Loaded, ApiError> {
-        let text = utf8(policy_json, "policy", "bad_policy")?;
-        let engine =
-            Engine::from_json(text).map_err(|e| ApiError::new("bad_policy", e.to_string()))?;
+        let engine = engine_from_policy_json(utf8(policy_json, "policy", "bad_policy")?)?;
         Ok(self.keep(engine, None))
     }
 
-    fn keep(&mut self, engine: Engine, policy_version: Option<u64>) -> Loaded {
+    /// Loads a signed policy bundle; `request_json` is a [`BundleRequest`].
+    pub fn load_bundle(
+        &mut self,
+        bundle_bytes: &[u8],
+        keyset_bytes: &[u8],
+        request_json: &[u8],
+    ) -> Result<Loaded, ApiError> {
+        let request: BundleRequest = serde_json::from_slice(request_json)
+            .map_err(|e| ApiError::new("bad_request", format!("bundle request: {e}")))?;
+        let (engine, info) = engine_from_bundle(bundle_bytes, keyset_bytes, &request)?;
+        Ok(self.keep(engine, Some(info)))
+    }
+
+    fn keep(&mut self, engine: Engine, policy: Option<PolicyInfo>) -> Loaded {
         self.slots.push(Some(engine));
         Loaded {
             handle: (self.slots.len() - 1) as u32,
-            policy_version,
+            policy,
         }
     }
 
@@ -102,6 +214,61 @@ fn bad_handle(handle: u32) -> ApiError {
 mod tests {
     use super::*;
 
+    const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/bundles/");
+
+    fn vector(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{VECTORS}{name}")).unwrap()
+    }
+
+    fn request(held: &str, now: i64) -> Vec<u8> {
+        format!(r#"{{"tenant": "acme", "held": {held}, "now": {now}}}"#).into_bytes()
+    }
+
+    const NOW: i64 = 1767312000;
+
+    #[test]
+    fn bundles_load_and_refusals_carry_the_core_codes() {
+        let mut engines = Engines::default();
+        let keyset = vector("keyset-v1.json");
+        let loaded = engines
+            .load_bundle(&vector("policy-v5.json"), &keyset, &request("null", NOW))
+            .unwrap();
+        let info = loaded.policy.clone().unwrap();
+        assert_eq!((info.version, info.tenant.as_str()), (5, "acme"));
+        // The signed policy is in force: acme.example is internal, so its lookalike is caught.
+        let verdict = engines
+            .check(loaded.handle, br#"{"to": ["x@acme.exmaple"]}"#, b"[]")
+            .unwrap();
+        assert!(verdict.contains("acme.example"), "{verdict}");
+
+        let held = format!(r#"{{"version": 5, "digest": "{}"}}"#, info.digest);
+        let e = engines
+            .load_bundle(&vector("policy-v4.json"), &keyset, &request(&held, NOW))
+            .unwrap_err();
+        assert_eq!(e.code, "rollback");
+        let e = engines
+            .load_bundle(
+                &vector("policy-v5.json"),
+                &keyset,
+                &request("null", 1769904000),
+            )
+            .unwrap_err();
+        assert_eq!((e.code, e.policy.map(|p| p.version)), ("expired", Some(5)));
+        let e = engines
+            .load_bundle(&vector("policy-v5.json"), b"{}", &request("null", NOW))
+            .unwrap_err();
+        assert!(e.message.starts_with("pinned keyset:"), "{}", e.message);
+        let bad_held = request(r#"{"version": 1, "digest": "zz"}"#, NOW);
+        let e = engines
+            .load_bundle(&vector("policy-v5.json"), &keyset, &bad_held)
+            .unwrap_err();
+        assert_eq!(e.code, "bad_request");
+        assert_eq!(
+            engines.load_bundle(b"", &keyset, b"{}").unwrap_err().code,
+            "bad_request"
+        );
+    }
+
     #[test]
     fn errors_carry_codes_and_name_the_field() {
         let mut engines = Engines::default();
@@ -113,7 +280,7 @@ mod tests {
         assert_eq!(engines.load_policy(b"\xff").unwrap_err().code, "bad_policy");
 
         let loaded = engines.load_policy(b"{}").unwrap();
-        assert_eq!(loaded.policy_version, None);
+        assert_eq!(loaded.policy, None);
         let e = engines
             .check(loaded.handle, br#"{"to": "not-a-list"}"#, b"[]")
             .unwrap_err();

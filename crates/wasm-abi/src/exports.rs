@@ -68,13 +68,35 @@ pub extern "C" fn sg_version() -> u32 {
     respond::<&str>(Ok(sendguard_core::VERSION))
 }
 
-/// Loads a plain policy (JSON); answers `{"handle", "policy_version"}`.
+/// Loads a plain policy (JSON); answers `{"handle", "policy": null}`.
 ///
 /// # Safety
 /// The request bytes come from [`sg_alloc`].
 #[no_mangle]
 pub unsafe extern "C" fn sg_load_policy(ptr: *const u8, len: usize) -> u32 {
     respond(ENGINES.with(|e| e.borrow_mut().load_policy(bytes(ptr, len))))
+}
+
+/// Loads a signed policy bundle, verified against the pinned keyset; the request is JSON
+/// `{"tenant", "held": {"version", "digest"} | null, "now"}`. Answers `{"handle", "policy"}`.
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_load_bundle(
+    bundle: *const u8,
+    bundle_len: usize,
+    keyset: *const u8,
+    keyset_len: usize,
+    request: *const u8,
+    request_len: usize,
+) -> u32 {
+    let (bundle, keyset, request) = (
+        bytes(bundle, bundle_len),
+        bytes(keyset, keyset_len),
+        bytes(request, request_len),
+    );
+    respond(ENGINES.with(|e| e.borrow_mut().load_bundle(bundle, keyset, request)))
 }
 
 /// Checks a draft (JSON) with known recipients (JSON list); answers the verdict JSON.

@@ -26,4 +26,5 @@
 //! ```
 
 pub mod api;
+#[cfg(feature = "exports")]
 pub mod exports;

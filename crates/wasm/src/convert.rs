@@ -1,6 +1,7 @@
 //! JavaScript values ⇄ the engine's types, and errors as JavaScript `Error`s with a code.
 
-use sendguard_core::{Draft, Verdict};
+use sendguard_core::Draft;
+use sendguard_wasm_abi::api::{ApiError, BundleRequest};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
@@ -10,6 +11,24 @@ pub fn error(code: &str, message: &str) -> JsValue {
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
     error.into()
+}
+
+/// The shared API's error as a JavaScript `Error`; an expired bundle's policy rides along
+/// as `policy`.
+pub fn api_error(e: &ApiError) -> JsValue {
+    let js = error(e.code, &e.message);
+    if let Some(policy) = &e.policy {
+        if let Ok(value) = to_js(policy) {
+            let _ = js_sys::Reflect::set(&js, &"policy".into(), &value);
+        }
+    }
+    js
+}
+
+/// Reads `{tenant, held, now}` for a bundle.
+pub fn request_from_js(value: JsValue) -> Result<BundleRequest, JsValue> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| error("bad_request", &format!("bundle request: {e}")))
 }
 
 /// Reads a draft object. It goes through JSON text on purpose: the native reader and the
@@ -41,10 +60,10 @@ pub fn known_from_js(value: JsValue) -> Result<Vec<String>, JsValue> {
         .map_err(|e| error("bad_context", &format!("context: {e}")))
 }
 
-/// The verdict as a plain object: `null` for absent values and objects for maps, exactly the
-/// shape of the native JSON.
-pub fn verdict_to_js(verdict: &Verdict) -> Result<JsValue, JsValue> {
-    verdict
+/// A value (a verdict) as a plain object: `null` for absent values and objects for maps,
+/// exactly the shape of the native JSON.
+pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| error("internal", &e.to_string()))
 }

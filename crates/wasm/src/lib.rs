@@ -1,6 +1,8 @@
 //! `sendguard-wasm`: the engine as an ES module (wasm-bindgen), for the admin console and the
 //! Thunderbird extension. Only conversion and errors live here; every decision is made by
 //! `sendguard-core`, so a verdict here is the same JSON as `sendguard check --format json`.
+//! Loading policies (and their error codes) is shared with the classic build through
+//! `sendguard_wasm_abi::api`.
 //!
 //! From JavaScript (the module that `scripts/build-wasm` writes to `build/wasm/esm/`):
 //!
@@ -8,19 +10,21 @@
 //! import init, { Engine, version } from "./sendguard.js";
 //! await init();
 //! const engine = Engine.fromPolicyJson('{"internal_domains": ["army.mil"]}');
+//! // or: Engine.fromBundle(bundleBytes, pinnedKeysetBytes, { tenant, held, now })
 //! const verdict = engine.check({ to: ["colonel.smith@army.ml"] }, { known: [] });
 //! verdict.action; // "warn"
 //! ```
 //!
-//! Errors are JavaScript `Error`s with a `code` (`bad_policy`, `bad_draft`, `bad_context`, …)
-//! and a `message`.
+//! Errors are JavaScript `Error`s with a `code` (`bad_policy`, `bad_draft`, `bad_context`,
+//! `bad_request`, or a bundle refusal such as `rollback`) and a `message`.
 
 mod convert;
 
 use sendguard_core::KnownRecipients;
+use sendguard_wasm_abi::api::{self, PolicyInfo};
 use wasm_bindgen::prelude::*;
 
-use convert::{draft_from_js, error, known_from_js, verdict_to_js};
+use convert::{api_error, draft_from_js, known_from_js, request_from_js, to_js};
 
 /// The engine's version (the same as `sendguard --version`).
 #[wasm_bindgen]
@@ -32,7 +36,8 @@ pub fn version() -> String {
 #[wasm_bindgen]
 pub struct Engine {
     inner: sendguard_core::Engine,
-    policy_version: Option<u64>,
+    /// What was verified, for a signed policy bundle.
+    policy: Option<PolicyInfo>,
 }
 
 #[wasm_bindgen]
@@ -40,27 +45,52 @@ impl Engine {
     /// Loads a plain (unsigned) policy from its JSON text.
     #[wasm_bindgen(js_name = fromPolicyJson)]
     pub fn from_policy_json(policy_json: &str) -> Result<Engine, JsValue> {
-        let inner = sendguard_core::Engine::from_json(policy_json)
-            .map_err(|e| error("bad_policy", &e.to_string()))?;
+        let inner = api::engine_from_policy_json(policy_json).map_err(|e| api_error(&e))?;
         Ok(Engine {
             inner,
-            policy_version: None,
+            policy: None,
+        })
+    }
+
+    /// Loads a signed policy bundle: verifies the pinned keyset (the bytes of its file), then
+    /// the bundle against it. `request` is `{tenant, held: {version, digest} | null, now}`
+    /// with `now` in Unix seconds. A refusal is an error with the core's code (`rollback`,
+    /// `wrong_tenant`, …); `expired` also carries the stale `policy`.
+    #[wasm_bindgen(js_name = fromBundle)]
+    pub fn from_bundle(
+        bundle: &[u8],
+        pinned_keyset: &[u8],
+        request: JsValue,
+    ) -> Result<Engine, JsValue> {
+        let request = request_from_js(request)?;
+        let (inner, info) =
+            api::engine_from_bundle(bundle, pinned_keyset, &request).map_err(|e| api_error(&e))?;
+        Ok(Engine {
+            inner,
+            policy: Some(info),
         })
     }
 
     /// The version of the signed policy bundle loaded, or `undefined` for a plain policy.
     #[wasm_bindgen(getter, js_name = policyVersion)]
     pub fn policy_version(&self) -> Option<f64> {
-        // JavaScript numbers are exact up to 2^53, far beyond any policy version.
-        self.policy_version.map(|v| v as f64)
+        // JavaScript numbers are exact up to 2^53, the bundle format's limit for versions.
+        self.policy.as_ref().map(|p| p.version as f64)
+    }
+
+    /// `{tenant, version, issued_at, expires_at, key_id, digest}` of the signed policy
+    /// loaded, or `null` for a plain policy; `{version, digest}` is the next load's `held`.
+    #[wasm_bindgen(getter)]
+    pub fn policy(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.policy)
     }
 
     /// Checks a draft (`{from, to, cc, bcc, subject, body, attachments}`) given a context
     /// (`{known: [addresses]}`, or nothing) and answers the verdict as a plain object.
     pub fn check(&self, draft: JsValue, context: JsValue) -> Result<JsValue, JsValue> {
         let draft = draft_from_js(&draft)?;
-        let known: Vec<String> = known_from_js(context)?;
+        let known = known_from_js(context)?;
         let verdict = self.inner.check(&draft, &KnownRecipients::new(&known));
-        verdict_to_js(&verdict)
+        to_js(&verdict)
     }
 }

@@ -1,0 +1,137 @@
+// Every corpus case and every signed-bundle vector gives the same result through the ES
+// module, the classic script with WebAssembly, and the classic script's pure-JavaScript
+// fallback; verdicts are also the same as the native command line's. Any difference fails.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { canonical, loadAll, outcome, ROOT } from "./engines.mjs";
+import { nativeVerdict } from "./native.mjs";
+
+const CORPUS_DIRS = [join(ROOT, "tests", "corpus"), join(ROOT, "addin", "test", "cases")];
+const VECTORS = join(ROOT, "tests", "vectors", "bundles");
+
+function corpusCases() {
+  return CORPUS_DIRS.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => ({ name: f, ...JSON.parse(readFileSync(join(dir, f), "utf8")) }))
+  );
+}
+
+let engines;
+before(async () => {
+  engines = await loadAll();
+});
+
+/** Checks one case with one engine; a throw is an outcome too (and then a difference). */
+function jsVerdict(core, c) {
+  return outcome(() => {
+    const engine = core.Engine.fromPolicyJson(JSON.stringify(c.policy ?? {}));
+    try {
+      return engine.check(c.draft, { known: c.known ?? [] });
+    } finally {
+      engine.free();
+    }
+  });
+}
+
+describe("corpus: native, ES module, classic WebAssembly and classic JavaScript agree", () => {
+  const cases = corpusCases();
+  test("the corpus is there", () => assert.ok(cases.length >= 10, `only ${cases.length} cases`));
+  for (const c of cases) {
+    test(c.name, () => {
+      const native = canonical(nativeVerdict(c));
+      for (const [name, core] of Object.entries(engines)) {
+        assert.equal(canonical(jsVerdict(core, c)), native, `${name} differs from native on ${c.name}`);
+      }
+      if (c.expect?.action) assert.equal(JSON.parse(native).action, c.expect.action, c.description);
+    });
+  }
+});
+
+describe("engine versions agree", () => {
+  test("version()", () => {
+    const versions = Object.values(engines).map((core) => core.version());
+    assert.match(versions[0], /^\d+\.\d+\.\d+/);
+    assert.deepEqual(versions, [versions[0], versions[0], versions[0]]);
+  });
+});
+
+describe("bad input: the same error code and message through every path", () => {
+  const bad = {
+    "policy with an unknown field": (core) => core.Engine.fromPolicyJson('{"actions": {"tld_trapp": "warn"}}'),
+    "policy that is not JSON": (core) => core.Engine.fromPolicyJson("{"),
+    "draft with a wrong type": (core) => core.Engine.fromPolicyJson("{}").check({ to: "a@b.c" }, { known: [] }),
+    "draft with an unknown field": (core) => core.Engine.fromPolicyJson("{}").check({ too: [] }, { known: [] }),
+    "draft that is not an object": (core) => core.Engine.fromPolicyJson("{}").check(42, { known: [] }),
+    "bundle request without a tenant": (core) =>
+      core.Engine.fromBundle(new Uint8Array([123, 125]), new Uint8Array([123, 125]), { now: 1 })
+  };
+  for (const [name, call] of Object.entries(bad)) {
+    test(name, () => {
+      const results = Object.entries(engines).map(([path, core]) => [path, outcome(() => call(core))]);
+      for (const [path, result] of results) assert.ok(result.error?.code, `${path} did not fail: ${canonical(result)}`);
+      const [first] = results;
+      for (const [path, result] of results.slice(1)) {
+        assert.equal(result.error.code, first[1].error.code, `${path} vs ${first[0]}`);
+        if (!name.startsWith("bundle request")) assert.equal(result.error.message, first[1].error.message, path);
+      }
+    });
+  }
+  test("a draft error names the field", () => {
+    const result = outcome(() => engines["classic-js"].Engine.fromPolicyJson("{}").check({ to: [1] }, {}));
+    assert.equal(result.error.code, "bad_draft");
+    assert.match(result.error.message, /to\[0\]/);
+  });
+});
+
+describe("signed policy bundles: every vector through every path", () => {
+  const manifest = JSON.parse(readFileSync(join(VECTORS, "manifest.json"), "utf8"));
+  const vectors = manifest.vectors.filter((v) => v.kind === "policy");
+  test("there are policy vectors", () => assert.ok(vectors.length >= 10));
+  // A draft whose verdict depends on the signed policy (internal and trusted domains).
+  const probe = { from: "alice@acme.example", to: ["x@acme.exmaple", "y@partner.exampel", "colonel@army.ml"] };
+
+  for (const v of vectors) {
+    test(v.name, () => {
+      assert.ok(v.trust.keyset, `${v.name}: only keyset trust is supported for policy vectors`);
+      const bundle = readFileSync(join(VECTORS, v.file));
+      const keyset = readFileSync(join(VECTORS, v.trust.keyset));
+      const request = { tenant: v.tenant, held: v.held, now: v.now };
+      const results = Object.entries(engines).map(([path, core]) => [
+        path,
+        outcome(() => {
+          const engine = core.Engine.fromBundle(new Uint8Array(bundle), new Uint8Array(keyset), request);
+          try {
+            return { policy: engine.policy, policyVersion: engine.policyVersion, probe: engine.check(probe, {}) };
+          } finally {
+            engine.free();
+          }
+        })
+      ]);
+      for (const [path, result] of results.slice(1)) {
+        assert.equal(canonical(result), canonical(results[0][1]), `${path} differs from ${results[0][0]}`);
+      }
+      const result = results[0][1];
+      const { expect } = v;
+      if (expect.result === "accepted") {
+        assert.ok(!result.error, `${v.name} refused: ${canonical(result.error)}`);
+        assert.equal(result.policyVersion, expect.version);
+      } else {
+        assert.equal(result.error?.code, expect.code, `${v.name}: ${canonical(result)}`);
+      }
+      const info = result.policy ?? result.error?.policy;
+      for (const field of ["version", "key_id", "digest", "issued_at", "expires_at"]) {
+        if (field in expect && !(expect.result === "refused" && field === "version" && !info)) {
+          assert.equal(info?.[field], expect[field], `${v.name}: ${field}`);
+        }
+      }
+      if (expect.result === "accepted" && expect.policy_json) {
+        // The engine runs the signed policy: same verdict as native with that policy.
+        assert.equal(canonical(result.probe), canonical(nativeVerdict({ policy: expect.policy_json, draft: probe })));
+      }
+    });
+  }
+});

@@ -1,0 +1,125 @@
+// The shared add-in layer: recipients → drafts, verdict → dialog text, the held policy
+// version, and a check that fails by the policy's fail mode.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { checkOrFail } from "../shared/check.js";
+import { DIALOG_LIMIT, dialogMarkdown, dialogPlain, escapeMarkdown, smartAlertsCompletion } from "../shared/dialog.js";
+import { draftFromOutlook, draftFromThunderbird, mailboxString } from "../shared/draft.js";
+import { createPolicyVersionStore } from "../shared/policy-version.js";
+import { loadEsm } from "./engines.mjs";
+
+describe("recipients → draft", () => {
+  test("display names are quoted so that they cannot split or fake an address", () => {
+    assert.equal(mailboxString("Smith, John", "john@army.ml"), '"Smith, John" <john@army.ml>');
+    assert.equal(mailboxString('Evil "x" <a@b.c>', "real@d.e"), '"Evil \\"x\\" <a@b.c>" <real@d.e>');
+    assert.equal(mailboxString("", "bare@x.org"), "bare@x.org");
+    assert.equal(mailboxString("BARE@x.org", "bare@x.org"), "bare@x.org");
+  });
+
+  test("Outlook's EmailAddressDetails, and the engine reads the address, not the name", async () => {
+    const draft = draftFromOutlook({
+      from: { emailAddress: "alice@army.mil", displayName: "Alice" },
+      to: [{ emailAddress: "colonel.smith@army.ml", displayName: "Smith, John <colonel.smith@army.mil>" }],
+      cc: [],
+      subject: "Plan",
+      attachments: [{ name: "plan.pdf", size: 10 }]
+    });
+    assert.deepEqual(draft.to, ['"Smith, John <colonel.smith@army.mil>" <colonel.smith@army.ml>']);
+    assert.deepEqual(draft.bcc, []);
+    const esm = await loadEsm();
+    const verdict = esm.Engine.fromPolicyJson("{}").check(draft, {});
+    assert.equal(verdict.findings[0].recipient, "colonel.smith@army.ml");
+    assert.equal(verdict.findings[0].fix, "colonel.smith@army.mil");
+  });
+
+  test("Thunderbird: strings, resolved contacts and lists; unresolved ids are reported", () => {
+    const { draft, unresolved } = draftFromThunderbird(
+      {
+        from: "Me <me@example.org>",
+        to: ["a@example.org", { id: "c1", type: "contact" }],
+        cc: { id: "missing", type: "mailingList" },
+        bcc: "Solo <solo@example.org>",
+        subject: "s",
+        plainTextBody: "b"
+      },
+      { c1: ['"Bob B" <bob@example.org>', "bob2@example.org"] }
+    );
+    assert.deepEqual(draft.to, ["a@example.org", '"Bob B" <bob@example.org>', "bob2@example.org"]);
+    assert.deepEqual(draft.cc, []);
+    assert.deepEqual(draft.bcc, ["Solo <solo@example.org>"]);
+    assert.deepEqual(unresolved, ["missing"]);
+  });
+});
+
+describe("verdict → dialog text", () => {
+  const finding = (message) => ({ kind: "tld_trap", action: "warn", recipient: null, suggestion: null, message });
+
+  test("Markdown: bold heading, items ending in \\r, Markdown characters escaped", () => {
+    const md = dialogMarkdown({ action: "warn", summary: "", findings: [finding("a_b@army.ml is *odd*.")] });
+    assert.equal(md, "**Please check this email before sending.**\r\r- a\\_b@army.ml is \\*odd\\*.\r");
+    assert.equal(escapeMarkdown("[x](y)"), "\\[x\\](y)");
+  });
+
+  test("never longer than Outlook's 500 characters, and says how many were left out", () => {
+    const many = { action: "block", summary: "", findings: Array.from({ length: 20 }, (_, i) => finding(`Finding number ${i} `.repeat(4))) };
+    const md = dialogMarkdown(many);
+    assert.ok(md.length <= DIALOG_LIMIT, `${md.length}`);
+    const items = md.split("\r").filter((line) => line.startsWith("- ")).length;
+    const left = Number(/\(\+(\d+) more\)$/.exec(md)?.[1]);
+    assert.ok(items > 0);
+    assert.equal(items + left, 20, md);
+    const long = dialogMarkdown({ action: "warn", summary: "", findings: [finding("x".repeat(900)), finding("y")] });
+    assert.ok(long.length <= DIALOG_LIMIT && long.endsWith("(+1 more)"), long.slice(-20));
+    assert.equal(dialogPlain({ action: "warn", summary: "z".repeat(600), findings: [] }).length, DIALOG_LIMIT);
+  });
+
+  test("Smart Alerts completion: allow lets the mail go; otherwise always a plain message", () => {
+    assert.deepEqual(smartAlertsCompletion({ action: "allow", summary: "No problems found.", findings: [] }), { allowEvent: true });
+    const warn = { action: "warn", summary: "Check.", findings: [finding("Check.")] };
+    assert.deepEqual(smartAlertsCompletion(warn), { allowEvent: false, errorMessage: "Check." });
+    assert.ok(smartAlertsCompletion(warn, { markdown: true }).errorMessageMarkdown.startsWith("**"));
+  });
+});
+
+describe("the highest accepted policy version", () => {
+  const memory = () => {
+    let text;
+    return { read: () => Promise.resolve(text), write: (t) => Promise.resolve(void (text = t)), peek: () => text };
+  };
+  const digest = (c) => c.repeat(64);
+
+  test("only ever rises; same or lower versions keep what is held", async () => {
+    const storage = memory();
+    const store = createPolicyVersionStore(storage);
+    assert.equal(await store.held(), undefined);
+    assert.deepEqual(await store.accept({ version: 5, digest: digest("a") }), { version: 5, digest: digest("a") });
+    assert.deepEqual(await store.accept({ version: 3, digest: digest("b") }), { version: 5, digest: digest("a") });
+    assert.deepEqual(await store.accept({ version: 5, digest: digest("c") }), { version: 5, digest: digest("a") });
+    assert.deepEqual(await store.accept({ version: 7, digest: digest("d") }), { version: 7, digest: digest("d") });
+    assert.deepEqual(await store.held(), { version: 7, digest: digest("d") });
+    await assert.rejects(store.accept({ version: 0, digest: digest("e") }));
+    await assert.rejects(store.accept({ version: 8, digest: "short" }));
+  });
+
+  test("corrupt storage reads as nothing held", async () => {
+    const storage = memory();
+    await storage.write("{not json");
+    assert.equal(await createPolicyVersionStore(storage).held(), undefined);
+  });
+});
+
+describe("a failing check answers by the fail mode", () => {
+  const broken = { check: () => { throw Object.assign(new Error("boom"), { code: "bad_draft" }); } };
+  test("warn and block", () => {
+    const warn = checkOrFail(broken, {}, [], "warn");
+    assert.equal(warn.action, "warn");
+    assert.match(warn.summary, /could not check this email \(bad_draft: boom\)/);
+    assert.equal(checkOrFail(broken, {}, [], "block").action, "block");
+  });
+  test("a working engine's verdict passes through", async () => {
+    const esm = await loadEsm();
+    const verdict = checkOrFail(esm.Engine.fromPolicyJson("{}"), { to: ["x@army.ml"] }, [], "block");
+    assert.equal(verdict.action, "warn");
+    assert.equal(verdict.findings[0].kind, "tld_trap");
+  });
+});

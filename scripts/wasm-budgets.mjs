@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Prints the WebAssembly budgets of issue 5, measured on the outputs of scripts/build-wasm:
+//   sizes (gzip -9): the ES module's .wasm < 350 KB; the classic single script < 1 MB
+//   cold start (new process: compile + instantiate + verify a signed policy of 10,000
+//   trusted domains + build its index) < 50 ms
+//   a 100-recipient check, warm: < 2 ms with WebAssembly, < 20 ms with the JS fallback
+// Sizes are deterministic, so a size over budget fails (exit 1). Times depend on the machine
+// and its load, so they are printed (with OVER when over) and never fail the run.
+//
+// Usage: node scripts/wasm-budgets.mjs            (all; spawns itself for cold starts)
+//        node scripts/wasm-budgets.mjs --cold PATH (one cold start, prints milliseconds)
+import { spawnSync } from "node:child_process";
+import { createHash, createPrivateKey, createPublicKey, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadavg } from "node:os";
+import vm from "node:vm";
+import { gzipSync } from "node:zlib";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const BUILD = join(ROOT, "build", "wasm");
+const VECTORS = join(ROOT, "tests", "vectors", "bundles");
+const NOW = 1767312000;
+const PATHS = ["esm", "classic-wasm", "classic-js"];
+
+/** A policy bundle of `count` trusted domains, signed with the test vectors' signer-1 key
+ * (a published test key: seed = SHA-256("sendguard test vector key: signer-1")). */
+function signedPolicy(count) {
+  const manifest = JSON.parse(readFileSync(join(VECTORS, "manifest.json"), "utf8"));
+  const seed = createHash("sha256").update("sendguard test vector key: signer-1").digest();
+  const key = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
+  const publicKey = createPublicKey(key).export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
+  if (publicKey !== manifest.keys["signer-1"].public_key) throw new Error("the test key no longer matches the vectors");
+  const words = ["north", "trade", "blue", "river", "alpha", "metro", "green", "delta", "union", "coast"];
+  const trusted = Array.from({ length: count }, (_, i) => `${words[i % 10]}${words[(i / 10) % 10 | 0]}-${i}.com`);
+  const policy = JSON.stringify({ internal_domains: ["acme.example.com"], trusted_domains: trusted });
+  const statement = { tenant: "acme", version: 9, issued_at: NOW - 3600, expires_at: NOW + 86400 * 30, policy };
+  const payload = Buffer.from(JSON.stringify(statement));
+  const type = manifest.policy_payload_type;
+  const pae = Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${payload.length} `), payload]);
+  const envelope = {
+    payloadType: type,
+    payload: payload.toString("base64"),
+    signatures: [{ keyid: manifest.keys["signer-1"].id, sig: sign(null, pae, key).toString("base64") }]
+  };
+  return { policy, bundle: new Uint8Array(Buffer.from(JSON.stringify(envelope))), keyset: new Uint8Array(readFileSync(join(VECTORS, "keyset-v1.json"))) };
+}
+
+/** Instantiates one path from scratch; answers its `core` ({version, Engine}). */
+async function instantiate(path) {
+  if (path === "esm") {
+    const esm = await import(join(BUILD, "esm", "sendguard.js"));
+    esm.initSync({ module: readFileSync(join(BUILD, "esm", "sendguard_bg.wasm")) });
+    return esm;
+  }
+  const context = vm.createContext(path === "classic-wasm" ? { TextEncoder, TextDecoder } : {});
+  if (path === "classic-js") vm.runInContext("delete globalThis.WebAssembly", context);
+  vm.runInContext(readFileSync(join(BUILD, "classic", "sendguard-classic.js"), "utf8"), context);
+  return context.SendguardEngine.instantiate();
+}
+
+/** 100 recipients: mostly ordinary, some lookalikes and TLD traps, in To, Cc and Bcc. */
+function hundredRecipients() {
+  const to = [], cc = [], bcc = [];
+  for (let i = 0; i < 100; i++) {
+    const address = i % 10 === 0 ? `user${i}@gmial.com` : i % 10 === 1 ? `user${i}@army.ml` : `user${i}@northtrade-${i * 97}.com`;
+    [to, cc, bcc][i % 3].push(`User ${i} <${address}>`);
+  }
+  return { from: "me@acme.example.com", to, cc, bcc, subject: "Quarterly figures", body: "See attached." };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** One cold start in this (fresh) process; `plain` loads the same policy unsigned, which
+ * shows what the signature check costs. */
+async function coldStart(path, plain) {
+  const { bundle, keyset, policy } = signedPolicy(10000);
+  const start = performance.now();
+  const core = await instantiate(path);
+  const instantiated = performance.now();
+  const engine = plain
+    ? core.Engine.fromPolicyJson(policy)
+    : core.Engine.fromBundle(bundle, keyset, { tenant: "acme", held: null, now: NOW });
+  const end = performance.now();
+  if (!plain && engine.policyVersion !== 9) throw new Error("the signed policy did not load");
+  console.log(JSON.stringify({ total: end - start, instantiate: instantiated - start, load: end - instantiated }));
+}
+
+async function main() {
+  const row = (name, value, unit, budget) => {
+    const over = value >= budget;
+    console.log(`${name.padEnd(72)} ${value.toFixed(unit === "KB" ? 0 : 2).padStart(9)} ${unit}  (budget < ${budget} ${unit})${over ? "  OVER" : ""}`);
+    return over;
+  };
+  const kb = (file) => gzipSync(readFileSync(join(BUILD, file)), { level: 9 }).length / 1024;
+  let sizeOver = false;
+  sizeOver = row("ES module .wasm, gzipped", kb("esm/sendguard_bg.wasm"), "KB", 350) || sizeOver;
+  sizeOver = row("classic single script, gzipped", kb("classic/sendguard-classic.js"), "KB", 1024) || sizeOver;
+  console.log(`${"  of which: inlined wasm (base64), gzipped".padEnd(72)} ${gzipSync(readFileSync(join(BUILD, "classic/engine.wasm")).toString("base64"), { level: 9 }).length / 1024 | 0} KB`);
+  console.log(`${"  of which: wasm2js fallback, gzipped".padEnd(72)} ${kb("classic/engine.wasm2js.mjs") | 0} KB`);
+
+  const cold = (path, plain) => {
+    const runs = [];
+    for (let i = 0; i < 5; i++) {
+      const args = [fileURLToPath(import.meta.url), "--cold", path].concat(plain ? ["plain"] : []);
+      const child = spawnSync(process.execPath, args, { encoding: "utf8" });
+      if (child.status !== 0) throw new Error(`cold start of ${path} failed: ${child.stderr}`);
+      runs.push(JSON.parse(child.stdout));
+    }
+    const parts = `instantiate ${median(runs.map((r) => r.instantiate)).toFixed(0)} + load ${median(runs.map((r) => r.load)).toFixed(0)}`;
+    return { total: median(runs.map((r) => r.total)), parts };
+  };
+  for (const path of PATHS) {
+    const signed = cold(path, false);
+    const name = `cold start, signed 10k-domain policy, ${path} (${signed.parts})`;
+    if (path === "classic-js") console.log(`${name.padEnd(72)} ${signed.total.toFixed(2).padStart(9)} ms  (no budget)`);
+    else row(name, signed.total, "ms", 50);
+  }
+  const plain = cold("esm", true);
+  console.log(`${`  the same policy unsigned, esm (${plain.parts})`.padEnd(72)} ${plain.total.toFixed(2).padStart(9)} ms`);
+
+  const { bundle, keyset } = signedPolicy(10000);
+  const draft = hundredRecipients();
+  for (const path of PATHS) {
+    const core = await instantiate(path);
+    const engine = core.Engine.fromBundle(bundle, keyset, { tenant: "acme", held: null, now: NOW });
+    const times = [];
+    for (let i = 0; i < 60; i++) {
+      const start = performance.now();
+      const verdict = engine.check(draft, { known: [] });
+      times.push(performance.now() - start);
+      if (verdict.findings.length < 20) throw new Error("the check found too little");
+    }
+    row(`100-recipient check, warm, ${path}`, median(times.slice(10)), "ms", path === "classic-js" ? 20 : 2);
+  }
+  console.log(`(load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${(await import("node:os")).cpus().length} cores: times are inflated by a busy machine)`);
+  if (sizeOver) process.exit(1);
+}
+
+if (process.argv[2] === "--cold") await coldStart(process.argv[3], process.argv[4] === "plain");
+else await main();
