@@ -21,9 +21,11 @@ function render() {
     const item = document.createElement("li");
     const sentence = document.createElement("p");
     sentence.textContent = finding.message;
-    item.append(sentence);
-    if (finding.fix && finding.recipient) item.append(button(`Fix: send to ${finding.fix}`, "fix", () => choose(index, "fix")));
-    if (finding.recipient) item.append(button(`Remove ${finding.recipient}`, "remove", () => choose(index, "remove")));
+    const choices = document.createElement("div");
+    choices.className = "choices";
+    if (finding.fix && finding.recipient) choices.append(button(`Fix: send to ${finding.fix}`, "fix", () => choose(index, "fix")));
+    if (finding.recipient) choices.append(button(`Remove ${finding.recipient}`, "remove", () => choose(index, "remove")));
+    item.append(sentence, choices);
     list.append(item);
   });
   const blocked = verdict.action === "block";

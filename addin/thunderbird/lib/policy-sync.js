@@ -1,6 +1,10 @@
 // Keeps the tenant's signed policy: fetches it with ETag, has the engine verify it (signature,
 // tenant, not older than what is held, expiry), stores it only when verified, and otherwise
 // keeps the last good one. A refused bundle is recorded for the options page, never used.
+// The highest version accepted is kept apart (shared with the Outlook add-in's logic), so
+// the engine refuses anything older: a rollback.
+
+import { createPolicyVersionStore, webExtensionStorage } from "../../shared/policy-version.js";
 
 /**
  * @typedef {{ bundle: string, etag?: string, version: number, digest: string,
@@ -22,6 +26,7 @@ export const STALE_AFTER_SECONDS = 24 * 3600;
 export function createPolicySync(deps) {
   /** @type {{ digest: string, verified: Verified } | undefined} */
   let cached;
+  const versions = createPolicyVersionStore(webExtensionStorage(/** @type {any} */ (deps.storage), "heldPolicy"));
 
   /** @returns {Promise<StoredPolicy | undefined>} */
   const stored = async () => (await deps.storage.get("policy")).policy;
@@ -36,6 +41,7 @@ export function createPolicySync(deps) {
     async refresh(config) {
       if (config.source === "none") return "unconfigured";
       const held = await stored();
+      const highest = await versions.held();
       const url = `${config.server}/v1/tenants/${encodeURIComponent(config.tenant)}/policy`;
       let response;
       try {
@@ -55,7 +61,7 @@ export function createPolicySync(deps) {
       const bundle = await response.text();
       let verified;
       try {
-        verified = await deps.verify({ bundle, keyset: config.keyset, tenant: config.tenant, held: held && { version: held.version, digest: held.digest }, now: deps.now() });
+        verified = await deps.verify({ bundle, keyset: config.keyset, tenant: config.tenant, held: highest, now: deps.now() });
       } catch (e) {
         await recordError(e.code || "refused", `A policy from the server was refused: ${e.message || e}`);
         return "refused";
@@ -64,6 +70,7 @@ export function createPolicySync(deps) {
       /** @type {StoredPolicy} */
       const policy = { bundle, etag: response.headers.get("etag") || undefined, version: verified.version, digest: verified.digest, fetchedAt: now, checkedAt: now, expiresAt: verified.expiresAt };
       await deps.storage.set({ policy, policyError: null });
+      await versions.accept({ version: verified.version, digest: verified.digest });
       cached = { digest: verified.digest, verified };
       return "updated";
     },
@@ -78,7 +85,7 @@ export function createPolicySync(deps) {
       if (!policy || config.source === "none") return await deps.defaultEngine();
       if (cached && cached.digest === policy.digest) return cached.verified.engine;
       try {
-        const verified = await deps.verify({ bundle: policy.bundle, keyset: config.keyset, tenant: config.tenant, held: { version: policy.version, digest: policy.digest }, now: deps.now() });
+        const verified = await deps.verify({ bundle: policy.bundle, keyset: config.keyset, tenant: config.tenant, held: await versions.held(), now: deps.now() });
         cached = { digest: policy.digest, verified };
         return verified.engine;
       } catch (e) {

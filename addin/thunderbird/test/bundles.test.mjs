@@ -57,3 +57,14 @@ test("a bundle checked against another tenant's pinned keyset is refused", async
   assert.equal(await policy.refresh({ ...config, keyset: vector("keyset-globex.json") }), "refused");
   assert.equal((await policy.status()).version, null);
 });
+
+test("the highest version accepted is remembered apart from the stored bundle", async () => {
+  const storage = fakeStorageArea();
+  const make = (...files) => createPolicySync({ fetch: serving(...files), storage, verify: (i) => realEngineApi.verify(i), defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  await make("policy-v5.json").refresh(config);
+  assert.equal(JSON.parse(storage.data.get("heldPolicy")).version, 5);
+  storage.data.delete("policy"); // the stored bundle is lost: the rollback guard is not
+  const again = make("policy-v4.json");
+  assert.equal(await again.refresh(config), "refused");
+  assert.equal((await again.status()).error.code, "rollback");
+});
