@@ -29,7 +29,23 @@ export function engineApi(wasm) {
       const bytes = (text) => new TextEncoder().encode(text);
       const engine = wasm.Engine.fromBundle(bytes(bundle), bytes(keyset), { tenant, held: held || null, now });
       const policy = engine.policy;
-      return { engine, version: policy.version, digest: policy.digest, expiresAt: policy.expires_at };
+      return { engine, version: policy.version, digest: policy.digest, expiresAt: policy.expires_at, failMode: failModeOf(bundle) };
     }
   };
+}
+
+/**
+ * The verified policy's `fail_mode` (what to do when a check cannot run), read from the
+ * bundle's statement after the engine accepted it; "warn" unless it says "block".
+ * @param {string} bundle
+ * @returns {"warn" | "block"}
+ */
+export function failModeOf(bundle) {
+  try {
+    const payload = Uint8Array.from(atob(JSON.parse(bundle).payload), (c) => c.charCodeAt(0));
+    const statement = JSON.parse(new TextDecoder().decode(payload));
+    return JSON.parse(statement.policy).fail_mode === "block" ? "block" : "warn";
+  } catch (e) {
+    return "warn";
+  }
 }

@@ -43,6 +43,7 @@ export function startExtension(deps) {
       clearTimeout(timer);
       return policy.currentEngine(await config());
     },
+    failMode: () => policy.failMode(),
     dialogs,
     log
   });

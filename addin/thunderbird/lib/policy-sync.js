@@ -8,9 +8,9 @@ import { createPolicyVersionStore, webExtensionStorage } from "../../shared/poli
 
 /**
  * @typedef {{ bundle: string, etag?: string, version: number, digest: string,
- *   fetchedAt: number, checkedAt: number, expiresAt?: number }} StoredPolicy
+ *   fetchedAt: number, checkedAt: number, expiresAt?: number, failMode?: "warn" | "block" }} StoredPolicy
  * @typedef {{ code: string, message: string, at: number }} PolicyError
- * @typedef {{ engine: any, version: number, digest: string, expiresAt?: number, stale?: boolean }} Verified
+ * @typedef {{ engine: any, version: number, digest: string, expiresAt?: number, failMode?: "warn" | "block" }} Verified
  * @typedef {(input: { bundle: string, keyset: string, tenant: string,
  *   held?: { version: number, digest: string }, now: number }) => Verified | Promise<Verified>} Verify
  *   throws an Error with a `code` when the bundle is refused
@@ -68,7 +68,7 @@ export function createPolicySync(deps) {
       }
       const now = deps.now();
       /** @type {StoredPolicy} */
-      const policy = { bundle, etag: response.headers.get("etag") || undefined, version: verified.version, digest: verified.digest, fetchedAt: now, checkedAt: now, expiresAt: verified.expiresAt };
+      const policy = { bundle, etag: response.headers.get("etag") || undefined, version: verified.version, digest: verified.digest, fetchedAt: now, checkedAt: now, expiresAt: verified.expiresAt, failMode: verified.failMode };
       await deps.storage.set({ policy, policyError: null });
       await versions.accept({ version: verified.version, digest: verified.digest });
       cached = { digest: verified.digest, verified };
@@ -94,6 +94,16 @@ export function createPolicySync(deps) {
         await recordError(e.code || "refused", `The stored policy is no longer accepted: ${e.message || e}`);
         return await deps.defaultEngine();
       }
+    },
+
+    /**
+     * What to do when a check cannot run: the stored policy's choice, readable without the
+     * engine (which may be what failed).
+     * @returns {Promise<"warn" | "block">}
+     */
+    async failMode() {
+      const policy = await stored();
+      return policy && policy.failMode === "block" ? "block" : "warn";
     },
 
     /** What the options page shows. */

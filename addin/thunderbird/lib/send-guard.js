@@ -12,6 +12,7 @@ import { draftFromThunderbird } from "../../shared/draft.js";
  *   compose: { listAttachments(tabId: number): Promise<{ name: string, size?: number }[]> },
  *   identities: { get(id: string): Promise<{ email: string, name?: string } | null> },
  *   currentEngine: () => Promise<Engine>,
+ *   failMode: () => Promise<"warn" | "block">,
  *   dialogs: { ask(q: import("./dialog-session.js").Question): Promise<import("./dialog-session.js").Answer> },
  *   log?: (message: string) => void
  * }} SendGuardDeps
@@ -47,7 +48,7 @@ export function createSendGuard(deps) {
     /** @param {Record<string, any>} current */
     const judge = async (current) => {
       const engine = await deps.currentEngine().catch(failing);
-      return checkOrFail(engine, await readDraft(current, attachments), [], "warn");
+      return checkOrFail(engine, await readDraft(current, attachments), [], await deps.failMode());
     };
     const verdict = await judge(details);
     if (verdict.action === "allow") return {};

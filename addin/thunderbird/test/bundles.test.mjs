@@ -68,3 +68,12 @@ test("the highest version accepted is remembered apart from the stored bundle", 
   assert.equal(await again.refresh(config), "refused");
   assert.equal((await again.status()).error.code, "rollback");
 });
+
+test("fail_mode is read from the verified statement", async () => {
+  const { failModeOf } = await import("../lib/engine.js");
+  const envelope = (policy) => JSON.stringify({ payload: Buffer.from(JSON.stringify({ policy: JSON.stringify(policy) })).toString("base64") });
+  assert.equal(failModeOf(envelope({ fail_mode: "block", internal_domains: ["bücher.example"] })), "block");
+  assert.equal(failModeOf(envelope({})), "warn");
+  assert.equal(failModeOf("not json"), "warn");
+  assert.equal(failModeOf(vector("policy-v5.json")), "warn");
+});

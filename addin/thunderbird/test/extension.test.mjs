@@ -139,3 +139,19 @@ test("a send that starts during a policy refresh is checked with the refreshed p
   await page(messenger, "dialog-cancel");
   assert.deepEqual(await result, { cancel: true });
 });
+
+test("when the check cannot run, the policy's fail_mode decides: block offers no way to send", async () => {
+  const broken = { check: () => { throw new Error("engine exploded"); } };
+  const policyFailingClosed = JSON.stringify({ fail_mode: "block" });
+  const api = { ...realEngineApi, verify: () => ({ engine: broken, version: 1, digest: "b".repeat(64), failMode: "block" }) };
+  const serve = async () => ({ status: 200, ok: true, text: async () => policyFailingClosed, headers: { get: () => null } });
+  const messenger = fakeMessenger({ local: { config: { server: "http://127.0.0.1:9", tenant: "t", keyset: "k" } } });
+  startExtension({ messenger, engineApi: async () => api, fetch: serve, log: () => {} });
+  const result = pressSend(messenger, { to: ["bob@contoso.com"] });
+  await eventually(() => messenger.opened.length === 1);
+  const { verdict } = await page(messenger, "dialog-open");
+  assert.equal(verdict.action, "block");
+  assert.equal((await page(messenger, "dialog-send")).error, "This email cannot be sent as it is.");
+  await page(messenger, "dialog-cancel");
+  assert.deepEqual(await result, { cancel: true });
+});
