@@ -23,9 +23,16 @@ export async function attach() {
   const plan = await (await fetch(collector + "/hook/dialog", { method: "POST", body: JSON.stringify(shown) })).json();
   for (const step of plan.steps) {
     if (step.wait) await pause(step.wait);
+    if (step.type) document.querySelector(step.type.into).value = step.type.text;
     if (step.click) document.querySelector(step.click).click();
     if (step.key) document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: step.key, bubbles: true }));
     await pause(300);
+    if (step.report) {
+      // The dialog's answer arrives asynchronously: wait (at most 5 s) for it to be shown.
+      for (let i = 0; i < 50 && !document.getElementById("status").textContent; i++) await pause(100);
+      const status = document.getElementById("status").textContent;
+      await fetch(collector + "/hook/report", { method: "POST", body: JSON.stringify({ status }) });
+    }
   }
 }
 `;

@@ -18,6 +18,7 @@ import { testHookSource } from "./test-hook.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const XPI = path.join(root, "build/thunderbird/sendguard-thunderbird.xpi");
 const SCREENSHOT = path.join(root, "artifacts/thunderbird/dialog-army-ml.png");
+const SCREENSHOT_JUSTIFICATION = path.join(root, "artifacts/thunderbird/dialog-justification.png");
 const EXTENSION_ID = "sendguard@sendguard.org";
 const ABORTED = /Send aborted by an onBeforeSend event/;
 const SENDGUARD = process.env.SENDGUARD_BIN || path.join(root, "target/debug/sendguard");
@@ -35,6 +36,8 @@ let proxy;
 const dialogPlans = [];
 /** What each dialog showed, in order. */
 const dialogsShown = [];
+/** What the dialogs reported during their steps (`{report: true}`), in order. */
+const dialogReports = [];
 
 before(async () => {
   assert.ok(fs.existsSync(XPI), `${XPI} is missing: run scripts/build-thunderbird`);
@@ -64,6 +67,9 @@ before(async () => {
           tb.screenshot(plan.screenshot, "Sendguard: check before sending");
         }
         return { steps: plan.steps };
+      },
+      "POST /hook/report": (report) => {
+        dialogReports.push(report);
       }
     }
   });
@@ -165,6 +171,27 @@ test("a genuine newer policy is then accepted (the refusal was the signature's d
   assert.equal(shown.length, 0);
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
   assert.deepEqual(sunk[0].rcptTo, ["sales@tailspin-toys.com"]);
+});
+
+test("block_with_justification: Send is refused until a justification is written", async () => {
+  await server.publish(TENANT, { blocked_domains: ["fabrikam.com"], actions: { blocked_domain: "block_with_justification" } });
+  const reportsBefore = dialogReports.length;
+  const { outcome, shown, sunk } = await send(
+    { name: "justified", to: ["Purchasing <buy@fabrikam.com>"], subject: "Order", body: "x" },
+    {
+      screenshot: SCREENSHOT_JUSTIFICATION,
+      steps: [
+        { click: "#send", report: true },
+        { type: { into: "#justification", text: "Approved supplier, contract 2026-114" } },
+        { click: "#send" }
+      ]
+    }
+  );
+  assert.equal(shown.length, 1);
+  assert.deepEqual([shown[0].justification, shown[0].sendOffered], [true, true]);
+  assert.equal(dialogReports[reportsBefore].status, "A justification is required.");
+  assert.equal(outcome.result, "sent", JSON.stringify(outcome));
+  assert.deepEqual(sunk[0].rcptTo, ["buy@fabrikam.com"]);
 });
 
 // Thunderbird suspends an idle Manifest V3 event page after about 30 s, and a pending
