@@ -43,7 +43,7 @@ export function startExtension(deps) {
       clearTimeout(timer);
       return policy.currentEngine(await config());
     },
-    failMode: () => policy.failMode(),
+    failMode: async () => policy.failMode(await config()),
     dialogs,
     log
   });
@@ -66,7 +66,7 @@ export function startExtension(deps) {
     const answer = dialogs.onMessage(message);
     if (answer) return answer;
     if (message && message.type === "options-status") {
-      return Promise.all([config(), policy.status()]).then(([c, status]) => ({ source: c.source, server: c.source === "none" ? null : c.server, tenant: c.source === "none" ? null : c.tenant, status }));
+      return config().then(async (c) => ({ source: c.source, server: c.source === "none" ? null : c.server, tenant: c.source === "none" ? null : c.tenant, status: await policy.status(c) }));
     }
     if (message && message.type === "options-refresh") return refresh().then((outcome) => ({ outcome }));
     return undefined;

@@ -7,7 +7,7 @@
 import { createPolicyVersionStore, webExtensionStorage } from "../../shared/policy-version.js";
 
 /**
- * @typedef {{ bundle: string, etag?: string, version: number, digest: string,
+ * @typedef {{ tenant: string, bundle: string, etag?: string, version: number, digest: string,
  *   fetchedAt: number, checkedAt: number, expiresAt?: number, failMode?: "warn" | "block" }} StoredPolicy
  * @typedef {{ code: string, message: string, at: number }} PolicyError
  * @typedef {{ engine: any, version: number, digest: string, expiresAt?: number, failMode?: "warn" | "block" }} Verified
@@ -26,10 +26,18 @@ export const STALE_AFTER_SECONDS = 24 * 3600;
 export function createPolicySync(deps) {
   /** @type {{ digest: string, verified: Verified } | undefined} */
   let cached;
-  const versions = createPolicyVersionStore(webExtensionStorage(/** @type {any} */ (deps.storage), "heldPolicy"));
+  /** The highest version accepted, per tenant (a new tenant starts from nothing). */
+  const versions = (tenant) => createPolicyVersionStore(webExtensionStorage(/** @type {any} */ (deps.storage), `heldPolicy:${tenant}`));
 
-  /** @returns {Promise<StoredPolicy | undefined>} */
-  const stored = async () => (await deps.storage.get("policy")).policy;
+  /**
+   * The stored policy, if it is this configuration's tenant's.
+   * @param {import("./config.js").Config} config
+   * @returns {Promise<StoredPolicy | undefined>}
+   */
+  const stored = async (config) => {
+    const policy = (await deps.storage.get("policy")).policy;
+    return policy && config.source !== "none" && policy.tenant === config.tenant ? policy : undefined;
+  };
   const recordError = (code, message) => deps.storage.set({ policyError: { code, message, at: deps.now() } });
 
   return {
@@ -40,8 +48,8 @@ export function createPolicySync(deps) {
      */
     async refresh(config) {
       if (config.source === "none") return "unconfigured";
-      const held = await stored();
-      const highest = await versions.held();
+      const held = await stored(config);
+      const highest = await versions(config.tenant).held();
       const url = `${config.server}/v1/tenants/${encodeURIComponent(config.tenant)}/policy`;
       let response;
       try {
@@ -68,9 +76,9 @@ export function createPolicySync(deps) {
       }
       const now = deps.now();
       /** @type {StoredPolicy} */
-      const policy = { bundle, etag: response.headers.get("etag") || undefined, version: verified.version, digest: verified.digest, fetchedAt: now, checkedAt: now, expiresAt: verified.expiresAt, failMode: verified.failMode };
+      const policy = { tenant: config.tenant, bundle, etag: response.headers.get("etag") || undefined, version: verified.version, digest: verified.digest, fetchedAt: now, checkedAt: now, expiresAt: verified.expiresAt, failMode: verified.failMode };
       await deps.storage.set({ policy, policyError: null });
-      await versions.accept({ version: verified.version, digest: verified.digest });
+      await versions(config.tenant).accept({ version: verified.version, digest: verified.digest });
       cached = { digest: verified.digest, verified };
       return "updated";
     },
@@ -81,11 +89,11 @@ export function createPolicySync(deps) {
      * @param {import("./config.js").Config} config
      */
     async currentEngine(config) {
-      const policy = await stored();
-      if (!policy || config.source === "none") return await deps.defaultEngine();
+      const policy = await stored(config);
+      if (!policy) return await deps.defaultEngine();
       if (cached && cached.digest === policy.digest) return cached.verified.engine;
       try {
-        const verified = await deps.verify({ bundle: policy.bundle, keyset: config.keyset, tenant: config.tenant, held: await versions.held(), now: deps.now() });
+        const verified = await deps.verify({ bundle: policy.bundle, keyset: config.keyset, tenant: config.tenant, held: await versions(config.tenant).held(), now: deps.now() });
         cached = { digest: policy.digest, verified };
         return verified.engine;
       } catch (e) {
@@ -99,16 +107,21 @@ export function createPolicySync(deps) {
     /**
      * What to do when a check cannot run: the stored policy's choice, readable without the
      * engine (which may be what failed).
+     * @param {import("./config.js").Config} config
      * @returns {Promise<"warn" | "block">}
      */
-    async failMode() {
-      const policy = await stored();
+    async failMode(config) {
+      const policy = await stored(config);
       return policy && policy.failMode === "block" ? "block" : "warn";
     },
 
-    /** What the options page shows. */
-    async status() {
-      const { policy, policyError } = await deps.storage.get(["policy", "policyError"]).then((r) => ({ policy: r.policy, policyError: r.policyError }));
+    /**
+     * What the options page shows.
+     * @param {import("./config.js").Config} config
+     */
+    async status(config) {
+      const policy = await stored(config);
+      const { policyError } = await deps.storage.get("policyError");
       const now = deps.now();
       if (!policy) return { version: null, error: policyError || null };
       const age = now - policy.checkedAt;

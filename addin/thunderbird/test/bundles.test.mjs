@@ -29,7 +29,7 @@ function sync(...files) {
 test("a signed policy is verified and then in force", async () => {
   const policy = sync("policy-v5.json");
   assert.equal(await policy.refresh(config), "updated");
-  assert.deepEqual(await policy.status().then((s) => [s.version, s.error]), [5, null]);
+  assert.deepEqual(await policy.status(config).then((s) => [s.version, s.error]), [5, null]);
   const verdict = (await policy.currentEngine(config)).check({ to: ["x@acme.exmaple"] }, { known: [] });
   assert.equal(verdict.findings[0].suggestion, "acme.example", "the signed policy's internal domain is a reference");
 });
@@ -45,7 +45,7 @@ for (const [file, code] of [
     const policy = sync("policy-v5.json", file);
     await policy.refresh(config);
     assert.equal(await policy.refresh(config), "refused");
-    const status = await policy.status();
+    const status = await policy.status(config);
     assert.deepEqual([status.version, status.error.code], [5, code]);
     const verdict = (await policy.currentEngine(config)).check({ to: ["x@acme.exmaple"] }, { known: [] });
     assert.equal(verdict.findings[0].suggestion, "acme.example");
@@ -55,18 +55,18 @@ for (const [file, code] of [
 test("a bundle checked against another tenant's pinned keyset is refused", async () => {
   const policy = sync("policy-v5.json");
   assert.equal(await policy.refresh({ ...config, keyset: vector("keyset-globex.json") }), "refused");
-  assert.equal((await policy.status()).version, null);
+  assert.equal((await policy.status(config)).version, null);
 });
 
 test("the highest version accepted is remembered apart from the stored bundle", async () => {
   const storage = fakeStorageArea();
   const make = (...files) => createPolicySync({ fetch: serving(...files), storage, verify: (i) => realEngineApi.verify(i), defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
   await make("policy-v5.json").refresh(config);
-  assert.equal(JSON.parse(storage.data.get("heldPolicy")).version, 5);
+  assert.equal(JSON.parse(storage.data.get("heldPolicy:acme")).version, 5);
   storage.data.delete("policy"); // the stored bundle is lost: the rollback guard is not
   const again = make("policy-v4.json");
   assert.equal(await again.refresh(config), "refused");
-  assert.equal((await again.status()).error.code, "rollback");
+  assert.equal((await again.status(config)).error.code, "rollback");
 });
 
 test("fail_mode is read from the verified statement", async () => {

@@ -58,7 +58,7 @@ test("a tampered bundle is refused, recorded, and the last good one stays in for
   ]);
   await sync.refresh(config);
   assert.equal(await sync.refresh(config), "refused");
-  const status = await sync.status();
+  const status = await sync.status(config);
   assert.equal(status.version, 3);
   assert.equal(status.error.code, "bad_signature");
   assert.deepEqual(await sync.currentEngine(config), { name: "engine v3" });
@@ -71,8 +71,8 @@ test("an older bundle (rollback) is refused because the held version is passed t
   ]);
   await sync.refresh(config);
   assert.equal(await sync.refresh(config), "refused");
-  assert.equal((await sync.status()).error.code, "rollback");
-  assert.equal((await sync.status()).version, 5);
+  assert.equal((await sync.status(config)).error.code, "rollback");
+  assert.equal((await sync.status(config)).version, 5);
 });
 
 test("server errors and unreachable servers keep the last good policy; a success clears the error", async () => {
@@ -84,22 +84,22 @@ test("server errors and unreachable servers keep the last good policy; a success
   ]);
   await sync.refresh(config);
   assert.equal(await sync.refresh(config), "failed");
-  assert.equal((await sync.status()).error.code, "http_503");
+  assert.equal((await sync.status(config)).error.code, "http_503");
   assert.equal(await sync.refresh(config), "failed");
-  assert.equal((await sync.status()).error.code, "unreachable");
+  assert.equal((await sync.status(config)).error.code, "unreachable");
   tick(STALE_AFTER_SECONDS + 1);
-  assert.equal((await sync.status()).stale, true);
+  assert.equal((await sync.status(config)).stale, true);
   assert.equal(await sync.refresh(config), "unchanged");
-  const status = await sync.status();
+  const status = await sync.status(config);
   assert.deepEqual([status.version, status.stale, status.error], [1, false, null]);
 });
 
 test("an expired policy is shown as stale", async () => {
   const { sync, tick } = setup([{ status: 200, body: JSON.stringify({ version: 2, signed: true, expiresAt: 1_000_100 }) }]);
   await sync.refresh(config);
-  assert.equal((await sync.status()).stale, false);
+  assert.equal((await sync.status(config)).stale, false);
   tick(100);
-  assert.equal((await sync.status()).stale, true);
+  assert.equal((await sync.status(config)).stale, true);
 });
 
 test("without configuration nothing is fetched and the built-in checks are in force", async () => {
@@ -107,7 +107,7 @@ test("without configuration nothing is fetched and the built-in checks are in fo
   assert.equal(await sync.refresh({ source: "none" }), "unconfigured");
   assert.equal(server.requests.length, 0);
   assert.deepEqual(await sync.currentEngine({ source: "none" }), { name: "built-in" });
-  assert.deepEqual(await sync.status(), { version: null, error: null });
+  assert.deepEqual(await sync.status({ source: "none" }), { version: null, error: null });
 });
 
 test("a stored policy that no longer verifies (expired, new keyset) falls back to the built-in checks", async () => {
@@ -125,5 +125,18 @@ test("a stored policy that no longer verifies (expired, new keyset) falls back t
   // A new page (after the event page was suspended) has no engine in memory.
   const restarted = createPolicySync({ fetch, storage, verify, defaultEngine: () => ({ name: "built-in" }), now: () => 2 });
   assert.deepEqual(await restarted.currentEngine(config), { name: "built-in" });
-  assert.equal((await restarted.status()).error.code, "expired");
+  assert.equal((await restarted.status(config)).error.code, "expired");
+});
+
+test("another tenant starts from nothing: its version 1 is no rollback, and acme's policy is not its", async () => {
+  const { sync } = setup([
+    { status: 200, body: JSON.stringify({ version: 5, signed: true }) },
+    { status: 200, body: JSON.stringify({ version: 1, signed: true }) }
+  ]);
+  await sync.refresh(config);
+  const globex = { ...config, tenant: "globex" };
+  assert.equal((await sync.status(globex)).version, null);
+  assert.deepEqual(await sync.currentEngine(globex), { name: "built-in" });
+  assert.equal(await sync.refresh(globex), "updated");
+  assert.equal((await sync.status(globex)).version, 1);
 });
