@@ -154,8 +154,11 @@ test("a tampered policy from the server is refused and the last good one stays i
   // Version 2 also blocks fabrikam.com; the proxy strips every blocked domain from it in
   // transit without re-signing. Accepted, it would let tailspin-toys.com through.
   await server.publish(TENANT, { blocked_domains: ["tailspin-toys.com", "fabrikam.com"] });
-  const { outcome, shown, sunk } = await send({ name: "tampered", to: ["sales@tailspin-toys.com"], subject: "Offer", body: "x" }, { steps: [{ key: "Escape" }] });
+  const reportsBefore = dialogReports.length;
+  const { outcome, shown, sunk } = await send({ name: "tampered", to: ["sales@tailspin-toys.com"], subject: "Offer", body: "x" }, { steps: [{ inspectOptions: true }, { key: "Escape" }] });
   assert.ok(fetched().some((r) => r.tampered), "the extension did fetch the tampered bundle");
+  const { options } = dialogReports[reportsBefore];
+  assert.match(options.status, /^Policy version 1 for northwind, .* Last problem: A policy from the server was refused: .*\(bad_signature\); the last good policy stays in force\.$/);
   assert.equal(shown.length, 1, "still held: version 1 is in force");
   assert.match(shown[0].findings[0].message, /tailspin-toys\.com/);
   assert.match(outcome.message || "", ABORTED);
@@ -171,6 +174,16 @@ test("a genuine newer policy is then accepted (the refusal was the signature's d
   assert.equal(shown.length, 0);
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
   assert.deepEqual(sunk[0].rcptTo, ["sales@tailspin-toys.com"]);
+});
+
+test("the options page says the administrator's settings are in force, with the policy version", async () => {
+  const reportsBefore = dialogReports.length;
+  await send({ name: "options", to: [colonel], subject: "Options", body: "x" }, { steps: [{ inspectOptions: true }, { key: "Escape" }] });
+  const { options } = dialogReports[reportsBefore];
+  assert.ok(options, "the options page was found");
+  assert.match(options.source, /Your administrator set the policy server/);
+  assert.match(options.status, new RegExp(`^Policy version 3 for ${TENANT}, checked \\d+ s ago\\.`));
+  assert.equal(options.serverEditable, false);
 });
 
 test("block_with_justification: Send is refused until a justification is written", async () => {

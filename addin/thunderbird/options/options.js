@@ -1,13 +1,15 @@
 // The options page: says whether an administrator's policy (policies.json) or these fields
-// are in force, shows the policy's version and age, and edits the fields when no
-// administrator policy exists.
+// are in force, shows the policy's version and age (kept current while the page is open),
+// and edits the fields when no administrator policy exists.
 
 import { normaliseServer } from "../lib/config.js";
 import { describeStatus } from "../lib/status-text.js";
 
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
+const STATUS_REFRESH_MS = 5000;
 
-async function show() {
+/** Which settings are in force and the policy's status; returns what the background said. */
+async function showStatus() {
   const info = await messenger.runtime.sendMessage({ type: "options-status" });
   const managed = info.source === "managed";
   $("source").textContent = managed
@@ -16,12 +18,18 @@ async function show() {
       ? "The policy server below is in force (no administrator policy)."
       : "No policy server is set: the built-in checks are in force.";
   $("policy-status").textContent = describeStatus(info.status, info.tenant);
+  for (const id of ["server", "tenant", "keyset"]) $(id).disabled = managed;
+  $("settings").querySelector("button").disabled = managed;
+  return info;
+}
+
+/** The fields: the administrator's values (read only) or the user's own. */
+async function fillFields(info) {
+  const managed = info.source === "managed";
   const { config } = await messenger.storage.local.get("config");
   $("server").value = (managed ? info.server : config && config.server) || "";
   $("tenant").value = (managed ? info.tenant : config && config.tenant) || "";
   $("keyset").value = (!managed && config && config.keyset) || "";
-  for (const id of ["server", "tenant", "keyset"]) $(id).disabled = managed;
-  $("settings").querySelector("button").disabled = managed;
 }
 
 $("settings").addEventListener("submit", async (e) => {
@@ -33,13 +41,14 @@ $("settings").addEventListener("submit", async (e) => {
   } catch (error) {
     $("status").textContent = error.message;
   }
-  setTimeout(show, 500);
+  setTimeout(showStatus, 500);
 });
 
 $("refresh").addEventListener("click", async () => {
   const { outcome } = await messenger.runtime.sendMessage({ type: "options-refresh" });
   $("status").textContent = `Policy check: ${outcome}.`;
-  show();
+  showStatus();
 });
 
-show();
+showStatus().then(fillFields);
+setInterval(showStatus, STATUS_REFRESH_MS);
