@@ -1,0 +1,61 @@
+// The test hook the end-to-end test adds to its copy of the package (as
+// thunderbird/dialog/test-hook.js; the shipped package has none). The dialog imports it once
+// it has rendered; the hook reports what the dialog shows to the test's collector and plays
+// the steps the test answers with, as a sender would: clicks and keys.
+
+/** @param {number} collectorPort */
+export function testHookSource(collectorPort) {
+  return `// Test only: added by addin/thunderbird/e2e; never shipped.
+const collector = "http://127.0.0.1:${collectorPort}";
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Opens the options page and reports what it says (its window is one of our views). */
+async function inspectOptions() {
+  await messenger.runtime.openOptionsPage();
+  const find = () => messenger.extension.getViews().find((v) => v.location.pathname.endsWith("/options.html"));
+  // A page left open by an earlier scenario is reloaded, so that what it says is fresh.
+  for (const old of messenger.extension.getViews().filter((v) => v.location.pathname.endsWith("/options.html"))) {
+    old.document.body.dataset.stale = "yes";
+    old.location.reload();
+  }
+  let page;
+  for (let i = 0; i < 100 && !page; i++) {
+    await pause(100);
+    const v = find();
+    const ready = v && v.document.body && !v.document.body.dataset.stale && v.document.getElementById("policy-status");
+    if (ready && ready.textContent !== "…") page = v;
+  }
+  const text = (id) => page.document.getElementById(id).textContent;
+  const options = page ? { source: text("source"), status: text("policy-status"), serverEditable: !page.document.getElementById("server").disabled } : null;
+  await fetch(collector + "/hook/report", { method: "POST", body: JSON.stringify({ options }) });
+}
+
+export async function attach() {
+  const findings = [...document.querySelectorAll("#findings li")].map((li) => ({
+    message: li.querySelector("p").textContent,
+    buttons: [...li.querySelectorAll("button")].map((b) => b.textContent)
+  }));
+  const shown = {
+    heading: document.getElementById("heading").textContent,
+    findings,
+    focused: document.activeElement && document.activeElement.id,
+    justification: !document.getElementById("justification-box").hidden,
+    sendOffered: !document.getElementById("send").hidden
+  };
+  const plan = await (await fetch(collector + "/hook/dialog", { method: "POST", body: JSON.stringify(shown) })).json();
+  for (const step of plan.steps) {
+    if (step.wait) await pause(step.wait);
+    if (step.type) document.querySelector(step.type.into).value = step.type.text;
+    if (step.click) document.querySelector(step.click).click();
+    if (step.key) document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: step.key, bubbles: true }));
+    if (step.inspectOptions) await inspectOptions();
+    await pause(300);
+    if (step.report) {
+      // The dialog's answer arrives asynchronously: wait (at most 5 s) for it to be shown.
+      for (let i = 0; i < 50 && !document.getElementById("status").textContent; i++) await pause(100);
+      const status = document.getElementById("status").textContent;
+      await fetch(collector + "/hook/report", { method: "POST", body: JSON.stringify({ status }) });
+    }
+  }
+}
+`;
+}

@@ -1,0 +1,134 @@
+// One dialog window per held send. The background opens the window and waits; the window's
+// page asks for the verdict, reports the sender's choices, and pings every 10 s so that
+// Thunderbird does not shut the (Manifest V3) event page down while the sender thinks.
+// Closing the window is the same as Cancel.
+
+import { applyChoices } from "./fixes.js";
+
+/** Messages the dialog page sends (`runtime.sendMessage`), by `type`. */
+export const DIALOG_MESSAGES = ["dialog-open", "dialog-choose", "dialog-send", "dialog-cancel", "dialog-ping"];
+
+/** How often the dialog page pings; well under the event page's 30 s idle limit. */
+export const PING_INTERVAL_MS = 10000;
+
+/**
+ * @typedef {{ action: "allow" | "warn" | "block", summary: string, findings: any[],
+ *   justification_required?: boolean }} Verdict
+ * @typedef {{ cancel: true } | { details: Record<string, unknown[]>, justification?: string }} Answer
+ * @typedef {{ details: Record<string, unknown>, verdict: Verdict,
+ *   recheck: (details: Record<string, unknown>) => Promise<Verdict> }} Question
+ */
+
+/**
+ * Whether a verdict lets the send go now, given the sender's justification.
+ * @param {Verdict} verdict
+ * @param {string | undefined} justification
+ */
+export function mayStillSend(verdict, justification) {
+  if (verdict.action !== "block") return true;
+  return Boolean(verdict.justification_required) && Boolean(justification && justification.trim());
+}
+
+/**
+ * @param {{ windows: { create(o: object): Promise<{ id?: number }>, remove(id: number): Promise<void> },
+ *   pageUrl: (path: string) => string }} deps
+ */
+export function createDialogs(deps) {
+  /** @type {Map<string, Question & { choices: any[], changed: Record<string, unknown[]>, windowId?: number, finish: (a: Answer) => void }>} */
+  const sessions = new Map();
+  let counter = 0;
+
+  /** @param {string} id @param {Answer} answer */
+  function finish(id, answer) {
+    const session = sessions.get(id);
+    if (!session) return;
+    sessions.delete(id);
+    session.finish(answer);
+    if (session.windowId !== undefined) deps.windows.remove(session.windowId).catch(() => {});
+  }
+
+  return {
+    /**
+     * Opens the dialog for a held send; resolves with the sender's answer.
+     * @param {Question} question
+     * @returns {Promise<Answer>}
+     */
+    ask(question) {
+      counter += 1;
+      const id = `${Date.now().toString(36)}-${counter}`;
+      return new Promise((resolve, reject) => {
+        sessions.set(id, { ...question, choices: [], changed: {}, finish: resolve });
+        deps.windows
+          .create({ type: "popup", url: deps.pageUrl(`thunderbird/dialog/dialog.html?session=${id}`), width: 620, height: 520 })
+          .then((win) => {
+            const session = sessions.get(id);
+            if (session) session.windowId = win.id;
+          })
+          .catch((e) => {
+            sessions.delete(id);
+            reject(e);
+          });
+      });
+    },
+
+    /** How many sends wait for an answer (for tests and the options page). */
+    get pending() {
+      return sessions.size;
+    },
+
+    /**
+     * A window was closed: its send is cancelled.
+     * @param {number} windowId
+     */
+    onWindowRemoved(windowId) {
+      for (const [id, session] of sessions) {
+        if (session.windowId === windowId) {
+          session.windowId = undefined;
+          finish(id, { cancel: true });
+        }
+      }
+    },
+
+    /**
+     * Handles a message from a dialog page; undefined for messages that are not ours.
+     * @param {{ type: string, session: string, [k: string]: any }} message
+     * @returns {Promise<object> | undefined}
+     */
+    onMessage(message) {
+      if (!message || !DIALOG_MESSAGES.includes(message.type)) return undefined;
+      const session = sessions.get(message.session);
+      if (!session) return Promise.resolve({ error: "This send is no longer waiting (the window may be stale)." });
+      switch (message.type) {
+        case "dialog-ping":
+          return Promise.resolve({ alive: true });
+        case "dialog-open":
+          return Promise.resolve({ verdict: session.verdict, changed: session.changed });
+        case "dialog-choose":
+          return choose(session, message);
+        case "dialog-cancel":
+          finish(message.session, { cancel: true });
+          return Promise.resolve({ done: true });
+        case "dialog-send": {
+          if (!mayStillSend(session.verdict, message.justification)) {
+            return Promise.resolve({ error: session.verdict.justification_required ? "A justification is required." : "This email cannot be sent as it is." });
+          }
+          const justification = message.justification ? String(message.justification).trim() : undefined;
+          finish(message.session, { details: session.changed, ...(justification ? { justification } : {}) });
+          return Promise.resolve({ done: true });
+        }
+      }
+      return undefined;
+    }
+  };
+
+  /** Fix or Remove one finding's recipient, then check the corrected draft again. */
+  async function choose(session, message) {
+    const finding = session.verdict.findings[message.index];
+    if (!finding || !finding.recipient || !finding.field) return { error: "Nothing to change for this finding." };
+    if (message.choice === "fix" && !finding.fix) return { error: "This finding has no fix." };
+    session.choices.push({ field: finding.field, recipient: finding.recipient, choice: message.choice, fix: finding.fix });
+    session.changed = applyChoices(session.details, session.choices);
+    session.verdict = await session.recheck({ ...session.details, ...session.changed });
+    return { verdict: session.verdict, changed: session.changed };
+  }
+}

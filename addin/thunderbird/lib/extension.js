@@ -1,0 +1,96 @@
+// Wires the extension together inside the background event page. Everything Thunderbird
+// provides comes in as `messenger` (and fetch, EventSource, the clock), so that the unit
+// tests run the same wiring against a fake. Listeners are added synchronously, as an event
+// page must, before anything is awaited.
+
+import { readConfig } from "./config.js";
+import { createDialogs } from "./dialog-session.js";
+import { createPolicySync } from "./policy-sync.js";
+import { createSendGuard } from "./send-guard.js";
+
+/** The alarm that re-checks the policy server; the event stream makes updates immediate. */
+export const REFRESH_ALARM = "sendguard-policy-refresh";
+export const REFRESH_PERIOD_MINUTES = 15;
+/** How long a send waits for a policy refresh already under way (e.g. just after waking). */
+export const REFRESH_WAIT_MS = 3000;
+
+/**
+ * @param {{ messenger: any, engineApi: () => Promise<{ verify: import("./policy-sync.js").Verify, defaultEngine(): any }>,
+ *   fetch: typeof fetch, EventSource?: typeof EventSource, now?: () => number, log?: (m: string) => void }} deps
+ */
+export function startExtension(deps) {
+  const { messenger } = deps;
+  const now = deps.now || (() => Math.floor(Date.now() / 1000));
+  const log = deps.log || ((m) => console.log(`sendguard: ${m}`));
+  const config = () => readConfig(messenger.storage);
+
+  const policy = createPolicySync({
+    fetch: deps.fetch,
+    storage: messenger.storage.local,
+    verify: async (input) => (await deps.engineApi()).verify(input),
+    defaultEngine: async () => (await deps.engineApi()).defaultEngine(),
+    now
+  });
+  const dialogs = createDialogs({ windows: messenger.windows, pageUrl: (p) => messenger.runtime.getURL(p) });
+  const onBeforeSend = createSendGuard({
+    compose: messenger.compose,
+    identities: messenger.identities,
+    currentEngine: async () => {
+      // A refresh under way (the page just woke up, or the server announced a new version)
+      // may bring a newer policy: wait for it briefly, never for long.
+      let timer;
+      await Promise.race([inflight, new Promise((r) => (timer = setTimeout(r, REFRESH_WAIT_MS)))]);
+      clearTimeout(timer);
+      return policy.currentEngine(await config());
+    },
+    failMode: async () => policy.failMode(await config()),
+    dialogs,
+    log
+  });
+
+  /** @type {Promise<unknown>} */
+  let inflight = Promise.resolve();
+  const refresh = () => {
+    const run = (async () => {
+      const outcome = await policy.refresh(await config());
+      log(`policy refresh: ${outcome}`);
+      return outcome;
+    })();
+    inflight = run.catch(() => {});
+    return run;
+  };
+
+  messenger.compose.onBeforeSend.addListener(onBeforeSend);
+  messenger.windows.onRemoved.addListener((windowId) => dialogs.onWindowRemoved(windowId));
+  messenger.runtime.onMessage.addListener((message) => {
+    const answer = dialogs.onMessage(message);
+    if (answer) return answer;
+    if (message && message.type === "options-status") {
+      return config().then(async (c) => ({ source: c.source, server: c.source === "none" ? null : c.server, tenant: c.source === "none" ? null : c.tenant, status: await policy.status(c) }));
+    }
+    if (message && message.type === "options-refresh") return refresh().then((outcome) => ({ outcome }));
+    return undefined;
+  });
+  messenger.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name === REFRESH_ALARM) refresh();
+  });
+  messenger.storage.onChanged.addListener((changes, area) => {
+    if (area === "local" && changes.config) refresh().then(listen);
+  });
+  messenger.alarms.create(REFRESH_ALARM, { periodInMinutes: REFRESH_PERIOD_MINUTES });
+
+  /** @type {EventSource | undefined} */
+  let events;
+  /** Follows the server's event stream while this page lives: each publish refreshes at once. */
+  async function listen() {
+    const c = await config();
+    if (events) events.close();
+    events = undefined;
+    if (c.source === "none" || !deps.EventSource) return;
+    events = new deps.EventSource(`${c.server}/v1/tenants/${encodeURIComponent(c.tenant)}/policy/events`);
+    events.addEventListener("policy", () => refresh());
+  }
+
+  const ready = refresh().then(listen, (e) => log(`policy refresh failed: ${e.message || e}`));
+  return { onBeforeSend, dialogs, policy, refresh, ready };
+}

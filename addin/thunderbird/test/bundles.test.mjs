@@ -1,0 +1,79 @@
+// The policy life cycle with the real engine's bundle checks, on the signed test vectors of
+// tests/vectors/bundles/ (tenant acme, keyset v1 pinned, checked at the vectors' `now`).
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { test } from "node:test";
+
+import { createPolicySync } from "../lib/policy-sync.js";
+import { fakeStorageArea } from "./fake-messenger.mjs";
+import { realEngineApi } from "./real-engine.mjs";
+
+const vectors = new URL("../../../tests/vectors/bundles/", import.meta.url);
+const vector = (name) => fs.readFileSync(new URL(name, vectors), "utf8");
+const NOW = 1767312000;
+const config = { source: "managed", server: "http://127.0.0.1:9", tenant: "acme", keyset: vector("keyset-v1.json") };
+
+/** A policy server that serves the named vector files in turn. */
+function serving(...files) {
+  return async () => {
+    const body = vector(files.shift());
+    return { status: 200, ok: true, text: async () => body, headers: { get: () => null } };
+  };
+}
+
+function sync(...files) {
+  return createPolicySync({ fetch: serving(...files), storage: fakeStorageArea(), verify: (i) => realEngineApi.verify(i), defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+}
+
+test("a signed policy is verified and then in force", async () => {
+  const policy = sync("policy-v5.json");
+  assert.equal(await policy.refresh(config), "updated");
+  assert.deepEqual(await policy.status(config).then((s) => [s.version, s.error]), [5, null]);
+  const verdict = (await policy.currentEngine(config)).check({ to: ["x@acme.exmaple"] }, { known: [] });
+  assert.equal(verdict.findings[0].suggestion, "acme.example", "the signed policy's internal domain is a reference");
+});
+
+for (const [file, code] of [
+  ["policy-v4.json", "rollback"],
+  ["policy-transplanted-signature.json", "bad_signature"],
+  ["policy-signed-by-stranger.json", "unknown_key"],
+  ["policy-globex.json", "wrong_tenant"],
+  ["policy-v5-other-content.json", "same_version_different_content"]
+]) {
+  test(`after v5, ${file} is refused (${code}) and v5 stays in force`, async () => {
+    const policy = sync("policy-v5.json", file);
+    await policy.refresh(config);
+    assert.equal(await policy.refresh(config), "refused");
+    const status = await policy.status(config);
+    assert.deepEqual([status.version, status.error.code], [5, code]);
+    const verdict = (await policy.currentEngine(config)).check({ to: ["x@acme.exmaple"] }, { known: [] });
+    assert.equal(verdict.findings[0].suggestion, "acme.example");
+  });
+}
+
+test("a bundle checked against another tenant's pinned keyset is refused", async () => {
+  const policy = sync("policy-v5.json");
+  assert.equal(await policy.refresh({ ...config, keyset: vector("keyset-globex.json") }), "refused");
+  assert.equal((await policy.status(config)).version, null);
+});
+
+test("the highest version accepted is remembered apart from the stored bundle", async () => {
+  const storage = fakeStorageArea();
+  const make = (...files) => createPolicySync({ fetch: serving(...files), storage, verify: (i) => realEngineApi.verify(i), defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  await make("policy-v5.json").refresh(config);
+  assert.equal(JSON.parse(storage.data.get("heldPolicy:acme")).version, 5);
+  storage.data.delete("policy"); // the stored bundle is lost: the rollback guard is not
+  const again = make("policy-v4.json");
+  assert.equal(await again.refresh(config), "refused");
+  assert.equal((await again.status(config)).error.code, "rollback");
+});
+
+test("fail_mode is read from the verified statement", async () => {
+  const { failModeOf } = await import("../lib/engine.js");
+  const envelope = (policy) => JSON.stringify({ payload: Buffer.from(JSON.stringify({ policy: JSON.stringify(policy) })).toString("base64") });
+  assert.equal(failModeOf(envelope({ fail_mode: "block", internal_domains: ["bücher.example"] })), "block");
+  assert.equal(failModeOf(envelope({})), "warn");
+  assert.equal(failModeOf("not json"), "warn");
+  assert.equal(failModeOf(vector("policy-v5.json")), "warn");
+});
