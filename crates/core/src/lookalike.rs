@@ -193,19 +193,27 @@ fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
     }
 }
 
-/// The confusable skeleton of a domain: UTS #39 skeleton of its Unicode form, lower-cased,
-/// then ASCII look-alike sequences folded (`rn`→`m`, `vv`→`w`, `cl`→`d`, `0`→`o`, `1`→`l`).
+/// The confusable skeleton of a domain: each character that looks like ASCII replaced by what
+/// it looks like (UTS #39 confusables, `data/confusables-ascii.tsv`), lower-cased, then ASCII
+/// look-alike sequences folded (`rn`→`m`, `vv`→`w`, `cl`→`d`, `0`→`o`, `1`→`l`).
+///
+/// Only look-alikes of ASCII are kept from UTS #39: the references worth imitating are ASCII
+/// domains, and the full tables (with their normalisation data) would add over 100 KB to the
+/// WebAssembly build that every send loads.
 pub fn skeleton(ascii_domain: &str) -> String {
-    // Only punycode labels can hold non-ASCII characters; plain ASCII skips IDNA and UTS #39.
+    // Only punycode labels can hold non-ASCII characters; plain ASCII skips IDNA entirely.
     let uts39: String = if !ascii_domain.contains("xn--") {
         ascii_domain.to_string()
     } else {
         let (unicode, _) = idna::domain_to_unicode(ascii_domain);
-        if unicode.is_ascii() {
-            unicode
-        } else {
-            unicode_security::skeleton(&unicode).collect()
+        let mut out = String::with_capacity(unicode.len());
+        for c in unicode.chars() {
+            match ascii_lookalike(c) {
+                Some(prototype) => out.push_str(prototype),
+                None => out.push(c),
+            }
         }
+        out
     };
     let lower = uts39.to_lowercase();
     let mut out = String::with_capacity(lower.len());
@@ -231,6 +239,27 @@ pub fn skeleton(ascii_domain: &str) -> String {
         });
     }
     out
+}
+
+const CONFUSABLES_ASCII: &str = include_str!("../data/confusables-ascii.tsv");
+
+/// What a non-ASCII character looks like in ASCII, if it looks like ASCII at all.
+fn ascii_lookalike(c: char) -> Option<&'static str> {
+    static TABLE: std::sync::OnceLock<Vec<(char, &'static str)>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        CONFUSABLES_ASCII
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (code, looks) = l.split_once('\t')?;
+                Some((char::from_u32(u32::from_str_radix(code, 16).ok()?)?, looks))
+            })
+            .collect()
+    });
+    table
+        .binary_search_by_key(&c, |&(k, _)| k)
+        .ok()
+        .map(|i| table[i].1)
 }
 
 #[cfg(test)]
