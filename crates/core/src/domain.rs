@@ -141,7 +141,7 @@ pub fn parents(domain: &str) -> impl Iterator<Item = &str> {
 /// domain and each of its parents, so the cost does not grow with the size of the set.
 #[derive(Debug, Clone, Default)]
 pub struct DomainSet {
-    names: std::collections::HashSet<String>,
+    names: crate::fast_hash::FastSet<String>,
 }
 
 impl DomainSet {

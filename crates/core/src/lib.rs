@@ -25,6 +25,7 @@ pub mod domain;
 pub mod draft;
 pub mod engine;
 pub mod envelope;
+mod fast_hash;
 pub mod index;
 pub mod keyset;
 pub mod lookalike;

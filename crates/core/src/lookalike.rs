@@ -11,9 +11,8 @@
 //! Each is tried on the recipient's domain and on its parents (`mail.gmial.com` → `gmial.com`),
 //! so the suggestion keeps the subdomain the sender typed.
 
-use std::collections::HashMap;
-
 use crate::domain::{parents, Domain};
+use crate::fast_hash::FastMap;
 use crate::index::{osa_within_one, NeighbourIndex};
 
 /// Where a reference domain comes from; earlier variants win when several match.
@@ -59,32 +58,31 @@ pub struct ReferenceSet {
     names: Vec<String>,
     classes: Vec<ReferenceClass>,
     index: NeighbourIndex,
-    skeletons: HashMap<String, u32>,
+    /// Skeleton → id, for names that differ from their skeleton.
+    skeletons: FastMap<String, u32>,
     /// Name without TLD → id, for [`Resemblance::OtherTld`] (organisation domains only).
-    stems: HashMap<String, u32>,
+    stems: FastMap<String, u32>,
 }
 
 impl ReferenceSet {
     /// Builds the set. A domain listed under several classes keeps the first (strongest) one.
     pub fn build(entries: impl IntoIterator<Item = (String, ReferenceClass)>) -> ReferenceSet {
-        let mut best: HashMap<String, ReferenceClass> = HashMap::new();
-        for (name, class) in entries {
-            let slot = best.entry(name).or_insert(class);
-            *slot = (*slot).min(class);
-        }
-        let mut pairs: Vec<(String, ReferenceClass)> = best.into_iter().collect();
-        pairs.sort(); // deterministic ids, so ties resolve the same way on every platform
+        // Sorted by name, then class: the first of each name is its strongest class. Ids follow
+        // this order, so ties resolve the same way on every platform.
+        let mut pairs: Vec<(String, ReferenceClass)> = entries.into_iter().collect();
+        pairs.sort_unstable();
+        pairs.dedup_by(|later, first| later.0 == first.0);
         let (names, classes): (Vec<String>, Vec<ReferenceClass>) = pairs.into_iter().unzip();
         let index = NeighbourIndex::build(&names);
-        let mut skeletons = HashMap::new();
-        let mut stems = HashMap::new();
+        let mut skeletons = FastMap::default();
+        let mut stems = FastMap::default();
         for (id, name) in names.iter().enumerate() {
             let id = id as u32;
+            // Most names are their own skeleton; those are found by exact lookup instead.
             let skel = skeleton(name);
-            skeletons
-                .entry(skel)
-                .and_modify(|e: &mut u32| *e = (*e).min(id))
-                .or_insert(id);
+            if skel != *name {
+                skeletons.entry(skel).or_insert(id);
+            }
             if classes[id as usize] <= ReferenceClass::Trusted {
                 if let Some((stem, _)) = name.rsplit_once('.') {
                     stems.entry(stem.to_string()).or_insert(id);
@@ -163,9 +161,13 @@ impl ReferenceSet {
                 out.push((id as usize, one_edit_kind(query, name)));
             }
         }
-        if let Some(&id) = self.skeletons.get(&skeleton(query)) {
-            if self.names[id as usize] != query {
-                out.push((id as usize, Resemblance::Homoglyph));
+        // The lowest id among the names with this skeleton: one stored in the map, or a name
+        // that is its own skeleton.
+        let skel = skeleton(query);
+        let stored = self.skeletons.get(&skel).map(|&id| id as usize);
+        if let Some(id) = stored.into_iter().chain(self.exact(&skel)).min() {
+            if self.names[id] != query {
+                out.push((id, Resemblance::Homoglyph));
             }
         }
         if let Some((stem, _)) = query.rsplit_once('.') {
