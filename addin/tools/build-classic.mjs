@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
 import { minify } from "terser";
+import { moduleAsDeclarations } from "./module-scope.mjs";
 import { gzipSync } from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -119,36 +120,16 @@ function fallbackFactory(source) {
   return `function createFallbackExports() {\n${body}\nreturn retasmFunc;\n}\n`;
 }
 
-/** A shared module as plain declarations, and the names it exports. Only
- * `import {..} from "./x.js"` of sibling modules and `export function|const|let|var` are
- * allowed, so that concatenation keeps the meaning. */
-function sharedModule(file) {
-  const source = readFileSync(file, "utf8");
-  const ast = acorn.parse(source, { ecmaVersion: 2016, sourceType: "module" });
-  const names = [];
-  const cut = [];
-  for (const node of ast.body) {
-    if (node.type === "ImportDeclaration") {
-      if (!node.source.value.startsWith("./")) throw new Error(`${file}: only sibling imports are allowed`);
-      cut.push({ start: node.start, end: node.end, text: "" });
-    } else if (node.type === "ExportNamedDeclaration") {
-      if (!node.declaration || node.source) throw new Error(`${file}: use \`export function|const\` only`);
-      const d = node.declaration;
-      if (d.type === "FunctionDeclaration") names.push(d.id.name);
-      else for (const v of d.declarations) names.push(v.id.name);
-      cut.push({ start: node.start, end: d.start, text: "" });
-    } else if (node.type.startsWith("Export")) {
-      throw new Error(`${file}: ${node.type} is not supported by the classic build`);
-    }
-  }
-  return { code: splice(source, cut, (n) => n.text), names };
-}
-
 function sharedLayer() {
   const dir = join(here, "..", "shared");
   const files = readdirSync(dir).filter((f) => f.endsWith(".js")).sort();
-  const modules = files.map((f) => ({ file: f, ...sharedModule(join(dir, f)) }));
-  const all = modules.flatMap((m) => m.names);
+  // Shared modules may import only their siblings, which are all concatenated anyway.
+  const siblingsOnly = (file) => (from) => {
+    if (!from.startsWith("./")) throw new Error(`${file}: only sibling imports are allowed`);
+    return "";
+  };
+  const modules = files.map((f) => ({ file: f, ...moduleAsDeclarations(join(dir, f), siblingsOnly(f)) }));
+  const all = modules.flatMap((m) => m.exported);
   const dup = all.find((n, i) => all.indexOf(n) !== i);
   if (dup) throw new Error(`two shared modules export \`${dup}\`: the classic build needs unique names`);
   const code = modules.map((m) => `/* ---- addin/shared/${m.file} ---- */\n${m.code}`).join("\n");
