@@ -101,10 +101,8 @@ pub fn signed_policy_engine(
     allow_stale: bool,
 ) -> Result<Engine, Failure> {
     let verified = load_signed_policy(bundle_path, keyset_path, tenant, now(), allow_stale)?;
-    let policy = verified
-        .policy()
-        .map_err(|e| Failure::new(exit::BAD_POLICY, format!("{bundle_path}: signed, but {e}")))?;
-    Engine::new(policy).map_err(|e| Failure::new(exit::BAD_POLICY, e.to_string()))
+    Engine::from_json(&verified.policy_json)
+        .map_err(|e| Failure::new(exit::BAD_POLICY, format!("{bundle_path}: signed, but {e}")))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::draft::{Draft, Field};
 use crate::index::str_within_one;
 use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet, Resemblance};
-use crate::policy::{normalise_suffix, Action, Policy};
+use crate::policy::{Action, Policy};
 use crate::verdict::{Finding, FindingKind, Verdict};
 
 /// A policy prepared for checking. Cheap to share; `check` takes `&self`.
@@ -131,72 +131,53 @@ impl From<crate::policy::PolicyError> for Error {
     }
 }
 
-fn canonical_domains(list: &[String]) -> Vec<String> {
-    list.iter()
-        .filter_map(|d| Domain::parse(d).ok())
-        .map(|d| d.as_str().to_string())
-        .collect()
+/// `(domain, class)` pairs for [`ReferenceSet::build`].
+fn tag(
+    list: &[String],
+    class: ReferenceClass,
+) -> impl Iterator<Item = (String, ReferenceClass)> + '_ {
+    list.iter().map(move |d| (d.clone(), class))
 }
 
 impl Engine {
     /// Validates the policy and builds its indexes.
     pub fn new(policy: Policy) -> Result<Engine, Error> {
-        policy.validate()?;
-        let internal = canonical_domains(&policy.internal_domains);
-        let trusted = canonical_domains(&policy.trusted_domains);
-        let protected = canonical_domains(&policy.lookalike.reference_domains);
-        let builtin: Vec<String> = if policy.lookalike.builtin_reference_domains {
-            HIGH_VALUE_DOMAINS.iter().map(|d| d.to_string()).collect()
+        let lists = policy.canonical_lists()?;
+        let builtin: &[&str] = if policy.lookalike.builtin_reference_domains {
+            HIGH_VALUE_DOMAINS
         } else {
-            Vec::new()
-        };
-        let tag = |list: &[String], class: ReferenceClass| {
-            list.iter()
-                .map(move |d| (d.clone(), class))
-                .collect::<Vec<_>>()
+            &[]
         };
         let references = ReferenceSet::build(
-            tag(&internal, ReferenceClass::Internal)
-                .into_iter()
-                .chain(tag(&trusted, ReferenceClass::Trusted))
-                .chain(tag(&protected, ReferenceClass::Protected))
-                .chain(tag(&builtin, ReferenceClass::HighValue)),
+            tag(&lists.internal, ReferenceClass::Internal)
+                .chain(tag(&lists.trusted, ReferenceClass::Trusted))
+                .chain(tag(&lists.reference, ReferenceClass::Protected))
+                .chain(
+                    builtin
+                        .iter()
+                        .map(|d| (d.to_string(), ReferenceClass::HighValue)),
+                ),
         );
-        let mut legitimate: HashSet<String> =
-            canonical_domains(&policy.lookalike.legitimate_domains)
-                .into_iter()
-                .collect();
+        let mut legitimate: HashSet<String> = lists.legitimate.into_iter().collect();
         if policy.lookalike.builtin_reference_domains {
             legitimate.extend(LEGITIMATE_NEIGHBOURS.iter().map(|d| d.to_string()));
         }
-        let blocked = DomainSet::new(
-            policy
-                .blocked_domains
-                .iter()
-                .filter_map(|d| normalise_suffix(d).ok()),
-        );
-        let risky = policy
-            .high_risk_destinations
-            .tlds
-            .iter()
-            .filter_map(|r| Some((normalise_suffix(&r.tld).ok()?, r.country.clone())))
-            .collect();
         let content = ContentScanner::new(&policy.content)?;
         Ok(Engine {
             content,
             policy,
-            internal: DomainSet::new(internal),
-            trusted: DomainSet::new(trusted),
-            blocked,
+            internal: DomainSet::new(lists.internal),
+            trusted: DomainSet::new(lists.trusted),
+            blocked: DomainSet::new(lists.blocked),
             legitimate,
-            risky,
+            risky: lists.risky_tlds.into_iter().collect(),
             references,
         })
     }
 
-    /// Reads a policy from JSON and builds the engine.
+    /// Reads a policy from JSON and builds the engine (validating the policy once).
     pub fn from_json(policy_json: &str) -> Result<Engine, Error> {
-        Engine::new(Policy::from_json(policy_json)?)
+        Engine::new(Policy::parse_json(policy_json)?)
     }
 
     pub fn policy(&self) -> &Policy {

@@ -11,116 +11,173 @@
 /// Entry ids are positions in the slice the index was built from.
 #[derive(Debug, Default, Clone)]
 pub struct NeighbourIndex {
-    /// `hash << 32 | id`, sorted: one flat `u64` sorts much faster than pairs.
+    /// `hash << 32 | id` ([`WHOLE`] marks the hash of the entry itself), grouped into buckets by the hash's top bits (ids increasing within a
+    /// bucket): one counting-sort pass builds it, several times faster than a comparison sort
+    /// for the hundreds of thousands of keys a large policy makes.
     keys: Vec<u64>,
+    /// Bucket `b` is `keys[starts[b]..starts[b + 1]]`.
+    starts: Vec<u32>,
+    /// The hash's top `32 - shift` bits pick the bucket.
+    shift: u32,
 }
 
 impl NeighbourIndex {
     /// Builds the index over `entries`; the id of an entry is its position.
     pub fn build<S: AsRef<str>>(entries: &[S]) -> NeighbourIndex {
+        assert!(
+            entries.len() < WHOLE as usize,
+            "ids must leave the WHOLE bit free"
+        );
         let mut keys = Vec::with_capacity(entries.iter().map(|e| e.as_ref().len() + 1).sum());
         let mut scratch = VariantHasher::default();
         for (id, entry) in entries.iter().enumerate() {
-            let id = id as u64;
-            scratch.for_each_variant(entry.as_ref(), |h| keys.push((h as u64) << 32 | id));
+            let mut whole = WHOLE as u64;
+            scratch.for_each_variant(entry.as_ref(), |h| {
+                keys.push((h as u64) << 32 | whole | id as u64);
+                whole = 0;
+            });
         }
-        sort_by_hash(&mut keys);
-        keys.dedup();
-        keys.shrink_to_fit();
-        NeighbourIndex { keys }
+        // About one key per bucket: lookups scan a handful of keys, and a set of a few names
+        // (the sender's own domain, built per check) gets a few buckets, not thousands.
+        let bits = (usize::BITS - keys.len().leading_zeros()).clamp(1, 20);
+        let shift = 32 - bits;
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        for chunk in keys.chunks(CHUNK) {
+            count_buckets(chunk, shift, &mut starts[1..]);
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        let mut grouped = vec![0u64; keys.len()];
+        let mut next = starts[..starts.len() - 1].to_vec();
+        for chunk in keys.chunks(CHUNK) {
+            scatter_by_bucket(chunk, shift, &mut next, &mut grouped);
+        }
+        NeighbourIndex {
+            keys: grouped,
+            starts,
+            shift,
+        }
     }
 
     /// Ids of entries that may be within one edit of `query` (verify with [`osa_within_one`]),
     /// sorted and without repeats.
     pub fn candidates(&self, query: &str) -> Vec<u32> {
         let mut out = Vec::new();
-        VariantHasher::default().for_each_variant(query, |h| {
-            let first = (h as u64) << 32;
-            let start = self.keys.partition_point(|&k| k < first);
-            let same_hash = self.keys[start..]
-                .iter()
-                .take_while(|&&k| k >> 32 == h as u64);
-            out.extend(same_hash.map(|&k| k as u32));
-        });
+        VariantHasher::default()
+            .for_each_variant(query, |h| out.extend(self.with_hash(h).map(|k| k & !WHOLE)));
         out.sort_unstable();
         out.dedup();
         out
     }
 
+    /// Ids of entries that may be `name` itself (of the same hash; the caller compares the
+    /// names), in increasing order.
+    pub fn exact_candidates(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
+        self.with_hash(string_hash(name.as_bytes()))
+            .filter(|k| k & WHOLE != 0)
+            .map(|k| k & !WHOLE)
+    }
+
+    fn with_hash(&self, hash: u32) -> impl Iterator<Item = u32> + '_ {
+        let bucket = if self.keys.is_empty() {
+            0
+        } else {
+            (hash >> self.shift) as usize
+        };
+        let range = match self.starts.get(bucket..bucket + 2) {
+            Some(&[start, end]) => start as usize..end as usize,
+            _ => 0..0,
+        };
+        self.keys[range]
+            .iter()
+            .filter(move |&&k| (k >> 32) as u32 == hash)
+            .map(|&k| k as u32)
+    }
+
     /// Heap bytes held by the index.
     pub fn heap_bytes(&self) -> usize {
         self.keys.capacity() * std::mem::size_of::<u64>()
+            + self.starts.capacity() * std::mem::size_of::<u32>()
     }
 }
 
-/// Sorts `hash << 32 | id` keys. Ids were pushed in increasing order, so a stable sort on the
-/// hash alone sorts the whole key: two 16-bit counting-sort passes, several times faster than a
-/// comparison sort for the hundreds of thousands of keys a large policy makes.
-fn sort_by_hash(keys: &mut Vec<u64>) {
-    let mut buffer = vec![0u64; keys.len()];
-    for shift in [32u32, 48] {
-        let digit = |k: u64| ((k >> shift) & 0xFFFF) as usize;
-        let mut starts = vec![0usize; 1 << 16];
-        for &k in keys.iter() {
-            starts[digit(k)] += 1;
-        }
-        let mut total = 0;
-        for slot in starts.iter_mut() {
-            let count = *slot;
-            *slot = total;
-            total += count;
-        }
-        for &k in keys.iter() {
-            let d = digit(k);
-            buffer[starts[d]] = k;
-            starts[d] += 1;
-        }
-        std::mem::swap(keys, &mut buffer);
+/// Marks, in a key's id half, the hash of the whole entry (not of one of its deletions).
+const WHOLE: u32 = 1 << 31;
+
+/// Keys are counted and scattered in calls of this many: in WebAssembly, V8 and SpiderMonkey
+/// swap optimised code in only between calls, so one call over all the keys would run
+/// entirely on the slow baseline tier of a cold start.
+const CHUNK: usize = 8192;
+
+#[inline(never)]
+fn count_buckets(keys: &[u64], shift: u32, counts: &mut [u32]) {
+    for &k in keys {
+        counts[((k >> 32) as u32 >> shift) as usize] += 1;
+    }
+}
+
+#[inline(never)]
+fn scatter_by_bucket(keys: &[u64], shift: u32, next: &mut [u32], out: &mut [u64]) {
+    for &k in keys {
+        let slot = &mut next[((k >> 32) as u32 >> shift) as usize];
+        out[*slot as usize] = k;
+        *slot += 1;
     }
 }
 
 /// Polynomial hashes (mod 2^32) of a string and of each of its one-character deletions, each
-/// deletion in O(1) from prefix and suffix hashes: `h(s without s[i..j]) = P(i)·B^(n-j) + S(j)`.
+/// deletion in O(1): `h(s without s[i..j]) = P(i)·B^(n-j) + S(j)`, with `P` the prefix hashes
+/// and `S(j)` the hash of `s[j..]`, built up from the end.
 #[derive(Default)]
 struct VariantHasher {
     prefix: Vec<u32>,
-    suffix: Vec<u32>,
-    power: Vec<u32>,
 }
 
 const BASE: u32 = 0x0100_0193;
 
+/// [`VariantHasher`]'s hash of a whole string.
+fn string_hash(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0u32, |h, &c| {
+        h.wrapping_mul(BASE).wrapping_add(c as u32 + 1)
+    })
+}
+
 impl VariantHasher {
-    /// Calls `f` with the hash of `s` and of each one-character deletion of `s`.
+    /// Calls `f` with the hash of `s` and of each one-character deletion of `s` (a deletion
+    /// equal to the one before it, as in `oo`, is given once). Not inlined, so that a policy's
+    /// many calls run optimised after the first few (see [`CHUNK`]).
+    #[inline(never)]
     fn for_each_variant(&mut self, s: &str, mut f: impl FnMut(u32)) {
         let b = s.as_bytes();
         let n = b.len();
         self.prefix.clear();
         self.prefix.push(0);
+        let mut h = 0u32;
         for &c in b {
-            let last = *self.prefix.last().unwrap();
-            self.prefix
-                .push(last.wrapping_mul(BASE).wrapping_add(c as u32 + 1));
+            h = h.wrapping_mul(BASE).wrapping_add(c as u32 + 1);
+            self.prefix.push(h);
         }
-        self.power.clear();
-        self.power.push(1);
-        for _ in 0..n {
-            let last = *self.power.last().unwrap();
-            self.power.push(last.wrapping_mul(BASE));
-        }
-        // suffix[j] = hash of b[j..] as a string of its own.
-        self.suffix.clear();
-        self.suffix.resize(n + 1, 0);
-        for j in (0..n).rev() {
-            let term = (b[j] as u32 + 1).wrapping_mul(self.power[n - j - 1]);
-            self.suffix[j] = term.wrapping_add(self.suffix[j + 1]);
-        }
-        f(self.prefix[n]);
-        for (start, c) in s.char_indices() {
-            let end = start + c.len_utf8();
-            f(self.prefix[start]
-                .wrapping_mul(self.power[n - end])
-                .wrapping_add(self.suffix[end]));
+        f(h);
+        // From the last character back: `suffix` = S(end), `power` = B^(n - end).
+        let (mut suffix, mut power) = (0u32, 1u32);
+        let mut previous = None;
+        let mut end = n;
+        while end > 0 {
+            let mut start = end - 1;
+            while !s.is_char_boundary(start) {
+                start -= 1;
+            }
+            let deleted = self.prefix[start].wrapping_mul(power).wrapping_add(suffix);
+            if previous != Some(deleted) {
+                f(deleted);
+                previous = Some(deleted);
+            }
+            for &c in b[start..end].iter().rev() {
+                suffix = suffix.wrapping_add((c as u32 + 1).wrapping_mul(power));
+                power = power.wrapping_mul(BASE);
+            }
+            end = start;
         }
     }
 }
@@ -188,20 +245,36 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_matches_comparison_sort() {
-        let mut state = 7u64;
-        let mut keys: Vec<u64> = (0..5000u64)
-            .map(|id| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state & 0xFFFF_FFFF) << 32 | id
-            })
-            .collect();
-        let mut expected = keys.clone();
-        expected.sort_unstable();
-        sort_by_hash(&mut keys);
-        assert_eq!(keys, expected);
+    fn variant_hashes_are_the_hashes_of_the_deletions() {
+        for s in ["army.mil", "gmaill.com", "jürgen.de", "a", "", "ab.c"] {
+            let mut got = Vec::new();
+            VariantHasher::default().for_each_variant(s, |h| got.push(h));
+            let mut expected = vec![string_hash(s.as_bytes())];
+            let chars: Vec<(usize, char)> = s.char_indices().collect();
+            for &(i, c) in chars.iter().rev() {
+                let deleted = format!("{}{}", &s[..i], &s[i + c.len_utf8()..]);
+                let h = string_hash(deleted.as_bytes());
+                if expected.len() == 1 || *expected.last().unwrap() != h {
+                    expected.push(h);
+                }
+            }
+            assert_eq!(got, expected, "{s}");
+        }
+    }
+
+    #[test]
+    fn buckets_scale_with_the_number_of_keys() {
+        let one = NeighbourIndex::build(&["example.org"]);
+        assert!(one.starts.len() <= 17, "{}", one.starts.len());
+        let names: Vec<String> = (0..5000).map(|i| format!("partner-{i}.example")).collect();
+        let many = NeighbourIndex::build(&names);
+        assert!(many.starts.len() > 1 << 16);
+        let exact: Vec<u32> = many.exact_candidates("partner-42.example").collect();
+        assert_eq!(exact, [42]);
+        assert!(many.candidates("partner-42.example").contains(&142));
+        assert!(NeighbourIndex::build::<&str>(&[])
+            .candidates("a.b")
+            .is_empty());
     }
 
     #[test]

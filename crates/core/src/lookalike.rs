@@ -12,7 +12,7 @@
 //! so the suggestion keeps the subdomain the sender typed.
 
 use crate::domain::{parents, Domain};
-use crate::fast_hash::FastMap;
+use crate::fast_hash::{FastHasher, FastMap, FastSet};
 use crate::index::{osa_within_one, NeighbourIndex};
 
 /// Where a reference domain comes from; earlier variants win when several match.
@@ -60,35 +60,39 @@ pub struct ReferenceSet {
     index: NeighbourIndex,
     /// Skeleton → id, for names that differ from their skeleton.
     skeletons: FastMap<String, u32>,
-    /// Name without TLD → id, for [`Resemblance::OtherTld`] (organisation domains only).
-    stems: FastMap<String, u32>,
+    /// Names without their TLD, for [`Resemblance::OtherTld`] (organisation domains only).
+    stems: StemIndex,
 }
 
 impl ReferenceSet {
-    /// Builds the set. A domain listed under several classes keeps the first (strongest) one.
+    /// Builds the set. A domain listed under several classes keeps the strongest. Ids follow
+    /// the order of first appearance (a policy's order), so ties between equally good matches
+    /// resolve the same way on every platform: the domain listed first wins.
     pub fn build(entries: impl IntoIterator<Item = (String, ReferenceClass)>) -> ReferenceSet {
-        // Sorted by name, then class: the first of each name is its strongest class. Ids follow
-        // this order, so ties resolve the same way on every platform.
-        let mut pairs: Vec<(String, ReferenceClass)> = entries.into_iter().collect();
-        pairs.sort_unstable();
-        pairs.dedup_by(|later, first| later.0 == first.0);
-        let (names, classes): (Vec<String>, Vec<ReferenceClass>) = pairs.into_iter().unzip();
+        let (mut names, mut classes): (Vec<String>, Vec<ReferenceClass>) =
+            entries.into_iter().unzip();
+        // Rare (a domain both internal and trusted, say): the first keeps the strongest class.
+        let repeats = repeats(&names);
+        if !repeats.is_empty() {
+            for &(first, repeat) in &repeats {
+                classes[first] = classes[first].min(classes[repeat]);
+            }
+            let removed: FastSet<usize> = repeats.iter().map(|&(_, repeat)| repeat).collect();
+            names = without(names, &removed);
+            classes = without(classes, &removed);
+        }
         let index = NeighbourIndex::build(&names);
         let mut skeletons = FastMap::default();
-        let mut stems = FastMap::default();
         for (id, name) in names.iter().enumerate() {
-            let id = id as u32;
             // Most names are their own skeleton; those are found by exact lookup instead.
-            let skel = skeleton(name);
-            if skel != *name {
-                skeletons.entry(skel).or_insert(id);
-            }
-            if classes[id as usize] <= ReferenceClass::Trusted {
-                if let Some((stem, _)) = name.rsplit_once('.') {
-                    stems.entry(stem.to_string()).or_insert(id);
+            if !is_own_skeleton(name) {
+                let skel = skeleton(name);
+                if skel != *name {
+                    skeletons.entry(skel).or_insert(id as u32);
                 }
             }
         }
+        let stems = StemIndex::build(&names, &classes);
         ReferenceSet {
             names,
             classes,
@@ -109,7 +113,7 @@ impl ReferenceSet {
     /// Approximate heap bytes held (index, names, maps).
     pub fn heap_bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|n| n.capacity() + 24).sum();
-        let maps = (self.skeletons.len() + self.stems.len()) * 48 + names;
+        let maps = self.skeletons.len() * 48 + self.stems.heap_bytes() + names;
         self.index.heap_bytes() + names + maps + self.classes.capacity()
     }
 
@@ -119,7 +123,10 @@ impl ReferenceSet {
     }
 
     fn exact(&self, name: &str) -> Option<usize> {
-        self.names.binary_search_by(|n| n.as_str().cmp(name)).ok()
+        self.index
+            .exact_candidates(name)
+            .map(|id| id as usize)
+            .find(|&id| self.names[id] == name)
     }
 
     /// The reference `domain` most likely imitates, if any.
@@ -171,7 +178,7 @@ impl ReferenceSet {
             }
         }
         if let Some((stem, _)) = query.rsplit_once('.') {
-            if let Some(&id) = self.stems.get(stem) {
+            if let Some(id) = self.stems.best_with(stem, &self.names, &self.classes) {
                 if self.names[id as usize] != query && long_enough(&self.names[id as usize]) {
                     out.push((id as usize, Resemblance::OtherTld));
                 }
@@ -179,6 +186,78 @@ impl ReferenceSet {
         }
         out
     }
+}
+
+/// `items` without those at the `removed` positions.
+fn without<T>(items: Vec<T>, removed: &FastSet<usize>) -> Vec<T> {
+    let kept = items.into_iter().enumerate();
+    kept.filter(|(i, _)| !removed.contains(i))
+        .map(|(_, item)| item)
+        .collect()
+}
+
+/// `(first position, later position)` of each name that appears again.
+fn repeats(names: &[String]) -> Vec<(usize, usize)> {
+    let mut first: FastMap<&str, usize> = FastMap::default();
+    first.reserve(names.len());
+    let mut out = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match first.get(name.as_str()) {
+            Some(&f) => out.push((f, i)),
+            None => {
+                first.insert(name, i);
+            }
+        }
+    }
+    out
+}
+
+/// The names of organisation domains (internal and trusted) without their TLD (`army` for
+/// `army.mil`), as hashes sorted with the ids they came from: no string is copied, which
+/// keeps building a 10,000-domain policy cheap; a lookup confirms the text of each hit.
+#[derive(Debug, Default, Clone)]
+struct StemIndex {
+    /// `(hash of stem, id)`, sorted.
+    keys: Vec<(u64, u32)>,
+}
+
+impl StemIndex {
+    fn build(names: &[String], classes: &[ReferenceClass]) -> StemIndex {
+        let mut keys: Vec<(u64, u32)> = names
+            .iter()
+            .zip(classes)
+            .enumerate()
+            .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
+            .filter_map(|(id, (name, _))| Some((stem_hash(stem_of(name)?), id as u32)))
+            .collect();
+        keys.sort_unstable();
+        StemIndex { keys }
+    }
+
+    /// Among the names with this stem, the id of the strongest class, then the lowest id.
+    fn best_with(&self, stem: &str, names: &[String], classes: &[ReferenceClass]) -> Option<u32> {
+        let hash = stem_hash(stem);
+        let start = self.keys.partition_point(|&(h, _)| h < hash);
+        self.keys[start..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, id)| id)
+            .filter(|&id| stem_of(&names[id as usize]) == Some(stem))
+            .min_by_key(|&id| (classes[id as usize], id))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * std::mem::size_of::<(u64, u32)>()
+    }
+}
+
+fn stem_of(name: &str) -> Option<&str> {
+    name.rsplit_once('.').map(|(stem, _)| stem)
+}
+
+fn stem_hash(stem: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<FastHasher>::default().hash_one(stem)
 }
 
 /// One-edit matches on very short names (`x.com`, `me.com`) hit too many real domains.
@@ -204,22 +283,25 @@ fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
 /// WebAssembly build that every send loads.
 pub fn skeleton(ascii_domain: &str) -> String {
     // Only punycode labels can hold non-ASCII characters; plain ASCII skips IDNA entirely.
-    let uts39: String = if !ascii_domain.contains("xn--") {
-        ascii_domain.to_string()
-    } else {
-        let (unicode, _) = idna::domain_to_unicode(ascii_domain);
-        let mut out = String::with_capacity(unicode.len());
-        for c in unicode.chars() {
-            match ascii_lookalike(c) {
-                Some(prototype) => out.push_str(prototype),
-                None => out.push(c),
-            }
+    if !ascii_domain.contains("xn--") {
+        return fold_ascii_lookalikes(ascii_domain.bytes().map(|b| b.to_ascii_lowercase() as char));
+    }
+    let (unicode, _) = idna::domain_to_unicode(ascii_domain);
+    let mut uts39 = String::with_capacity(unicode.len());
+    for c in unicode.chars() {
+        match ascii_lookalike(c) {
+            Some(prototype) => uts39.push_str(prototype),
+            None => uts39.push(c),
         }
-        out
-    };
-    let lower = uts39.to_lowercase();
-    let mut out = String::with_capacity(lower.len());
-    let mut chars = lower.chars().peekable();
+    }
+    fold_ascii_lookalikes(uts39.to_lowercase().chars())
+}
+
+/// The last step of [`skeleton`], over lower-case characters: `rn`→`m`, `vv`→`w`, `cl`→`d`,
+/// `0`→`o`, `1`→`l`, dotless `ı`→`i`.
+fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
+    let mut chars = lower.peekable();
     while let Some(c) = chars.next() {
         let next = chars.peek().copied();
         let folded = match (c, next) {
@@ -241,6 +323,18 @@ pub fn skeleton(ascii_domain: &str) -> String {
         });
     }
     out
+}
+
+/// True when [`skeleton`] would answer `ascii_domain` unchanged: a lower-case ASCII name
+/// (no punycode) with none of the folded characters and sequences. Checked without building
+/// the skeleton, since nearly every reference domain is such a name.
+fn is_own_skeleton(ascii_domain: &str) -> bool {
+    let bytes = ascii_domain.as_bytes();
+    let folds = |pair: &[u8]| matches!(pair, [b'r', b'n'] | [b'v', b'v'] | [b'c', b'l']);
+    bytes.iter().all(|&b| {
+        b.is_ascii_lowercase() || b == b'.' || b == b'-' || (b.is_ascii_digit() && b > b'1')
+    }) && !bytes.windows(2).any(folds)
+        && !ascii_domain.contains("xn--")
 }
 
 const CONFUSABLES_ASCII: &str = include_str!("../data/confusables-ascii.tsv");
@@ -316,6 +410,57 @@ mod tests {
         );
         assert_eq!(find(&s, "example.org"), None);
         assert_eq!(find(&s, "gmail.com"), None);
+    }
+
+    #[test]
+    fn own_skeleton_shortcut_agrees_with_skeleton() {
+        for name in [
+            "army.mil",
+            "rnicrosoft.com",
+            "vvikipedia.org",
+            "clarity.io",
+            "g00gle.com",
+            "paypa1.com",
+            "north-2.example",
+            "xn--80ak6aa92e.com",
+            "a-9.b",
+            "mod.uk",
+        ] {
+            if is_own_skeleton(name) {
+                assert_eq!(skeleton(name), name);
+            } else {
+                assert!(skeleton(name) != name || name.contains("xn--"), "{name}");
+            }
+        }
+        assert!(is_own_skeleton("army.mil") && !is_own_skeleton("paypa1.com"));
+    }
+
+    #[test]
+    fn other_tld_matches_the_first_organisation_domain_with_that_name() {
+        let s = ReferenceSet::build([
+            ("acme.org".to_string(), ReferenceClass::Trusted),
+            ("acme.com".to_string(), ReferenceClass::Internal),
+            ("gmail.com".to_string(), ReferenceClass::HighValue),
+        ]);
+        assert_eq!(
+            find(&s, "acme.net"),
+            Some(("acme.com".into(), Resemblance::OtherTld))
+        );
+        // Only organisation domains count for another TLD.
+        assert_eq!(find(&s, "gmail.de"), None);
+    }
+
+    #[test]
+    fn a_domain_listed_twice_keeps_its_strongest_class() {
+        let s = ReferenceSet::build([
+            ("army.mil".to_string(), ReferenceClass::Trusted),
+            ("gmail.com".to_string(), ReferenceClass::HighValue),
+            ("army.mil".to_string(), ReferenceClass::Internal),
+        ]);
+        assert_eq!(s.len(), 2);
+        let found = s.find(&Domain::parse("army.ml").unwrap()).unwrap();
+        assert_eq!(found.class, ReferenceClass::Internal);
+        assert!(s.covers("gmail.com"));
     }
 
     #[test]

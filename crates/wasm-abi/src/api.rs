@@ -209,10 +209,8 @@ pub fn engine_from_bundle(
         request.now,
     )
     .map_err(|e| ApiError::bundle(e, "policy bundle"))?;
-    let policy = verified
-        .policy()
+    let engine = Engine::from_json(&verified.policy_json)
         .map_err(|e| ApiError::new("bad_policy", format!("signed {e}")))?;
-    let engine = Engine::new(policy).map_err(|e| ApiError::new("bad_policy", e.to_string()))?;
     Ok((engine, PolicyInfo::of(&verified)))
 }
 
