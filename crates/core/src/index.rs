@@ -5,20 +5,15 @@
 //! one-character deletions; a query looks up itself and its own deletions. Two strings within
 //! one edit (insertion, omission, replacement, adjacent transposition) always share such a key,
 //! so the index yields every true neighbour plus a few false candidates, which
-//! [`osa_within_one`] then removes. Keys are 32-bit hashes in one sorted `Vec`: compact, and
+//! [`osa_within_one`] then removes. Keys are 32-bit hashes in [`HashBuckets`]: compact, and
 //! a hash collision only adds a candidate that verification removes.
 
 /// Entry ids are positions in the slice the index was built from.
 #[derive(Debug, Default, Clone)]
 pub struct NeighbourIndex {
-    /// `hash << 32 | id` ([`WHOLE`] marks the hash of the entry itself), grouped into buckets by the hash's top bits (ids increasing within a
-    /// bucket): one counting-sort pass builds it, several times faster than a comparison sort
-    /// for the hundreds of thousands of keys a large policy makes.
-    keys: Vec<u64>,
-    /// Bucket `b` is `keys[starts[b]..starts[b + 1]]`.
-    starts: Vec<u32>,
-    /// The hash's top `32 - shift` bits pick the bucket.
-    shift: u32,
+    /// Each entry's id under the hash of the entry and of each of its deletions ([`WHOLE`]
+    /// marks the hash of the entry itself).
+    buckets: HashBuckets,
 }
 
 impl NeighbourIndex {
@@ -31,15 +26,68 @@ impl NeighbourIndex {
         let mut keys = Vec::with_capacity(entries.iter().map(|e| e.as_ref().len() + 1).sum());
         let mut scratch = VariantHasher::default();
         for (id, entry) in entries.iter().enumerate() {
-            let mut whole = WHOLE as u64;
+            let mut whole = WHOLE;
             scratch.for_each_variant(entry.as_ref(), |h| {
-                keys.push((h as u64) << 32 | whole | id as u64);
+                keys.push(HashBuckets::key(h, whole | id as u32));
                 whole = 0;
             });
         }
-        // About one key per bucket: lookups scan a handful of keys, and a set of a few names
-        // (the sender's own domain, built per check) gets a few buckets, not thousands.
-        let bits = (usize::BITS - keys.len().leading_zeros()).clamp(1, 20);
+        NeighbourIndex {
+            buckets: HashBuckets::new(keys),
+        }
+    }
+
+    /// Ids of entries that may be within one edit of `query` (verify with [`osa_within_one`]),
+    /// sorted and without repeats.
+    pub fn candidates(&self, query: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        VariantHasher::default().for_each_variant(query, |h| {
+            out.extend(self.buckets.values(h).map(|v| v & !WHOLE));
+        });
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Ids of entries that may be `name` itself (of the same hash; the caller compares the
+    /// names), in increasing order.
+    pub fn exact_candidates(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
+        (self.buckets.values(string_hash(name.as_bytes())))
+            .filter(|v| v & WHOLE != 0)
+            .map(|v| v & !WHOLE)
+    }
+
+    /// Heap bytes held by the index.
+    pub fn heap_bytes(&self) -> usize {
+        self.buckets.heap_bytes()
+    }
+}
+
+/// A multimap from 32-bit hashes to 32-bit values (ids), built in one counting-sort pass:
+/// several times faster than a comparison sort or a hash map for the hundreds of thousands of
+/// keys a large policy makes, and compact. Values of one hash come out in the order given.
+/// A hash collision only adds a value that the caller's comparison removes.
+#[derive(Debug, Default, Clone)]
+pub struct HashBuckets {
+    /// `hash << 32 | value`, grouped into buckets by the hash's top bits.
+    keys: Vec<u64>,
+    /// Bucket `b` is `keys[starts[b]..starts[b + 1]]`.
+    starts: Vec<u32>,
+    /// The hash's top `32 - shift` bits pick the bucket.
+    shift: u32,
+}
+
+impl HashBuckets {
+    /// The key filing `value` under `hash`, for [`HashBuckets::new`].
+    pub fn key(hash: u32, value: u32) -> u64 {
+        (hash as u64) << 32 | value as u64
+    }
+
+    pub fn new(keys: Vec<u64>) -> HashBuckets {
+        // About two keys per bucket: lookups scan a handful of keys, the bucket table stays a
+        // fraction of the keys' size, and a set of a few names (the sender's own domain, built
+        // per check) gets a few buckets, not thousands.
+        let bits = (usize::BITS - keys.len().leading_zeros()).clamp(2, 20) - 1;
         let shift = 32 - bits;
         let mut starts = vec![0u32; (1 << bits) + 1];
         for chunk in keys.chunks(CHUNK) {
@@ -53,38 +101,16 @@ impl NeighbourIndex {
         for chunk in keys.chunks(CHUNK) {
             scatter_by_bucket(chunk, shift, &mut next, &mut grouped);
         }
-        NeighbourIndex {
+        HashBuckets {
             keys: grouped,
             starts,
             shift,
         }
     }
 
-    /// Ids of entries that may be within one edit of `query` (verify with [`osa_within_one`]),
-    /// sorted and without repeats.
-    pub fn candidates(&self, query: &str) -> Vec<u32> {
-        let mut out = Vec::new();
-        VariantHasher::default()
-            .for_each_variant(query, |h| out.extend(self.with_hash(h).map(|k| k & !WHOLE)));
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
-    /// Ids of entries that may be `name` itself (of the same hash; the caller compares the
-    /// names), in increasing order.
-    pub fn exact_candidates(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
-        self.with_hash(string_hash(name.as_bytes()))
-            .filter(|k| k & WHOLE != 0)
-            .map(|k| k & !WHOLE)
-    }
-
-    fn with_hash(&self, hash: u32) -> impl Iterator<Item = u32> + '_ {
-        let bucket = if self.keys.is_empty() {
-            0
-        } else {
-            (hash >> self.shift) as usize
-        };
+    /// The values filed under `hash`, in the order given.
+    pub fn values(&self, hash: u32) -> impl Iterator<Item = u32> + '_ {
+        let bucket = (hash >> self.shift) as usize;
         let range = match self.starts.get(bucket..bucket + 2) {
             Some(&[start, end]) => start as usize..end as usize,
             _ => 0..0,
@@ -95,7 +121,7 @@ impl NeighbourIndex {
             .map(|&k| k as u32)
     }
 
-    /// Heap bytes held by the index.
+    /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.keys.capacity() * std::mem::size_of::<u64>()
             + self.starts.capacity() * std::mem::size_of::<u32>()
@@ -136,11 +162,14 @@ struct VariantHasher {
 
 const BASE: u32 = 0x0100_0193;
 
-/// [`VariantHasher`]'s hash of a whole string.
-fn string_hash(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0u32, |h, &c| {
-        h.wrapping_mul(BASE).wrapping_add(c as u32 + 1)
-    })
+/// [`VariantHasher`]'s hash of a whole string (also used to file texts in [`HashBuckets`]).
+pub fn string_hash(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0, |h, &c| extend_hash(h, c))
+}
+
+/// [`string_hash`] of a string extended by one byte.
+pub fn extend_hash(hash: u32, byte: u8) -> u32 {
+    hash.wrapping_mul(BASE).wrapping_add(byte as u32 + 1)
 }
 
 impl VariantHasher {
@@ -155,7 +184,7 @@ impl VariantHasher {
         self.prefix.push(0);
         let mut h = 0u32;
         for &c in b {
-            h = h.wrapping_mul(BASE).wrapping_add(c as u32 + 1);
+            h = extend_hash(h, c);
             self.prefix.push(h);
         }
         f(h);
@@ -265,10 +294,14 @@ mod tests {
     #[test]
     fn buckets_scale_with_the_number_of_keys() {
         let one = NeighbourIndex::build(&["example.org"]);
-        assert!(one.starts.len() <= 17, "{}", one.starts.len());
+        assert!(
+            one.buckets.starts.len() <= 17,
+            "{}",
+            one.buckets.starts.len()
+        );
         let names: Vec<String> = (0..5000).map(|i| format!("partner-{i}.example")).collect();
         let many = NeighbourIndex::build(&names);
-        assert!(many.starts.len() > 1 << 16);
+        assert!(many.buckets.starts.len() > 1 << 16);
         let exact: Vec<u32> = many.exact_candidates("partner-42.example").collect();
         assert_eq!(exact, [42]);
         assert!(many.candidates("partner-42.example").contains(&142));

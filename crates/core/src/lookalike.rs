@@ -12,8 +12,9 @@
 //! so the suggestion keeps the subdomain the sender typed.
 
 use crate::domain::{parents, Domain};
-use crate::fast_hash::{FastHasher, FastMap, FastSet};
-use crate::index::{osa_within_one, NeighbourIndex};
+
+use crate::fast_hash::{FastMap, FastSet};
+use crate::index::{extend_hash, osa_within_one, string_hash, HashBuckets, NeighbourIndex};
 
 /// Where a reference domain comes from; earlier variants win when several match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,10 +59,11 @@ pub struct ReferenceSet {
     names: Vec<String>,
     classes: Vec<ReferenceClass>,
     index: NeighbourIndex,
-    /// Skeleton → id, for names that differ from their skeleton.
-    skeletons: FastMap<String, u32>,
-    /// Names without their TLD, for [`Resemblance::OtherTld`] (organisation domains only).
-    stems: StemIndex,
+    /// Ids under the hash of their skeleton, for names that differ from their skeleton.
+    skeletons: HashBuckets,
+    /// Ids under the hash of their name without its TLD, for [`Resemblance::OtherTld`]
+    /// (organisation domains only).
+    stems: HashBuckets,
 }
 
 impl ReferenceSet {
@@ -82,17 +84,41 @@ impl ReferenceSet {
             classes = without(classes, &removed);
         }
         let index = NeighbourIndex::build(&names);
-        let mut skeletons = FastMap::default();
-        for (id, name) in names.iter().enumerate() {
-            // Most names are their own skeleton; those are found by exact lookup instead.
-            if !is_own_skeleton(name) {
-                let skel = skeleton(name);
-                if skel != *name {
-                    skeletons.entry(skel).or_insert(id as u32);
-                }
-            }
-        }
-        let stems = StemIndex::build(&names, &classes);
+        // Most names are their own skeleton; those are found by exact lookup instead.
+        let skeletons = HashBuckets::new(
+            names
+                .iter()
+                .enumerate()
+                .filter_map(|(id, name)| {
+                    if is_own_skeleton(name) {
+                        return None;
+                    }
+                    let hash = if name.contains("xn--") {
+                        let skel = skeleton(name);
+                        (skel != *name).then(|| text_hash(&skel))?
+                    } else {
+                        // Not its own skeleton, so it differs; hashed as it is folded, not copied.
+                        let mut hash = 0;
+                        fold_ascii_lookalikes(ascii_lower_chars(name), |c| {
+                            hash = extend_hash(hash, c as u8); // ASCII in, ASCII out
+                        });
+                        hash
+                    };
+                    Some(HashBuckets::key(hash, id as u32))
+                })
+                .collect(),
+        );
+        let stems = HashBuckets::new(
+            names
+                .iter()
+                .zip(&classes)
+                .enumerate()
+                .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
+                .filter_map(|(id, (name, _))| {
+                    Some(HashBuckets::key(text_hash(stem_of(name)?), id as u32))
+                })
+                .collect(),
+        );
         ReferenceSet {
             names,
             classes,
@@ -113,7 +139,7 @@ impl ReferenceSet {
     /// Approximate heap bytes held (index, names, maps).
     pub fn heap_bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|n| n.capacity() + 24).sum();
-        let maps = self.skeletons.len() * 48 + self.stems.heap_bytes() + names;
+        let maps = self.skeletons.heap_bytes() + self.stems.heap_bytes();
         self.index.heap_bytes() + names + maps + self.classes.capacity()
     }
 
@@ -171,14 +197,19 @@ impl ReferenceSet {
         // The lowest id among the names with this skeleton: one stored in the map, or a name
         // that is its own skeleton.
         let skel = skeleton(query);
-        let stored = self.skeletons.get(&skel).map(|&id| id as usize);
+        let stored = (self.skeletons.values(text_hash(&skel)))
+            .map(|id| id as usize)
+            .find(|&id| skeleton(&self.names[id]) == skel);
         if let Some(id) = stored.into_iter().chain(self.exact(&skel)).min() {
             if self.names[id] != query {
                 out.push((id, Resemblance::Homoglyph));
             }
         }
         if let Some((stem, _)) = query.rsplit_once('.') {
-            if let Some(id) = self.stems.best_with(stem, &self.names, &self.classes) {
+            let with_stem = (self.stems.values(text_hash(stem)))
+                .filter(|&id| stem_of(&self.names[id as usize]) == Some(stem));
+            // The strongest class first, then the domain listed first.
+            if let Some(id) = with_stem.min_by_key(|&id| (self.classes[id as usize], id)) {
                 if self.names[id as usize] != query && long_enough(&self.names[id as usize]) {
                     out.push((id as usize, Resemblance::OtherTld));
                 }
@@ -212,52 +243,14 @@ fn repeats(names: &[String]) -> Vec<(usize, usize)> {
     out
 }
 
-/// The names of organisation domains (internal and trusted) without their TLD (`army` for
-/// `army.mil`), as hashes sorted with the ids they came from: no string is copied, which
-/// keeps building a 10,000-domain policy cheap; a lookup confirms the text of each hit.
-#[derive(Debug, Default, Clone)]
-struct StemIndex {
-    /// `(hash of stem, id)`, sorted.
-    keys: Vec<(u64, u32)>,
-}
-
-impl StemIndex {
-    fn build(names: &[String], classes: &[ReferenceClass]) -> StemIndex {
-        let mut keys: Vec<(u64, u32)> = names
-            .iter()
-            .zip(classes)
-            .enumerate()
-            .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
-            .filter_map(|(id, (name, _))| Some((stem_hash(stem_of(name)?), id as u32)))
-            .collect();
-        keys.sort_unstable();
-        StemIndex { keys }
-    }
-
-    /// Among the names with this stem, the id of the strongest class, then the lowest id.
-    fn best_with(&self, stem: &str, names: &[String], classes: &[ReferenceClass]) -> Option<u32> {
-        let hash = stem_hash(stem);
-        let start = self.keys.partition_point(|&(h, _)| h < hash);
-        self.keys[start..]
-            .iter()
-            .take_while(|&&(h, _)| h == hash)
-            .map(|&(_, id)| id)
-            .filter(|&id| stem_of(&names[id as usize]) == Some(stem))
-            .min_by_key(|&id| (classes[id as usize], id))
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * std::mem::size_of::<(u64, u32)>()
-    }
-}
-
 fn stem_of(name: &str) -> Option<&str> {
     name.rsplit_once('.').map(|(stem, _)| stem)
 }
 
-fn stem_hash(stem: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<FastHasher>::default().hash_one(stem)
+/// The hash a text (a skeleton, a stem) is filed under; [`extend_hash`] builds the same one
+/// byte by byte, as a skeleton is folded.
+fn text_hash(text: &str) -> u32 {
+    string_hash(text.as_bytes())
 }
 
 /// One-edit matches on very short names (`x.com`, `me.com`) hit too many real domains.
@@ -284,7 +277,9 @@ fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
 pub fn skeleton(ascii_domain: &str) -> String {
     // Only punycode labels can hold non-ASCII characters; plain ASCII skips IDNA entirely.
     if !ascii_domain.contains("xn--") {
-        return fold_ascii_lookalikes(ascii_domain.bytes().map(|b| b.to_ascii_lowercase() as char));
+        let mut out = String::with_capacity(ascii_domain.len());
+        fold_ascii_lookalikes(ascii_lower_chars(ascii_domain), |c| out.push(c));
+        return out;
     }
     let (unicode, _) = idna::domain_to_unicode(ascii_domain);
     let mut uts39 = String::with_capacity(unicode.len());
@@ -294,13 +289,18 @@ pub fn skeleton(ascii_domain: &str) -> String {
             None => uts39.push(c),
         }
     }
-    fold_ascii_lookalikes(uts39.to_lowercase().chars())
+    let mut out = String::with_capacity(uts39.len());
+    fold_ascii_lookalikes(uts39.to_lowercase().chars(), |c| out.push(c));
+    out
+}
+
+fn ascii_lower_chars(ascii: &str) -> impl Iterator<Item = char> + '_ {
+    ascii.bytes().map(|b| b.to_ascii_lowercase() as char)
 }
 
 /// The last step of [`skeleton`], over lower-case characters: `rn`→`m`, `vv`→`w`, `cl`→`d`,
 /// `0`→`o`, `1`→`l`, dotless `ı`→`i`.
-fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>) -> String {
-    let mut out = String::new();
+fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>, mut out: impl FnMut(char)) {
     let mut chars = lower.peekable();
     while let Some(c) = chars.next() {
         let next = chars.peek().copied();
@@ -312,17 +312,16 @@ fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>) -> String {
         };
         if let Some(f) = folded {
             chars.next();
-            out.push(f);
+            out(f);
             continue;
         }
-        out.push(match c {
+        out(match c {
             '0' => 'o',
             '1' => 'l',
             'ı' => 'i',
             c => c,
         });
     }
-    out
 }
 
 /// True when [`skeleton`] would answer `ascii_domain` unchanged: a lower-case ASCII name
@@ -363,13 +362,17 @@ mod tests {
     use super::*;
 
     fn set() -> ReferenceSet {
-        ReferenceSet::build([
-            ("army.mil".to_string(), ReferenceClass::Internal),
-            ("se.ibm.com".to_string(), ReferenceClass::Trusted),
-            ("gmail.com".to_string(), ReferenceClass::HighValue),
-            ("microsoft.com".to_string(), ReferenceClass::HighValue),
-            ("apple.com".to_string(), ReferenceClass::HighValue),
+        set_of(&[
+            ("army.mil", ReferenceClass::Internal),
+            ("se.ibm.com", ReferenceClass::Trusted),
+            ("gmail.com", ReferenceClass::HighValue),
+            ("microsoft.com", ReferenceClass::HighValue),
+            ("apple.com", ReferenceClass::HighValue),
         ])
+    }
+
+    fn set_of(entries: &[(&str, ReferenceClass)]) -> ReferenceSet {
+        ReferenceSet::build(entries.iter().map(|&(d, c)| (d.to_string(), c)))
     }
 
     fn find(s: &ReferenceSet, d: &str) -> Option<(String, Resemblance)> {
@@ -437,10 +440,10 @@ mod tests {
 
     #[test]
     fn other_tld_matches_the_first_organisation_domain_with_that_name() {
-        let s = ReferenceSet::build([
-            ("acme.org".to_string(), ReferenceClass::Trusted),
-            ("acme.com".to_string(), ReferenceClass::Internal),
-            ("gmail.com".to_string(), ReferenceClass::HighValue),
+        let s = set_of(&[
+            ("acme.org", ReferenceClass::Trusted),
+            ("acme.com", ReferenceClass::Internal),
+            ("gmail.com", ReferenceClass::HighValue),
         ]);
         assert_eq!(
             find(&s, "acme.net"),
@@ -452,15 +455,30 @@ mod tests {
 
     #[test]
     fn a_domain_listed_twice_keeps_its_strongest_class() {
-        let s = ReferenceSet::build([
-            ("army.mil".to_string(), ReferenceClass::Trusted),
-            ("gmail.com".to_string(), ReferenceClass::HighValue),
-            ("army.mil".to_string(), ReferenceClass::Internal),
+        let s = set_of(&[
+            ("army.mil", ReferenceClass::Trusted),
+            ("gmail.com", ReferenceClass::HighValue),
+            ("army.mil", ReferenceClass::Internal),
         ]);
         assert_eq!(s.len(), 2);
         let found = s.find(&Domain::parse("army.ml").unwrap()).unwrap();
         assert_eq!(found.class, ReferenceClass::Internal);
         assert!(s.covers("gmail.com"));
+    }
+
+    #[test]
+    fn references_with_folded_characters_are_found_by_their_skeleton() {
+        let s = set_of(&[
+            ("north1-bank.com", ReferenceClass::Trusted),
+            ("xn--80ak6aa92e.com", ReferenceClass::Trusted),
+        ]);
+        // `1` and `l` share a skeleton: the reference's was hashed while folded, the query's
+        // from its text.
+        assert_eq!(
+            find(&s, "northl-bank.com"),
+            Some(("north1-bank.com".into(), Resemblance::Homoglyph))
+        );
+        assert_eq!(find(&s, "north1-bank.com"), None);
     }
 
     #[test]
