@@ -85,39 +85,14 @@ impl ReferenceSet {
         }
         let index = NeighbourIndex::build(&names);
         // Most names are their own skeleton; those are found by exact lookup instead.
-        let skeletons = HashBuckets::new(
-            names
-                .iter()
-                .enumerate()
-                .filter_map(|(id, name)| {
-                    if is_own_skeleton(name) {
-                        return None;
-                    }
-                    let hash = if name.contains("xn--") {
-                        let skel = skeleton(name);
-                        (skel != *name).then(|| text_hash(&skel))?
-                    } else {
-                        // Not its own skeleton, so it differs; hashed as it is folded, not copied.
-                        let mut hash = 0;
-                        fold_ascii_lookalikes(ascii_lower_chars(name), |c| {
-                            hash = extend_hash(hash, c as u8); // ASCII in, ASCII out
-                        });
-                        hash
-                    };
-                    Some(HashBuckets::key(hash, id as u32))
-                })
-                .collect(),
+        let skeletons = HashBuckets::from_pairs(
+            (names.iter().enumerate())
+                .filter_map(|(id, name)| Some((hash_of_other_skeleton(name)?, id as u32))),
         );
-        let stems = HashBuckets::new(
-            names
-                .iter()
-                .zip(&classes)
-                .enumerate()
+        let stems = HashBuckets::from_pairs(
+            (names.iter().zip(&classes).enumerate())
                 .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
-                .filter_map(|(id, (name, _))| {
-                    Some(HashBuckets::key(text_hash(stem_of(name)?), id as u32))
-                })
-                .collect(),
+                .filter_map(|(id, (name, _))| Some((text_hash(stem_of(name)?), id as u32))),
         );
         ReferenceSet {
             names,
@@ -199,7 +174,8 @@ impl ReferenceSet {
         let skel = skeleton(query);
         let stored = (self.skeletons.values(text_hash(&skel)))
             .map(|id| id as usize)
-            .find(|&id| skeleton(&self.names[id]) == skel);
+            .filter(|&id| skeleton(&self.names[id]) == skel)
+            .min();
         if let Some(id) = stored.into_iter().chain(self.exact(&skel)).min() {
             if self.names[id] != query {
                 out.push((id, Resemblance::Homoglyph));
@@ -245,6 +221,24 @@ fn repeats(names: &[String]) -> Vec<(usize, usize)> {
 
 fn stem_of(name: &str) -> Option<&str> {
     name.rsplit_once('.').map(|(stem, _)| stem)
+}
+
+/// [`text_hash`] of `name`'s skeleton, or `None` when `name` is its own skeleton. Plain names
+/// (nearly all) are checked and hashed as they are folded, without building the skeleton.
+fn hash_of_other_skeleton(name: &str) -> Option<u32> {
+    if is_own_skeleton(name) {
+        None
+    } else if name.contains("xn--") {
+        let skel = skeleton(name);
+        (skel != name).then(|| text_hash(&skel))
+    } else {
+        // Plain ASCII, not its own skeleton: it differs.
+        let mut hash = 0;
+        fold_ascii_lookalikes(ascii_lower_chars(name), |c| {
+            hash = extend_hash(hash, c as u8); // ASCII in, ASCII out
+        });
+        Some(hash)
+    }
 }
 
 /// The hash a text (a skeleton, a stem) is filed under; [`extend_hash`] builds the same one
