@@ -63,22 +63,10 @@ impl Domain {
         }
         // Nearly every domain is plain ASCII, its own canonical form once lower-cased: one pass
         // checks and copies it (UTS #46 would only lower-case it, at several times the cost).
-        if let Some(ascii) = plain_ascii_domain(trimmed) {
-            return Ok(ascii);
+        match plain_ascii_domain(trimmed) {
+            Some(ascii) => Ok(ascii),
+            None => idna_canonical(trimmed),
         }
-        let ascii = idna::domain_to_ascii(trimmed).map_err(|_| DomainError::Idna)?;
-        if ascii.is_empty() {
-            return Err(DomainError::Empty);
-        }
-        for label in ascii.split('.') {
-            if !is_host_label(label.as_bytes()) {
-                return Err(DomainError::BadLabel(label.to_string()));
-            }
-        }
-        if !ascii.contains('.') {
-            return Err(DomainError::NoTld);
-        }
-        Ok(ascii)
     }
 
     /// The canonical ASCII form, e.g. `xn--80ak6aa92e.com`.
@@ -108,6 +96,24 @@ impl Domain {
     }
 }
 
+/// [`Domain::canonical`] through UTS #46 (IDNA): for IDN, punycode and everything else that
+/// is not a plain ASCII name, whose errors this path names.
+fn idna_canonical(name: &str) -> Result<String, DomainError> {
+    let ascii = idna::domain_to_ascii(name).map_err(|_| DomainError::Idna)?;
+    if ascii.is_empty() {
+        return Err(DomainError::Empty);
+    }
+    for label in ascii.split('.') {
+        if !is_host_label(label.as_bytes()) {
+            return Err(DomainError::BadLabel(label.to_string()));
+        }
+    }
+    if !ascii.contains('.') {
+        return Err(DomainError::NoTld);
+    }
+    Ok(ascii)
+}
+
 /// A host name label: 1 to 63 letters, digits and inner hyphens.
 fn is_host_label(label: &[u8]) -> bool {
     !label.is_empty()
@@ -121,16 +127,40 @@ fn is_host_label(label: &[u8]) -> bool {
 
 /// `name` lower-cased when it is a valid domain of plain ASCII labels (at least two, none of
 /// them punycode); `None` sends it to the full IDNA path, which also explains the error.
+/// One pass over the bytes: this runs for every domain of a policy on each cold start.
 fn plain_ascii_domain(name: &str) -> Option<String> {
-    let lower = name.to_ascii_lowercase();
-    let mut labels = 0;
-    for label in lower.as_bytes().split(|&b| b == b'.') {
-        if !is_host_label(label) || label.starts_with(b"xn--") {
+    // The characters are checked in the loop; each label's shape when it ends. Punycode
+    // labels (`xn--`, any case) go through IDNA, which checks their encoding.
+    let plain_label = |label: &[u8]| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label[0] != b'-'
+            && label[label.len() - 1] != b'-'
+            && !(label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--"))
+    };
+    let bytes = name.as_bytes();
+    let (mut label_start, mut labels, mut upper) = (0, 1, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'.' {
+            if !plain_label(&bytes[label_start..i]) {
+                return None;
+            }
+            label_start = i + 1;
+            labels += 1;
+        } else if b.is_ascii_uppercase() {
+            upper = true;
+        } else if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
             return None;
         }
-        labels += 1;
     }
-    (labels >= 2).then_some(lower)
+    if labels < 2 || !plain_label(&bytes[label_start..]) {
+        return None;
+    }
+    Some(if upper {
+        name.to_ascii_lowercase()
+    } else {
+        name.to_owned()
+    })
 }
 
 /// True when `domain` equals `parent` or is a subdomain of it, on a label boundary.
@@ -294,6 +324,43 @@ mod tests {
         let p = Domain::parse("xn--bcher-kva.de").unwrap();
         assert_eq!(u, p);
         assert_eq!(u.unicode(), "bücher.de");
+    }
+
+    #[test]
+    fn the_plain_ascii_path_agrees_with_idna() {
+        for name in [
+            "army.mil",
+            "ARMY.Mil",
+            "a-b.c-d.org",
+            "x.y",
+            "123.example",
+            "Xn--bcher-kva.de",
+            "ab--cd.com",
+            "-a.com",
+            "a-.com",
+            "a..b",
+            ".a.b",
+            "a.b.",
+            "nodot",
+            "a_b.com",
+        ] {
+            if let Some(plain) = plain_ascii_domain(name) {
+                assert_eq!(Ok(plain), idna_canonical(name), "{name}");
+            }
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        assert_eq!(plain_ascii_domain(&long), None);
+        assert_eq!(plain_ascii_domain("xn--bcher-kva.de"), None);
+        assert_eq!(plain_ascii_domain("Army.MIL").as_deref(), Some("army.mil"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_ascii_names_canonicalise_as_idna_does(name in "[a-zA-Z0-9.-]{1,24}") {
+            if let Some(plain) = plain_ascii_domain(&name) {
+                proptest::prop_assert_eq!(Ok(plain), idna_canonical(&name));
+            }
+        }
     }
 
     #[test]

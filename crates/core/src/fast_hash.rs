@@ -5,7 +5,7 @@
 //! sender's known recipients; a draft only looks keys up. SipHash made building a policy of
 //! 10,000 domains noticeably slower in WebAssembly, where the cold start is on the clock.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
 #[derive(Default, Clone, Copy)]
@@ -54,5 +54,4 @@ impl Hasher for FastHasher {
     }
 }
 
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;

@@ -14,26 +14,38 @@ pub struct NeighbourIndex {
     /// Each entry's id under the hash of the entry and of each of its deletions ([`WHOLE`]
     /// marks the hash of the entry itself).
     buckets: HashBuckets,
+    /// Reused between insertions.
+    scratch: VariantHasher,
 }
 
 impl NeighbourIndex {
     /// Builds the index over `entries`; the id of an entry is its position.
     pub fn build<S: AsRef<str>>(entries: &[S]) -> NeighbourIndex {
-        assert!(
-            entries.len() < WHOLE as usize,
-            "ids must leave the WHOLE bit free"
-        );
-        let mut buckets =
-            HashBuckets::with_capacity(entries.iter().map(|e| e.as_ref().len() + 1).sum());
-        let mut scratch = VariantHasher::default();
+        let total_len = entries.iter().map(|e| e.as_ref().len()).sum();
+        let mut index = NeighbourIndex::with_capacity(entries.len(), total_len);
         for (id, entry) in entries.iter().enumerate() {
-            let mut whole = WHOLE;
-            scratch.for_each_variant(entry.as_ref(), |h| {
-                buckets.insert(h, whole | id as u32);
-                whole = 0;
-            });
+            index.insert(id as u32, entry.as_ref());
         }
-        NeighbourIndex { buckets }
+        index
+    }
+
+    /// An empty index sized for `entries` strings of `total_len` bytes in all.
+    pub fn with_capacity(entries: usize, total_len: usize) -> NeighbourIndex {
+        NeighbourIndex {
+            buckets: HashBuckets::with_capacity(entries + total_len),
+            scratch: VariantHasher::default(),
+        }
+    }
+
+    /// Files `entry` under `id` (ids below 2^31).
+    pub fn insert(&mut self, id: u32, entry: &str) {
+        assert!(id < WHOLE, "ids must leave the WHOLE bit free");
+        let mut whole = WHOLE;
+        let buckets = &mut self.buckets;
+        self.scratch.for_each_variant(entry, |h| {
+            buckets.insert(h, whole | id);
+            whole = 0;
+        });
     }
 
     /// Ids of entries that may be within one edit of `query` (verify with [`osa_within_one`]),
@@ -142,7 +154,7 @@ const WHOLE: u32 = 1 << 31;
 /// Polynomial hashes (mod 2^32) of a string and of each of its one-character deletions, each
 /// deletion in O(1): `h(s without s[i..j]) = P(i)·B^(n-j) + S(j)`, with `P` the prefix hashes
 /// and `S(j)` the hash of `s[j..]`, built up from the end.
-#[derive(Default)]
+#[derive(Debug, Default, Clone)]
 struct VariantHasher {
     prefix: Vec<u32>,
 }

@@ -13,7 +13,6 @@
 
 use crate::domain::{parents, Domain};
 
-use crate::fast_hash::{FastMap, FastSet};
 use crate::index::{extend_hash, osa_within_one, string_hash, HashBuckets, NeighbourIndex};
 
 /// Where a reference domain comes from; earlier variants win when several match.
@@ -71,19 +70,23 @@ impl ReferenceSet {
     /// the order of first appearance (a policy's order), so ties between equally good matches
     /// resolve the same way on every platform: the domain listed first wins.
     pub fn build(entries: impl IntoIterator<Item = (String, ReferenceClass)>) -> ReferenceSet {
-        let (mut names, mut classes): (Vec<String>, Vec<ReferenceClass>) =
-            entries.into_iter().unzip();
-        // Rare (a domain both internal and trusted, say): the first keeps the strongest class.
-        let repeats = repeats(&names);
-        if !repeats.is_empty() {
-            for &(first, repeat) in &repeats {
-                classes[first] = classes[first].min(classes[repeat]);
+        let entries: Vec<(String, ReferenceClass)> = entries.into_iter().collect();
+        let total_len = entries.iter().map(|(name, _)| name.len()).sum();
+        let mut index = NeighbourIndex::with_capacity(entries.len(), total_len);
+        let mut names: Vec<String> = Vec::with_capacity(entries.len());
+        let mut classes: Vec<ReferenceClass> = Vec::with_capacity(entries.len());
+        for (name, class) in entries {
+            let listed = (index.exact_candidates(&name)).find(|&id| names[id as usize] == name);
+            match listed {
+                // Rare (a domain both internal and trusted, say): keep the strongest class.
+                Some(id) => classes[id as usize] = classes[id as usize].min(class),
+                None => {
+                    index.insert(names.len() as u32, &name);
+                    names.push(name);
+                    classes.push(class);
+                }
             }
-            let removed: FastSet<usize> = repeats.iter().map(|&(_, repeat)| repeat).collect();
-            names = without(names, &removed);
-            classes = without(classes, &removed);
         }
-        let index = NeighbourIndex::build(&names);
         // Most names are their own skeleton; those are found by exact lookup instead.
         let skeletons = HashBuckets::from_pairs(
             (names.iter().enumerate())
@@ -193,30 +196,6 @@ impl ReferenceSet {
         }
         out
     }
-}
-
-/// `items` without those at the `removed` positions.
-fn without<T>(items: Vec<T>, removed: &FastSet<usize>) -> Vec<T> {
-    let kept = items.into_iter().enumerate();
-    kept.filter(|(i, _)| !removed.contains(i))
-        .map(|(_, item)| item)
-        .collect()
-}
-
-/// `(first position, later position)` of each name that appears again.
-fn repeats(names: &[String]) -> Vec<(usize, usize)> {
-    let mut first: FastMap<&str, usize> = FastMap::default();
-    first.reserve(names.len());
-    let mut out = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        match first.get(name.as_str()) {
-            Some(&f) => out.push((f, i)),
-            None => {
-                first.insert(name, i);
-            }
-        }
-    }
-    out
 }
 
 fn stem_of(name: &str) -> Option<&str> {
