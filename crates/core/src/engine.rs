@@ -19,8 +19,8 @@ use crate::verdict::{Finding, FindingKind, Verdict};
 #[derive(Debug, Clone)]
 pub struct Engine {
     policy: Policy,
-    internal: DomainSet,
-    trusted: DomainSet,
+    /// Whether the policy lists internal domains (without, the sender's domain stands in).
+    has_internal: bool,
     blocked: DomainSet,
     legitimate: HashSet<String>,
     risky: HashMap<String, String>,
@@ -132,11 +132,8 @@ impl From<crate::policy::PolicyError> for Error {
 }
 
 /// `(domain, class)` pairs for [`ReferenceSet::build`].
-fn tag(
-    list: &[String],
-    class: ReferenceClass,
-) -> impl Iterator<Item = (String, ReferenceClass)> + '_ {
-    list.iter().map(move |d| (d.clone(), class))
+fn tag(list: Vec<String>, class: ReferenceClass) -> impl Iterator<Item = (String, ReferenceClass)> {
+    list.into_iter().map(move |d| (d, class))
 }
 
 impl Engine {
@@ -148,10 +145,12 @@ impl Engine {
         } else {
             &[]
         };
+        let has_internal = !lists.internal.is_empty();
+        // The internal and trusted domains are looked up here too (`covers_as`).
         let references = ReferenceSet::build(
-            tag(&lists.internal, ReferenceClass::Internal)
-                .chain(tag(&lists.trusted, ReferenceClass::Trusted))
-                .chain(tag(&lists.reference, ReferenceClass::Protected))
+            tag(lists.internal, ReferenceClass::Internal)
+                .chain(tag(lists.trusted, ReferenceClass::Trusted))
+                .chain(tag(lists.reference, ReferenceClass::Protected))
                 .chain(
                     builtin
                         .iter()
@@ -166,8 +165,7 @@ impl Engine {
         Ok(Engine {
             content,
             policy,
-            internal: DomainSet::new(lists.internal),
-            trusted: DomainSet::new(lists.trusted),
+            has_internal,
             blocked: DomainSet::new(lists.blocked),
             legitimate,
             risky: lists.risky_tlds.into_iter().collect(),
@@ -283,13 +281,13 @@ impl Context<'_> {
     }
 
     fn is_internal(&self, domain: &str) -> bool {
-        if self.engine.internal.is_empty() {
+        if !self.engine.has_internal {
             // Without configured internal domains, the sender's own domain is the organisation.
             self.sender_domain
                 .as_deref()
                 .is_some_and(|s| is_within(domain, s))
         } else {
-            self.engine.internal.covers(domain)
+            (self.engine.references).covers_as(domain, ReferenceClass::Internal)
         }
     }
 
@@ -322,7 +320,7 @@ impl Context<'_> {
         let d = domain.as_str();
         checked.address = address.display();
         checked.internal = self.is_internal(d);
-        checked.trusted = self.engine.trusted.covers(d);
+        checked.trusted = (self.engine.references).covers_as(d, ReferenceClass::Trusted);
         checked.known = self.known.addresses.contains(&address.canonical());
         let exempt = checked.internal
             || checked.trusted

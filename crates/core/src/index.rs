@@ -108,6 +108,7 @@ impl HashBuckets {
     }
 
     /// A table of `(hash, value)` pairs.
+    #[inline(never)]
     pub fn from_pairs(pairs: impl Iterator<Item = (u32, u32)>) -> HashBuckets {
         let pairs: Vec<(u32, u32)> = pairs.collect();
         let mut buckets = HashBuckets::with_capacity(pairs.len());

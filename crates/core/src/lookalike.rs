@@ -57,6 +57,9 @@ pub struct Lookalike {
 pub struct ReferenceSet {
     names: Vec<String>,
     classes: Vec<ReferenceClass>,
+    /// Per name, every class it was listed under (bit `1 << class`): a domain both internal
+    /// and trusted matches as internal but still counts as trusted.
+    listed_as: Vec<u8>,
     index: NeighbourIndex,
     /// Ids under the hash of their skeleton, for names that differ from their skeleton.
     skeletons: HashBuckets,
@@ -70,39 +73,56 @@ impl ReferenceSet {
     /// the order of first appearance (a policy's order), so ties between equally good matches
     /// resolve the same way on every platform: the domain listed first wins.
     pub fn build(entries: impl IntoIterator<Item = (String, ReferenceClass)>) -> ReferenceSet {
-        let entries: Vec<(String, ReferenceClass)> = entries.into_iter().collect();
+        ReferenceSet::from_entries(entries.into_iter().collect())
+    }
+
+    // Not inlined, like `add`: the per-domain work stays in small functions that WebAssembly
+    // engines optimise early and cheaply (see `index.rs`), instead of in one large function
+    // whose optimising compile (~50 ms of CPU in V8) competes with the cold start itself.
+    #[inline(never)]
+    fn from_entries(entries: Vec<(String, ReferenceClass)>) -> ReferenceSet {
         let total_len = entries.iter().map(|(name, _)| name.len()).sum();
-        let mut index = NeighbourIndex::with_capacity(entries.len(), total_len);
-        let mut names: Vec<String> = Vec::with_capacity(entries.len());
-        let mut classes: Vec<ReferenceClass> = Vec::with_capacity(entries.len());
+        let mut set = ReferenceSet {
+            names: Vec::with_capacity(entries.len()),
+            classes: Vec::with_capacity(entries.len()),
+            listed_as: Vec::with_capacity(entries.len()),
+            index: NeighbourIndex::with_capacity(entries.len(), total_len),
+            ..ReferenceSet::default()
+        };
         for (name, class) in entries {
-            let listed = (index.exact_candidates(&name)).find(|&id| names[id as usize] == name);
-            match listed {
-                // Rare (a domain both internal and trusted, say): keep the strongest class.
-                Some(id) => classes[id as usize] = classes[id as usize].min(class),
-                None => {
-                    index.insert(names.len() as u32, &name);
-                    names.push(name);
-                    classes.push(class);
-                }
-            }
+            set.add(name, class);
         }
         // Most names are their own skeleton; those are found by exact lookup instead.
-        let skeletons = HashBuckets::from_pairs(
-            (names.iter().enumerate())
+        set.skeletons = HashBuckets::from_pairs(
+            (set.names.iter().enumerate())
                 .filter_map(|(id, name)| Some((hash_of_other_skeleton(name)?, id as u32))),
         );
-        let stems = HashBuckets::from_pairs(
-            (names.iter().zip(&classes).enumerate())
+        set.stems = HashBuckets::from_pairs(
+            (set.names.iter().zip(&set.classes).enumerate())
                 .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
                 .filter_map(|(id, (name, _))| Some((text_hash(stem_of(name)?), id as u32))),
         );
-        ReferenceSet {
-            names,
-            classes,
-            index,
-            skeletons,
-            stems,
+        set
+    }
+
+    /// Adds a reference, or for a name already listed (rare: a domain both internal and
+    /// trusted, say) keeps the stronger class.
+    #[inline(never)]
+    fn add(&mut self, name: String, class: ReferenceClass) {
+        let listed =
+            (self.index.exact_candidates(&name)).find(|&id| self.names[id as usize] == name);
+        match listed {
+            Some(id) => {
+                let id = id as usize;
+                self.classes[id] = self.classes[id].min(class);
+                self.listed_as[id] |= 1 << class as u8;
+            }
+            None => {
+                self.index.insert(self.names.len() as u32, &name);
+                self.names.push(name);
+                self.classes.push(class);
+                self.listed_as.push(1 << class as u8);
+            }
         }
     }
 
@@ -124,6 +144,16 @@ impl ReferenceSet {
     /// True when `domain` is one of the references or lies below one.
     pub fn covers(&self, domain: &str) -> bool {
         self.exact(domain).is_some() || parents(domain).any(|p| self.exact(p).is_some())
+    }
+
+    /// True when `domain` or one of its parents was listed as `class` (the policy's internal
+    /// or trusted domains, say).
+    pub fn covers_as(&self, domain: &str, class: ReferenceClass) -> bool {
+        let listed = |name: &str| {
+            self.exact(name)
+                .is_some_and(|id| self.listed_as[id] & 1 << class as u8 != 0)
+        };
+        listed(domain) || parents(domain).any(listed)
     }
 
     fn exact(&self, name: &str) -> Option<usize> {
@@ -203,21 +233,20 @@ fn stem_of(name: &str) -> Option<&str> {
 }
 
 /// [`text_hash`] of `name`'s skeleton, or `None` when `name` is its own skeleton. Plain names
-/// (nearly all) are checked and hashed as they are folded, without building the skeleton.
+/// (nearly all) are hashed as they are folded, without building the skeleton.
 fn hash_of_other_skeleton(name: &str) -> Option<u32> {
-    if is_own_skeleton(name) {
-        None
-    } else if name.contains("xn--") {
+    if !name.is_ascii() || name.contains("xn--") {
         let skel = skeleton(name);
-        (skel != name).then(|| text_hash(&skel))
-    } else {
-        // Plain ASCII, not its own skeleton: it differs.
-        let mut hash = 0;
-        fold_ascii_lookalikes(ascii_lower_chars(name), |c| {
-            hash = extend_hash(hash, c as u8); // ASCII in, ASCII out
-        });
-        Some(hash)
+        return (skel != name).then(|| text_hash(&skel));
     }
+    // Plain ASCII: folded and hashed in one pass, noting whether anything changed.
+    let (mut hash, mut upper) = (0, false);
+    let lower = name.bytes().map(|b| {
+        upper |= b.is_ascii_uppercase();
+        b.to_ascii_lowercase() as char
+    });
+    let folded = fold_ascii_lookalikes(lower, |c| hash = extend_hash(hash, c as u8));
+    (folded || upper).then_some(hash)
 }
 
 /// The hash a text (a skeleton, a stem) is filed under; [`extend_hash`] builds the same one
@@ -272,8 +301,9 @@ fn ascii_lower_chars(ascii: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// The last step of [`skeleton`], over lower-case characters: `rn`→`m`, `vv`→`w`, `cl`→`d`,
-/// `0`→`o`, `1`→`l`, dotless `ı`→`i`.
-fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>, mut out: impl FnMut(char)) {
+/// `0`→`o`, `1`→`l`, dotless `ı`→`i`. Answers whether it folded anything.
+fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>, mut out: impl FnMut(char)) -> bool {
+    let mut changed = false;
     let mut chars = lower.peekable();
     while let Some(c) = chars.next() {
         let next = chars.peek().copied();
@@ -286,27 +316,19 @@ fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>, mut out: impl FnMut(
         if let Some(f) = folded {
             chars.next();
             out(f);
+            changed = true;
             continue;
         }
-        out(match c {
+        let f = match c {
             '0' => 'o',
             '1' => 'l',
             'ı' => 'i',
             c => c,
-        });
+        };
+        changed |= f != c;
+        out(f);
     }
-}
-
-/// True when [`skeleton`] would answer `ascii_domain` unchanged: a lower-case ASCII name
-/// (no punycode) with none of the folded characters and sequences. Checked without building
-/// the skeleton, since nearly every reference domain is such a name.
-fn is_own_skeleton(ascii_domain: &str) -> bool {
-    let bytes = ascii_domain.as_bytes();
-    let folds = |pair: &[u8]| matches!(pair, [b'r', b'n'] | [b'v', b'v'] | [b'c', b'l']);
-    bytes.iter().all(|&b| {
-        b.is_ascii_lowercase() || b == b'.' || b == b'-' || (b.is_ascii_digit() && b > b'1')
-    }) && !bytes.windows(2).any(folds)
-        && !ascii_domain.contains("xn--")
+    changed
 }
 
 const CONFUSABLES_ASCII: &str = include_str!("../data/confusables-ascii.tsv");
@@ -389,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn own_skeleton_shortcut_agrees_with_skeleton() {
+    fn skeleton_hash_shortcut_agrees_with_skeleton() {
         for name in [
             "army.mil",
             "rnicrosoft.com",
@@ -400,15 +422,23 @@ mod tests {
             "north-2.example",
             "xn--80ak6aa92e.com",
             "a-9.b",
-            "mod.uk",
+            "Mod.uk",
         ] {
-            if is_own_skeleton(name) {
-                assert_eq!(skeleton(name), name);
-            } else {
-                assert!(skeleton(name) != name || name.contains("xn--"), "{name}");
-            }
+            let skel = skeleton(name);
+            let expected = (skel != name).then(|| text_hash(&skel));
+            assert_eq!(hash_of_other_skeleton(name), expected, "{name}");
         }
-        assert!(is_own_skeleton("army.mil") && !is_own_skeleton("paypa1.com"));
+        assert_eq!(hash_of_other_skeleton("army.mil"), None);
+        assert!(hash_of_other_skeleton("paypa1.com").is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skeleton_hash_shortcut_agrees_on_any_ascii_name(name in "[a-zA-Z0-9.-]{0,24}") {
+            let skel = skeleton(&name);
+            let expected = (skel != name).then(|| text_hash(&skel));
+            proptest::prop_assert_eq!(hash_of_other_skeleton(&name), expected);
+        }
     }
 
     #[test]
@@ -437,6 +467,11 @@ mod tests {
         let found = s.find(&Domain::parse("army.ml").unwrap()).unwrap();
         assert_eq!(found.class, ReferenceClass::Internal);
         assert!(s.covers("gmail.com"));
+        // Listed under both: internal and trusted, here and below.
+        assert!(s.covers_as("army.mil", ReferenceClass::Trusted));
+        assert!(s.covers_as("mail.army.mil", ReferenceClass::Internal));
+        assert!(!s.covers_as("gmail.com", ReferenceClass::Trusted));
+        assert!(!s.covers_as("mil", ReferenceClass::Internal));
     }
 
     #[test]

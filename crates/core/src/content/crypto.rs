@@ -39,6 +39,13 @@ pub struct SeedWords {
 const SLOT_BITS: u32 = 12;
 
 impl SeedWords {
+    /// The table, built on first use: it does not depend on the policy, and building it when
+    /// loading one would add to every cold start of the add-ins.
+    pub fn shared() -> &'static SeedWords {
+        static WORDS: std::sync::OnceLock<SeedWords> = std::sync::OnceLock::new();
+        WORDS.get_or_init(SeedWords::new)
+    }
+
     pub fn new() -> SeedWords {
         let words: Vec<&'static str> = ENGLISH
             .lines()

@@ -99,7 +99,6 @@ impl Tally {
 #[derive(Debug, Clone)]
 pub struct ContentScanner {
     settings: ContentSettings,
-    seed_words: SeedWords,
     attachments: AttachmentRules,
     custom: Vec<CustomMatcher>,
 }
@@ -120,7 +119,6 @@ impl ContentScanner {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ContentScanner {
             settings: settings.clone(),
-            seed_words: SeedWords::new(),
             attachments: AttachmentRules::new(&settings.risky_attachment_types),
             custom,
         })
@@ -146,7 +144,7 @@ impl ContentScanner {
             }
             scan_upper_case_ids(text, &runs, &mut tally);
             secrets::scan(text, &runs, &mut tally);
-            self.seed_words.scan(text, &runs, &mut tally);
+            SeedWords::shared().scan(text, &runs, &mut tally);
         }
         self.attachments
             .scan(&draft.attachments, &draft.body, &mut tally);
