@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Prints the WebAssembly budgets of issue 5, measured on the outputs of scripts/build-wasm:
-//   sizes (gzip -9): the ES module's .wasm < 350 KB; the classic single script < 1 MB
+//   sizes (gzip -9): the ES module's .wasm < 350 KB; each classic engine script < 1 MB
 //   cold start (new process: compile + instantiate + verify a signed policy of 10,000
 //   trusted domains + build its index) < 50 ms
 //   a 100-recipient check, warm: < 2 ms with WebAssembly, < 20 ms with the JS fallback
@@ -22,7 +22,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD = join(ROOT, "build", "wasm");
 const VECTORS = join(ROOT, "tests", "vectors", "bundles");
 const NOW = 1767312000;
-const PATHS = ["esm", "classic-wasm", "classic-js"];
+// classic-wasm and classic-js: the full classic script (classic Outlook's JavaScript-only
+// runtime); classic-web: the lean one without the JavaScript fallback (the HTML runtimes).
+const PATHS = ["esm", "classic-wasm", "classic-js", "classic-web"];
+const CLASSIC_FILES = { "classic-wasm": "sendguard-classic.js", "classic-js": "sendguard-classic.js", "classic-web": "sendguard-classic-web.js" };
 
 /** A policy bundle of `count` trusted domains, signed with the test vectors' signer-1 key
  * (a published test key: seed = SHA-256("sendguard test vector key: signer-1")). */
@@ -54,9 +57,9 @@ async function instantiate(path) {
     esm.initSync({ module: readFileSync(join(BUILD, "esm", "sendguard_bg.wasm")) });
     return esm;
   }
-  const context = vm.createContext(path === "classic-wasm" ? { TextEncoder, TextDecoder } : {});
+  const context = vm.createContext(path === "classic-js" ? {} : { TextEncoder, TextDecoder });
   if (path === "classic-js") vm.runInContext("delete globalThis.WebAssembly", context);
-  vm.runInContext(readFileSync(join(BUILD, "classic", "sendguard-classic.js"), "utf8"), context);
+  vm.runInContext(readFileSync(join(BUILD, "classic", CLASSIC_FILES[path]), "utf8"), context);
   return context.SendguardEngine.instantiate();
 }
 
@@ -97,6 +100,7 @@ async function main() {
   let sizeOver = false;
   sizeOver = row("ES module .wasm, gzipped", kb("esm/sendguard_bg.wasm"), "KB", 350) || sizeOver;
   sizeOver = row("classic single script, gzipped", kb("classic/sendguard-classic.js"), "KB", 1024) || sizeOver;
+  sizeOver = row("classic web script (no JavaScript fallback), gzipped", kb("classic/sendguard-classic-web.js"), "KB", 1024) || sizeOver;
   const parts = JSON.parse(readFileSync(join(BUILD, "classic/sendguard-classic.sizes.json"), "utf8"));
   const part = (name, bytes) => console.log(`${`  ${name}`.padEnd(72)} ${(bytes / 1024).toFixed(0).padStart(9)} KB`);
   part("classic parts, each gzipped alone: wasm code (base64, no data)", parts.wasm_code_base64_gz);

@@ -2,14 +2,16 @@
 // 5-second budget (which also covers downloading the script):
 //   node addin/outlook/bench.mjs
 // - parsing and running the classic script, and starting the engine (WebAssembly, and the
-//   pure-JavaScript fallback for runtimes without it);
+//   pure-JavaScript fallback for runtimes without it), and the same for the HTML pages' lean
+//   script (WebAssembly only);
 // - one whole send through the handler (read the draft through the Office callbacks, load
 //   the policy, check, build the dialog), median of many;
 // - the same in headless Chromium from the packaged files (served on 127.0.0.1, so without
-//   network time): from navigation to the handler being registered, then one send.
+//   network time): from navigation to the handler being registered, then one send; with
+//   commands.html (the lean engine) and, for comparison, a page loading the full commands.js.
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { classicScriptPath, loadClassicScript } from "./test/engine.mjs";
+import { classicScriptPath, classicWebScriptPath, loadClassicScript } from "./test/engine.mjs";
 import { send } from "./test/helpers.mjs";
 import { createEngineApi } from "./src/engine-api.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,14 +23,13 @@ import { writePackage } from "./package.mjs";
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => `${x.toFixed(2)} ms`;
 
-const size = readFileSync(classicScriptPath).length;
-console.log(`classic script: ${(size / 1024).toFixed(0)} KB`);
-for (const [name, webAssembly, fallback] of [["WebAssembly", true, "never"], ["wasm2js fallback", false, "auto"]]) {
+for (const script of [classicScriptPath, classicWebScriptPath]) console.log(`${script}: ${(readFileSync(script).length / 1024).toFixed(0)} KB`);
+for (const [name, webAssembly, fallback, script] of [["WebAssembly", true, "never"], ["wasm2js fallback", false, "auto"], ["lean script, WebAssembly", true, "auto", classicWebScriptPath]]) {
   const starts = [];
   let engine;
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    engine = await loadClassicScript({ webAssembly }).SendguardEngine.instantiate({ fallback });
+    engine = await loadClassicScript({ webAssembly, script }).SendguardEngine.instantiate({ fallback });
     starts.push(performance.now() - t0);
   }
   const api = async () => createEngineApi(engine);
@@ -44,16 +45,19 @@ for (const [name, webAssembly, fallback] of [["WebAssembly", true, "never"], ["w
 
 const dir = mkdtempSync(join(tmpdir(), "sendguard-bench-"));
 writeFileSync(join(dir, "policy.json"), "{}");
-writePackage({ url: "https://guard.example.org", tenant: "acme", policy: join(dir, "policy.json"), engine: classicScriptPath, out: join(dir, "pkg") });
+writePackage({ url: "https://guard.example.org", tenant: "acme", policy: join(dir, "policy.json"), engine: classicScriptPath, "engine-web": classicWebScriptPath, out: join(dir, "pkg") });
+// What commands.html was before it had its lean script: the full engine of the classic runtime.
+const page = readFileSync(join(dir, "pkg", "outlook", "commands.html"), "utf8");
+writeFileSync(join(dir, "pkg", "outlook", "commands-full.html"), page.replace('src="commands-web.js"', 'src="commands.js"'));
 const server = await serveAddinDir(join(dir, "pkg"));
 const browser = await launchChromium();
 try {
-  for (const [name, noWebAssembly] of [["WebAssembly", false], ["no WebAssembly", true]]) {
+  for (const [name, file, noWebAssembly] of [["commands.html (lean engine)", "commands.html", false], ["full engine, WebAssembly", "commands-full.html", false], ["full engine, no WebAssembly", "commands-full.html", true]]) {
     const loads = [];
     const sends = [];
     for (let i = 0; i < 7; i++) {
       const draft = { to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }], cc: [], bcc: [] };
-      const { tab, context } = await openAddinPage(browser, `${server.base}/outlook/commands.html`, { draft, noWebAssembly });
+      const { tab, context } = await openAddinPage(browser, `${server.base}/outlook/${file}`, { draft, noWebAssembly });
       await tab.waitForFunction(() => typeof window.__handlers.onMessageSendHandler === "function");
       loads.push(await tab.evaluate(() => performance.now()));
       sends.push(await tab.evaluate(() => {

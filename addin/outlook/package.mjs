@@ -5,13 +5,16 @@
 //   node addin/outlook/package.mjs --url https://guard.example.org --tenant acme \
 //     [--send-mode PromptUser|SoftBlock|Block] [--keyset FILE] [--bundle FILE | --policy FILE]
 //     [--fail-mode warn|block] [--engine build/wasm/classic/sendguard-classic.js]
+//     [--engine-web build/wasm/classic/sendguard-classic-web.js]
 //     [--out build/outlook-addin] [--office-js URL]
 //
 // Output: OUT/manifest.xml, OUT/microsoft-officeaddins-allowed.json (the server serves it at
 // /.well-known/, so that classic Outlook's runtime may fetch from the server) and
-// OUT/outlook/{commands,taskpane}.{html,js}, taskpane.css, help.html, assets/icon-*.png.
-// Serve OUT as the server's add-in directory (SENDGUARD_ADDIN_DIR), so that the files are
-// at https://.../addin/outlook/.
+// OUT/outlook/: commands.js (classic Outlook's JavaScript-only runtime: the full engine, with
+// its JavaScript fallback), commands.html + commands-web.js and taskpane.html + taskpane.js
+// (the HTML pages: the lean engine, WebAssembly only), taskpane.css, help.html,
+// assets/icon-*.png. Serve OUT as the server's add-in directory (SENDGUARD_ADDIN_DIR), so
+// that the files are at https://.../addin/outlook/.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -86,6 +89,7 @@ export function writePackage(args) {
   const out = args.out || join(root, "build", "outlook-addin");
   const officeJs = args["office-js"] || OFFICE_JS;
   const engine = readOptional(args.engine || join(root, "build", "wasm", "classic", "sendguard-classic.js"), "--engine (run scripts/build-wasm first)");
+  const engineWeb = readOptional(args["engine-web"] || join(root, "build", "wasm", "classic", "sendguard-classic-web.js"), "--engine-web (run scripts/build-wasm first)");
   const bakedPolicy = readOptional(args.policy, "--policy");
   if (bakedPolicy !== null) {
     try { JSON.parse(bakedPolicy); } catch (e) { throw new UsageError(`--policy: not JSON: ${e.message}`); }
@@ -112,7 +116,12 @@ export function writePackage(args) {
   for (const entry of ["commands", "taskpane"]) {
     const page = readFileSync(join(here, "static", `${entry}.html`), "utf8").split("{{OFFICE_JS}}").join(officeJs);
     write(join(dir, `${entry}.html`), page);
-    write(join(dir, `${entry}.js`), configScript(config) + engine + bundleEntry(join(here, "src", `main-${entry}.js`)));
+  }
+  // The JavaScript-only runtime (the manifest's JSRuntime.Url) may lack WebAssembly: the full
+  // engine. The HTML pages run in browsers, which have it: the lean engine, which spares
+  // every cold start parsing the 1.5 MB JavaScript fallback.
+  for (const [file, engineScript, entry] of [["commands.js", engine, "commands"], ["commands-web.js", engineWeb, "commands"], ["taskpane.js", engineWeb, "taskpane"]]) {
+    write(join(dir, file), configScript(config) + engineScript + bundleEntry(join(here, "src", `main-${entry}.js`)));
   }
   for (const file of ["taskpane.css", "help.html"]) write(join(dir, file), readFileSync(join(here, "static", file)));
   for (const size of ICON_SIZES) write(join(dir, "assets", `icon-${size}.png`), iconPng(size));
@@ -122,7 +131,7 @@ export function writePackage(args) {
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   try {
     const { values } = parseArgs({
-      options: Object.fromEntries(["url", "tenant", "send-mode", "keyset", "bundle", "policy", "fail-mode", "engine", "out", "office-js"].map((o) => [o, { type: "string" }]))
+      options: Object.fromEntries(["url", "tenant", "send-mode", "keyset", "bundle", "policy", "fail-mode", "engine", "engine-web", "out", "office-js"].map((o) => [o, { type: "string" }]))
     });
     for (const path of writePackage(values)) console.log(path);
   } catch (e) {

@@ -1,13 +1,20 @@
-// Assembles Outlook's classic single script from the C-ABI engine build:
-//   node tools/build-classic.mjs ENGINE.wasm ENGINE.wasm2js.mjs OUT.js
-// The result defines two globals and nothing else: `SendguardEngine` (the engine, WebAssembly
-// with a pure-JavaScript fallback; see classic-glue.js) and `Sendguard` (the shared layer,
-// addin/shared/*.js with their import/export lines taken out). It must parse as an ES2016
-// script: Outlook's older classic runtime (Chakra) knows nothing newer.
+// Assembles Outlook's classic engine scripts from the C-ABI engine build, in two variants:
+//   node tools/build-classic.mjs ENGINE.wasm ENGINE.wasm2js.mjs OUT.js OUT-WEB.js
+// OUT.js, the full script, is for classic Outlook's JavaScript-only runtime, where
+// WebAssembly is not guaranteed: WebAssembly with a pure-JavaScript fallback (binaryen's
+// wasm2js). OUT-WEB.js, the lean script, is for the HTML pages (Outlook on the web, new
+// Outlook, Mac, the task pane), whose browsers have WebAssembly: no fallback, which saves
+// parsing 1.5 MB of JavaScript on every cold start; without WebAssembly its `instantiate()`
+// rejects with code `no_webassembly`. Each defines two globals and nothing else:
+// `SendguardEngine` (the engine; see classic-glue.js, which both share) and `Sendguard`
+// (the shared layer, addin/shared/*.js with their import/export lines taken out). Both must
+// parse as ES2016 scripts: Outlook's older classic runtime (Chakra) knows nothing newer.
 //
-// Size: the engine's data (Unicode tables, TLD list, …) is stored once, as `ENGINE_DATA`
-// segments that the glue writes into WebAssembly memory and that the wasm2js code reads;
-// the inlined wasm carries no data section. Local names are then shortened with terser.
+// Size: in the full script the engine's data (Unicode tables, TLD list, …) is stored once, as
+// `ENGINE_DATA` segments that the glue writes into WebAssembly memory and that the wasm2js
+// code reads; its inlined wasm carries no data section. The lean script inlines the module
+// whole (one decode, and WebAssembly copies its own data). Local names are then shortened
+// with terser.
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,9 +24,9 @@ import { moduleAsDeclarations } from "./module-scope.mjs";
 import { gzipSync } from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const [wasmPath, wasm2jsPath, outPath] = process.argv.slice(2);
-if (!outPath) {
-  console.error("usage: node tools/build-classic.mjs ENGINE.wasm ENGINE.wasm2js.mjs OUT.js");
+const [wasmPath, wasm2jsPath, outPath, webOutPath] = process.argv.slice(2);
+if (!webOutPath) {
+  console.error("usage: node tools/build-classic.mjs ENGINE.wasm ENGINE.wasm2js.mjs OUT.js OUT-WEB.js");
   process.exit(64);
 }
 
@@ -136,32 +143,55 @@ function sharedLayer() {
   return `var Sendguard = (function () {\n"use strict";\n${code}\nreturn { ${all.map((n) => `${n}: ${n}`).join(", ")} };\n})();\n`;
 }
 
-const wasm = splitData(readFileSync(wasmPath));
+const engineWasm = readFileSync(wasmPath);
+const wasm = splitData(engineWasm);
 const fallback = externaliseData(readFileSync(wasm2jsPath, "utf8"));
 const fallbackSegments = fallback.segments.map(([offset, b64]) => ({ offset, bytes: Buffer.from(b64, "base64") }));
 if (!sameImage(wasm.segments, fallbackSegments)) throw new Error("wasm and wasm2js data differ: cannot share them");
 const glue = readFileSync(join(here, "classic-glue.js"), "utf8");
-const assembled = `var SendguardEngine = (function () {
-"use strict";
-var ENGINE_WASM_BASE64 = "${wasm.code.toString("base64")}";
+const shared = sharedLayer();
+
+/** The values classic-glue.js expects before it, for one variant. */
+function engineValues(withFallback) {
+  if (!withFallback) {
+    return `var ENGINE_WASM_BASE64 = "${engineWasm.toString("base64")}";
+var ENGINE_DATA = [];
+var createFallbackExports = null;
+`;
+  }
+  return `var ENGINE_WASM_BASE64 = "${wasm.code.toString("base64")}";
 var ENGINE_DATA = ${JSON.stringify(fallback.segments)};
-${fallbackFactory(fallback.source)}
+${fallbackFactory(fallback.source)}`;
+}
+
+/** One variant, assembled, mangled, checked and written; answers its text. */
+async function writeScript(path, withFallback) {
+  const assembled = `var SendguardEngine = (function () {
+"use strict";
+${engineValues(withFallback)}
 ${glue}
 return { instantiate: instantiate };
 })();
-${sharedLayer()}`;
-// Shorter local names only: no rewriting of code, which stays as reviewed and tested.
-const minified = await minify(assembled, { compress: false, mangle: true, ecma: 2016, format: { ecma: 2016 } });
-const out = `/* Sendguard for Outlook's classic event runtime: one self-contained ES2016 script.
+${shared}`;
+  // Shorter local names only: no rewriting of code, which stays as reviewed and tested.
+  const minified = await minify(assembled, { compress: false, mangle: true, ecma: 2016, format: { ecma: 2016 } });
+  const out = `/* Sendguard's engine for Outlook: one self-contained ES2016 script, ${withFallback
+    ? "for classic Outlook's JavaScript-only runtime\n * (WebAssembly, or its pure-JavaScript translation where WebAssembly is missing)"
+    : "for the HTML runtimes\n * (WebAssembly only: no JavaScript fallback)"}.
  * Generated by scripts/build-wasm from crates/wasm-abi, addin/tools/classic-glue.js and
  * addin/shared/; do not edit. Globals: SendguardEngine, Sendguard. */
 ${minified.code}
 `;
+  // The promise to Outlook: an ES2016 script, or the build fails here rather than at a customer.
+  acorn.parse(out, { ecmaVersion: 2016, sourceType: "script" });
+  writeFileSync(path, out);
+  console.log(`${path}: ${(out.length / 1024).toFixed(0)} KB`);
+  return out;
+}
 
-// The promise to Outlook: an ES2016 script, or the build fails here rather than at a customer.
-acorn.parse(out, { ecmaVersion: 2016, sourceType: "script" });
-writeFileSync(outPath, out);
-// What each part weighs, gzipped on its own, for scripts/wasm-budgets.mjs.
+const full = await writeScript(outPath, true);
+await writeScript(webOutPath, false);
+// What each part of the full script weighs, gzipped on its own, for scripts/wasm-budgets.mjs.
 const gz = (text) => gzipSync(text, { level: 9 }).length;
 writeFileSync(
   outPath.replace(/\.js$/, ".sizes.json"),
@@ -169,7 +199,6 @@ writeFileSync(
     wasm_code_base64_gz: gz(wasm.code.toString("base64")),
     data_segments_base64_gz: gz(JSON.stringify(fallback.segments)),
     wasm2js_fallback_unmangled_gz: gz(fallbackFactory(fallback.source)),
-    total_gz: gz(out)
+    total_gz: gz(full)
   }, null, 1)
 );
-console.log(`${outPath}: ${(out.length / 1024).toFixed(0)} KB`);

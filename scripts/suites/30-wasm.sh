@@ -1,7 +1,8 @@
 # WebAssembly and the add-ins' shared JavaScript: builds both WebAssembly outputs
 # (scripts/build-wasm), type-checks addin/shared/ against the Office and Thunderbird types,
 # runs the node tests (every corpus case and bundle vector through the ES module, the classic
-# script with WebAssembly and its JavaScript fallback, compared with the native CLI), and
+# script with WebAssembly and its JavaScript fallback, and the lean classic script of
+# Outlook's HTML pages, compared with the native CLI), and
 # prints the size and speed budgets (marked OVER when over; see scripts/wasm-budgets.mjs).
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"

@@ -6,7 +6,7 @@ source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 ensure_apt chromium
 ensure_npm_ci addin
-# The engine's classic single script (build/wasm/classic/sendguard-classic.js) and the
+# The engine's classic scripts (build/wasm/classic/sendguard-classic{,-web}.js) and the
 # `sendguard` binary for the end-to-end test with the policy server; cargo reuses what an
 # earlier suite built.
 scripts/build-wasm

@@ -1,5 +1,6 @@
 // The packaged add-in in real headless Chromium: the HTML event runtime (commands.html, the
-// same single script classic Outlook loads) runs a send through the real WebAssembly engine;
+// handler classic Outlook loads, built with the lean engine) runs a send through the real
+// WebAssembly engine;
 // then the task pane opens with the dialog's contextData and its Fix button rewrites the
 // draft. office.js is replaced by a fake (browser-fake-office.js); nothing leaves 127.0.0.1.
 // Screenshots: artifacts/outlook-taskpane*.png.
@@ -10,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium, openAddinPage, pressSend as pressSendOn, serveAddinDir } from "./chromium.mjs";
 import { writePackage } from "../package.mjs";
-import { repoRoot, classicScriptPath } from "./engine.mjs";
+import { repoRoot, classicScriptPath, classicWebScriptPath } from "./engine.mjs";
 
 const artifacts = join(repoRoot, "artifacts");
 
@@ -20,7 +21,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "sendguard-outlook-"));
   const policy = join(dir, "policy.json");
   writeFileSync(policy, JSON.stringify({ internal_domains: ["army.mil"] }));
-  writePackage({ url: "https://guard.example.org", tenant: "acme", policy, engine: classicScriptPath, out: join(dir, "pkg") });
+  writePackage({ url: "https://guard.example.org", tenant: "acme", policy, engine: classicScriptPath, "engine-web": classicWebScriptPath, out: join(dir, "pkg") });
   server = await serveAddinDir(join(dir, "pkg"));
   base = `${server.base}/outlook`;
   browser = await launchChromium();
@@ -106,12 +107,26 @@ test("Chromium: an open pane checks again when the dialog passes new fixes", asy
   assert.deepEqual(after.cc.map((r) => [r.displayName, r.emailAddress]), [["Ops", "ops@army.mil"]]);
 });
 
-test("Chromium without WebAssembly: the engine's JavaScript fallback gives the same dialog", async () => {
-  const withWasm = await pressSend(DRAFT);
-  const withoutWasm = await pressSend(DRAFT, { noWebAssembly: true });
-  const { tab, context } = await openPage("commands.html", DRAFT, null, { noWebAssembly: true });
-  assert.equal(await tab.evaluate(() => SendguardEngine.instantiate().then((engine) => engine.kind)), "js");
+test("Chromium: commands.html runs the lean engine (WebAssembly, no JavaScript fallback)", async () => {
+  const { tab, context, errors } = await openPage("commands.html", DRAFT, null);
+  const scripts = await tab.evaluate(() => performance.getEntriesByType("resource").map((r) => new URL(r.name).pathname.split("/").pop()));
+  const started = await tab.evaluate(() => SendguardEngine.instantiate().then((engine) => engine.kind));
+  const forced = await tab.evaluate(() => SendguardEngine.instantiate({ fallback: "always" }).then((engine) => engine.kind, (e) => e.code));
   await context.close();
-  assert.equal(withoutWasm.allowEvent, false);
-  assert.deepEqual(withoutWasm, withWasm);
+  assert.deepEqual(errors, []);
+  assert.ok(scripts.includes("commands-web.js") && !scripts.includes("commands.js"), scripts.join(" "));
+  assert.equal(started, "wasm");
+  assert.equal(forced, "no_webassembly");
+});
+
+test("Chromium without WebAssembly: the send follows the fail mode and the pane says why", async () => {
+  const completed = await pressSend(DRAFT, { noWebAssembly: true });
+  assert.equal(completed.allowEvent, false);
+  assert.match(completed.errorMessage, /^Sendguard could not check this email: WebAssembly is not available \(this build of the engine has no JavaScript fallback\)/);
+  assert.equal(completed.sendModeOverride, "promptUser", "the packaged fail mode is warn");
+
+  const { tab, context, errors } = await openPage("taskpane.html", DRAFT, null, { noWebAssembly: true });
+  await tab.getByText(/^No policy: WebAssembly is not available/).waitFor();
+  await context.close();
+  assert.deepEqual(errors, []);
 });

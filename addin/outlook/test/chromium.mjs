@@ -22,8 +22,8 @@ export function launchChromium() {
  * @param {import("playwright-core").Browser} browser
  * @param {string} url
  * @param {{ draft: object, contextData?: string | null, roaming?: object, forward?: (url: string) => string | null,
- *   noWebAssembly?: boolean }} state   noWebAssembly: the page has no WebAssembly (as a runtime
- *   without it), so the engine's pure-JavaScript fallback runs
+ *   noWebAssembly?: boolean }} state   noWebAssembly: the page has no WebAssembly (as a browser
+ *   with it switched off), so the lean engine refuses to start
  */
 export async function openAddinPage(browser, url, state) {
   const context = await browser.newContext({ viewport: { width: 360, height: 520 } });

@@ -87,12 +87,12 @@ test("the check's command line exits 1 with the problems, 0 when clean", () => {
 
 test("the package has every file the manifest names, and the Office allow-list for the server", async () => {
   const { writePackage } = await import("../package.mjs");
-  const { classicScriptPath } = await import("./engine.mjs");
+  const { classicScriptPath, classicWebScriptPath } = await import("./engine.mjs");
   const dir = mkdtempSync(join(tmpdir(), "sendguard-package-"));
   try {
     const policy = join(dir, "policy.json");
     writeFileSync(policy, "{}");
-    writePackage({ url: "https://guard.example.org", tenant: "acme", policy, engine: classicScriptPath, out: join(dir, "out"), "send-mode": "SoftBlock" });
+    writePackage({ url: "https://guard.example.org", tenant: "acme", policy, engine: classicScriptPath, "engine-web": classicWebScriptPath, out: join(dir, "out"), "send-mode": "SoftBlock" });
     const manifest = readFileSync(join(dir, "out", "manifest.xml"), "utf8");
     assert.deepEqual(checkManifest(manifest), []);
     const urls = [...manifest.matchAll(/"https:\/\/guard\.example\.org\/addin\/([^"]+)"/g)].map((m) => m[1]);
@@ -110,9 +110,25 @@ test("the package has every file the manifest names, and the Office allow-list f
     const commands = readFileSync(join(dir, "out", "outlook", "commands.js"), "utf8");
     assert.match(commands, /^var SENDGUARD_CONFIG = \{"tenant":"acme",.*"policyUrl":"https:\/\/guard\.example\.org\/v1\/tenants\/acme\/policy"/);
     assert.match(commands, /Office\.actions\.associate\("onMessageSendHandler"/);
-    // Classic Outlook's older runtime (Chakra) parses ES2016 only, and allows no imports.
-    for (const file of ["commands.js", "taskpane.js"]) {
-      acorn.parse(readFileSync(join(dir, "out", "outlook", file), "utf8"), { ecmaVersion: 2016, sourceType: "script" });
+    // The manifest's JSRuntime.Url (classic Outlook, WebAssembly not guaranteed) gets the full
+    // engine; the HTML pages' scripts, the lean one.
+    const packaged = (file) => readFileSync(join(dir, "out", "outlook", file), "utf8");
+    assert.match(manifest, /<bt:Url id="JSRuntime.Url" DefaultValue="https:\/\/guard\.example\.org\/addin\/outlook\/commands\.js"\/>/);
+    assert.ok(commands.includes(readFileSync(classicScriptPath, "utf8")), "commands.js has the full engine");
+    const pageScripts = {};
+    for (const page of ["commands.html", "taskpane.html"]) {
+      pageScripts[page] = [...packaged(page).matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]).filter((src) => !src.startsWith("https:"));
+    }
+    assert.deepEqual(pageScripts, { "commands.html": ["commands-web.js"], "taskpane.html": ["taskpane.js"] });
+    for (const file of ["commands-web.js", "taskpane.js"]) {
+      assert.ok(packaged(file).includes(readFileSync(classicWebScriptPath, "utf8")), `${file} has the lean engine`);
+      assert.match(packaged(file), /^var SENDGUARD_CONFIG = \{"tenant":"acme",/);
+    }
+    assert.match(packaged("commands-web.js"), /Office\.actions\.associate\("onMessageSendHandler"/);
+    // Classic Outlook's older runtime (Chakra) parses ES2016 only, and allows no imports; the
+    // pages' scripts keep to the same level.
+    for (const file of ["commands.js", "commands-web.js", "taskpane.js"]) {
+      acorn.parse(packaged(file), { ecmaVersion: 2016, sourceType: "script" });
     }
   } finally {
     rmSync(dir, { recursive: true });

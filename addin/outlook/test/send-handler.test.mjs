@@ -147,6 +147,18 @@ test("the handler never touches the network", async () => {
   }
 });
 
+test("the HTML pages' lean engine without WebAssembly: no fallback, the packaged fail mode decides", async () => {
+  const { loadClassicScript, classicWebScriptPath } = await import("./engine.mjs");
+  // As main-commands.js starts it, in a runtime whose WebAssembly is switched off.
+  const lean = () => loadClassicScript({ webAssembly: false, script: classicWebScriptPath }).SendguardEngine.instantiate().then(createEngineApi);
+  for (const failMode of ["warn", "block"]) {
+    const { completed } = await send(ARMY_ML, { api: lean, config: config({}, { failMode }) });
+    assert.equal(completed.allowEvent, false);
+    assert.match(completed.errorMessage, /^Sendguard could not check this email: WebAssembly is not available \(this build of the engine has no JavaScript fallback\)/);
+    assert.equal(completed.sendModeOverride, failMode === "warn" ? "promptUser" : undefined);
+  }
+});
+
 test("the wasm2js fallback (no WebAssembly) gives the same answer", async () => {
   const { loadClassicScript } = await import("./engine.mjs");
   const js = await loadClassicScript({ webAssembly: false }).SendguardEngine.instantiate();

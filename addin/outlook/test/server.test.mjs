@@ -6,13 +6,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { launchChromium, openAddinPage, pressSend } from "./chromium.mjs";
 import { writePackage } from "../package.mjs";
-import { repoRoot, classicScriptPath } from "./engine.mjs";
+import { repoRoot, classicScriptPath, classicWebScriptPath } from "./engine.mjs";
 
 const PUBLIC = "https://guard.example.org";
 const bin = process.env.SENDGUARD_BIN || join(repoRoot, "target", "debug", "sendguard");
@@ -53,7 +53,7 @@ before(async () => {
   const keyset = await (await fetch(`${local}/v1/tenants/acme/keyset`)).text();
   writeFileSync(join(dir, "keyset.json"), keyset);
   writeFileSync(join(dir, "policy.json"), "{}");
-  writePackage({ url: PUBLIC, tenant: "acme", keyset: join(dir, "keyset.json"), policy: join(dir, "policy.json"), engine: classicScriptPath, out: addinDir });
+  writePackage({ url: PUBLIC, tenant: "acme", keyset: join(dir, "keyset.json"), policy: join(dir, "policy.json"), engine: classicScriptPath, "engine-web": classicWebScriptPath, out: addinDir });
   browser = await launchChromium();
 });
 
@@ -69,10 +69,15 @@ after(async () => {
 const forward = (url) => (url.startsWith(`${PUBLIC}/`) ? local + url.slice(PUBLIC.length) : null);
 const DRAFT = { to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }], cc: [], bcc: [] };
 
-test("the server serves the Office allow-list for the packaged add-in", async () => {
+test("the server serves the Office allow-list for the packaged add-in, and each runtime its engine", async () => {
   const response = await fetch(`${local}/.well-known/microsoft-officeaddins-allowed.json`);
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { allowed: [`${PUBLIC}/addin/outlook/commands.js`] });
+  const served = async (file) => (await fetch(`${local}/addin/outlook/${file}`)).text();
+  // Classic Outlook's JavaScript-only runtime: the full engine; the pages Chromium runs below: the lean one.
+  assert.ok((await served("commands.js")).includes(readFileSync(classicScriptPath, "utf8")));
+  assert.match(await served("commands.html"), /<script src="commands-web\.js"><\/script>/);
+  for (const file of ["commands-web.js", "taskpane.js"]) assert.ok((await served(file)).includes(readFileSync(classicWebScriptPath, "utf8")), file);
 });
 
 test("the task pane fetches and verifies the signed policy; the next send runs on it", async () => {
