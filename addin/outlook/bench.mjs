@@ -48,7 +48,9 @@ writeFileSync(join(dir, "policy.json"), "{}");
 writePackage({ url: "https://guard.example.org", tenant: "acme", policy: join(dir, "policy.json"), engine: classicScriptPath, "engine-web": classicWebScriptPath, out: join(dir, "pkg") });
 // What commands.html was before it had its lean script: the full engine of the classic runtime.
 const page = readFileSync(join(dir, "pkg", "outlook", "commands.html"), "utf8");
-writeFileSync(join(dir, "pkg", "outlook", "commands-full.html"), page.replace('src="commands-web.js"', 'src="commands.js"'));
+const fullPage = page.replace('<script src="load-engine.js" data-entry="commands"></script>', '<script src="commands.js"></script>');
+if (fullPage === page) throw new Error("commands.html no longer loads its engine through load-engine.js");
+writeFileSync(join(dir, "pkg", "outlook", "commands-full.html"), fullPage);
 const server = await serveAddinDir(join(dir, "pkg"));
 const browser = await launchChromium();
 try {

@@ -11,8 +11,9 @@
 // Output: OUT/manifest.xml, OUT/microsoft-officeaddins-allowed.json (the server serves it at
 // /.well-known/, so that classic Outlook's runtime may fetch from the server) and
 // OUT/outlook/: commands.js (classic Outlook's JavaScript-only runtime: the full engine, with
-// its JavaScript fallback), commands.html + commands-web.js and taskpane.html + taskpane.js
-// (the HTML pages: the lean engine, WebAssembly only), taskpane.css, help.html,
+// its JavaScript fallback), commands.html and taskpane.html (the HTML pages), whose
+// load-engine.js picks commands-web.js / taskpane-web.js (the lean engine, WebAssembly only)
+// or, where WebAssembly is switched off, commands.js / taskpane.js, taskpane.css, help.html,
 // assets/icon-*.png. Serve OUT as the server's add-in directory (SENDGUARD_ADDIN_DIR), so
 // that the files are at https://.../addin/outlook/.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -117,13 +118,16 @@ export function writePackage(args) {
     const page = readFileSync(join(here, "static", `${entry}.html`), "utf8").split("{{OFFICE_JS}}").join(officeJs);
     write(join(dir, `${entry}.html`), page);
   }
-  // The JavaScript-only runtime (the manifest's JSRuntime.Url) may lack WebAssembly: the full
-  // engine. The HTML pages run in browsers, which have it: the lean engine, which spares
-  // every cold start parsing the 1.5 MB JavaScript fallback.
-  for (const [file, engineScript, entry] of [["commands.js", engine, "commands"], ["commands-web.js", engineWeb, "commands"], ["taskpane.js", engineWeb, "taskpane"]]) {
-    write(join(dir, file), configScript(config) + engineScript + bundleEntry(join(here, "src", `main-${entry}.js`)));
+  // ENTRY.js: the full engine, for the JavaScript-only runtime (the manifest's JSRuntime.Url),
+  // which may lack WebAssembly, and for pages in a browser with WebAssembly switched off.
+  // ENTRY-web.js: the lean engine, which spares the pages' cold start parsing the 1.5 MB
+  // JavaScript fallback. static/load-engine.js picks one for each page.
+  for (const entry of ["commands", "taskpane"]) {
+    const main = bundleEntry(join(here, "src", `main-${entry}.js`));
+    write(join(dir, `${entry}.js`), configScript(config) + engine + main);
+    write(join(dir, `${entry}-web.js`), configScript(config) + engineWeb + main);
   }
-  for (const file of ["taskpane.css", "help.html"]) write(join(dir, file), readFileSync(join(here, "static", file)));
+  for (const file of ["taskpane.css", "help.html", "load-engine.js"]) write(join(dir, file), readFileSync(join(here, "static", file)));
   for (const size of ICON_SIZES) write(join(dir, "assets", `icon-${size}.png`), iconPng(size));
   return written;
 }

@@ -1,6 +1,6 @@
 // The packaged add-in in real headless Chromium: the HTML event runtime (commands.html, the
-// handler classic Outlook loads, built with the lean engine) runs a send through the real
-// WebAssembly engine;
+// handler classic Outlook loads, built with the lean engine; the full one, with its JavaScript
+// fallback, when the page has no WebAssembly) runs a send through the real engine;
 // then the task pane opens with the dialog's contextData and its Fix button rewrites the
 // draft. office.js is replaced by a fake (browser-fake-office.js); nothing leaves 127.0.0.1.
 // Screenshots: artifacts/outlook-taskpane*.png.
@@ -119,14 +119,21 @@ test("Chromium: commands.html runs the lean engine (WebAssembly, no JavaScript f
   assert.equal(forced, "no_webassembly");
 });
 
-test("Chromium without WebAssembly: the send follows the fail mode and the pane says why", async () => {
-  const completed = await pressSend(DRAFT, { noWebAssembly: true });
-  assert.equal(completed.allowEvent, false);
-  assert.match(completed.errorMessage, /^Sendguard could not check this email: WebAssembly is not available \(this build of the engine has no JavaScript fallback\)/);
-  assert.equal(completed.sendModeOverride, "promptUser", "the packaged fail mode is warn");
-
-  const { tab, context, errors } = await openPage("taskpane.html", DRAFT, null, { noWebAssembly: true });
-  await tab.getByText(/^No policy: WebAssembly is not available/).waitFor();
+test("Chromium without WebAssembly: the pages load the full engine, whose JavaScript fallback checks the send", async () => {
+  const { tab, context, errors } = await openPage("commands.html", DRAFT, null, { noWebAssembly: true });
+  const scripts = await tab.evaluate(() => performance.getEntriesByType("resource").map((r) => new URL(r.name).pathname.split("/").pop()));
+  const kind = await tab.evaluate(() => SendguardEngine.instantiate().then((engine) => engine.kind));
   await context.close();
   assert.deepEqual(errors, []);
+  assert.ok(scripts.includes("commands.js") && !scripts.includes("commands-web.js"), scripts.join(" "));
+  assert.equal(kind, "js");
+
+  const completed = await pressSend(DRAFT, { noWebAssembly: true });
+  assert.equal(completed.allowEvent, false);
+  assert.match(completed.errorMessage, /army\.mil/);
+
+  const pane = await openPage("taskpane.html", DRAFT, null, { noWebAssembly: true });
+  await pane.tab.getByRole("button", { name: "Replace army.ml with army.mil" }).waitFor();
+  await pane.context.close();
+  assert.deepEqual(pane.errors, []);
 });

@@ -111,7 +111,8 @@ test("the package has every file the manifest names, and the Office allow-list f
     assert.match(commands, /^var SENDGUARD_CONFIG = \{"tenant":"acme",.*"policyUrl":"https:\/\/guard\.example\.org\/v1\/tenants\/acme\/policy"/);
     assert.match(commands, /Office\.actions\.associate\("onMessageSendHandler"/);
     // The manifest's JSRuntime.Url (classic Outlook, WebAssembly not guaranteed) gets the full
-    // engine; the HTML pages' scripts, the lean one.
+    // engine; the HTML pages load-engine.js, which picks ENTRY-web.js (the lean engine) or,
+    // without WebAssembly, ENTRY.js (the full one).
     const packaged = (file) => readFileSync(join(dir, "out", "outlook", file), "utf8");
     assert.match(manifest, /<bt:Url id="JSRuntime.Url" DefaultValue="https:\/\/guard\.example\.org\/addin\/outlook\/commands\.js"\/>/);
     assert.ok(commands.includes(readFileSync(classicScriptPath, "utf8")), "commands.js has the full engine");
@@ -119,15 +120,18 @@ test("the package has every file the manifest names, and the Office allow-list f
     for (const page of ["commands.html", "taskpane.html"]) {
       pageScripts[page] = [...packaged(page).matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]).filter((src) => !src.startsWith("https:"));
     }
-    assert.deepEqual(pageScripts, { "commands.html": ["commands-web.js"], "taskpane.html": ["taskpane.js"] });
-    for (const file of ["commands-web.js", "taskpane.js"]) {
-      assert.ok(packaged(file).includes(readFileSync(classicWebScriptPath, "utf8")), `${file} has the lean engine`);
-      assert.match(packaged(file), /^var SENDGUARD_CONFIG = \{"tenant":"acme",/);
+    assert.deepEqual(pageScripts, { "commands.html": ["load-engine.js"], "taskpane.html": ["load-engine.js"] });
+    assert.match(packaged("commands.html"), /<script src="load-engine.js" data-entry="commands"><\/script>/);
+    assert.match(packaged("taskpane.html"), /<script src="load-engine.js" data-entry="taskpane"><\/script>/);
+    for (const entry of ["commands", "taskpane"]) {
+      assert.ok(packaged(`${entry}-web.js`).includes(readFileSync(classicWebScriptPath, "utf8")), `${entry}-web.js has the lean engine`);
+      assert.ok(packaged(`${entry}.js`).includes(readFileSync(classicScriptPath, "utf8")), `${entry}.js has the full engine`);
+      for (const file of [`${entry}.js`, `${entry}-web.js`]) assert.match(packaged(file), /^var SENDGUARD_CONFIG = \{"tenant":"acme",/);
     }
     assert.match(packaged("commands-web.js"), /Office\.actions\.associate\("onMessageSendHandler"/);
     // Classic Outlook's older runtime (Chakra) parses ES2016 only, and allows no imports; the
     // pages' scripts keep to the same level.
-    for (const file of ["commands.js", "commands-web.js", "taskpane.js"]) {
+    for (const file of ["commands.js", "commands-web.js", "taskpane.js", "taskpane-web.js", "load-engine.js"]) {
       acorn.parse(packaged(file), { ecmaVersion: 2016, sourceType: "script" });
     }
   } finally {

@@ -74,10 +74,12 @@ test("the server serves the Office allow-list for the packaged add-in, and each 
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { allowed: [`${PUBLIC}/addin/outlook/commands.js`] });
   const served = async (file) => (await fetch(`${local}/addin/outlook/${file}`)).text();
-  // Classic Outlook's JavaScript-only runtime: the full engine; the pages Chromium runs below: the lean one.
-  assert.ok((await served("commands.js")).includes(readFileSync(classicScriptPath, "utf8")));
-  assert.match(await served("commands.html"), /<script src="commands-web\.js"><\/script>/);
-  for (const file of ["commands-web.js", "taskpane.js"]) assert.ok((await served(file)).includes(readFileSync(classicWebScriptPath, "utf8")), file);
+  // Classic Outlook's JavaScript-only runtime (and pages without WebAssembly): the full engine;
+  // the pages Chromium runs below: the lean one, picked by load-engine.js.
+  for (const file of ["commands.js", "taskpane.js"]) assert.ok((await served(file)).includes(readFileSync(classicScriptPath, "utf8")), file);
+  assert.match(await served("commands.html"), /<script src="load-engine\.js" data-entry="commands"><\/script>/);
+  assert.match(await served("load-engine.js"), /document\.write/);
+  for (const file of ["commands-web.js", "taskpane-web.js"]) assert.ok((await served(file)).includes(readFileSync(classicWebScriptPath, "utf8")), file);
 });
 
 test("the task pane fetches and verifies the signed policy; the next send runs on it", async () => {
