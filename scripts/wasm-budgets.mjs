@@ -109,13 +109,16 @@ async function main() {
 
   const cold = (path, plain) => {
     const runs = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 7; i++) {
       const args = [fileURLToPath(import.meta.url), "--cold", path].concat(plain ? ["plain"] : []);
       const child = spawnSync(process.execPath, args, { encoding: "utf8" });
       if (child.status !== 0) throw new Error(`cold start of ${path} failed: ${child.stderr}`);
       runs.push(JSON.parse(child.stdout));
     }
-    const parts = `instantiate ${median(runs.map((r) => r.instantiate)).toFixed(0)} + load ${median(runs.map((r) => r.load)).toFixed(0)}`;
+    // The median is what counts against the budget; the best run shows the cost without the
+    // noise of a shared machine (which only ever adds).
+    const best = Math.min(...runs.map((r) => r.total));
+    const parts = `instantiate ${median(runs.map((r) => r.instantiate)).toFixed(0)} + load ${median(runs.map((r) => r.load)).toFixed(0)}, best ${best.toFixed(0)}`;
     return { total: median(runs.map((r) => r.total)), parts };
   };
   for (const path of PATHS) {

@@ -96,8 +96,9 @@ impl HashBuckets {
     pub fn with_capacity(keys: usize) -> HashBuckets {
         // About two keys per bucket: lookups walk a handful of keys, the bucket table stays a
         // fraction of the keys' size, and a set of a few names (the sender's own domain, built
-        // per check) gets a few buckets, not thousands.
-        let bits = (usize::BITS - keys.leading_zeros()).clamp(2, 20) - 1;
+        // per check) gets a few buckets, not thousands. At most 2^24 buckets (64 MB), for a
+        // million references.
+        let bits = (usize::BITS - keys.leading_zeros()).clamp(2, 25) - 1;
         HashBuckets {
             heads: vec![0; 1 << bits],
             hashes: Vec::with_capacity(keys),
