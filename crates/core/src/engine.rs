@@ -10,6 +10,7 @@ use crate::domain::{
     DomainSet,
 };
 use crate::draft::{Draft, Field};
+use crate::fast_hash::{FastMap, FastSet};
 use crate::index::str_within_one;
 use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet, Resemblance};
 use crate::policy::{Action, Policy};
@@ -22,8 +23,8 @@ pub struct Engine {
     /// Whether the policy lists internal domains (without, the sender's domain stands in).
     has_internal: bool,
     blocked: DomainSet,
-    legitimate: HashSet<String>,
-    risky: HashMap<String, String>,
+    legitimate: FastSet<String>,
+    risky: FastMap<String, String>,
     references: ReferenceSet,
     content: ContentScanner,
 }
@@ -157,7 +158,7 @@ impl Engine {
                         .map(|d| (d.to_string(), ReferenceClass::HighValue)),
                 ),
         );
-        let mut legitimate: HashSet<String> = lists.legitimate.into_iter().collect();
+        let mut legitimate: FastSet<String> = lists.legitimate.into_iter().collect();
         if policy.lookalike.builtin_reference_domains {
             legitimate.extend(LEGITIMATE_NEIGHBOURS.iter().map(|d| d.to_string()));
         }

@@ -1,11 +1,11 @@
 //! A fast, non-cryptographic hasher (FxHash's mixing) for the engine's own sets and maps.
 //!
 //! std's SipHash resists hash flooding, which matters only when an attacker chooses the keys
-//! that go into a table. Here the tables are built from the policy (the admin's) and the
-//! sender's known recipients; a draft only looks keys up. SipHash made building a policy of
+//! that go into a table. Here the tables are built from the policy (the admin's), the
+//! sender's known recipients and the engine's own data (TLDs); a draft only looks keys up. SipHash made building a policy of
 //! 10,000 domains noticeably slower in WebAssembly, where the cold start is on the clock.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 #[derive(Default, Clone, Copy)]
@@ -54,4 +54,5 @@ impl Hasher for FastHasher {
     }
 }
 
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
