@@ -82,11 +82,9 @@ impl NeighbourIndex {
 pub struct HashBuckets {
     /// Per bucket: 1 + the position of the latest key filed there; 0 when empty.
     heads: Vec<u32>,
-    /// Per key, in insertion order: its hash, its value, and 1 + the position of the key filed
-    /// before it in the same bucket (0 at the end of the chain).
-    hashes: Vec<u32>,
-    values: Vec<u32>,
-    next: Vec<u32>,
+    /// The keys in insertion order, each with its chain link side by side (one cache line
+    /// per step of a chain, not three).
+    keys: Vec<Key>,
     /// The hash's top `32 - shift` bits pick the bucket.
     shift: u32,
 }
@@ -101,9 +99,7 @@ impl HashBuckets {
         let bits = (usize::BITS - keys.leading_zeros()).clamp(2, 25) - 1;
         HashBuckets {
             heads: vec![0; 1 << bits],
-            hashes: Vec::with_capacity(keys),
-            values: Vec::with_capacity(keys),
-            next: Vec::with_capacity(keys),
+            keys: Vec::with_capacity(keys),
             shift: 32 - bits,
         }
     }
@@ -121,10 +117,12 @@ impl HashBuckets {
 
     pub fn insert(&mut self, hash: u32, value: u32) {
         let head = &mut self.heads[(hash >> self.shift) as usize];
-        self.next.push(*head);
-        self.hashes.push(hash);
-        self.values.push(value);
-        *head = self.hashes.len() as u32;
+        self.keys.push(Key {
+            hash,
+            value,
+            next: *head,
+        });
+        *head = self.keys.len() as u32;
     }
 
     /// The values filed under `hash`, latest first.
@@ -134,10 +132,10 @@ impl HashBuckets {
         let mut at = self.heads.get(bucket).copied().unwrap_or(0);
         std::iter::from_fn(move || {
             while at != 0 {
-                let key = at as usize - 1;
-                at = self.next[key];
-                if self.hashes[key] == hash {
-                    return Some(self.values[key]);
+                let key = &self.keys[at as usize - 1];
+                at = key.next;
+                if key.hash == hash {
+                    return Some(key.value);
                 }
             }
             None
@@ -146,8 +144,17 @@ impl HashBuckets {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        (self.heads.capacity() + 3 * self.hashes.capacity()) * std::mem::size_of::<u32>()
+        self.heads.capacity() * std::mem::size_of::<u32>()
+            + self.keys.capacity() * std::mem::size_of::<Key>()
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    hash: u32,
+    value: u32,
+    /// 1 + the position of the key filed before this one in the same bucket; 0 ends the chain.
+    next: u32,
 }
 
 /// Marks, in a key's id half, the hash of the whole entry (not of one of its deletions).
