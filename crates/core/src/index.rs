@@ -8,7 +8,8 @@
 //! [`osa_within_one`] then removes. Keys are 32-bit hashes in [`HashBuckets`]: compact, and
 //! a hash collision only adds a candidate that verification removes.
 
-/// Entry ids are positions in the slice the index was built from.
+/// Strings filed under ids: positions in the slice given to [`NeighbourIndex::build`], or
+/// whatever the caller passes to [`NeighbourIndex::insert`].
 #[derive(Debug, Default, Clone)]
 pub struct NeighbourIndex {
     /// Each entry's id under the hash of the entry and of each of its deletions ([`WHOLE`]
