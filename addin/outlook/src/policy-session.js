@@ -5,8 +5,8 @@
 //   2. the signed bundle baked into the add-in's files by the packaging command;
 //   3. the plain policy baked into the add-in's files: served from the same place as this
 //      code, so as trustworthy as the code itself.
-// Bundles are verified against the trusted keyset: the one stored by the pane's refresh if
-// the engine verifies it as an update of the pinned one, else the pinned one
+// Bundles are verified against the trusted keyset: the end of the chain stored by the pane's
+// refresh as far as the engine verifies it from the pinned keyset, else the pinned one
 // (addin/shared/keyset-trust.js).
 // Signature and version checks are the engine's (Rust); this file only chooses what to hand
 // it and reports the outcome.
@@ -54,7 +54,7 @@ export function policyUnavailable(message, failMode) {
 export function keysetTrust(api, config, store, now) {
   if (!config.keyset) return null;
   const stored = store.readKeyset();
-  return trustedKeyset(api.verifyKeyset, { tenant: config.tenant, now: now, pinned: config.keyset, stored: stored ? stored.keyset : null });
+  return trustedKeyset(api.verifyKeyset, { tenant: config.tenant, now: now, pinned: config.keyset, stored: stored ? stored.chain : null });
 }
 
 /**

@@ -1,8 +1,8 @@
-// The last good signed policy bundle and the last keyset accepted as an update, kept in
+// The last good signed policy bundle and the keysets accepted as updates, kept in
 // Outlook's roamingSettings (the classic runtime has no localStorage; OfficeRuntime.storage
 // is missing in Outlook). roamingSettings holds at most 32 KB for the whole add-in, so the
-// bundle and the keyset together stay within the budget below: the keyset (1-2 KB) first,
-// since it decides which bundles count; a bundle that does not fit beside it is not stored
+// bundle and the keysets together stay within the budget below: the keysets (1-2 KB each,
+// usually one) first, since they decide which bundles count; a bundle that does not fit beside it is not stored
 // and the policy baked into the add-in's files stands in for it.
 // The records name their tenant: after repackaging for another tenant, the old tenant's
 // bundle and version are ignored (its version would otherwise make the new tenant's first
@@ -16,13 +16,16 @@ export const KEYSET_KEY = "sendguard.keyset";
 /** Characters allowed for the stored bundle and keyset records (with their ETags) together:
  * 32 KB less room for the other keys. */
 export const BUNDLE_BUDGET = 30000;
-/** A keyset record larger than this is not stored (the pinned keyset stays in force); real
- * keysets are 1-2 KB, and this leaves most of the budget to the bundle. */
+/** A keyset record larger than this is not stored (the keyset trusted before stays in
+ * force); real keysets are 1-2 KB and the chain holds one more per root rotation since the
+ * pinned keyset, and this leaves most of the budget to the bundle. */
 export const KEYSET_BUDGET = 8000;
 
 /**
  * @typedef {{ bundle: string, etag: string | null, fetchedAt: number }} StoredBundle
- * @typedef {{ keyset: string, etag: string | null, acceptedAt: number }} StoredKeyset
+ * @typedef {{ chain: string[], etag: string | null, acceptedAt: number }} StoredKeyset
+ *   the keysets accepted since the pinned one, each an update of the one before
+ *   (addin/shared/keyset-trust.js); the ETag is the last one's
  */
 
 /**
@@ -120,22 +123,22 @@ export function createPolicyStore(settings, tenant) {
       return save(settings, fits);
     },
     /**
-     * The stored keyset (accepted as an update; verified again before use), or undefined.
+     * The stored keyset chain (verified again before use), or undefined.
      * @returns {StoredKeyset | undefined}
      */
     readKeyset: function () {
       const stored = recordFor(settings.get(KEYSET_KEY), tenant);
-      if (!stored || typeof stored.keyset !== "string") return undefined;
-      return { keyset: stored.keyset, etag: typeof stored.etag === "string" ? stored.etag : null, acceptedAt: Number(stored.acceptedAt) || 0 };
+      if (!stored || !Array.isArray(stored.chain)) return undefined;
+      return { chain: stored.chain, etag: typeof stored.etag === "string" ? stored.etag : null, acceptedAt: Number(stored.acceptedAt) || 0 };
     },
     /**
-     * Stores a keyset the engine accepted as an update. Answers false (storing nothing) when
-     * it is over KEYSET_BUDGET; a stored bundle that no longer fits beside it is removed.
+     * Stores the keyset chain the engine accepted. Answers false (storing nothing) when it is
+     * over KEYSET_BUDGET; a stored bundle that no longer fits beside it is removed.
      * @param {StoredKeyset} stored
      * @returns {Promise<boolean>}
      */
     writeKeyset: function (stored) {
-      const text = JSON.stringify({ tenant: tenant, keyset: stored.keyset, etag: stored.etag, acceptedAt: stored.acceptedAt });
+      const text = JSON.stringify({ tenant: tenant, chain: stored.chain, etag: stored.etag, acceptedAt: stored.acceptedAt });
       if (text.length > KEYSET_BUDGET) return Promise.resolve(false);
       settings.set(KEYSET_KEY, text);
       if (text.length + sizeOf(settings, BUNDLE_KEY) > BUNDLE_BUDGET) settings.remove(BUNDLE_KEY);

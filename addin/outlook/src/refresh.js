@@ -49,7 +49,7 @@ export function refreshKeyset(deps) {
   /** @type {Record<string, string>} */
   const headers = { Accept: "application/json" };
   // The ETag only describes the stored keyset while that is the one trusted.
-  if (stored && stored.etag && current.source === "update" && current.keyset === stored.keyset) headers["If-None-Match"] = stored.etag;
+  if (stored && stored.etag && current.source === "update" && current.keyset === stored.chain[stored.chain.length - 1]) headers["If-None-Match"] = stored.etag;
   return withTimeout(deps.fetch(url, { headers: headers, cache: "no-store" }), deps.timeoutMs || REFRESH_TIMEOUT_MS)
     .then(function (response) {
       if (response.status === 304) return { status: "unchanged", detail: "the keyset is up to date" };
@@ -59,8 +59,8 @@ export function refreshKeyset(deps) {
         if (offer.outcome === "refused") return { status: "refused", detail: offer.refusal ? offer.refusal.code + ": " + offer.refusal.message : "refused" };
         const version = offer.trust.info ? offer.trust.info.version : null;
         if (offer.outcome === "unchanged") return { status: "unchanged", detail: "keyset version " + version };
-        return deps.store.writeKeyset({ keyset: fetched, etag: response.headers.get("ETag"), acceptedAt: deps.now() }).then(function (kept) {
-          if (!kept) return { status: "refused", detail: "keyset version " + version + " is too big for roamingSettings; the pinned keyset stays in force" };
+        return deps.store.writeKeyset({ chain: offer.trust.chain, etag: response.headers.get("ETag"), acceptedAt: deps.now() }).then(function (kept) {
+          if (!kept) return { status: "refused", detail: "keyset version " + version + " is too big for roamingSettings; the keyset trusted before stays in force" };
           return { status: "updated", detail: "keyset version " + version };
         });
       });

@@ -14,7 +14,8 @@ import { createPolicyStore, BUNDLE_KEY, BUNDLE_BUDGET, KEYSET_BUDGET, KEYSET_KEY
 import { loadPolicy } from "../src/policy-session.js";
 import { refreshPolicy } from "../src/refresh.js";
 
-const vector = (file) => readFileSync(join(repoRoot, "tests", "vectors", "bundles", file), "utf8");
+/** A vector, or the fixture keyset v4 (signed by root B alone; see addin/test/fixtures/). */
+const vector = (file) => readFileSync(file === "keyset-v4-root-b-only.json" ? join(repoRoot, "addin", "test", "fixtures", file) : join(repoRoot, "tests", "vectors", "bundles", file), "utf8");
 const NOW = 1767312000;
 const URLS = { policyUrl: "https://guard.example.org/v1/tenants/acme/policy", keysetUrl: "https://guard.example.org/v1/tenants/acme/keyset" };
 const pinned = (extra = {}) => config(null, { keyset: vector("keyset-v1.json"), ...URLS, ...extra });
@@ -63,7 +64,7 @@ test("a revoked signing key: keyset v2 is stored, signer-2's stored policy is se
   const second = await refresh();
   assert.deepEqual([second.keyset.status, second.keyset.detail], ["updated", "keyset version 2"]);
   assert.equal(second.status, "unchanged", "the server's policy has not changed (ETag)");
-  assert.equal(store.readKeyset().keyset, vector("keyset-v2.json"));
+  assert.deepEqual(store.readKeyset().chain, [vector("keyset-v2.json")]);
   await assert.rejects(policy(), (e) => e.code === "policy_unavailable" && /stored policy refused \(revoked_key\)/.test(e.message));
 
   state.policy = "policy-signed-by-signer-3.json";
@@ -88,19 +89,26 @@ for (const [name, keyset, code] of [
     const result = await refresh();
     assert.equal(result.keyset.status, "refused");
     assert.match(result.keyset.detail, new RegExp(`^${code}: `));
-    assert.equal(store.readKeyset().keyset, vector("keyset-v2.json"));
+    assert.deepEqual(store.readKeyset().chain, [vector("keyset-v2.json")]);
     assert.equal((await policy()).version, 7);
   });
 }
 
-test("a root rotation is followed (v2, then v3 signed by the old and the new root)", async () => {
+test("a root rotation is followed (v3, signed by the old and the new root), and v4 after it (the new root only)", async () => {
   const state = { keyset: "keyset-v2.json", policy: "policy-v5.json" };
   const { store, refresh, policy } = await setup(state);
   await refresh();
   state.keyset = "keyset-v3-rotated.json";
   assert.equal((await refresh()).keyset.status, "updated");
-  assert.equal(store.readKeyset().keyset, vector("keyset-v3-rotated.json"));
+  assert.deepEqual(store.readKeyset().chain, [vector("keyset-v3-rotated.json")], "root A signed v3: v2 is not needed");
   assert.equal((await policy()).version, 5);
+  state.keyset = "keyset-v4-root-b-only.json";
+  state.policy = "policy-signed-by-signer-3.json";
+  const result = await refresh();
+  assert.deepEqual([result.keyset.status, result.status], ["updated", "updated"]);
+  assert.deepEqual(store.readKeyset().chain, [vector("keyset-v3-rotated.json"), vector("keyset-v4-root-b-only.json")], "v4 is trusted through v3");
+  const inUse = await policy();
+  assert.deepEqual([inUse.version, inUse.problems], [7, []]);
 });
 
 test("network failure keeps the trust; the send handler never fetches and uses the stored keyset", async () => {
@@ -117,7 +125,7 @@ test("network failure keeps the trust; the send handler never fetches and uses t
 });
 
 test("a stored keyset is used only if it verifies against the pinned one, for this tenant; a newer pin wins", async () => {
-  const record = (file, tenant = "acme") => JSON.stringify({ tenant, keyset: vector(file), etag: null, acceptedAt: 1 });
+  const record = (file, tenant = "acme") => JSON.stringify({ tenant, chain: [vector(file)], etag: null, acceptedAt: 1 });
   const bundle = { [BUNDLE_KEY]: storedBundle(vector("policy-signed-by-signer-3.json")) };
   // Signed by root B only: valid on its own, but not by the pinned root A.
   const forged = await (await setup({}, { roaming: { ...bundle, [KEYSET_KEY]: record("keyset-v3-signed-by-new-root-only.json") }, config: pinned({ keyset: vector("keyset-v2.json") }) })).policy();
@@ -132,11 +140,11 @@ test("a stored keyset is used only if it verifies against the pinned one, for th
 
 test("the keyset and the bundle share roamingSettings' budget; the keyset comes first", async () => {
   const { fake, store } = await setup({});
-  assert.equal(await store.writeKeyset({ keyset: "k".repeat(KEYSET_BUDGET), etag: null, acceptedAt: 1 }), false);
+  assert.equal(await store.writeKeyset({ chain: ["k".repeat(KEYSET_BUDGET)], etag: null, acceptedAt: 1 }), false);
   assert.equal(fake.roaming.has(KEYSET_KEY), false);
   const keyset = vector("keyset-v2.json");
   assert.equal(await store.write({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 }), true);
-  assert.equal(await store.writeKeyset({ keyset, etag: null, acceptedAt: 1 }), true);
+  assert.equal(await store.writeKeyset({ chain: [keyset], etag: null, acceptedAt: 1 }), true);
   assert.equal(fake.roaming.has(BUNDLE_KEY), false, "the bundle no longer fits beside the keyset");
   assert.equal(await store.write({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 }), false);
   assert.equal(await store.write({ bundle: "b".repeat(BUNDLE_BUDGET - keyset.length - 200), etag: null, fetchedAt: 1 }), true);

@@ -5,7 +5,7 @@
 // the engine refuses anything older: a rollback.
 // Bundles are verified against the trusted keyset (addin/shared/keyset-trust.js): the pinned
 // one, or a newer one fetched first on each refresh and verified by the engine as an update
-// of it, stored per tenant. So a revoked or rotated signing key reaches every seat without
+// of it, stored per tenant (with the keysets that link it to the pinned one). So a revoked or rotated signing key reaches every seat without
 // touching policies.json.
 
 import { offerKeyset, trustedKeyset } from "../../shared/keyset-trust.js";
@@ -15,8 +15,9 @@ import { createPolicyVersionStore, webExtensionStorage } from "../../shared/poli
  * @typedef {{ tenant: string, bundle: string, etag?: string, version: number, digest: string,
  *   fetchedAt: number, checkedAt: number, expiresAt?: number, failMode?: "warn" | "block" }} StoredPolicy
  * @typedef {{ code: string, message: string, at: number }} PolicyError
- * @typedef {{ tenant: string, keyset: string, etag?: string, version: number, acceptedAt: number }} StoredKeyset
- *   the last keyset accepted as an update, under `keyset:<tenant>`
+ * @typedef {{ tenant: string, chain: string[], etag?: string, version: number, acceptedAt: number }} StoredKeyset
+ *   under `keyset:<tenant>`: the keysets accepted as updates since the pinned one, each an
+ *   update of the one before (the last is the one the server serves, whose ETag this is)
  * @typedef {PolicyError & { tenant: string }} KeysetError   the last keyset refusal or fetch failure
  * @typedef {{ version: number | null, source: "pinned" | "update", error: { code: string, message: string } | null }} KeysetStatus
  * @typedef {{ engine: any, version: number, digest: string, expiresAt?: number, failMode?: "warn" | "block" }} Verified
@@ -54,18 +55,18 @@ export function createPolicySync(deps) {
   /** @returns {Promise<StoredKeyset | undefined>} */
   const storedKeyset = async (tenant) => {
     const record = (await deps.storage.get(keysetKey(tenant)))[keysetKey(tenant)];
-    return record && record.tenant === tenant && typeof record.keyset === "string" ? record : undefined;
+    return record && record.tenant === tenant && Array.isArray(record.chain) ? record : undefined;
   };
   const recordKeysetError = (tenant, code, message) => deps.storage.set({ keysetError: { tenant, code, message, at: deps.now() } });
 
   /**
-   * The keyset trusted now (no network): the stored update if the engine verifies it against
-   * the pinned keyset, else the pinned one.
+   * The keyset trusted now (no network): the end of the stored chain as far as the engine
+   * verifies it from the pinned keyset, else the pinned one.
    * @param {import("./config.js").PolicySource} config
    */
   const trust = async (config) => {
     const stored = await storedKeyset(config.tenant);
-    return { stored, trust: trustedKeyset(await deps.verifyKeyset(), { tenant: config.tenant, now: deps.now(), pinned: config.keyset, stored: stored && stored.keyset }) };
+    return { stored, trust: trustedKeyset(await deps.verifyKeyset(), { tenant: config.tenant, now: deps.now(), pinned: config.keyset, stored: stored && stored.chain }) };
   };
 
   /**
@@ -78,7 +79,7 @@ export function createPolicySync(deps) {
     const { stored, trust: current } = await trust(config);
     const url = `${config.server}/v1/tenants/${encodeURIComponent(config.tenant)}/keyset`;
     // The ETag only describes the stored keyset while that is the one trusted.
-    const etag = stored && current.source === "update" && current.keyset === stored.keyset ? stored.etag : undefined;
+    const etag = stored && current.source === "update" && current.keyset === stored.chain[stored.chain.length - 1] ? stored.etag : undefined;
     let response;
     try {
       response = await deps.fetch(url, { headers: etag ? { "If-None-Match": etag } : {}, cache: "no-store" });
@@ -99,7 +100,7 @@ export function createPolicySync(deps) {
     }
     if (offer.outcome === "updated" && offer.trust.info) {
       /** @type {StoredKeyset} */
-      const record = { tenant: config.tenant, keyset: fetched, etag: response.headers.get("etag") || undefined, version: offer.trust.info.version, acceptedAt: deps.now() };
+      const record = { tenant: config.tenant, chain: offer.trust.chain, etag: response.headers.get("etag") || undefined, version: offer.trust.info.version, acceptedAt: deps.now() };
       await deps.storage.set({ [keysetKey(config.tenant)]: record });
     }
     await deps.storage.set({ keysetError: null });

@@ -14,7 +14,9 @@ import { fakeStorageArea } from "./fake-messenger.mjs";
 import { realEngineApi } from "./real-engine.mjs";
 
 const vectors = new URL("../../../tests/vectors/bundles/", import.meta.url);
-const vector = (name) => fs.readFileSync(new URL(name, vectors), "utf8");
+const fixtures = new URL("../../test/fixtures/", import.meta.url);
+/** A vector, or the fixture keyset v4 (signed by root B alone; see addin/test/fixtures/). */
+const vector = (name) => fs.readFileSync(new URL(name, name === "keyset-v4-root-b-only.json" ? fixtures : vectors), "utf8");
 const NOW = 1767312000;
 const DAY = 86400;
 const verify = realEngineApi.verifyKeyset;
@@ -28,7 +30,7 @@ function tampered(file) {
   return JSON.stringify(envelope);
 }
 
-const trust = (pinned, stored, now = NOW) => trustedKeyset(verify, { tenant: "acme", now, pinned: vector(pinned), stored: stored && vector(stored) });
+const trust = (pinned, stored, now = NOW) => trustedKeyset(verify, { tenant: "acme", now, pinned: vector(pinned), stored: stored && [].concat(stored).map(vector) });
 const offer = (current, fetched, now = NOW) => offerKeyset(verify, { tenant: "acme", now, trust: current, fetched });
 
 test("shared: an update verified against the pinned keyset is accepted; the same one again is unchanged", () => {
@@ -80,6 +82,27 @@ test("shared: a stored keyset is trusted only as a verified update of the pinned
   // Valid on its own (its own root signed it) but not by the pinned root: set aside, and said.
   const forged = trust("keyset-v2.json", "keyset-v3-signed-by-new-root-only.json");
   assert.deepEqual([forged.source, forged.info.version, forged.problem.code], ["pinned", 2, "unknown_key"]);
+});
+
+test("shared: the stored chain is followed link by link from the pinned keyset, past a root rotation", () => {
+  // v4 is signed by root B alone: it verifies only through v3, which A and B signed.
+  const chained = trust("keyset-v1.json", ["keyset-v3-rotated.json", "keyset-v4-root-b-only.json"]);
+  assert.deepEqual([chained.source, chained.info.version, chained.chain.length, chained.problem], ["update", 4, 2, null]);
+  const unlinked = trust("keyset-v1.json", ["keyset-v4-root-b-only.json"]);
+  assert.deepEqual([unlinked.info.version, unlinked.problem.code], [1, "unknown_key"]);
+  // A broken link leaves trust where the chain was still good.
+  const broken = trust("keyset-v1.json", ["keyset-v2.json", "keyset-v3-unrevokes-signer-2.json", "keyset-v3-rotated.json"]);
+  assert.deepEqual([broken.info.version, broken.problem.code], [2, "revocation_dropped"]);
+});
+
+test("shared: an accepted update is chained after the earliest keyset it updates directly", () => {
+  const v2 = offer(trust("keyset-v1.json"), vector("keyset-v2.json")).trust;
+  assert.deepEqual(v2.chain, [vector("keyset-v2.json")]);
+  const v3 = offer(v2, vector("keyset-v3-rotated.json")).trust;
+  assert.deepEqual(v3.chain, [vector("keyset-v3-rotated.json")], "root A signed v3: v2 is not needed to reach it");
+  const v4 = offer(v3, vector("keyset-v4-root-b-only.json")).trust;
+  assert.deepEqual(v4.chain, [vector("keyset-v3-rotated.json"), vector("keyset-v4-root-b-only.json")], "only root B signed v4");
+  assert.equal(trustedKeyset(verify, { tenant: "acme", now: NOW, pinned: vector("keyset-v1.json"), stored: v4.chain }).info.version, 4);
 });
 
 /**
@@ -176,6 +199,23 @@ test("a root rotation is followed: v2 then v3 (new root), and signer-1's policy 
   assert.equal(await signedPolicyInForce(), true);
 });
 
+test("after a root rotation the next keyset (signed by the new root only) is followed, also after a restart", async () => {
+  const { server, storage, sync, signedPolicyInForce } = setup();
+  for (const keyset of ["keyset-v2.json", "keyset-v3-rotated.json", "keyset-v4-root-b-only.json"]) {
+    server.keyset = keyset;
+    await sync.refresh(config);
+  }
+  assert.equal(await sync.refresh(config), "refused", "v4 revokes signer-1, which signed policy v5");
+  assert.equal((await sync.status(config)).error.code, "revoked_key");
+  assert.equal(await signedPolicyInForce(), false);
+  server.policy = "policy-signed-by-signer-3.json";
+  const restarted = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), verifyKeyset: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  assert.equal(await restarted.refresh(config), "updated");
+  assert.deepEqual((await restarted.status(config)).keyset, { version: 4, source: "update", error: null });
+  assert.equal(storage.data.get("keyset:acme").chain.length, 2);
+  assert.equal(await signedPolicyInForce(), true);
+});
+
 test("an unreachable server or a missing keyset keeps the current trust", async () => {
   const { server, sync, signedPolicyInForce } = setup();
   server.keyset = "keyset-v2.json";
@@ -204,7 +244,7 @@ test("the administrator pins a newer keyset than the stored one: the pinned one 
 
 test("a stored keyset of another tenant is not trusted for acme", async () => {
   const { server, storage, sync } = setup();
-  storage.data.set("keyset:acme", { tenant: "acme", keyset: vector("keyset-globex.json"), version: 1, acceptedAt: NOW });
+  storage.data.set("keyset:acme", { tenant: "acme", chain: [vector("keyset-globex.json")], version: 1, acceptedAt: NOW });
   server.down = true;
   await sync.refresh(config);
   assert.deepEqual([(await sync.status(config)).keyset.version, (await sync.status(config)).keyset.source], [1, "pinned"]);
