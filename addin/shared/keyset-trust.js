@@ -51,14 +51,6 @@ function problemOf(e, prefix) {
 }
 
 /**
- * @param {KeysetProblem | null} problem
- * @returns {KeysetProblem}
- */
-function refusedByServer(problem) {
-  return { code: problem ? problem.code : "error", message: "the server's keyset was refused: " + (problem ? problem.message : "no reason given") };
-}
-
-/**
  * A keyset checked on its own (its own roots, tenant); an expired one still answers its info.
  * @param {VerifyKeyset} verify
  * @param {string} tenant
@@ -158,13 +150,13 @@ export function offerKeyset(verify, input) {
     // The trusted roots' signatures are checked before the offered keyset is even parsed.
     offered = verifyUpdate(verify, tenant, now, input.fetched, current);
   } catch (e) {
-    return refuse(refusedByServer(problemOf(e, "")));
+    return refuse(problemOf(e, ""));
   }
   if (offered.digest === current.info.digest) return { outcome: "unchanged", trust: trust, refusal: null };
   if (now >= current.info.expires_at) {
     // Checked as of the trusted keyset's last valid second: now judge the offered one's expiry.
     const own = inspect(verify, tenant, now, input.fetched);
-    if (own.problem) return refuse(refusedByServer(own.problem));
+    if (own.problem) return refuse(own.problem);
   }
   // Chained after the earliest keyset it also updates directly (the trusted one at the latest).
   let from = links.length - 1;

@@ -87,7 +87,10 @@ export function createPolicySync(deps) {
       await recordKeysetError(config.tenant, "unreachable", `The keyset could not be fetched: ${e.message || e}`);
       return current;
     }
-    if (response.status === 304 && etag) return current;
+    if (response.status === 304 && etag) {
+      await deps.storage.set({ keysetError: null });
+      return current;
+    }
     if (!response.ok) {
       await recordKeysetError(config.tenant, `http_${response.status}`, `The policy server answered ${response.status} for the keyset.`);
       return current;
