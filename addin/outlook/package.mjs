@@ -99,6 +99,8 @@ export function writePackage(args) {
     tenant: args.tenant,
     keyset: readOptional(args.keyset, "--keyset"),
     policyUrl: `${url}/v1/tenants/${encodeURIComponent(args.tenant)}/policy`,
+    // Keyset updates (revoked or rotated keys) are fetched by the pane; none without a pin.
+    keysetUrl: args.keyset ? `${url}/v1/tenants/${encodeURIComponent(args.tenant)}/keyset` : null,
     bakedBundle: readOptional(args.bundle, "--bundle"),
     bakedPolicy: bakedPolicy,
     failMode: failMode

@@ -53,12 +53,20 @@ function loadSignedBundle(Engine, bundle, pins) {
 }
 
 /**
- * @param {{ Engine: { fromPolicyJson(text: string): any, fromBundle?: Function } }} engineModule
+ * @param {{ Engine: { fromPolicyJson(text: string): any, fromBundle?: Function },
+ *   verifyKeyset?: import("../../shared/keyset-trust.js").VerifyKeyset }} engineModule
  * @returns {import("./policy-session.js").EngineApi}
  */
 export function createEngineApi(engineModule) {
   const Engine = engineModule.Engine;
   return {
+    verifyKeyset: function (keyset, current, request) {
+      if (typeof engineModule.verifyKeyset !== "function") {
+        // As for bundles: an engine that cannot verify keysets trusts none.
+        throw Object.assign(new Error("this engine build cannot verify keysets"), { code: "unsupported" });
+      }
+      return engineModule.verifyKeyset(keyset, current, request);
+    },
     loadPlain: function (policyJson) {
       const engine = Engine.fromPolicyJson(policyJson);
       return { engine: engine, tenant: null, version: null, digest: null, expiresAt: null, expired: false, failMode: failModeOf(policyJson) };

@@ -5,8 +5,12 @@
 //   2. the signed bundle baked into the add-in's files by the packaging command;
 //   3. the plain policy baked into the add-in's files: served from the same place as this
 //      code, so as trustworthy as the code itself.
+// Bundles are verified against the trusted keyset: the end of the chain stored by the pane's
+// refresh as far as the engine verifies it from the pinned keyset, else the pinned one
+// (addin/shared/keyset-trust.js).
 // Signature and version checks are the engine's (Rust); this file only chooses what to hand
 // it and reports the outcome.
+import { trustedKeyset } from "../../shared/keyset-trust.js";
 
 /**
  * The engine, as the add-in needs it (adapter over the WASM module: engine-api.js).
@@ -17,10 +21,12 @@
  *   packaged one applies
  * @typedef {{ loadBundle(bundle: string, pins: { tenant: string, keyset: string,
  *   held: { version: number, digest: string } | undefined, now: number }): LoadedPolicy,
- *   loadPlain(policyJson: string): LoadedPolicy }} EngineApi
- * @typedef {{ tenant: string, keyset: string, bakedBundle: string | null,
+ *   loadPlain(policyJson: string): LoadedPolicy,
+ *   verifyKeyset: import("../../shared/keyset-trust.js").VerifyKeyset }} EngineApi
+ * @typedef {{ tenant: string, keyset: string | null, bakedBundle: string | null,
  *   bakedPolicy: string | null, failMode: "warn" | "block",
- *   policyUrl: string | null }} AddinConfig   set by the packaging command
+ *   policyUrl: string | null, keysetUrl?: string | null }} AddinConfig   set by the packaging
+ *   command; keyset: the pinned one
  * @typedef {LoadedPolicy & { failMode: "warn" | "block", source: "stored" | "baked",
  *   problems: string[] }} PolicyInUse
  */
@@ -38,6 +44,20 @@ export function policyUnavailable(message, failMode) {
 }
 
 /**
+ * The keyset to verify bundles with, without the network; null when none is pinned.
+ * @param {EngineApi} api
+ * @param {AddinConfig} config
+ * @param {ReturnType<typeof import("./policy-store.js").createPolicyStore>} store
+ * @param {number} now Unix seconds
+ * @returns {import("../../shared/keyset-trust.js").KeysetTrust | null}
+ */
+export function keysetTrust(api, config, store, now) {
+  if (!config.keyset) return null;
+  const stored = store.readKeyset();
+  return trustedKeyset(api.verifyKeyset, { tenant: config.tenant, now: now, pinned: config.keyset, stored: stored ? stored.chain : null });
+}
+
+/**
  * @param {EngineApi} api
  * @param {AddinConfig} config
  * @param {ReturnType<typeof import("./policy-store.js").createPolicyStore>} store
@@ -48,7 +68,9 @@ export function loadPolicy(api, config, store, now) {
   return store.held.held().then(function (held) {
     /** @type {string[]} */
     const problems = [];
-    const pins = { tenant: config.tenant, keyset: config.keyset, held: held, now: now };
+    const trust = keysetTrust(api, config, store, now);
+    if (trust && trust.problem) problems.push("keyset (" + trust.problem.code + "): " + trust.problem.message);
+    const pins = { tenant: config.tenant, keyset: trust ? trust.keyset : "", held: held, now: now };
     /** @type {{ source: "stored" | "baked", load(): LoadedPolicy }[]} */
     const candidates = [];
     const stored = store.read();

@@ -1,6 +1,10 @@
-// Fetching a newer signed policy from the server (ETag, short time-out), verifying it in the
-// engine and keeping it in roamingSettings. Runs in the task pane's background; the send
-// handler never waits for it.
+// Fetching the tenant's keyset and then a newer signed policy from the server (ETag, short
+// time-out each), verifying them in the engine and keeping them in roamingSettings. A keyset
+// is kept only if the engine verifies it as an update of the trusted one
+// (addin/shared/keyset-trust.js); the bundle is then verified against the keyset trusted
+// afterwards. Runs in the task pane's background; the send handler never waits for it.
+import { offerKeyset } from "../../shared/keyset-trust.js";
+import { keysetTrust } from "./policy-session.js";
 
 /** Long enough for a healthy server, short enough never to hold anything up. */
 export const REFRESH_TIMEOUT_MS = 4000;
@@ -22,13 +26,69 @@ function withTimeout(promise, ms) {
 }
 
 /**
- * @param {{ fetch: typeof fetch, api: import("./policy-session.js").EngineApi,
+ * @typedef {{ fetch: typeof fetch, api: import("./policy-session.js").EngineApi,
  *   config: import("./policy-session.js").AddinConfig,
  *   store: ReturnType<typeof import("./policy-store.js").createPolicyStore>, now(): number,
- *   timeoutMs?: number }} deps
- * @returns {Promise<{ status: "updated" | "unchanged" | "refused" | "failed" | "off", detail: string }>}
+ *   timeoutMs?: number }} RefreshDeps
+ * @typedef {{ status: "updated" | "unchanged" | "refused" | "failed" | "off", detail: string }} RefreshResult
+ */
+
+/**
+ * Fetches the tenant's keyset and keeps it if the engine verifies it as an update of the
+ * trusted one; anything else leaves the trust as it was.
+ * @param {RefreshDeps} deps
+ * @returns {Promise<RefreshResult>}
+ */
+export function refreshKeyset(deps) {
+  const url = deps.config.keysetUrl;
+  if (!url || !deps.config.keyset) return Promise.resolve({ status: "off", detail: "no keyset is pinned or no server is configured" });
+  const now = deps.now();
+  const stored = deps.store.readKeyset();
+  const current = keysetTrust(deps.api, deps.config, deps.store, now);
+  if (!current) return Promise.resolve({ status: "off", detail: "no keyset is pinned" });
+  /** @type {Record<string, string>} */
+  const headers = { Accept: "application/json" };
+  // The ETag only describes the stored keyset while that is the one trusted.
+  if (stored && stored.etag && current.source === "update" && current.keyset === stored.chain[stored.chain.length - 1]) headers["If-None-Match"] = stored.etag;
+  return withTimeout(deps.fetch(url, { headers: headers, cache: "no-store" }), deps.timeoutMs || REFRESH_TIMEOUT_MS)
+    .then(function (response) {
+      if (response.status === 304) return { status: "unchanged", detail: "the keyset is up to date" };
+      if (!response.ok) throw new Error("the server answered " + response.status + " for the keyset");
+      return response.text().then(function (/** @type {string} */ fetched) {
+        const offer = offerKeyset(deps.api.verifyKeyset, { tenant: deps.config.tenant, now: deps.now(), trust: current, fetched: fetched });
+        if (offer.outcome === "refused") return { status: "refused", detail: offer.refusal ? offer.refusal.code + ": " + offer.refusal.message : "refused" };
+        const version = offer.trust.info ? offer.trust.info.version : null;
+        if (offer.outcome === "unchanged") return { status: "unchanged", detail: "keyset version " + version };
+        return deps.store.writeKeyset({ chain: offer.trust.chain, etag: response.headers.get("ETag"), acceptedAt: deps.now() }).then(function (kept) {
+          if (!kept) return { status: "refused", detail: "keyset version " + version + " is too big for roamingSettings; the keyset trusted before stays in force" };
+          return { status: "updated", detail: "keyset version " + version };
+        });
+      });
+    })
+    .catch(function (e) {
+      return { status: "failed", detail: e && e.message ? e.message : String(e) };
+    });
+}
+
+/**
+ * The keyset first (refreshKeyset), then the policy, verified against the keyset trusted
+ * after that.
+ * @param {RefreshDeps} deps
+ * @returns {Promise<RefreshResult & { keyset: RefreshResult }>}
  */
 export function refreshPolicy(deps) {
+  return refreshKeyset(deps).then(function (keyset) {
+    return refreshBundle(deps).then(function (result) {
+      return { status: result.status, detail: result.detail, keyset: keyset };
+    });
+  });
+}
+
+/**
+ * @param {RefreshDeps} deps
+ * @returns {Promise<RefreshResult>}
+ */
+function refreshBundle(deps) {
   const url = deps.config.policyUrl;
   if (!url) return Promise.resolve({ status: "off", detail: "no policy server is configured" });
   const stored = deps.store.read();
@@ -43,7 +103,8 @@ export function refreshPolicy(deps) {
         return deps.store.held.held().then(function (held) {
           let loaded;
           try {
-            loaded = deps.api.loadBundle(bundle, { tenant: deps.config.tenant, keyset: deps.config.keyset, held: held, now: deps.now() });
+            const trust = keysetTrust(deps.api, deps.config, deps.store, deps.now());
+            loaded = deps.api.loadBundle(bundle, { tenant: deps.config.tenant, keyset: trust ? trust.keyset : "", held: held, now: deps.now() });
           } catch (e) {
             const error = /** @type {{ code?: string, message?: string }} */ (e || {});
             return { status: "refused", detail: (error.code || "error") + ": " + (error.message || String(e)) };

@@ -209,11 +209,15 @@ export function createTaskpane(deps) {
           if (!deps.fetch || !api) return verdict;
           const fetchFn = deps.fetch;
           return refreshPolicy({ fetch: fetchFn, api: api, config: deps.config, store: deps.store, now: deps.now }).then(function (result) {
-            if (result.status === "updated") return load().then(refresh);
-            if (result.status === "failed" || result.status === "refused") {
-              updateNote = "Could not update the policy: " + result.detail;
-              render(verdict, proposedFixes(verdict));
+            const keysetProblem = result.keyset.status === "failed" || result.keyset.status === "refused";
+            const policyProblem = result.status === "failed" || result.status === "refused";
+            if (keysetProblem || policyProblem) {
+              updateNote = (keysetProblem ? "Could not update the keyset (the one trusted before stays): " + result.keyset.detail + (policyProblem ? ". " : "") : "") +
+                (policyProblem ? "Could not update the policy: " + result.detail : "");
             }
+            // A new keyset may set the stored policy aside (its key revoked) or admit a new one.
+            if (result.status === "updated" || result.keyset.status === "updated") return load().then(refresh);
+            if (updateNote) render(verdict, proposedFixes(verdict));
             return verdict;
           });
         });

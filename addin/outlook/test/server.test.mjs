@@ -113,3 +113,24 @@ test("the task pane fetches and verifies the signed policy; the next send runs o
   assert.equal(refused.sendModeOverride, "promptUser", "the baked policy only warns");
   assert.equal(JSON.parse(refused.contextData).version, null);
 });
+
+test("a signing key rotated and revoked on the server reaches the add-in through the pane's keyset refresh", async () => {
+  // Keyset version 2 lists a new signing key and revokes the old one; the policy is re-signed
+  // as version 2 with the new key, which the pinned keyset (version 1) does not list.
+  await admin("POST", "/api/v1/keys/rotate", { revoke_old: true });
+  const { tab, context, errors } = await openAddinPage(browser, `${PUBLIC}/addin/outlook/taskpane.html`, { draft: DRAFT, forward });
+  await tab.getByText("Policy version 2 for acme: current").waitFor();
+  const roaming = await tab.evaluate(() => window.__roaming);
+  await context.close();
+  assert.deepEqual(errors, []);
+  assert.equal(JSON.parse(roaming["sendguard.keyset"]).tenant, "acme");
+  assert.equal(JSON.parse(roaming["sendguard.held"]).held.version, 2);
+
+  const after = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, roaming });
+  assert.deepEqual(JSON.parse(after.contextData).version, 2, "verified against the stored keyset");
+  // Without the stored keyset the new key is unknown: the baked policy stands in.
+  const pinnedOnly = { ...roaming };
+  delete pinnedOnly["sendguard.keyset"];
+  const refused = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, roaming: pinnedOnly });
+  assert.equal(JSON.parse(refused.contextData).version, null);
+});

@@ -47,6 +47,8 @@ export async function startPolicyServer(binary) {
     createTenant: (id) => admin("POST", "/api/v1/tenants", JSON.stringify({ id })),
     publish: (tenant, policy) => admin("POST", `/api/v1/tenants/${tenant}/policy`, JSON.stringify(policy)),
     keyset: async (tenant) => (await fetch(`${address}/v1/tenants/${tenant}/keyset`)).text(),
+    /** A new signing key and each tenant's next keyset; `revokeOld`: the old key was stolen. */
+    rotateKey: (revokeOld) => admin("POST", "/api/v1/keys/rotate", JSON.stringify({ revoke_old: revokeOld })),
     stop: async () => {
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));

@@ -3,7 +3,8 @@
 // shows what was really sent. The test-only driver extension composes and presses Send; the
 // test hook added to a copy of the package answers the dialog as a sender would.
 // The scenarios run in order on one Thunderbird and build on each other: the policy server
-// publishes versions 1 to 4 as they go. About 20 s, plus 75 s for the sender who thinks.
+// publishes versions 1 to 4 as they go, then rotates the signing key (keyset version 2, policy
+// versions 5 and 6). About 20 s, plus 75 s for the sender who thinks.
 // Run by scripts/suites/60-thunderbird-e2e.sh (which builds the .xpi and the server first).
 
 import assert from "node:assert/strict";
@@ -160,7 +161,7 @@ test("a tampered policy from the server is refused and the last good one stays i
   const { outcome, shown, sunk } = await send({ name: "tampered", to: ["sales@tailspin-toys.com"], subject: "Offer", body: "x" }, { steps: [{ inspectOptions: true }, { key: "Escape" }] });
   assert.ok(fetched().some((r) => r.tampered), "the extension did fetch the tampered bundle");
   const { options } = dialogReports[reportsBefore];
-  assert.match(options.status, /^Policy version 1 for northwind, .* Last problem: A policy from the server was refused: .*\(bad_signature\); the last good policy stays in force\.$/);
+  assert.match(options.status, /^Policy version 1 for northwind, .* Last problem: A policy from the server was refused: .*\(bad_signature\); the last good policy stays in force\. Keyset version 1 \(as pinned\)\.$/);
   assert.equal(shown.length, 1, "still held: version 1 is in force");
   assert.match(shown[0].findings[0].message, /tailspin-toys\.com/);
   assert.match(outcome.message || "", ABORTED);
@@ -207,6 +208,27 @@ test("block_with_justification: Send is refused until a justification is written
   assert.equal(dialogReports[reportsBefore].status, "A justification is required.");
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
   assert.deepEqual(sunk[0].rcptTo, ["buy@fabrikam.com"]);
+});
+
+test("a stolen signing key is revoked on the server: the extension follows the new keyset and the new key's policy", async () => {
+  const before = fetched().length;
+  // Keyset version 2 lists a new signing key and revokes the old one; the server re-signs
+  // the current policy as version 5 with the new key and announces it.
+  await server.rotateKey(true);
+  await waitFor("the extension to fetch the new keyset and the re-signed policy", () => {
+    const since = fetched().slice(before);
+    return since.some((r) => r.path.endsWith("/keyset") && r.status === 200) && since.some((r) => r.path.endsWith("/policy") && r.status === 200);
+  }, 30000);
+  // Signed by the new key only: the pinned keyset (version 1) does not list it.
+  await server.publish(TENANT, { blocked_domains: ["tailspin-toys.com"] });
+  const reportsBefore = dialogReports.length;
+  const { outcome, shown, sunk } = await send({ name: "rotated", to: ["sales@tailspin-toys.com"], subject: "Offer", body: "x" }, { steps: [{ inspectOptions: true }, { key: "Escape" }] });
+  assert.equal(shown.length, 1, "version 6 (new key) is in force");
+  assert.match(shown[0].findings[0].message, /tailspin-toys\.com/);
+  assert.match(outcome.message || "", ABORTED);
+  assert.equal(sunk.length, 0);
+  const { options } = dialogReports[reportsBefore];
+  assert.match(options.status, new RegExp(`^Policy version 6 for ${TENANT}, checked \\d+ s ago\\. Keyset version 2 \\(updated from the server\\)\\.$`));
 });
 
 // Thunderbird suspends an idle Manifest V3 event page after about 30 s, and a pending

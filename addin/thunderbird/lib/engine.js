@@ -13,11 +13,13 @@ export async function loadEngineApi(baseUrl) {
 }
 
 /**
- * @param {{ Engine: any }} wasm the initialised module
- * @returns {{ defaultEngine(): any, verify: import("./policy-sync.js").Verify }}
+ * @param {{ Engine: any, verifyKeyset: Function }} wasm the initialised module
+ * @returns {{ defaultEngine(): any, verify: import("./policy-sync.js").Verify,
+ *   verifyKeyset: import("../../shared/keyset-trust.js").VerifyKeyset }}
  */
 export function engineApi(wasm) {
   let builtIn;
+  const bytes = (text) => new TextEncoder().encode(text);
   return {
     /** The built-in checks, for when no signed policy is held. */
     defaultEngine() {
@@ -26,10 +28,13 @@ export function engineApi(wasm) {
     },
     /** Verifies the pinned keyset, then the bundle against it; throws `{code, message}`. */
     verify({ bundle, keyset, tenant, held, now }) {
-      const bytes = (text) => new TextEncoder().encode(text);
       const engine = wasm.Engine.fromBundle(bytes(bundle), bytes(keyset), { tenant, held: held || null, now });
       const policy = engine.policy;
       return { engine, version: policy.version, digest: policy.digest, expiresAt: policy.expires_at, failMode: failModeOf(bundle) };
+    },
+    /** A keyset on its own, or as an update of `current`; throws `{code, message, keyset?}`. */
+    verifyKeyset(keyset, current, request) {
+      return wasm.verifyKeyset(bytes(keyset), current === null ? null : bytes(current), request);
     }
   };
 }

@@ -15,7 +15,8 @@ export const REFRESH_PERIOD_MINUTES = 15;
 export const REFRESH_WAIT_MS = 3000;
 
 /**
- * @param {{ messenger: any, engineApi: () => Promise<{ verify: import("./policy-sync.js").Verify, defaultEngine(): any }>,
+ * @param {{ messenger: any, engineApi: () => Promise<{ verify: import("./policy-sync.js").Verify, defaultEngine(): any,
+ *     verifyKeyset: import("../../shared/keyset-trust.js").VerifyKeyset }>,
  *   fetch: typeof fetch, EventSource?: typeof EventSource, now?: () => number, log?: (m: string) => void }} deps
  */
 export function startExtension(deps) {
@@ -28,6 +29,7 @@ export function startExtension(deps) {
     fetch: deps.fetch,
     storage: messenger.storage.local,
     verify: async (input) => (await deps.engineApi()).verify(input),
+    verifyKeyset: async () => (await deps.engineApi()).verifyKeyset,
     defaultEngine: async () => (await deps.engineApi()).defaultEngine(),
     now
   });

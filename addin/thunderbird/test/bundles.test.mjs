@@ -14,16 +14,16 @@ const vector = (name) => fs.readFileSync(new URL(name, vectors), "utf8");
 const NOW = 1767312000;
 const config = { source: "managed", server: "http://127.0.0.1:9", tenant: "acme", keyset: vector("keyset-v1.json") };
 
-/** A policy server that serves the named vector files in turn. */
+/** A policy server that serves the named vector files in turn, and keyset v1 as pinned. */
 function serving(...files) {
-  return async () => {
-    const body = vector(files.shift());
+  return async (url) => {
+    const body = vector(url.endsWith("/keyset") ? "keyset-v1.json" : files.shift());
     return { status: 200, ok: true, text: async () => body, headers: { get: () => null } };
   };
 }
 
 function sync(...files) {
-  return createPolicySync({ fetch: serving(...files), storage: fakeStorageArea(), verify: (i) => realEngineApi.verify(i), defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  return createPolicySync({ fetch: serving(...files), storage: fakeStorageArea(), verify: (i) => realEngineApi.verify(i), verifyKeyset: async () => realEngineApi.verifyKeyset, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
 }
 
 test("a signed policy is verified and then in force", async () => {
@@ -60,7 +60,7 @@ test("a bundle checked against another tenant's pinned keyset is refused", async
 
 test("the highest version accepted is remembered apart from the stored bundle", async () => {
   const storage = fakeStorageArea();
-  const make = (...files) => createPolicySync({ fetch: serving(...files), storage, verify: (i) => realEngineApi.verify(i), defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const make = (...files) => createPolicySync({ fetch: serving(...files), storage, verify: (i) => realEngineApi.verify(i), verifyKeyset: async () => realEngineApi.verifyKeyset, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
   await make("policy-v5.json").refresh(config);
   assert.equal(JSON.parse(storage.data.get("heldPolicy:acme")).version, 5);
   storage.data.delete("policy"); // the stored bundle is lost: the rollback guard is not

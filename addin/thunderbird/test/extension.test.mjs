@@ -122,12 +122,15 @@ test("the refresh alarm is set up, and the options page gets the source and stat
   assert.deepEqual(info, { source: "none", server: null, tenant: null, status: { version: null, error: null } });
 });
 
+/** A server that has no keyset for the tenant: the pinned one (here none that verifies) stays. */
+const noKeyset = { status: 404, ok: false, text: async () => "", headers: { get: () => null } };
+
 test("a send that starts during a policy refresh is checked with the refreshed policy", async () => {
   // The engine API is real except that bundles are plain policies here (signature checks are
   // the engine's own tests); the server answers slowly.
   const api = { ...realEngineApi, verify: ({ bundle }) => ({ engine: wasm.Engine.fromPolicyJson(bundle), version: 1, digest: "a".repeat(64) }) };
   let answer;
-  const slowFetch = () => new Promise((resolve) => (answer = resolve));
+  const slowFetch = (url) => (url.endsWith("/keyset") ? Promise.resolve(noKeyset) : new Promise((resolve) => (answer = resolve)));
   const messenger = fakeMessenger({ local: { config: { server: "http://127.0.0.1:9", tenant: "t", keyset: "k" } } });
   startExtension({ messenger, engineApi: async () => api, fetch: slowFetch, log: () => {} });
   const result = pressSend(messenger, { to: ["x@tailspin-toys.com"] });
@@ -144,7 +147,7 @@ test("when the check cannot run, the policy's fail_mode decides: block offers no
   const broken = { check: () => { throw new Error("engine exploded"); } };
   const policyFailingClosed = JSON.stringify({ fail_mode: "block" });
   const api = { ...realEngineApi, verify: () => ({ engine: broken, version: 1, digest: "b".repeat(64), failMode: "block" }) };
-  const serve = async () => ({ status: 200, ok: true, text: async () => policyFailingClosed, headers: { get: () => null } });
+  const serve = async (url) => url.endsWith("/keyset") ? noKeyset : ({ status: 200, ok: true, text: async () => policyFailingClosed, headers: { get: () => null } });
   const messenger = fakeMessenger({ local: { config: { server: "http://127.0.0.1:9", tenant: "t", keyset: "k" } } });
   startExtension({ messenger, engineApi: async () => api, fetch: serve, log: () => {} });
   const result = pressSend(messenger, { to: ["bob@contoso.com"] });

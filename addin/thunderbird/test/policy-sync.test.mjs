@@ -15,12 +15,17 @@ function fakeVerify({ bundle, held }) {
   return { engine: { name: `engine v${b.version}` }, version: b.version, digest: `d${b.version}`.padEnd(64, "0"), expiresAt: b.expiresAt };
 }
 
+// Keysets here are the pinned "{}" only, which the server serves unchanged (keyset updates
+// are tested with the real engine in keyset-updates.test.mjs).
+const fakeVerifyKeyset = async () => (keyset) => ({ tenant: "acme", version: 1, issued_at: 0, expires_at: 2 ** 40, digest: keyset.padEnd(64, "0") });
+
 const config = { source: "options", server: "http://127.0.0.1:9", tenant: "acme", keyset: "{}" };
 
-/** A fake server: answers from `responses` in order, recording requests. */
+/** A fake server: answers policy requests from `responses` in order, recording them. */
 function fakeServer(responses) {
   const requests = [];
   const fetch = async (url, init) => {
+    if (url.endsWith("/keyset")) return { status: 200, ok: true, text: async () => "{}", headers: { get: () => null } };
     requests.push({ url, headers: init.headers });
     const r = responses.shift();
     if (r instanceof Error) throw r;
@@ -33,7 +38,7 @@ function setup(responses) {
   const server = fakeServer(responses);
   const storage = fakeStorageArea();
   let clock = 1_000_000;
-  const sync = createPolicySync({ fetch: server.fetch, storage, verify: fakeVerify, defaultEngine: () => ({ name: "built-in" }), now: () => clock });
+  const sync = createPolicySync({ fetch: server.fetch, storage, verify: fakeVerify, verifyKeyset: fakeVerifyKeyset, defaultEngine: () => ({ name: "built-in" }), now: () => clock });
   return { server, storage, sync, tick: (s) => (clock += s) };
 }
 
@@ -119,11 +124,11 @@ test("a stored policy that no longer verifies (expired, new keyset) falls back t
   };
   const responses = [{ status: 200, body: JSON.stringify({ version: 2, signed: true }) }];
   const { fetch } = fakeServer(responses);
-  const first = createPolicySync({ fetch, storage, verify, defaultEngine: () => ({ name: "built-in" }), now: () => 1 });
+  const first = createPolicySync({ fetch, storage, verify, verifyKeyset: fakeVerifyKeyset, defaultEngine: () => ({ name: "built-in" }), now: () => 1 });
   await first.refresh(config);
   expired = true;
   // A new page (after the event page was suspended) has no engine in memory.
-  const restarted = createPolicySync({ fetch, storage, verify, defaultEngine: () => ({ name: "built-in" }), now: () => 2 });
+  const restarted = createPolicySync({ fetch, storage, verify, verifyKeyset: fakeVerifyKeyset, defaultEngine: () => ({ name: "built-in" }), now: () => 2 });
   assert.deepEqual(await restarted.currentEngine(config), { name: "built-in" });
   assert.equal((await restarted.status(config)).error.code, "expired");
 });

@@ -16,3 +16,14 @@ test("the options page names the version, its age, staleness and the last proble
 test("ages read naturally", () => {
   assert.deepEqual([humanAge(-3), humanAge(45), humanAge(600), humanAge(36000), humanAge(3 * 86400)], ["0 s", "45 s", "10 min", "10 h", "3 days"]);
 });
+
+test("the options page names the trusted keyset's version, where it came from, and a refusal", () => {
+  const base = { version: 7, ageSeconds: 60, stale: false, error: null };
+  assert.equal(describeStatus({ ...base, keyset: { version: 1, source: "pinned", error: null } }, "acme"), "Policy version 7 for acme, checked 60 s ago. Keyset version 1 (as pinned).");
+  assert.equal(
+    describeStatus({ ...base, keyset: { version: 2, source: "update", error: { code: "rollback", message: "A keyset from the server was refused: older" } } }, "acme"),
+    "Policy version 7 for acme, checked 60 s ago. Keyset version 2 (updated from the server). " +
+      "Keyset problem: A keyset from the server was refused: older (rollback); the keyset trusted before stays in force."
+  );
+  assert.match(describeStatus({ version: null, error: null, keyset: { version: null, source: "pinned", error: { code: "malformed", message: "bad" } } }, "acme"), /The pinned keyset does not verify\. Keyset problem: bad \(malformed\)/);
+});
