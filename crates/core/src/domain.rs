@@ -202,10 +202,6 @@ impl DomainSet {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     /// True when `domain` or any of its parents (down to the bare TLD) is in the set.
     pub fn covers(&self, domain: &str) -> bool {
         let mut rest = domain;
