@@ -11,6 +11,7 @@
  * and exposes `SendguardEngine` (below) as a global. The API mirrors the ES module's:
  *   SendguardEngine.instantiate(options) -> Promise of
  *     { kind: "wasm" | "js", version(), verifyKeyset(keysetBytes, currentKeysetBytes | null, request),
+ *       trustKeysets({tenant, now, pinned, stored, fetched}),
  *       Engine: { fromPolicyJson(text), fromBundle(bundleBytes, pinnedKeysetBytes, request) } }
  *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.policy;
  *   engine.free()
@@ -157,6 +158,11 @@ function wrapExports(exports, kind) {
     kind: kind,
     version: function () {
       return JSON.parse(answer(exports.sg_version()));
+    },
+    trustKeysets: function (request) {
+      return JSON.parse(withBytes(JSON.stringify(request), function (rPtr, rLen) {
+        return answer(exports.sg_trust_keysets(rPtr, rLen));
+      }));
     },
     verifyKeyset: function (keyset, currentKeyset, request) {
       var requestJson = JSON.stringify(request);

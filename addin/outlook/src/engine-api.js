@@ -54,18 +54,18 @@ function loadSignedBundle(Engine, bundle, pins) {
 
 /**
  * @param {{ Engine: { fromPolicyJson(text: string): any, fromBundle?: Function },
- *   verifyKeyset?: import("../../shared/keyset-trust.js").VerifyKeyset }} engineModule
+ *   trustKeysets?: import("../../shared/keyset-trust.js").TrustKeysets }} engineModule
  * @returns {import("./policy-session.js").EngineApi}
  */
 export function createEngineApi(engineModule) {
   const Engine = engineModule.Engine;
   return {
-    verifyKeyset: function (keyset, current, request) {
-      if (typeof engineModule.verifyKeyset !== "function") {
+    trustKeysets: function (request) {
+      if (typeof engineModule.trustKeysets !== "function") {
         // As for bundles: an engine that cannot verify keysets trusts none.
         throw Object.assign(new Error("this engine build cannot verify keysets"), { code: "unsupported" });
       }
-      return engineModule.verifyKeyset(keyset, current, request);
+      return engineModule.trustKeysets(request);
     },
     loadPlain: function (policyJson) {
       const engine = Engine.fromPolicyJson(policyJson);

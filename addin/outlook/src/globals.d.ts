@@ -4,7 +4,7 @@ declare const SendguardEngine: {
   instantiate(options?: { fallback?: "never" | "auto" | "always" }): Promise<{
     kind: "wasm" | "js";
     Engine: { fromPolicyJson(text: string): { check(draft: any, context: { known: string[] }): any } };
-    verifyKeyset: import("../../shared/keyset-trust.js").VerifyKeyset;
+    trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets;
   }>;
 };
 declare const SENDGUARD_CONFIG: import("./policy-session.js").AddinConfig;

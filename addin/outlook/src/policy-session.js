@@ -22,7 +22,7 @@ import { trustedKeyset } from "../../shared/keyset-trust.js";
  * @typedef {{ loadBundle(bundle: string, pins: { tenant: string, keyset: string,
  *   held: { version: number, digest: string } | undefined, now: number }): LoadedPolicy,
  *   loadPlain(policyJson: string): LoadedPolicy,
- *   verifyKeyset: import("../../shared/keyset-trust.js").VerifyKeyset }} EngineApi
+ *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets }} EngineApi
  * @typedef {{ tenant: string, keyset: string | null, bakedBundle: string | null,
  *   bakedPolicy: string | null, failMode: "warn" | "block",
  *   policyUrl: string | null, keysetUrl?: string | null }} AddinConfig   set by the packaging
@@ -54,7 +54,7 @@ export function policyUnavailable(message, failMode) {
 export function keysetTrust(api, config, store, now) {
   if (!config.keyset) return null;
   const stored = store.readKeyset();
-  return trustedKeyset(api.verifyKeyset, { tenant: config.tenant, now: now, pinned: config.keyset, stored: stored ? stored.chain : null });
+  return trustedKeyset(api.trustKeysets, { tenant: config.tenant, now: now, pinned: config.keyset, stored: stored ? stored.chain : null });
 }
 
 /**

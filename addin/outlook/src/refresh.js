@@ -55,7 +55,7 @@ export function refreshKeyset(deps) {
       if (response.status === 304) return { status: "unchanged", detail: "the keyset is up to date" };
       if (!response.ok) throw new Error("the server answered " + response.status + " for the keyset");
       return response.text().then(function (/** @type {string} */ fetched) {
-        const offer = offerKeyset(deps.api.verifyKeyset, { tenant: deps.config.tenant, now: deps.now(), trust: current, fetched: fetched });
+        const offer = offerKeyset(deps.api.trustKeysets, { tenant: deps.config.tenant, now: deps.now(), trust: current, fetched: fetched });
         if (offer.outcome === "refused") return { status: "refused", detail: offer.refusal ? offer.refusal.code + ": " + offer.refusal.message : "refused" };
         const version = offer.trust.info ? offer.trust.info.version : null;
         if (offer.outcome === "unchanged") return { status: "unchanged", detail: "keyset version " + version };

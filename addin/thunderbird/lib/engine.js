@@ -13,9 +13,9 @@ export async function loadEngineApi(baseUrl) {
 }
 
 /**
- * @param {{ Engine: any, verifyKeyset: Function }} wasm the initialised module
+ * @param {{ Engine: any, trustKeysets: Function }} wasm the initialised module
  * @returns {{ defaultEngine(): any, verify: import("./policy-sync.js").Verify,
- *   verifyKeyset: import("../../shared/keyset-trust.js").VerifyKeyset }}
+ *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets }}
  */
 export function engineApi(wasm) {
   let builtIn;
@@ -33,8 +33,8 @@ export function engineApi(wasm) {
       return { engine, version: policy.version, digest: policy.digest, expiresAt: policy.expires_at, failMode: failModeOf(bundle) };
     },
     /** A keyset on its own, or as an update of `current`; throws `{code, message, keyset?}`. */
-    verifyKeyset(keyset, current, request) {
-      return wasm.verifyKeyset(bytes(keyset), current === null ? null : bytes(current), request);
+    trustKeysets(request) {
+      return wasm.trustKeysets(request);
     }
   };
 }

@@ -16,7 +16,7 @@ export const REFRESH_WAIT_MS = 3000;
 
 /**
  * @param {{ messenger: any, engineApi: () => Promise<{ verify: import("./policy-sync.js").Verify, defaultEngine(): any,
- *     verifyKeyset: import("../../shared/keyset-trust.js").VerifyKeyset }>,
+ *     trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets }>,
  *   fetch: typeof fetch, EventSource?: typeof EventSource, now?: () => number, log?: (m: string) => void }} deps
  */
 export function startExtension(deps) {
@@ -29,7 +29,7 @@ export function startExtension(deps) {
     fetch: deps.fetch,
     storage: messenger.storage.local,
     verify: async (input) => (await deps.engineApi()).verify(input),
-    verifyKeyset: async () => (await deps.engineApi()).verifyKeyset,
+    trustKeysets: async () => (await deps.engineApi()).trustKeysets,
     defaultEngine: async () => (await deps.engineApi()).defaultEngine(),
     now
   });

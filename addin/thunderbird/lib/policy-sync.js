@@ -31,9 +31,9 @@ export const STALE_AFTER_SECONDS = 24 * 3600;
 
 /**
  * @param {{ fetch: typeof fetch, storage: { get(k: string): Promise<any>, set(o: object): Promise<void> },
- *   verify: Verify, verifyKeyset: () => Promise<import("../../shared/keyset-trust.js").VerifyKeyset>,
+ *   verify: Verify, trustKeysets: () => Promise<import("../../shared/keyset-trust.js").TrustKeysets>,
  *   defaultEngine: () => any | Promise<any>, now: () => number }} deps  now() in Unix seconds;
- *   verifyKeyset() answers the engine's keyset check (loading the engine if need be)
+ *   trustKeysets() answers the engine's keyset trust decision (loading the engine if need be)
  */
 export function createPolicySync(deps) {
   /** The engine kept for the policy in force, and the keyset that verified it. @type {{ digest: string, keyset: string, verified: Verified } | undefined} */
@@ -66,7 +66,7 @@ export function createPolicySync(deps) {
    */
   const trust = async (config) => {
     const stored = await storedKeyset(config.tenant);
-    return { stored, trust: trustedKeyset(await deps.verifyKeyset(), { tenant: config.tenant, now: deps.now(), pinned: config.keyset, stored: stored && stored.chain }) };
+    return { stored, trust: trustedKeyset(await deps.trustKeysets(), { tenant: config.tenant, now: deps.now(), pinned: config.keyset, stored: stored && stored.chain }) };
   };
 
   /**
@@ -96,7 +96,7 @@ export function createPolicySync(deps) {
       return current;
     }
     const fetched = await response.text();
-    const offer = offerKeyset(await deps.verifyKeyset(), { tenant: config.tenant, now: deps.now(), trust: current, fetched });
+    const offer = offerKeyset(await deps.trustKeysets(), { tenant: config.tenant, now: deps.now(), trust: current, fetched });
     if (offer.outcome === "refused" && offer.refusal) {
       await recordKeysetError(config.tenant, offer.refusal.code, `A keyset from the server was refused: ${offer.refusal.message}`);
       return current;

@@ -23,7 +23,7 @@ function serving(...files) {
 }
 
 function sync(...files) {
-  return createPolicySync({ fetch: serving(...files), storage: fakeStorageArea(), verify: (i) => realEngineApi.verify(i), verifyKeyset: async () => realEngineApi.verifyKeyset, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  return createPolicySync({ fetch: serving(...files), storage: fakeStorageArea(), verify: (i) => realEngineApi.verify(i), trustKeysets: async () => realEngineApi.trustKeysets, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
 }
 
 test("a signed policy is verified and then in force", async () => {
@@ -60,7 +60,7 @@ test("a bundle checked against another tenant's pinned keyset is refused", async
 
 test("the highest version accepted is remembered apart from the stored bundle", async () => {
   const storage = fakeStorageArea();
-  const make = (...files) => createPolicySync({ fetch: serving(...files), storage, verify: (i) => realEngineApi.verify(i), verifyKeyset: async () => realEngineApi.verifyKeyset, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const make = (...files) => createPolicySync({ fetch: serving(...files), storage, verify: (i) => realEngineApi.verify(i), trustKeysets: async () => realEngineApi.trustKeysets, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
   await make("policy-v5.json").refresh(config);
   assert.equal(JSON.parse(storage.data.get("heldPolicy:acme")).version, 5);
   storage.data.delete("policy"); // the stored bundle is lost: the rollback guard is not

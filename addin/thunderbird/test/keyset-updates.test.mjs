@@ -19,7 +19,7 @@ const fixtures = new URL("../../test/fixtures/", import.meta.url);
 const vector = (name) => fs.readFileSync(new URL(name, name === "keyset-v4-root-b-only.json" ? fixtures : vectors), "utf8");
 const NOW = 1767312000;
 const DAY = 86400;
-const verify = realEngineApi.verifyKeyset;
+const verify = realEngineApi.trustKeysets;
 const config = { source: "managed", server: "http://127.0.0.1:9", tenant: "acme", keyset: vector("keyset-v1.json") };
 
 /** A keyset whose payload was changed in transit (one character of the base64). */
@@ -131,7 +131,7 @@ function fakeServer() {
 function setup() {
   const server = fakeServer();
   const storage = fakeStorageArea();
-  const sync = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), verifyKeyset: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const sync = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), trustKeysets: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
   /** The policy in force recognises acme.example (the signed policies' internal domain). */
   const signedPolicyInForce = async () => (await sync.currentEngine(config)).check({ to: ["x@acme.exmaple"] }, { known: [] }).findings.some((f) => f.suggestion === "acme.example");
   return { server, storage, sync, signedPolicyInForce };
@@ -174,7 +174,7 @@ test("a rollback to keyset v1 is refused, shown, and v2 stays trusted (also afte
   const status = await sync.status(config);
   assert.deepEqual([status.keyset.version, status.keyset.source, status.keyset.error.code], [2, "update", "rollback"]);
   assert.match(describeStatus(status, "acme"), /Keyset version 2 \(updated from the server\)\. Keyset problem: A keyset from the server was refused: .*\(rollback\); the keyset trusted before stays in force\./);
-  const restarted = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), verifyKeyset: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const restarted = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), trustKeysets: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
   assert.equal((await restarted.status(config)).keyset.version, 2);
 });
 
@@ -209,7 +209,7 @@ test("after a root rotation the next keyset (signed by the new root only) is fol
   assert.equal((await sync.status(config)).error.code, "revoked_key");
   assert.equal(await signedPolicyInForce(), false);
   server.policy = "policy-signed-by-signer-3.json";
-  const restarted = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), verifyKeyset: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const restarted = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), trustKeysets: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
   assert.equal(await restarted.refresh(config), "updated");
   assert.deepEqual((await restarted.status(config)).keyset, { version: 4, source: "update", error: null });
   assert.equal(storage.data.get("keyset:acme").chain.length, 2);

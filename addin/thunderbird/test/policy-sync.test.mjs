@@ -17,7 +17,11 @@ function fakeVerify({ bundle, held }) {
 
 // Keysets here are the pinned "{}" only, which the server serves unchanged (keyset updates
 // are tested with the real engine in keyset-updates.test.mjs).
-const fakeVerifyKeyset = async () => (keyset) => ({ tenant: "acme", version: 1, issued_at: 0, expires_at: 2 ** 40, digest: keyset.padEnd(64, "0") });
+// Trusts the pinned keyset and finds every fetched one the same.
+const fakeTrustKeysets = async () => (request) => ({
+  keyset: request.pinned, source: "pinned", info: { tenant: "acme", version: 1, issued_at: 0, expires_at: 2 ** 40, digest: request.pinned.padEnd(64, "0") },
+  chain: [], problem: null, outcome: request.fetched === undefined ? null : "unchanged", refusal: null
+});
 
 const config = { source: "options", server: "http://127.0.0.1:9", tenant: "acme", keyset: "{}" };
 
@@ -38,7 +42,7 @@ function setup(responses) {
   const server = fakeServer(responses);
   const storage = fakeStorageArea();
   let clock = 1_000_000;
-  const sync = createPolicySync({ fetch: server.fetch, storage, verify: fakeVerify, verifyKeyset: fakeVerifyKeyset, defaultEngine: () => ({ name: "built-in" }), now: () => clock });
+  const sync = createPolicySync({ fetch: server.fetch, storage, verify: fakeVerify, trustKeysets: fakeTrustKeysets, defaultEngine: () => ({ name: "built-in" }), now: () => clock });
   return { server, storage, sync, tick: (s) => (clock += s) };
 }
 
@@ -124,11 +128,11 @@ test("a stored policy that no longer verifies (expired, new keyset) falls back t
   };
   const responses = [{ status: 200, body: JSON.stringify({ version: 2, signed: true }) }];
   const { fetch } = fakeServer(responses);
-  const first = createPolicySync({ fetch, storage, verify, verifyKeyset: fakeVerifyKeyset, defaultEngine: () => ({ name: "built-in" }), now: () => 1 });
+  const first = createPolicySync({ fetch, storage, verify, trustKeysets: fakeTrustKeysets, defaultEngine: () => ({ name: "built-in" }), now: () => 1 });
   await first.refresh(config);
   expired = true;
   // A new page (after the event page was suspended) has no engine in memory.
-  const restarted = createPolicySync({ fetch, storage, verify, verifyKeyset: fakeVerifyKeyset, defaultEngine: () => ({ name: "built-in" }), now: () => 2 });
+  const restarted = createPolicySync({ fetch, storage, verify, trustKeysets: fakeTrustKeysets, defaultEngine: () => ({ name: "built-in" }), now: () => 2 });
   assert.deepEqual(await restarted.currentEngine(config), { name: "built-in" });
   assert.equal((await restarted.status(config)).error.code, "expired");
 });

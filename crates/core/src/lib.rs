@@ -28,6 +28,7 @@ pub mod envelope;
 mod fast_hash;
 pub mod index;
 pub mod keyset;
+pub mod keyset_chain;
 pub mod lookalike;
 pub mod policy;
 pub mod verdict;

@@ -5,6 +5,7 @@
 use sendguard_core::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
 use sendguard_core::envelope::{hex, PublicKey};
 use sendguard_core::keyset::{self, KeyEntry, Keyset, RootKeys};
+use sendguard_core::keyset_chain;
 use sendguard_core::{Draft, Engine, KnownRecipients};
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +161,115 @@ pub fn verify_keyset(
         .map_err(|e| ApiError::bundle(e, "keyset"))
 }
 
+/// Which keyset to trust (see `sendguard_core::keyset_chain`): the `pinned` keyset's text,
+/// the `stored` chain of updates accepted since (oldest first), and optionally a keyset
+/// `fetched` from the server to offer as an update, for `tenant` at `now`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysetTrustRequest {
+    pub tenant: String,
+    pub now: i64,
+    pub pinned: String,
+    #[serde(default)]
+    pub stored: Option<Vec<String>>,
+    #[serde(default)]
+    pub fetched: Option<String>,
+}
+
+/// A refusal or a limit of trust, as the add-ins show and record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustProblem {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl TrustProblem {
+    fn of(error: &BundleError, prefix: &str) -> TrustProblem {
+        TrustProblem {
+            code: error.code(),
+            message: format!("{prefix}keyset: {error}"),
+        }
+    }
+}
+
+/// What the client trusts, after the offer if there was one: `keyset` (the text that verifies
+/// bundles), `source` (`pinned` or `update`), its `info` (`null` when even the pinned keyset
+/// does not verify), the `chain` to store, the `problem` that limits trust; with a fetched
+/// keyset, its `outcome` (`updated`, `unchanged` or `refused`) and the `refusal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeysetTrustAnswer {
+    pub keyset: String,
+    pub source: &'static str,
+    pub info: Option<KeysetInfo>,
+    pub chain: Vec<String>,
+    pub problem: Option<TrustProblem>,
+    pub outcome: Option<&'static str>,
+    pub refusal: Option<TrustProblem>,
+}
+
+/// Decides which keyset to trust; see [`KeysetTrustRequest`] and [`KeysetTrustAnswer`].
+pub fn trust_keysets(request: &KeysetTrustRequest) -> KeysetTrustAnswer {
+    let (tenant, now) = (request.tenant.as_str(), request.now);
+    let stored = request.stored.as_deref().unwrap_or_default();
+    let trust = keyset_chain::trusted(&request.pinned, stored, tenant, now);
+    let problem = trust.problem.as_ref().map(|p| {
+        TrustProblem::of(
+            &p.error,
+            if p.set_aside {
+                "the stored keyset was set aside: "
+            } else {
+                ""
+            },
+        )
+    });
+    let answer = |links: &[keyset_chain::Link], problem: Option<TrustProblem>| KeysetTrustAnswer {
+        keyset: links
+            .last()
+            .map_or(request.pinned.clone(), |l| l.text.clone()),
+        source: if links.len() > 1 { "update" } else { "pinned" },
+        info: links.last().map(|l| KeysetInfo::of(&l.keyset)),
+        chain: links.iter().skip(1).map(|l| l.text.clone()).collect(),
+        problem,
+        outcome: None,
+        refusal: None,
+    };
+    let Some(fetched) = &request.fetched else {
+        return answer(&trust.links, problem);
+    };
+    if trust.links.is_empty() {
+        let refusal = TrustProblem {
+            code: problem.as_ref().map_or("error", |p| p.code),
+            message: format!(
+                "no trusted keyset to verify an update against{}",
+                problem
+                    .as_ref()
+                    .map(|p| format!(": {}", p.message))
+                    .unwrap_or_default()
+            ),
+        };
+        return KeysetTrustAnswer {
+            outcome: Some("refused"),
+            refusal: Some(refusal),
+            ..answer(&trust.links, problem)
+        };
+    }
+    match keyset_chain::offer(&trust.links, fetched, tenant, now) {
+        keyset_chain::Offer::Updated(links) => KeysetTrustAnswer {
+            outcome: Some("updated"),
+            ..answer(&links, None)
+        },
+        keyset_chain::Offer::Unchanged => KeysetTrustAnswer {
+            outcome: Some("unchanged"),
+            ..answer(&trust.links, problem)
+        },
+        keyset_chain::Offer::Refused(error) => KeysetTrustAnswer {
+            outcome: Some("refused"),
+            refusal: Some(TrustProblem::of(&error, "")),
+            ..answer(&trust.links, problem)
+        },
+    }
+}
+
 /// The policy a client holds, as stored: `{version, digest}` (digest in hex).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -262,6 +372,14 @@ impl Engines {
         let request: KeysetRequest = serde_json::from_slice(request_json)
             .map_err(|e| ApiError::new("bad_request", format!("keyset request: {e}")))?;
         verify_keyset(keyset_bytes, current_keyset, &request)
+    }
+
+    /// Decides which keyset to trust (see [`trust_keysets`]); `request_json` is a
+    /// [`KeysetTrustRequest`].
+    pub fn trust_keysets(&self, request_json: &[u8]) -> Result<KeysetTrustAnswer, ApiError> {
+        let request: KeysetTrustRequest = serde_json::from_slice(request_json)
+            .map_err(|e| ApiError::new("bad_request", format!("keyset trust request: {e}")))?;
+        Ok(trust_keysets(&request))
     }
 
     fn keep(&mut self, engine: Engine, policy: Option<PolicyInfo>) -> Loaded {

@@ -119,6 +119,18 @@ pub unsafe extern "C" fn sg_verify_keyset(
     respond(ENGINES.with(|e| e.borrow().verify_keyset(keyset, current, request)))
 }
 
+/// Decides which keyset to trust: the request is JSON `{"tenant", "now", "pinned",
+/// "stored"?, "fetched"?}`; answers `{"keyset", "source", "info", "chain", "problem",
+/// "outcome", "refusal"}` (see `api::trust_keysets`).
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_trust_keysets(request: *const u8, request_len: usize) -> u32 {
+    let request = bytes(request, request_len);
+    respond(ENGINES.with(|e| e.borrow().trust_keysets(request)))
+}
+
 /// Checks a draft (JSON) with known recipients (JSON list); answers the verdict JSON.
 ///
 /// # Safety
