@@ -3,10 +3,11 @@
 // keeps the last good one. A refused bundle is recorded for the options page, never used.
 // The highest version accepted is kept apart (shared with the Outlook add-in's logic), so
 // the engine refuses anything older: a rollback.
-// Bundles are verified against the trusted keyset (addin/shared/keyset-trust.js): the pinned
-// one, or a newer one fetched first on each refresh and verified by the engine as an update
-// of it, stored per tenant (with the keysets that link it to the pinned one). So a revoked or rotated signing key reaches every seat without
-// touching policies.json.
+// Bundles are verified against the trusted keyset: the pinned one, or a newer one fetched
+// first on each refresh and accepted by the engine as an update of it (the rules are the
+// core's keyset_chain.rs, reached through addin/shared/keyset-trust.js), stored per tenant
+// with the keysets that link it to the pinned one. So a revoked or rotated signing key
+// reaches every seat without touching policies.json.
 
 import { offerKeyset, trustedKeyset } from "../../shared/keyset-trust.js";
 import { createPolicyVersionStore, webExtensionStorage } from "../../shared/policy-version.js";
