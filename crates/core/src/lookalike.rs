@@ -18,7 +18,7 @@
 //! or Greek letters (`pаypal.com`) or one written wholly in Cyrillic or Greek letters that all
 //! look like Latin ones (`аррӏе.com`), as browsers' IDN spoof checks do.
 
-use crate::domain::{parents, Domain};
+use crate::domain::{parents, Domain, NATIONAL_SECOND_LEVELS};
 
 use crate::index::{
     extend_hash, osa_within_one, str_within_one, string_hash, HashBuckets, NeighbourIndex,
@@ -78,6 +78,9 @@ pub struct ReferenceSet {
     /// Ids under the hash of their name without its TLD, for [`Resemblance::OtherTld`]
     /// (organisation domains only).
     stems: HashBuckets,
+    /// Ids under the hash of their name without dots (`armymil`), for the whole name typed
+    /// as one label under some TLD (`armymil.com`, `army-mil.mil`, `paypalcom.com`).
+    glued: HashBuckets,
 }
 
 impl ReferenceSet {
@@ -115,7 +118,14 @@ impl ReferenceSet {
         set.stems = HashBuckets::from_pairs(
             (set.names.iter().zip(&set.classes).enumerate())
                 .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
-                .filter_map(|(id, (name, _))| Some((text_hash(stem_of(name)?), id as u32))),
+                .flat_map(|(id, (name, _))| {
+                    let national = national_stem(name).filter(|n| Some(*n) != stem_of(name));
+                    (stem_of(name).into_iter().chain(national))
+                        .map(move |stem| (text_hash(stem), id as u32))
+                }),
+        );
+        set.glued = HashBuckets::from_pairs(
+            (set.names.iter().enumerate()).map(|(id, name)| (glued_hash(name), id as u32)),
         );
         set
     }
@@ -154,6 +164,7 @@ impl ReferenceSet {
         let names: usize = self.names.iter().map(|n| n.capacity() + 24).sum();
         let maps = self.skeletons.heap_bytes()
             + self.stems.heap_bytes()
+            + self.glued.heap_bytes()
             + self.skeleton_index.heap_bytes();
         self.index.heap_bytes() + names + maps + self.classes.capacity()
     }
@@ -187,8 +198,9 @@ impl ReferenceSet {
         // The domain itself, then its parents; a match on a longer name is more specific.
         for (depth, query) in std::iter::once(full).chain(parents(full)).enumerate() {
             if self.exact(query).is_some() {
-                // A reference or a name below one: never a lookalike of another reference.
-                return None;
+                // A reference, or a name below one, is never a lookalike of another reference;
+                // a lookalike of a longer reference found before still is (`mòd.gov.uk`).
+                break;
             }
             let prefix = &full[..full.len() - query.len()];
             for (id, resemblance) in self.matches(query) {
@@ -253,8 +265,20 @@ impl ReferenceSet {
                 .map(|id| (id, Resemblance::Homoglyph)),
         );
         if let Some((stem, _)) = query.rsplit_once('.') {
-            let with_stem = (self.stems.values(text_hash(stem)))
-                .filter(|&id| stem_of(&self.names[id as usize]) == Some(stem));
+            let glued: String = stem.chars().filter(|c| !matches!(c, '.' | '-')).collect();
+            out.extend(
+                (self.glued.values(text_hash(&glued)))
+                    .map(|id| id as usize)
+                    .filter(|&id| self.names[id].replace('.', "") == glued)
+                    .filter(|&id| long_enough(&self.names[id]))
+                    .map(|id| (id, Resemblance::OneEdit)),
+            );
+        }
+        if let Some((stem, _)) = query.rsplit_once('.') {
+            let with_stem = (self.stems.values(text_hash(stem))).filter(|&id| {
+                let name = &self.names[id as usize];
+                stem_of(name) == Some(stem) || national_stem(name) == Some(stem)
+            });
             // The strongest class first, then the domain listed first.
             if let Some(id) = with_stem.min_by_key(|&id| (self.classes[id as usize], id)) {
                 if self.names[id as usize] != query && long_enough(&self.names[id as usize]) {
@@ -278,6 +302,19 @@ fn skeleton_index(names: &[String], ids: &[u32]) -> NeighbourIndex {
         index.insert(*id, skel);
     }
     index
+}
+
+/// [`text_hash`] of `name` without its dots, as [`extend_hash`] builds it.
+#[inline(never)]
+fn glued_hash(name: &str) -> u32 {
+    (name.bytes()).filter(|&b| b != b'.').fold(0, extend_hash)
+}
+
+/// The name without a national suffix such as `.co.uk`: `hsbc` for `hsbc.co.uk`.
+fn national_stem(name: &str) -> Option<&str> {
+    let (rest, tld) = name.rsplit_once('.')?;
+    let (stem, second) = rest.rsplit_once('.')?;
+    (tld.len() == 2 && NATIONAL_SECOND_LEVELS.contains(&second)).then_some(stem)
 }
 
 fn stem_of(name: &str) -> Option<&str> {
