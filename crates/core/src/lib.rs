@@ -17,6 +17,7 @@
 //! println!("{}", verdict.summary); // army.ml is a domain in Mali (.ml), one letter away from …
 //! ```
 
+pub mod action;
 pub mod address;
 pub mod builtin;
 pub mod bundle;
@@ -25,12 +26,14 @@ pub mod domain;
 pub mod draft;
 pub mod engine;
 pub mod envelope;
+pub mod error;
 mod fast_hash;
 pub mod index;
 pub mod keyset;
 pub mod keyset_chain;
 pub mod lookalike;
 pub mod policy;
+pub mod recipient;
 pub mod verdict;
 
 pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
