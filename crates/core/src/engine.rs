@@ -690,7 +690,7 @@ fn lookalike_message(domain: &Domain, l: &Lookalike) -> String {
             "{typed} is a domain{}, not {s}; did you mean {s}?",
             in_country(domain)
         ),
-        Resemblance::OneEdit => {
+        Resemblance::OneEdit | Resemblance::TwoEdits => {
             format!("{typed} looks like {s} but is a different domain; did you mean {s}?")
         }
         Resemblance::Homoglyph => {

@@ -18,10 +18,11 @@
 //! or Greek letters (`pаypal.com`) or one written wholly in Cyrillic or Greek letters that all
 //! look like Latin ones (`аррӏе.com`), as browsers' IDN spoof checks do.
 
-use crate::domain::{parents, Domain, NATIONAL_SECOND_LEVELS};
+use crate::domain::{is_within, parents, Domain, NATIONAL_SECOND_LEVELS};
 
 use crate::index::{
-    extend_hash, osa_within_one, str_within_one, string_hash, HashBuckets, NeighbourIndex,
+    extend_hash, osa_within_one, osa_within_two, str_within_one, string_hash, HashBuckets,
+    NeighbourIndex,
 };
 
 /// Where a reference domain comes from; earlier variants win when several match.
@@ -47,6 +48,8 @@ pub enum Resemblance {
     TldEdit,
     /// One edit elsewhere (`gmial.com`, `seibm.com`).
     OneEdit,
+    /// Two edits in a long name (`wellsesfargo.com`).
+    TwoEdits,
     /// The same name under another TLD (`army.gov` for `army.mil`).
     OtherTld,
 }
@@ -78,6 +81,10 @@ pub struct ReferenceSet {
     /// Ids under the hash of their name without its TLD, for [`Resemblance::OtherTld`]
     /// (organisation domains only).
     stems: HashBuckets,
+    /// Ids by the length of their name in characters (up to [`MAX_SCANNED_LENGTH`]), built on
+    /// the first internationalised query: only those are compared with every reference of
+    /// about their length, for a homoglyph plus two replaced letters (`mümchem.de`).
+    by_length: std::sync::OnceLock<Vec<Vec<u32>>>,
     /// Ids under the hash of their name without dots (`armymil`), for the whole name typed
     /// as one label under some TLD (`armymil.com`, `army-mil.mil`, `paypalcom.com`).
     glued: HashBuckets,
@@ -206,7 +213,7 @@ impl ReferenceSet {
             for (id, resemblance) in self.matches(query) {
                 let class = self.classes[id];
                 let reference = &self.names[id];
-                let rank = (class as u8) * 16 + (depth.min(3) as u8) * 4 + resemblance as u8;
+                let rank = (class as u8) * 32 + (depth.min(3) as u8) * 8 + resemblance as u8;
                 if best.as_ref().is_none_or(|(r, _)| rank < *r) {
                     let suggestion = format!("{prefix}{reference}");
                     best = Some((
@@ -222,6 +229,37 @@ impl ReferenceSet {
             }
         }
         best.map(|(_, l)| l)
+    }
+
+    /// True when `skel` is one edit from `target` (a reference's name or skeleton), or two
+    /// when the reference's name has at least `two_from` characters before its suffix.
+    fn within_reach(&self, target: &str, skel: &str, two_from: usize) -> bool {
+        let name_ok = |t: &str| long_enough(t);
+        name_ok(target)
+            && (str_within_one(target, skel)
+                || (name_length(target) >= two_from && osa_within_two(target, skel)))
+    }
+
+    /// References of about `skel`'s length within reach of it: the search for an
+    /// internationalised name, which the index cannot do for two replaced letters.
+    #[inline(never)]
+    fn scan_near_length(&self, skel: &str) -> Vec<(usize, Resemblance)> {
+        let by_length = self.by_length.get_or_init(|| {
+            let mut by_length = vec![Vec::new(); MAX_SCANNED_LENGTH + 1];
+            for (id, name) in self.names.iter().enumerate() {
+                if let Some(ids) = by_length.get_mut(name.len()) {
+                    ids.push(id as u32);
+                }
+            }
+            by_length
+        });
+        let len = skel.chars().count();
+        let lengths = len.saturating_sub(2)..=(len + 2).min(MAX_SCANNED_LENGTH);
+        (lengths.flat_map(|l| &by_length[l]))
+            .map(|&id| id as usize)
+            .filter(|&id| self.within_reach(&self.names[id], skel, HOMOGLYPH_TWO_EDITS))
+            .map(|id| (id, Resemblance::Homoglyph))
+            .collect()
     }
 
     fn matches(&self, query: &str) -> Vec<(usize, Resemblance)> {
@@ -247,29 +285,57 @@ impl ReferenceSet {
                 out.push((id, Resemblance::Homoglyph));
             }
         }
-        // A homoglyph and one edit: the skeleton one edit from a reference's skeleton.
-        if skel != query {
+        // A homoglyph and one edit: the skeleton one edit from a reference's skeleton; two
+        // edits for names long enough that two slips still leave them recognisable.
+        // Two edits only for internationalised names: ASCII folds (`1` for `l`) in a real name
+        // (`11mail.com`) are common, look-alike letters from other alphabets are not.
+        let homoglyphs = skel != query;
+        let two_from = if query.contains("xn--") {
+            HOMOGLYPH_TWO_EDITS
+        } else {
+            usize::MAX
+        };
+        if homoglyphs {
             out.extend(
-                (self.index.candidates(&skel).into_iter())
+                (self.index.candidates_within_two(&skel).into_iter())
                     .map(|id| id as usize)
-                    .filter(|&id| str_within_one(&self.names[id], &skel))
-                    .filter(|&id| long_enough(&self.names[id]))
+                    .filter(|&id| self.within_reach(&self.names[id], &skel, two_from))
                     .map(|id| (id, Resemblance::Homoglyph)),
             );
         }
         out.extend(
-            (self.skeleton_index.candidates(&skel).into_iter())
+            (self.skeleton_index.candidates_within_two(&skel).into_iter())
                 .map(|id| id as usize)
-                .filter(|&id| long_enough(&self.names[id]))
-                .filter(|&id| str_within_one(&skeleton(&self.names[id]), &skel))
+                .filter(|&id| {
+                    let reach = if homoglyphs {
+                        HOMOGLYPH_TWO_EDITS
+                    } else {
+                        usize::MAX
+                    };
+                    self.within_reach(&skeleton(&self.names[id]), &skel, reach)
+                })
                 .map(|id| (id, Resemblance::Homoglyph)),
         );
+        if query.contains("xn--") {
+            out.extend(self.scan_near_length(&skel));
+        }
+        // Two plain typos, in a long name only (`wellsesfargo.com`).
+        out.extend(
+            (self.index.candidates_within_two(query).into_iter())
+                .map(|id| id as usize)
+                .filter(|&id| name_length(&self.names[id]) >= TYPO_TWO_EDITS)
+                .filter(|&id| !str_within_one(&self.names[id], query))
+                .filter(|&id| osa_within_two(&self.names[id], query))
+                .map(|id| (id, Resemblance::TwoEdits)),
+        );
         if let Some((stem, _)) = query.rsplit_once('.') {
-            let glued: String = stem.chars().filter(|c| !matches!(c, '.' | '-')).collect();
+            let glued = glued_name(stem, "");
             out.extend(
                 (self.glued.values(text_hash(&glued)))
                     .map(|id| id as usize)
-                    .filter(|&id| self.names[id].replace('.', "") == glued)
+                    .filter(|&id| glued_reference(&self.names[id]) == glued)
+                    // `fastmail.com.au` is the reference under a country suffix, not glued.
+                    .filter(|&id| !is_within(stem, &self.names[id]))
                     .filter(|&id| long_enough(&self.names[id]))
                     .map(|id| (id, Resemblance::OneEdit)),
             );
@@ -304,10 +370,38 @@ fn skeleton_index(names: &[String], ids: &[u32]) -> NeighbourIndex {
     index
 }
 
-/// [`text_hash`] of `name` without its dots, as [`extend_hash`] builds it.
+/// [`text_hash`] of [`glued_reference`], without building it for plain ASCII names.
 #[inline(never)]
 fn glued_hash(name: &str) -> u32 {
-    (name.bytes()).filter(|&b| b != b'.').fold(0, extend_hash)
+    if name.contains("xn--") {
+        return text_hash(&glued_reference(name));
+    }
+    (name.bytes())
+        .filter(|&b| b != b'.' && b != b'-')
+        .fold(0, extend_hash)
+}
+
+/// A reference typed as one label: its name (in Unicode) and TLD without dots and hyphens
+/// (`armymil` for `army.mil`, `münchende` for `münchen.de`).
+fn glued_reference(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, tld)) => glued_name(stem, tld),
+        None => glued_name(name, ""),
+    }
+}
+
+/// `stem` (ASCII form; shown in Unicode) followed by `tld`, without dots and hyphens.
+fn glued_name(stem: &str, tld: &str) -> String {
+    let unicode;
+    let stem = if stem.contains("xn--") {
+        unicode = idna::domain_to_unicode(stem).0;
+        unicode.as_str()
+    } else {
+        stem
+    };
+    (stem.chars().chain(tld.chars()))
+        .filter(|c| !matches!(c, '.' | '-'))
+        .collect()
 }
 
 /// The name without a national suffix such as `.co.uk`: `hsbc` for `hsbc.co.uk`.
@@ -315,6 +409,22 @@ fn national_stem(name: &str) -> Option<&str> {
     let (rest, tld) = name.rsplit_once('.')?;
     let (stem, second) = rest.rsplit_once('.')?;
     (tld.len() == 2 && NATIONAL_SECOND_LEVELS.contains(&second)).then_some(stem)
+}
+
+/// Names of at least this many characters before their public suffix also match a homoglyph
+/// plus two edits, or two plain typos: measured on `tests/eval` (see `docs/policy.md`).
+const HOMOGLYPH_TWO_EDITS: usize = 4;
+const TYPO_TWO_EDITS: usize = 10;
+
+/// References longer than this are not scanned for internationalised queries (the index still
+/// finds them within one edit).
+const MAX_SCANNED_LENGTH: usize = 63;
+
+/// The characters of `name` before its public suffix (`wellsfargo` in `wellsfargo.com`,
+/// `hsbc` in `hsbc.co.uk`).
+fn name_length(name: &str) -> usize {
+    let stem = national_stem(name).or(stem_of(name)).unwrap_or(name);
+    stem.chars().count()
 }
 
 fn stem_of(name: &str) -> Option<&str> {
@@ -399,7 +509,7 @@ fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>, mut out: impl FnMut(
     while let Some(c) = chars.next() {
         let next = chars.peek().copied();
         let folded = match (c, next) {
-            ('r', Some('n')) => Some('m'),
+            ('r', Some('n')) | ('n', Some('n')) => Some('m'),
             ('v', Some('v')) => Some('w'),
             ('c', Some('l')) => Some('d'),
             _ => None,

@@ -62,6 +62,12 @@ fn reported(engine: &Engine, reference: &str, edited: &str) -> Option<Result<(),
     if domain.is_within(reference) {
         return None; // e.g. an inserted `x.` in front: a subdomain of the organisation itself
     }
+    let real = sendguard_core::builtin::LEGITIMATE_NEIGHBOURS
+        .iter()
+        .chain(sendguard_core::builtin::HIGH_VALUE_DOMAINS);
+    if real.into_iter().any(|d| *d == domain.as_str()) {
+        return None; // a real mail domain (`ymail.com`): never a lookalike, by design
+    }
     let draft = Draft {
         to: vec![format!("someone@{edited}")],
         ..Draft::default()
