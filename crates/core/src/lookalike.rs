@@ -286,48 +286,47 @@ impl ReferenceSet {
             }
         }
         // A homoglyph and one edit: the skeleton one edit from a reference's skeleton; two
-        // edits for names long enough that two slips still leave them recognisable.
-        // Two edits only for internationalised names: ASCII folds (`1` for `l`) in a real name
-        // (`11mail.com`) are common, look-alike letters from other alphabets are not.
-        let homoglyphs = skel != query;
-        let two_from = if query.contains("xn--") {
-            HOMOGLYPH_TWO_EDITS
-        } else {
-            usize::MAX
+        // edits for internationalised names long enough that two slips still leave them
+        // recognisable (ASCII folds such as `1` for `l` in a real name, `11mail.com`, are
+        // common; look-alike letters from other alphabets are not).
+        let idn = query.contains("xn--");
+        let two_from = if idn { HOMOGLYPH_TWO_EDITS } else { usize::MAX };
+        let near = |index: &NeighbourIndex| {
+            if idn {
+                index.candidates_within_two(&skel)
+            } else {
+                index.candidates(&skel)
+            }
         };
-        if homoglyphs {
+        if skel != query {
             out.extend(
-                (self.index.candidates_within_two(&skel).into_iter())
+                (near(&self.index).into_iter())
                     .map(|id| id as usize)
                     .filter(|&id| self.within_reach(&self.names[id], &skel, two_from))
                     .map(|id| (id, Resemblance::Homoglyph)),
             );
         }
         out.extend(
-            (self.skeleton_index.candidates_within_two(&skel).into_iter())
+            (near(&self.skeleton_index).into_iter())
                 .map(|id| id as usize)
-                .filter(|&id| {
-                    let reach = if homoglyphs {
-                        HOMOGLYPH_TWO_EDITS
-                    } else {
-                        usize::MAX
-                    };
-                    self.within_reach(&skeleton(&self.names[id]), &skel, reach)
-                })
+                .filter(|&id| self.within_reach(&skeleton(&self.names[id]), &skel, two_from))
                 .map(|id| (id, Resemblance::Homoglyph)),
         );
-        if query.contains("xn--") {
+        if idn {
             out.extend(self.scan_near_length(&skel));
         }
-        // Two plain typos, in a long name only (`wellsesfargo.com`).
-        out.extend(
-            (self.index.candidates_within_two(query).into_iter())
-                .map(|id| id as usize)
-                .filter(|&id| name_length(&self.names[id]) >= TYPO_TWO_EDITS)
-                .filter(|&id| !str_within_one(&self.names[id], query))
-                .filter(|&id| osa_within_two(&self.names[id], query))
-                .map(|id| (id, Resemblance::TwoEdits)),
-        );
+        // Two plain typos, in a long name only (`wellsesfargo.com`); a name two edits from one
+        // of 10 characters has 8 or more.
+        if name_length(query) + 2 >= TYPO_TWO_EDITS {
+            out.extend(
+                (self.index.candidates_within_two(query).into_iter())
+                    .map(|id| id as usize)
+                    .filter(|&id| name_length(&self.names[id]) >= TYPO_TWO_EDITS)
+                    .filter(|&id| !str_within_one(&self.names[id], query))
+                    .filter(|&id| osa_within_two(&self.names[id], query))
+                    .map(|id| (id, Resemblance::TwoEdits)),
+            );
+        }
         if let Some((stem, _)) = query.rsplit_once('.') {
             let glued = glued_name(stem, "");
             out.extend(
