@@ -270,13 +270,7 @@ pub fn osa_within_one<T: PartialEq>(a: &[T], b: &[T]) -> bool {
 /// True when `a` and `b` are at most two edits apart under optimal string alignment, over
 /// characters.
 pub fn osa_within_two(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        osa_slices_within_two(a.as_bytes(), b.as_bytes())
-    } else {
-        let a: Vec<char> = a.chars().collect();
-        let b: Vec<char> = b.chars().collect();
-        osa_slices_within_two(&a, &b)
-    }
+    over_characters(a, b, osa_slices_within_two, osa_slices_within_two)
 }
 
 /// [`osa_within_two`] over slices: three rows of the table at a time, cut off as soon as a
@@ -308,12 +302,22 @@ fn osa_slices_within_two<T: PartialEq>(a: &[T], b: &[T]) -> bool {
 
 /// [`osa_within_one`] over characters (not bytes) of two strings.
 pub fn str_within_one(a: &str, b: &str) -> bool {
+    over_characters(a, b, osa_within_one, osa_within_one)
+}
+
+/// Compares two strings by characters: as bytes when both are ASCII (no copy), else as chars.
+fn over_characters(
+    a: &str,
+    b: &str,
+    bytes: fn(&[u8], &[u8]) -> bool,
+    chars: fn(&[char], &[char]) -> bool,
+) -> bool {
     if a.is_ascii() && b.is_ascii() {
-        osa_within_one(a.as_bytes(), b.as_bytes())
+        bytes(a.as_bytes(), b.as_bytes())
     } else {
         let a: Vec<char> = a.chars().collect();
         let b: Vec<char> = b.chars().collect();
-        osa_within_one(&a, &b)
+        chars(&a, &b)
     }
 }
 
