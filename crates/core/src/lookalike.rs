@@ -315,13 +315,15 @@ impl ReferenceSet {
         if idn {
             out.extend(self.scan_near_length(&skel));
         }
-        // Two plain typos, in a long name only (`wellsesfargo.com`); a name two edits from one
-        // of 10 characters has 8 or more.
-        if name_length(query) + 2 >= TYPO_TWO_EDITS {
+        // Two plain typos, in a long name of letters only (`wellsesfargo.com`); a name two
+        // edits from one of 10 characters has 8 or more. Digits are identifiers, not spelling:
+        // `partner-9603` and `partner-9610` are two different partners.
+        if name_length(query) + 2 >= TYPO_TWO_EDITS && !has_digit(query) {
             out.extend(
                 (self.index.candidates_within_two(query).into_iter())
                     .map(|id| id as usize)
                     .filter(|&id| name_length(&self.names[id]) >= TYPO_TWO_EDITS)
+                    .filter(|&id| !has_digit(&self.names[id]))
                     .filter(|&id| !str_within_one(&self.names[id], query))
                     .filter(|&id| osa_within_two(&self.names[id], query))
                     .map(|id| (id, Resemblance::TwoEdits)),
@@ -424,6 +426,10 @@ const MAX_SCANNED_LENGTH: usize = 63;
 fn name_length(name: &str) -> usize {
     let stem = national_stem(name).or(stem_of(name)).unwrap_or(name);
     stem.chars().count()
+}
+
+fn has_digit(name: &str) -> bool {
+    name.bytes().any(|b| b.is_ascii_digit())
 }
 
 fn stem_of(name: &str) -> Option<&str> {
@@ -802,6 +808,19 @@ mod tests {
             find(&s, "gmaіll.com"),
             Some(("gmail.com".into(), Resemblance::Homoglyph))
         );
+    }
+
+    #[test]
+    fn two_typos_in_long_names_of_letters_only() {
+        let s = set_of(&[
+            ("wellsfargo.com", ReferenceClass::Trusted),
+            ("northtrade-9610.com", ReferenceClass::Trusted),
+        ]);
+        assert_eq!(
+            find(&s, "wellsesfargo.com"),
+            Some(("wellsfargo.com".into(), Resemblance::TwoEdits))
+        );
+        assert_eq!(find(&s, "northtrade-9603.com"), None);
     }
 
     #[test]
