@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::address::{parse_mailbox, Mailbox};
+use crate::address::{self, parse_mailbox, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
@@ -238,7 +238,16 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn report(&mut self, position: usize, kind: FindingKind, finding: FindingParts) {
-        let action = self.action_for(kind);
+        self.report_as(position, kind, self.action_for(kind), finding);
+    }
+
+    fn report_as(
+        &mut self,
+        position: usize,
+        kind: FindingKind,
+        action: Action,
+        finding: FindingParts,
+    ) {
         let FindingParts {
             recipient,
             suggestion,
@@ -293,33 +302,22 @@ impl Context<'_> {
     }
 
     fn check_one(&mut self, position: usize, field: Field, raw: &str) -> CheckedRecipient {
-        let mut checked = CheckedRecipient {
-            position,
-            field,
-            address: raw.trim().to_string(),
-            internal: false,
-            trusted: false,
-            known: false,
-            suspicious: false,
-            risky_destination: false,
-        };
-        let mailbox = match parse_mailbox(raw) {
-            Ok(m) => m,
-            Err(e) => {
-                checked.suspicious = true;
-                let message = format!("\"{}\" is not a valid email address: {e}.", raw.trim());
-                self.report(
-                    position,
-                    FindingKind::InvalidAddress,
-                    FindingParts::new(raw.trim(), message, field),
-                );
-                return checked;
-            }
-        };
+        match parse_mailbox(raw) {
+            Ok(mailbox) => self.check_mailbox(position, field, &mailbox),
+            Err(e) => self.check_invalid(position, field, raw, e),
+        }
+    }
+
+    fn check_mailbox(
+        &mut self,
+        position: usize,
+        field: Field,
+        mailbox: &Mailbox,
+    ) -> CheckedRecipient {
         let address = &mailbox.address;
+        let mut checked = CheckedRecipient::new(position, field, address.display());
         let domain = &address.domain;
         let d = domain.as_str();
-        checked.address = address.display();
         checked.internal = self.is_internal(d);
         checked.trusted = (self.engine.references).covers_as(d, ReferenceClass::Trusted);
         checked.known = self.known.addresses.contains(&address.canonical());
@@ -420,7 +418,7 @@ impl Context<'_> {
         }
 
         if !checked.known && (self.known.knows_domain(d) || checked.internal) {
-            if let Some(meant) = self.known_neighbour(&mailbox) {
+            if let Some(meant) = self.known_neighbour(mailbox) {
                 checked.suspicious = true;
                 let message = format!(
                     "You have not written to {} before, but you have written to {meant}; did you mean {meant}?",
@@ -491,6 +489,82 @@ impl Context<'_> {
                 ..FindingParts::default()
             },
         );
+    }
+}
+
+impl CheckedRecipient {
+    /// In no class yet: the checks set them.
+    fn new(position: usize, field: Field, address: String) -> CheckedRecipient {
+        CheckedRecipient {
+            position,
+            field,
+            address,
+            internal: false,
+            trusted: false,
+            known: false,
+            suspicious: false,
+            risky_destination: false,
+        }
+    }
+
+    /// A recipient string that is not (only) an address: in every class a content rule can
+    /// name (suspicious, never internal, trusted or known).
+    fn unparsed(position: usize, field: Field, raw: &str) -> CheckedRecipient {
+        CheckedRecipient {
+            suspicious: true,
+            ..CheckedRecipient::new(position, field, raw.trim().to_string())
+        }
+    }
+}
+
+impl Context<'_> {
+    /// A recipient string that is not one clean address. It is reported as an invalid
+    /// address, at least as strictly as the strictest check of every address it could be
+    /// (`address::candidates`): a blocked destination hidden after a harmless one still blocks.
+    fn check_invalid(
+        &mut self,
+        position: usize,
+        field: Field,
+        raw: &str,
+        error: AddressError,
+    ) -> CheckedRecipient {
+        let mut checked = CheckedRecipient::unparsed(position, field, raw);
+        let candidates = address::candidates(raw);
+        let mut action = self.action_for(FindingKind::InvalidAddress);
+        if candidates.len() > address::MAX_CANDIDATES {
+            action = Action::Block;
+        } else {
+            let before = self.findings.len();
+            for address in &candidates {
+                let mailbox = Mailbox {
+                    display_name: None,
+                    address: address.clone(),
+                };
+                let candidate = self.check_mailbox(position, field, &mailbox);
+                checked.risky_destination |= candidate.risky_destination;
+            }
+            let strictest = self.findings.drain(before..).map(|(_, a, _)| a).max();
+            action = action.max(strictest.unwrap_or(Action::Allow));
+        }
+        let raw = raw.trim();
+        let message = match (&error, candidates.len()) {
+            (AddressError::Ambiguous | AddressError::TextAfterAngle, n) if n > 1 => {
+                let shown: Vec<String> = candidates.iter().take(3).map(|a| a.display()).collect();
+                let more = if n > 3 { " and others" } else { "" };
+                format!(
+                    "Write one address for this recipient: \"{raw}\" could go to {}{more}.",
+                    shown.join(" or ")
+                )
+            }
+            _ => format!("\"{raw}\" is not a valid email address: {error}."),
+        };
+        self.report_as(
+            position,
+            FindingKind::InvalidAddress,
+            action,
+            FindingParts::new(raw, message, field),
+        );
+        checked
     }
 }
 
