@@ -27,6 +27,7 @@ pub mod engine;
 pub mod envelope;
 mod fast_hash;
 pub mod index;
+pub mod json;
 pub mod keyset;
 pub mod keyset_chain;
 pub mod lookalike;

@@ -87,7 +87,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let TextBody(text) = TextBody::from_request(request, state).await?;
-        serde_json::from_str(&text)
+        sendguard_core::json::from_str(&text)
             .map(JsonBody)
             .map_err(|e| ApiError::bad_request(format!("request body: {e}")))
     }
