@@ -162,7 +162,7 @@ impl Engine {
         if policy.lookalike.builtin_reference_domains {
             legitimate.extend(LEGITIMATE_NEIGHBOURS.iter().map(|d| d.to_string()));
         }
-        let content = ContentScanner::new(&policy.content)?;
+        let content = ContentScanner::new(&policy.content, policy.fail_mode)?;
         Ok(Engine {
             content,
             policy,
