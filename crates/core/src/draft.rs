@@ -35,8 +35,8 @@ pub enum Field {
 impl Draft {
     /// Reads a draft from JSON (one object, nothing after it: `crate::json`), naming the
     /// offending field on error.
-    pub fn from_json(text: &str) -> Result<Draft, crate::Error> {
-        crate::json::from_str(text).map_err(|e| crate::Error::Draft {
+    pub fn from_json(text: &str) -> Result<Draft, crate::error::Error> {
+        crate::json::from_str(text).map_err(|e| crate::error::Error::Draft {
             path: e.path,
             message: e.message,
         })

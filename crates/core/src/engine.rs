@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::address::{self, parse_mailbox, AddressError, Mailbox};
+use crate::address::{self, parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
@@ -10,10 +10,12 @@ use crate::domain::{
     DomainSet,
 };
 use crate::draft::{Draft, Field};
+pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::index::str_within_one;
 use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet, Resemblance};
-use crate::policy::{Action, Policy};
+use crate::policy::{Action, HighRiskDestinations, Policy};
+pub use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind, Verdict};
 
 /// A policy prepared for checking. Cheap to share; `check` takes `&self`.
@@ -83,52 +85,6 @@ impl KnownRecipients {
 
     fn knows_domain(&self, domain: &str) -> bool {
         self.locals.contains_key(domain)
-    }
-}
-
-/// What the engine concluded about one recipient; content rules use these classes.
-#[derive(Debug, Clone)]
-pub struct CheckedRecipient {
-    pub position: usize,
-    pub field: Field,
-    /// The address as typed (Unicode domain), or the raw text when it did not parse.
-    pub address: String,
-    pub internal: bool,
-    pub trusted: bool,
-    pub known: bool,
-    /// Reported as a lookalike, TLD trap, lookalike address or invalid address.
-    pub suspicious: bool,
-    pub risky_destination: bool,
-}
-
-/// An error from the engine's inputs (the checks themselves never fail).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Error {
-    Policy(crate::policy::PolicyError),
-    /// A draft that is not valid JSON of the draft format; `path` names the field.
-    Draft {
-        path: String,
-        message: String,
-    },
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Policy(e) => write!(f, "{e}"),
-            Error::Draft { path, message } if path.is_empty() || path == "." => {
-                write!(f, "draft: {message}")
-            }
-            Error::Draft { path, message } => write!(f, "draft at `{path}`: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<crate::policy::PolicyError> for Error {
-    fn from(e: crate::policy::PolicyError) -> Self {
-        Error::Policy(e)
     }
 }
 
@@ -301,6 +257,8 @@ impl Context<'_> {
         }
     }
 
+    /// Checks one recipient: parses it, classifies it, then runs each check in the order its
+    /// findings are reported.
     fn check_one(&mut self, position: usize, field: Field, raw: &str) -> CheckedRecipient {
         match parse_mailbox(raw) {
             Ok(mailbox) => self.check_mailbox(position, field, &mailbox),
@@ -308,6 +266,7 @@ impl Context<'_> {
         }
     }
 
+    /// The checks of one address, in the order their findings are reported.
     fn check_mailbox(
         &mut self,
         position: usize,
@@ -316,125 +275,154 @@ impl Context<'_> {
     ) -> CheckedRecipient {
         let address = &mailbox.address;
         let mut checked = CheckedRecipient::new(position, field, address.display());
-        let domain = &address.domain;
-        let d = domain.as_str();
+        self.classify(&mut checked, address);
+        self.check_blocked(&checked, &address.domain);
+        if !tld_exists(address.domain.tld()) {
+            self.check_unknown_tld(&mut checked, address);
+        } else if !self.is_exempt(&checked, &address.domain)
+            && !self.check_lookalike_domain(&mut checked, address)
+        {
+            self.check_tld_trap(&mut checked, address);
+        }
+        self.check_risky_destination(&mut checked, &address.domain);
+        self.check_lookalike_address(&mut checked, mailbox);
+        checked
+    }
+
+    /// Fills in what the recipient is to the sender: internal, trusted, known.
+    fn classify(&self, checked: &mut CheckedRecipient, address: &Address) {
+        let d = address.domain.as_str();
+        checked.address = address.display();
         checked.internal = self.is_internal(d);
         checked.trusted = (self.engine.references).covers_as(d, ReferenceClass::Trusted);
         checked.known = self.known.addresses.contains(&address.canonical());
-        let exempt = checked.internal
+    }
+
+    /// Domains never reported as lookalikes or TLD traps: the organisation's, partners', known
+    /// ones, the sender's own and those the policy calls legitimate.
+    fn is_exempt(&self, checked: &CheckedRecipient, domain: &Domain) -> bool {
+        let d = domain.as_str();
+        checked.internal
             || checked.trusted
             || self.known.knows_domain(d)
             || self
                 .sender_domain
                 .as_deref()
                 .is_some_and(|s| is_within(d, s))
-            || self.engine.legitimate.contains(d);
+            || self.engine.legitimate.contains(d)
+    }
 
-        if self.engine.blocked.covers(d) {
-            let message = format!(
-                "{} is on your organisation's list of blocked destinations.",
-                domain.unicode()
-            );
+    fn check_blocked(&mut self, checked: &CheckedRecipient, domain: &Domain) {
+        if self.engine.blocked.covers(domain.as_str()) {
+            let message = blocked_message(domain);
             self.report(
-                position,
+                checked.position,
                 FindingKind::BlockedDomain,
-                FindingParts::new(&checked.address, message, field),
+                FindingParts::new(&checked.address, message, checked.field),
             );
         }
+    }
 
-        if !tld_exists(domain.tld()) {
-            checked.suspicious = true;
-            let suggestion = self.lookalike(domain).map(|l| l.suggestion).or_else(|| {
-                nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
-            });
-            let mut message = format!(
-                "{} cannot receive mail: .{} is not a top-level domain",
-                domain.unicode(),
-                domain.tld()
-            );
-            if let Some(s) = &suggestion {
-                message.push_str(&format!("; did you mean {s}?"));
-            } else {
-                message.push('.');
-            }
-            self.report(
-                position,
-                FindingKind::InvalidAddress,
-                FindingParts::fixable(&checked.address, message, field, suggestion, address),
-            );
-        } else if !exempt {
-            if let Some(l) = self.lookalike(domain) {
-                checked.suspicious = true;
-                let message = lookalike_message(domain, &l);
-                self.report(
-                    position,
-                    FindingKind::LookalikeDomain,
-                    FindingParts::fixable(
-                        &checked.address,
-                        message,
-                        field,
-                        Some(l.suggestion),
-                        address,
-                    ),
-                );
-            } else if let Some(generic) = tld_trap(domain) {
-                checked.suspicious = true;
-                let suggestion = format!("{}.{generic}", domain.without_tld());
-                let country = country_of(domain.tld()).unwrap_or("another country");
-                let owner = generic_tld_owner(generic).unwrap_or(generic);
-                let message = format!(
-                    "{} is a domain in {country} (.{}), one letter away from {owner}; did you mean {suggestion}?",
-                    domain.unicode(),
-                    domain.tld()
-                );
-                self.report(
-                    position,
-                    FindingKind::TldTrap,
-                    FindingParts::fixable(
-                        &checked.address,
-                        message,
-                        field,
-                        Some(suggestion),
-                        address,
-                    ),
-                );
-            }
-        }
+    /// A TLD that does not exist: the address cannot receive mail; suggest the likely domain.
+    fn check_unknown_tld(&mut self, checked: &mut CheckedRecipient, address: &Address) {
+        let domain = &address.domain;
+        checked.suspicious = true;
+        let suggestion = self.lookalike(domain).map(|l| l.suggestion).or_else(|| {
+            nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
+        });
+        let message = unknown_tld_message(domain, suggestion.as_deref());
+        self.report(
+            checked.position,
+            FindingKind::InvalidAddress,
+            FindingParts::fixable(
+                &checked.address,
+                message,
+                checked.field,
+                suggestion,
+                address,
+            ),
+        );
+    }
 
-        if let Some(country) = self.engine.risky.get(domain.tld()) {
-            checked.risky_destination = true;
-            let hr = &self.engine.policy.high_risk_destinations;
-            let message = format!(
-                "{} is in {country}, a destination your organisation treats as high-risk ({}, list of {}).",
-                domain.unicode(),
-                hr.reason,
-                hr.as_of
-            );
-            self.report(
-                position,
-                FindingKind::RiskyDestination,
-                FindingParts::new(&checked.address, message, field),
-            );
-        }
+    /// Answers whether the domain was reported as a lookalike of a reference domain.
+    fn check_lookalike_domain(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        address: &Address,
+    ) -> bool {
+        let Some(l) = self.lookalike(&address.domain) else {
+            return false;
+        };
+        checked.suspicious = true;
+        let message = lookalike_message(&address.domain, &l);
+        self.report(
+            checked.position,
+            FindingKind::LookalikeDomain,
+            FindingParts::fixable(
+                &checked.address,
+                message,
+                checked.field,
+                Some(l.suggestion),
+                address,
+            ),
+        );
+        true
+    }
 
-        if !checked.known && (self.known.knows_domain(d) || checked.internal) {
-            if let Some(meant) = self.known_neighbour(mailbox) {
-                checked.suspicious = true;
-                let message = format!(
-                    "You have not written to {} before, but you have written to {meant}; did you mean {meant}?",
-                    checked.address
-                );
-                let parts = FindingParts {
-                    recipient: Some(checked.address.clone()),
-                    suggestion: Some(meant.clone()),
-                    message,
-                    field: Some(field),
-                    fix: Some(meant),
-                };
-                self.report(position, FindingKind::LookalikeAddress, parts);
-            }
+    fn check_tld_trap(&mut self, checked: &mut CheckedRecipient, address: &Address) {
+        let domain = &address.domain;
+        let Some(generic) = tld_trap(domain) else {
+            return;
+        };
+        checked.suspicious = true;
+        let suggestion = format!("{}.{generic}", domain.without_tld());
+        let message = tld_trap_message(domain, generic, &suggestion);
+        self.report(
+            checked.position,
+            FindingKind::TldTrap,
+            FindingParts::fixable(
+                &checked.address,
+                message,
+                checked.field,
+                Some(suggestion),
+                address,
+            ),
+        );
+    }
+
+    fn check_risky_destination(&mut self, checked: &mut CheckedRecipient, domain: &Domain) {
+        let Some(country) = self.engine.risky.get(domain.tld()) else {
+            return;
+        };
+        checked.risky_destination = true;
+        let message =
+            risky_destination_message(domain, country, &self.engine.policy.high_risk_destinations);
+        self.report(
+            checked.position,
+            FindingKind::RiskyDestination,
+            FindingParts::new(&checked.address, message, checked.field),
+        );
+    }
+
+    /// A new address one letter away from one the sender has written to at the same domain.
+    fn check_lookalike_address(&mut self, checked: &mut CheckedRecipient, mailbox: &Mailbox) {
+        let d = mailbox.address.domain.as_str();
+        if checked.known || !(self.known.knows_domain(d) || checked.internal) {
+            return;
         }
-        checked
+        let Some(meant) = self.known_neighbour(mailbox) else {
+            return;
+        };
+        checked.suspicious = true;
+        let message = lookalike_address_message(&checked.address, &meant);
+        let parts = FindingParts {
+            recipient: Some(checked.address.clone()),
+            suggestion: Some(meant.clone()),
+            message,
+            field: Some(checked.field),
+            fix: Some(meant),
+        };
+        self.report(checked.position, FindingKind::LookalikeAddress, parts);
     }
 
     /// The best lookalike among the policy's references, the sender's own domain and known ones.
@@ -546,18 +534,8 @@ impl Context<'_> {
             let strictest = self.findings.drain(before..).map(|(_, a, _)| a).max();
             action = action.max(strictest.unwrap_or(Action::Allow));
         }
+        let message = unparsable_message(raw, &error, &candidates);
         let raw = raw.trim();
-        let message = match (&error, candidates.len()) {
-            (AddressError::Ambiguous | AddressError::TextAfterAngle, n) if n > 1 => {
-                let shown: Vec<String> = candidates.iter().take(3).map(|a| a.display()).collect();
-                let more = if n > 3 { " and others" } else { "" };
-                format!(
-                    "Write one address for this recipient: \"{raw}\" could go to {}{more}.",
-                    shown.join(" or ")
-                )
-            }
-            _ => format!("\"{raw}\" is not a valid email address: {error}."),
-        };
         self.report_as(
             position,
             FindingKind::InvalidAddress,
@@ -592,7 +570,7 @@ impl FindingParts {
         message: String,
         field: Field,
         suggestion: Option<String>,
-        address: &crate::address::Address,
+        address: &Address,
     ) -> FindingParts {
         let fix = suggestion.as_deref().map(|s| address.with_domain(s));
         FindingParts {
@@ -603,6 +581,72 @@ impl FindingParts {
             fix,
         }
     }
+}
+
+/// Why a recipient string is not an address; for one that could be several, which ones.
+fn unparsable_message(raw: &str, e: &AddressError, candidates: &[Address]) -> String {
+    let raw = raw.trim();
+    match e {
+        AddressError::Ambiguous | AddressError::TextAfterAngle if candidates.len() > 1 => {
+            let shown: Vec<String> = candidates.iter().take(3).map(|a| a.display()).collect();
+            let more = if candidates.len() > 3 {
+                " and others"
+            } else {
+                ""
+            };
+            format!(
+                "Write one address for this recipient: \"{raw}\" could go to {}{more}.",
+                shown.join(" or ")
+            )
+        }
+        _ => format!("\"{raw}\" is not a valid email address: {e}."),
+    }
+}
+
+fn blocked_message(domain: &Domain) -> String {
+    format!(
+        "{} is on your organisation's list of blocked destinations.",
+        domain.unicode()
+    )
+}
+
+fn unknown_tld_message(domain: &Domain, suggestion: Option<&str>) -> String {
+    let mut message = format!(
+        "{} cannot receive mail: .{} is not a top-level domain",
+        domain.unicode(),
+        domain.tld()
+    );
+    if let Some(s) = suggestion {
+        message.push_str(&format!("; did you mean {s}?"));
+    } else {
+        message.push('.');
+    }
+    message
+}
+
+fn tld_trap_message(domain: &Domain, generic: &str, suggestion: &str) -> String {
+    let country = country_of(domain.tld()).unwrap_or("another country");
+    let owner = generic_tld_owner(generic).unwrap_or(generic);
+    format!(
+        "{} is a domain in {country} (.{}), one letter away from {owner}; did you mean {suggestion}?",
+        domain.unicode(),
+        domain.tld()
+    )
+}
+
+fn risky_destination_message(domain: &Domain, country: &str, hr: &HighRiskDestinations) -> String {
+    format!(
+        "{} is in {country}, a destination your organisation treats as high-risk ({}, list of {}).",
+        domain.unicode(),
+        hr.reason,
+        hr.as_of
+    )
+}
+
+fn lookalike_address_message(address: &str, meant: &str) -> String {
+    format!(
+        "You have not written to {address} before, but you have written to {meant}; did you mean {meant}?"
+    )
 }
 
 fn in_country(domain: &Domain) -> String {
