@@ -249,7 +249,7 @@ fn generate() -> (Vec<(String, Vec<u8>)>, Value) {
         "keyset-wrong-tenant",
         "A keyset of tenant globex signed by the same root.",
         &globex,
-        pinned,
+        pinned.clone(),
         TENANT,
         now,
         refused("wrong_tenant"),
@@ -540,6 +540,148 @@ fn generate() -> (Vec<(String, Vec<u8>)>, Value) {
         &extra,
         &ks1,
         None,
+        now,
+        refused("malformed"),
+    ));
+
+    // One shape per input (issue 13): JSON arrays where the format has objects, and anything
+    // after the envelope, are refused even when every signature verifies.
+    let envelope: Envelope = serde_json::from_slice(&valid_bytes).unwrap();
+    // The field values in the order of the format's fields: what serde's derived structs
+    // used to accept in place of the object.
+    let in_order = |value: &Value, fields: &[&str]| -> Value {
+        Value::Array(fields.iter().map(|f| value[*f].clone()).collect())
+    };
+    let as_array = |value: Value| -> Value {
+        let fields: &[&str] = if value.get("payloadType").is_some() {
+            &["payloadType", "payload", "signatures"]
+        } else if value.get("sig").is_some() {
+            &["keyid", "sig"]
+        } else if value.get("public_key").is_some() {
+            &["id", "public_key"]
+        } else if value.get("root_keys").is_some() {
+            &[
+                "tenant",
+                "version",
+                "issued_at",
+                "expires_at",
+                "root_keys",
+                "root_threshold",
+                "signing_keys",
+                "revoked_key_ids",
+            ]
+        } else {
+            &["tenant", "version", "issued_at", "expires_at", "policy"]
+        };
+        in_order(&value, fields)
+    };
+    let envelope_value = serde_json::to_value(&envelope).unwrap();
+    let mut array_shaped = serde_json::to_vec(&as_array(envelope_value.clone())).unwrap();
+    array_shaped.push(b'\n');
+    let mut signature_arrays = envelope_value.clone();
+    signature_arrays["signatures"] = Value::Array(
+        envelope_value["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| as_array(s.clone()))
+            .collect(),
+    );
+    let mut signature_arrays = serde_json::to_vec(&signature_arrays).unwrap();
+    signature_arrays.push(b'\n');
+    let statement: Value = serde_json::from_slice(&policy_payload(&PolicyStatement {
+        tenant: TENANT.into(),
+        version: 6,
+        issued_at: T0,
+        expires_at: T0 + 30 * DAY,
+        policy: "{}".into(),
+    }))
+    .unwrap();
+    let statement_array = serde_json::to_vec(&as_array(statement)).unwrap();
+    let mut trailing = valid_bytes.clone();
+    trailing.extend_from_slice(&other_bytes_for(&signer_1));
+    for (name, description, bytes) in [
+        (
+            "policy-envelope-as-array",
+            "The valid envelope written as a JSON array of its field values.",
+            array_shaped,
+        ),
+        (
+            "policy-signature-as-array",
+            "The valid envelope with its signature entry written as a JSON array.",
+            signature_arrays,
+        ),
+        (
+            "policy-statement-as-array",
+            "Correctly signed by signer-1, but the statement is a JSON array of its field values.",
+            sign_envelope(POLICY_PAYLOAD_TYPE, &statement_array, &[&signer_1]),
+        ),
+        (
+            "policy-two-envelopes",
+            "The valid envelope followed by a second one (policy v5, other content).",
+            trailing,
+        ),
+    ] {
+        let file = v.file(&format!("{name}.json"), bytes);
+        v.entry(policy_vector(
+            name,
+            description,
+            &file,
+            &ks1,
+            None,
+            now,
+            refused("malformed"),
+        ));
+    }
+    let keyset_payload = {
+        use base64::Engine as _;
+        let keyset_envelope: Envelope = serde_json::from_slice(&v1_bytes).unwrap();
+        base64::engine::general_purpose::STANDARD
+            .decode(keyset_envelope.payload)
+            .unwrap()
+    };
+    let keyset_statement: Value = serde_json::from_slice(&keyset_payload).unwrap();
+    let keyset_array = v.file(
+        "keyset-statement-as-array.json",
+        sign_envelope(
+            KEYSET_PAYLOAD_TYPE,
+            &serde_json::to_vec(&as_array(keyset_statement)).unwrap(),
+            &[&root_a],
+        ),
+    );
+    v.entry(keyset_vector(
+        "keyset-statement-as-array",
+        "Keyset v1's statement written as a JSON array of its field values, signed by root A.",
+        &keyset_array,
+        pinned.clone(),
+        TENANT,
+        now,
+        refused("malformed"),
+    ));
+    let mut keys_as_arrays: Value = serde_json::from_slice(&keyset_payload).unwrap();
+    for list in ["root_keys", "signing_keys"] {
+        let entries: Vec<Value> = keys_as_arrays[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| as_array(k.clone()))
+            .collect();
+        keys_as_arrays[list] = Value::Array(entries);
+    }
+    let keys_as_arrays = v.file(
+        "keyset-keys-as-arrays.json",
+        sign_envelope(
+            KEYSET_PAYLOAD_TYPE,
+            &serde_json::to_vec(&keys_as_arrays).unwrap(),
+            &[&root_a],
+        ),
+    );
+    v.entry(keyset_vector(
+        "keyset-keys-as-arrays",
+        "Keyset v1 with each key entry written as a JSON array [id, public_key], signed by root A.",
+        &keys_as_arrays,
+        pinned,
+        TENANT,
         now,
         refused("malformed"),
     ));
