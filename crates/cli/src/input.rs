@@ -184,3 +184,109 @@ mod hidden_recipients {
         );
     }
 }
+
+/// Structure-aware properties of the `.eml` reader: messages built from address headers
+/// (any case, repeated, folded, `Resent-*`), other headers, multipart bodies and attached
+/// messages. Nothing panics, and every mailbox written in an address header reaches the
+/// draft. `PROPTEST_CASES` raises the number of cases (`scripts/fuzz-long`).
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cases() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(32);
+        ProptestConfig {
+            cases,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn mailbox() -> impl Strategy<Value = String> {
+        (
+            prop::option::of("[A-Za-z ,.\\\"<>]{1,12}"),
+            "[a-z]{1,8}",
+            prop::sample::select(vec!["army.mil", "army.ml", "example.org"]),
+        )
+            .prop_map(|(name, local, domain)| match name {
+                Some(n) if !n.trim().is_empty() => format!(
+                    "\"{}\" <{local}@{domain}>",
+                    n.trim().replace('\\', "\\\\").replace('"', "\\\"")
+                ),
+                _ => format!("{local}@{domain}"),
+            })
+    }
+
+    fn address_header() -> impl Strategy<Value = (String, Vec<String>)> {
+        (
+            prop::sample::select(vec![
+                "To",
+                "to",
+                "TO",
+                "Cc",
+                "CC",
+                "Bcc",
+                "Resent-To",
+                "resent-cc",
+                "Resent-Bcc",
+            ]),
+            prop::collection::vec(mailbox(), 1..4),
+            any::<bool>(),
+        )
+            .prop_map(|(name, list, folded)| {
+                let separator = if folded { ",\r\n " } else { ", " };
+                (format!("{name}: {}\r\n", list.join(separator)), list)
+            })
+    }
+
+    fn other_header() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Za-z ]{0,20}".prop_map(|s| format!("Subject: {s}\r\n")),
+            Just("X-Mailer: test\r\n".to_string()),
+            Just("Subject: =?utf-8?Q?caf=C3=A9?=\r\n".to_string()),
+            "[ -~]{0,30}".prop_map(|s| format!("X-Junk: {s}\r\n")),
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("Content-Type: text/plain\r\n\r\nHello.\r\n".to_string()),
+            Just("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nTo: inner@army.ml\r\nSubject: inner\r\n\r\nInner text.\r\n--b--\r\n".to_string()),
+            "[ -~\r\n]{0,200}".prop_map(|s| format!("\r\n{s}")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(cases())]
+
+        #[test]
+        fn every_written_recipient_reaches_the_draft(
+            headers in prop::collection::vec(prop_oneof![
+                address_header().prop_map(Some),
+                other_header().prop_map(|h| Some((h, Vec::new()))),
+            ], 1..6),
+            body in body(),
+        ) {
+            let mut eml = String::from("From: alice@army.mil\r\n");
+            let mut written = Vec::new();
+            for (header, list) in headers.into_iter().flatten() {
+                eml.push_str(&header);
+                written.extend(list);
+            }
+            eml.push_str(&body);
+            let draft = draft_from_eml(eml.as_bytes()).map_err(TestCaseError::fail)?;
+            let read: Vec<&String> = draft.to.iter().chain(&draft.cc).chain(&draft.bcc).collect();
+            for mailbox in &written {
+                prop_assert!(read.contains(&mailbox), "{mailbox} missing from {read:?} in\n{eml}");
+            }
+        }
+
+        #[test]
+        fn no_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let _ = draft_from_eml(&bytes);
+        }
+    }
+}
