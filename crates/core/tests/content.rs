@@ -242,7 +242,7 @@ fn custom_patterns_are_bounded() {
     assert_eq!(content(&short)[0].count, Some(1));
     assert_eq!(short.action, Outcome::Warn);
 
-    // 600 KB through a pattern of weight 2 is past the 1 MB-unit budget.
+    // 600 KB through a pattern of weight 2 is past the budget (256 KB for such a pattern).
     let long_body = format!("FALCON {}", "x".repeat(600 << 10));
     for (mode, outcome) in [("warn", Outcome::Warn), ("block", Outcome::Block)] {
         let v = check(&policy(mode), &["carol@othercorp.com"], &long_body);
