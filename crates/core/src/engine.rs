@@ -6,14 +6,16 @@ use crate::address::{self, parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
-    country_of, generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain,
-    DomainSet,
+    country_of, generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists,
+    tld_trap, Domain, DomainSet,
 };
 use crate::draft::{Draft, Field};
 pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::index::str_within_one;
-use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet, Resemblance};
+use crate::lookalike::{
+    script_spoof, Lookalike, ReferenceClass, ReferenceSet, Resemblance, ScriptSpoof,
+};
 use crate::policy::{Action, HighRiskDestinations, Policy};
 pub use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind, Verdict};
@@ -114,10 +116,12 @@ impl Engine {
                         .map(|d| (d.to_string(), ReferenceClass::HighValue)),
                 ),
         );
+        // Real mail domains are never lookalikes, whether or not the built-in references are
+        // protected: a policy that trusts `mail.com` must not flag every `gmail.com`.
         let mut legitimate: FastSet<String> = lists.legitimate.into_iter().collect();
-        if policy.lookalike.builtin_reference_domains {
-            legitimate.extend(LEGITIMATE_NEIGHBOURS.iter().map(|d| d.to_string()));
-        }
+        legitimate.extend(
+            (LEGITIMATE_NEIGHBOURS.iter().chain(HIGH_VALUE_DOMAINS)).map(|d| d.to_string()),
+        );
         let content = ContentScanner::new(&policy.content, policy.fail_mode)?;
         Ok(Engine {
             content,
@@ -194,9 +198,25 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn report(&mut self, position: usize, kind: FindingKind, finding: FindingParts) {
-        self.report_as(position, kind, self.action_for(kind), finding);
+        self.report_strictest(position, kind, None, finding);
     }
 
+    /// Reports one finding of `kind` for a recipient that is also of kind `also` (a lookalike
+    /// under a trap TLD, say): the stricter of the two actions applies, so an admin who blocks
+    /// either kind never sees such a recipient go out with a warning.
+    fn report_strictest(
+        &mut self,
+        position: usize,
+        kind: FindingKind,
+        also: Option<FindingKind>,
+        finding: FindingParts,
+    ) {
+        let action = (also.map(|k| self.action_for(k)))
+            .map_or(self.action_for(kind), |a| a.max(self.action_for(kind)));
+        self.report_as(position, kind, action, finding);
+    }
+
+    /// Reports one finding with the given action.
     fn report_as(
         &mut self,
         position: usize,
@@ -281,12 +301,50 @@ impl Context<'_> {
             self.check_unknown_tld(&mut checked, address);
         } else if !self.is_exempt(&checked, &address.domain)
             && !self.check_lookalike_domain(&mut checked, address)
+            && !self.check_tld_trap(&mut checked, address)
         {
-            self.check_tld_trap(&mut checked, address);
+            self.check_script_spoof(&mut checked, address);
         }
         self.check_risky_destination(&mut checked, &address.domain);
         self.check_lookalike_address(&mut checked, mailbox);
         checked
+    }
+
+    /// The address with characters no domain holds dropped from its domain, and the reference
+    /// that domain is or imitates.
+    fn without_stray_characters(&self, raw: &str) -> Option<(Address, String)> {
+        let (local, domain) = raw.trim().rsplit_once('@')?;
+        let cleaned: String = (domain.chars())
+            .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
+            .collect();
+        if cleaned == domain {
+            return None;
+        }
+        let address = parse_mailbox(&format!("{local}@{cleaned}")).ok()?.address;
+        let suggestion = self.reference_or_lookalike(&address.domain)?;
+        Some((address, suggestion))
+    }
+
+    /// `domain` itself when it is (or lies below) a reference, else the reference it imitates.
+    fn reference_or_lookalike(&self, domain: &Domain) -> Option<String> {
+        let d = domain.as_str();
+        let listed = self.engine.references.covers(d)
+            || self.own.covers(d)
+            || self.known.references.covers(d);
+        if listed {
+            return Some(d.to_string());
+        }
+        self.lookalike(domain).map(|l| l.suggestion)
+    }
+
+    /// Two slips at once, a TLD that does not exist and a typo in the name (`gnail.con`,
+    /// `yahooo.cmo`, `comcast.nry`): the TLD corrected to a generic one within two edits, then
+    /// the name looked up again.
+    fn corrected_tld_lookalike(&self, domain: &Domain) -> Option<String> {
+        (generic_tlds_near(domain.tld()).into_iter()).find_map(|tld| {
+            let fixed = Domain::parse(&format!("{}.{tld}", domain.without_tld())).ok()?;
+            self.reference_or_lookalike(&fixed)
+        })
     }
 
     /// Fills in what the recipient is to the sender: internal, trusted, known.
@@ -327,13 +385,17 @@ impl Context<'_> {
     fn check_unknown_tld(&mut self, checked: &mut CheckedRecipient, address: &Address) {
         let domain = &address.domain;
         checked.suspicious = true;
-        let suggestion = self.lookalike(domain).map(|l| l.suggestion).or_else(|| {
+        let lookalike = (self.lookalike(domain).map(|l| l.suggestion))
+            .or_else(|| self.corrected_tld_lookalike(domain));
+        let also = lookalike.is_some().then_some(FindingKind::LookalikeDomain);
+        let suggestion = lookalike.or_else(|| {
             nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
         });
         let message = unknown_tld_message(domain, suggestion.as_deref());
-        self.report(
+        self.report_strictest(
             checked.position,
             FindingKind::InvalidAddress,
+            also,
             FindingParts::fixable(
                 &checked.address,
                 message,
@@ -355,9 +417,11 @@ impl Context<'_> {
         };
         checked.suspicious = true;
         let message = lookalike_message(&address.domain, &l);
-        self.report(
+        let also = tld_trap(&address.domain).map(|_| FindingKind::TldTrap);
+        self.report_strictest(
             checked.position,
             FindingKind::LookalikeDomain,
+            also,
             FindingParts::fixable(
                 &checked.address,
                 message,
@@ -369,10 +433,11 @@ impl Context<'_> {
         true
     }
 
-    fn check_tld_trap(&mut self, checked: &mut CheckedRecipient, address: &Address) {
+    /// Answers whether the domain was reported as a TLD trap.
+    fn check_tld_trap(&mut self, checked: &mut CheckedRecipient, address: &Address) -> bool {
         let domain = &address.domain;
         let Some(generic) = tld_trap(domain) else {
-            return;
+            return false;
         };
         checked.suspicious = true;
         let suggestion = format!("{}.{generic}", domain.without_tld());
@@ -387,6 +452,23 @@ impl Context<'_> {
                 Some(suggestion),
                 address,
             ),
+        );
+        true
+    }
+
+    /// A label mixing Latin with Cyrillic or Greek letters, or written wholly in look-alike
+    /// Cyrillic or Greek letters: reported even when it imitates no reference.
+    fn check_script_spoof(&mut self, checked: &mut CheckedRecipient, address: &Address) {
+        let domain = &address.domain;
+        let Some(spoof) = script_spoof(domain) else {
+            return;
+        };
+        checked.suspicious = true;
+        let message = script_spoof_message(domain, &spoof);
+        self.report(
+            checked.position,
+            FindingKind::LookalikeDomain,
+            FindingParts::new(&checked.address, message, checked.field),
         );
     }
 
@@ -535,13 +617,14 @@ impl Context<'_> {
             action = action.max(strictest.unwrap_or(Action::Allow));
         }
         let message = unparsable_message(raw, &error, &candidates);
-        let raw = raw.trim();
-        self.report_as(
-            position,
-            FindingKind::InvalidAddress,
-            action,
-            FindingParts::new(raw, message, field),
-        );
+        // A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
+        let parts = match self.without_stray_characters(raw) {
+            Some((address, suggestion)) => {
+                FindingParts::fixable(raw.trim(), message, field, Some(suggestion), &address)
+            }
+            None => FindingParts::new(raw.trim(), message, field),
+        };
+        self.report_as(position, FindingKind::InvalidAddress, action, parts);
         checked
     }
 }
@@ -653,6 +736,18 @@ fn in_country(domain: &Domain) -> String {
     match country_of(domain.tld()) {
         Some(country) => format!(" in {country} (.{})", domain.tld()),
         None => String::new(),
+    }
+}
+
+fn script_spoof_message(domain: &Domain, spoof: &ScriptSpoof) -> String {
+    let typed = format!("{} ({})", domain.unicode(), domain.as_str());
+    match spoof {
+        ScriptSpoof::Mixed => format!(
+            "Check {typed} before sending: it mixes Latin letters with Cyrillic or Greek look-alikes."
+        ),
+        ScriptSpoof::WholeScript { looks_like } => format!(
+            "Check {typed} before sending: it is written in Cyrillic or Greek letters that imitate {looks_like}."
+        ),
     }
 }
 
