@@ -16,8 +16,8 @@ pub const PATTERN_SIZE_LIMIT: usize = 4 << 10;
 /// Work the custom patterns may do on one draft, in units of one byte of text through 1 KB
 /// of compiled pattern (a pattern's [`CompiledPattern::weight`] times the bytes it scans):
 /// 256 KB of text through small patterns, ~100 KB through the costliest accepted one, which
-/// `examples/pattern_budget.rs` measured at 0.46-0.68 s on a busy 2-core machine (issue 13's
-/// pattern: 7-15 s there). Past it, the check fails by the policy's `fail_mode`.
+/// `examples/pattern_budget.rs` measured at 0.68 s on a busy 2-core machine where issue 13's
+/// pattern took 14.7 s. Past it, the check fails by the policy's `fail_mode`.
 pub const DRAFT_PATTERN_BUDGET: u64 = 1 << 19;
 
 /// An admin's pattern, compiled, with what it costs per byte of text.
