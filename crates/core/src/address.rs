@@ -1,12 +1,12 @@
 //! Recipient strings: `Display Name <local@domain>`, bare addresses, quoted local parts, IDN.
 //!
 //! The parser is deliberately small: it handles what mail clients hand us for one recipient
-//! (RFC 5322 `mailbox`) and never panics on any input. A string that mail software could read
-//! as more than one address (two `<...>`, text after the `>`, an address-like display name
-//! that differs from the address) is refused as [`AddressError::Ambiguous`] or
-//! [`AddressError::TextAfterAngle`], and [`candidates`] lists every address it could be, so
-//! the engine can be as strict as the strictest of them: a recipient is never hidden behind
-//! another. [`split_header`] cuts a raw `To:`-style header value into such strings.
+//! (RFC 5322 `mailbox`) and never panics on any input. Two `<...>` or any text after the `>`
+//! is refused ([`AddressError::TextAfterAngle`]), never cut off. Since mail software does not
+//! all read a string the same way (quotes and escapes in display names), [`candidates`] lists
+//! every address a string could be read as, so the engine can be as strict as the strictest of
+//! them: a recipient is never hidden behind another. [`split_header`] cuts a raw `To:`-style
+//! header value into such strings.
 
 use crate::domain::{Domain, DomainError};
 
@@ -52,8 +52,6 @@ pub enum AddressError {
     UnclosedAngle,
     /// Something follows the `>` (text, or a second `<...>`).
     TextAfterAngle,
-    /// The string parses, but also holds another address (see [`candidates`]).
-    Ambiguous,
     Domain(DomainError),
 }
 
@@ -66,26 +64,14 @@ impl std::fmt::Display for AddressError {
             AddressError::BadLocal(why) => write!(f, "the part before the @ {why}"),
             AddressError::UnclosedAngle => write!(f, "a < is not closed by >"),
             AddressError::TextAfterAngle => write!(f, "text follows the closing >"),
-            AddressError::Ambiguous => write!(f, "it holds more than one address"),
             AddressError::Domain(e) => write!(f, "{e}"),
         }
     }
 }
 
-/// Parses one recipient: `Name <a@b>`, `"Last, First" <a@b>`, `<a@b>` or `a@b`. Refuses a
-/// string that could be read as another address too ([`AddressError::Ambiguous`]).
+/// Parses one recipient as RFC 5322 reads it: `Name <a@b>`, `"Last, First" <a@b>`, `<a@b>` or
+/// `a@b`. The first unquoted `<` opens the address, and nothing may follow its `>`.
 pub fn parse_mailbox(input: &str) -> Result<Mailbox, AddressError> {
-    let mailbox = parse_strict(input)?;
-    let canonical = mailbox.address.canonical();
-    if candidates(input).iter().any(|a| a.canonical() != canonical) {
-        return Err(AddressError::Ambiguous);
-    }
-    Ok(mailbox)
-}
-
-/// RFC 5322 reading of one mailbox: the first unquoted `<` opens the address, and nothing may
-/// follow its `>`.
-fn parse_strict(input: &str) -> Result<Mailbox, AddressError> {
     let text = input.trim();
     if text.is_empty() {
         return Err(AddressError::Empty);
@@ -128,7 +114,7 @@ pub fn candidates(input: &str) -> Vec<Address> {
             found.push(address);
         }
     };
-    if let Ok(m) = parse_strict(input) {
+    if let Ok(m) = parse_mailbox(input) {
         add(m.address, &mut found);
     }
     let separators = |c: char| c.is_whitespace() || ",;<>()\"'[]`".contains(c);
@@ -373,9 +359,14 @@ mod tests {
         let canon = |input: &str| -> Vec<String> {
             candidates(input).iter().map(Address::canonical).collect()
         };
-        // A backslash before a quote: RFC 5322 reads army.ml, a careless reader army.mil.
+        // A backslash before a quote: RFC 5322 reads army.ml, a careless reader army.mil too.
         let hidden = r#""x\" <colonel.smith@army.mil> " <colonel.smith@army.ml>"#;
-        assert_eq!(parse_mailbox(hidden), Err(AddressError::Ambiguous));
+        let m = parse_mailbox(hidden).unwrap();
+        assert_eq!(m.address.canonical(), "colonel.smith@army.ml");
+        assert_eq!(
+            m.display_name.as_deref(),
+            Some("x\" <colonel.smith@army.mil> ")
+        );
         assert_eq!(
             canon(hidden),
             ["colonel.smith@army.ml", "colonel.smith@army.mil"]
@@ -388,12 +379,9 @@ mod tests {
             Err(AddressError::TextAfterAngle)
         );
         assert_eq!(canon("a@army.mil b@army.ml"), ["a@army.mil", "b@army.ml"]);
-        assert_eq!(
-            parse_mailbox("a@army.mil <b@army.ml>"),
-            Err(AddressError::Ambiguous)
-        );
+        assert_eq!(canon("a@army.mil <b@army.ml>"), ["b@army.ml", "a@army.mil"]);
         // The same address twice is one address.
-        assert!(parse_mailbox("\"bob@x.com\" <Bob@x.com>").is_ok());
+        assert_eq!(canon("\"bob@x.com\" <Bob@x.com>"), ["bob@x.com"]);
         assert_eq!(canon("Bob <bob@x.com"), ["bob@x.com"]);
         // Many addresses: the list stops one past the maximum.
         let many: Vec<String> = (0..40).map(|i| format!("<a{i}@x.com>")).collect();

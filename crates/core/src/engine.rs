@@ -281,7 +281,12 @@ impl Context<'_> {
     /// findings are reported.
     fn check_one(&mut self, position: usize, field: Field, raw: &str) -> CheckedRecipient {
         match parse_mailbox(raw) {
-            Ok(mailbox) => self.check_mailbox(position, field, &mailbox),
+            Ok(mailbox) => {
+                let before = self.findings.len();
+                let mut checked = self.check_mailbox(position, field, &mailbox);
+                self.check_other_readings(&mut checked, raw, &mailbox, before);
+                checked
+            }
             Err(e) => self.check_invalid(position, field, raw, e),
         }
     }
@@ -600,22 +605,8 @@ impl Context<'_> {
     ) -> CheckedRecipient {
         let mut checked = CheckedRecipient::unparsed(position, field, raw);
         let candidates = address::candidates(raw);
-        let mut action = self.action_for(FindingKind::InvalidAddress);
-        if candidates.len() > address::MAX_CANDIDATES {
-            action = Action::Block;
-        } else {
-            let before = self.findings.len();
-            for address in &candidates {
-                let mailbox = Mailbox {
-                    display_name: None,
-                    address: address.clone(),
-                };
-                let candidate = self.check_mailbox(position, field, &mailbox);
-                checked.risky_destination |= candidate.risky_destination;
-            }
-            let strictest = self.findings.drain(before..).map(|(_, a, _)| a).max();
-            action = action.max(strictest.unwrap_or(Action::Allow));
-        }
+        let action = (self.action_for(FindingKind::InvalidAddress))
+            .max(self.strictest_candidate(&mut checked, &candidates));
         let message = unparsable_message(raw, &error, &candidates);
         // A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
         let parts = match self.without_stray_characters(raw) {
@@ -626,6 +617,75 @@ impl Context<'_> {
         };
         self.report_as(position, FindingKind::InvalidAddress, action, parts);
         checked
+    }
+
+    /// A recipient that parses, but that a careless reader could take for other addresses too
+    /// (`"x\" <a@army.ml> " <b@army.mil>`): when one of them would be treated more strictly
+    /// than the address itself, an `invalid_address` finding at that action is added, and the
+    /// recipient takes the strictest classes of all of them for the content rules.
+    fn check_other_readings(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        raw: &str,
+        mailbox: &Mailbox,
+        findings_before: usize,
+    ) {
+        let candidates = address::candidates(raw);
+        if candidates.len() < 2 {
+            return;
+        }
+        let own = mailbox.address.canonical();
+        let others: Vec<Address> = (candidates.iter())
+            .filter(|a| a.canonical() != own)
+            .cloned()
+            .collect();
+        let as_read = (self.findings[findings_before..].iter())
+            .map(|(_, a, _)| *a)
+            .max()
+            .unwrap_or(Action::Allow);
+        let strictest = self.strictest_candidate(checked, &others);
+        if strictest > as_read {
+            checked.suspicious = true;
+            let parts = FindingParts::new(
+                raw.trim(),
+                ambiguous_message(raw, &candidates),
+                checked.field,
+            );
+            self.report_as(
+                checked.position,
+                FindingKind::InvalidAddress,
+                strictest,
+                parts,
+            );
+        }
+    }
+
+    /// The strictest action the checks of `candidates` would take (block when there are too
+    /// many to check); `checked` takes the strictest of their classes. Their findings are
+    /// not kept.
+    fn strictest_candidate(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        candidates: &[Address],
+    ) -> Action {
+        if candidates.len() > address::MAX_CANDIDATES {
+            return Action::Block;
+        }
+        let before = self.findings.len();
+        for address in candidates {
+            let mailbox = Mailbox {
+                display_name: None,
+                address: address.clone(),
+            };
+            let c = self.check_mailbox(checked.position, checked.field, &mailbox);
+            checked.internal &= c.internal;
+            checked.trusted &= c.trusted;
+            checked.known &= c.known;
+            checked.suspicious |= c.suspicious;
+            checked.risky_destination |= c.risky_destination;
+        }
+        let strictest = self.findings.drain(before..).map(|(_, a, _)| a).max();
+        strictest.unwrap_or(Action::Allow)
     }
 }
 
@@ -668,22 +728,25 @@ impl FindingParts {
 
 /// Why a recipient string is not an address; for one that could be several, which ones.
 fn unparsable_message(raw: &str, e: &AddressError, candidates: &[Address]) -> String {
-    let raw = raw.trim();
     match e {
-        AddressError::Ambiguous | AddressError::TextAfterAngle if candidates.len() > 1 => {
-            let shown: Vec<String> = candidates.iter().take(3).map(|a| a.display()).collect();
-            let more = if candidates.len() > 3 {
-                " and others"
-            } else {
-                ""
-            };
-            format!(
-                "Write one address for this recipient: \"{raw}\" could go to {}{more}.",
-                shown.join(" or ")
-            )
-        }
-        _ => format!("\"{raw}\" is not a valid email address: {e}."),
+        AddressError::TextAfterAngle if candidates.len() > 1 => ambiguous_message(raw, candidates),
+        _ => format!("\"{}\" is not a valid email address: {e}.", raw.trim()),
     }
+}
+
+/// A recipient that could go to several addresses: which ones, first what to do.
+fn ambiguous_message(raw: &str, candidates: &[Address]) -> String {
+    let shown: Vec<String> = candidates.iter().take(3).map(|a| a.display()).collect();
+    let more = if candidates.len() > 3 {
+        " and others"
+    } else {
+        ""
+    };
+    format!(
+        "Write one address for this recipient: \"{}\" could go to {}{more}.",
+        raw.trim(),
+        shown.join(" or ")
+    )
 }
 
 fn blocked_message(domain: &Domain) -> String {

@@ -265,8 +265,8 @@ proptest! {
         let outcome = verdict_for(&engine, &raw);
         let found = candidates(&raw);
         if let Ok(mailbox) = parse_mailbox(&raw) {
-            let canonical = mailbox.address.canonical();
-            prop_assert!(found.iter().all(|a| a.canonical() == canonical), "{raw}: {found:?}");
+            // The address as RFC 5322 reads it is the first candidate.
+            prop_assert_eq!(found[0].canonical(), mailbox.address.canonical());
         }
         if found.len() > MAX_CANDIDATES {
             prop_assert_eq!(outcome, Outcome::Block);
