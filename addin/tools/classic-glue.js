@@ -1,7 +1,7 @@
 /* The engine glue of Outlook's classic engine scripts (ES2016, no imports).
  *
  * scripts/build-wasm wraps this file, with three values defined before it:
- *   ENGINE_WASM_BASE64     the sendguard-wasm-abi module, base64; in the full script without
+ *   ENGINE_WASM_BASE64     the sendguard-js-api module, base64; in the full script without
  *                          its data section, in the lean one whole
  *   ENGINE_DATA            its data segments, [[offset, base64], ...], shared with the
  *                          fallback (empty in the lean script: the module has them)
