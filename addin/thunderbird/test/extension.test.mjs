@@ -42,7 +42,7 @@ test("army.ml is held; Fix changes only that address, display name kept; the win
   const [finding] = opened.verdict.findings;
   assert.equal(finding.fix, "colonel.smith@army.mil");
   assert.match(finding.message, /Mali/);
-  const fixed = await page(messenger, "dialog-choose", { index: 0, choice: "fix" });
+  const fixed = await page(messenger, "dialog-choose", { row: 0, choice: "fix" });
   assert.equal(fixed.verdict.action, "allow", "the corrected draft is checked again");
   assert.deepEqual(await page(messenger, "dialog-ping"), { alive: true });
   await page(messenger, "dialog-send");
@@ -74,7 +74,7 @@ test("Send anyway sends as typed; Remove drops the recipient", async () => {
 
   const removed = pressSend(messenger, armyDraft);
   await eventually(() => messenger.opened.length === 2);
-  await page(messenger, "dialog-choose", { index: 0, choice: "remove" });
+  await page(messenger, "dialog-choose", { row: 0, choice: "remove" });
   await page(messenger, "dialog-send");
   assert.deepEqual(await removed, { details: { to: ["Bob <bob@contoso.com>"] } });
 });

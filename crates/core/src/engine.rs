@@ -6,15 +6,15 @@ use crate::address::{parse_mailbox, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
-    country_of, generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain,
-    DomainSet,
+    generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain, DomainSet,
 };
 use crate::draft::{Draft, Field};
 use crate::fast_hash::{FastMap, FastSet};
 use crate::index::str_within_one;
-use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet, Resemblance};
+use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet};
 use crate::policy::{Action, Policy};
 use crate::verdict::{Finding, FindingKind, Verdict};
+use crate::wording::{self, Sentence};
 
 /// A policy prepared for checking. Cheap to share; `check` takes `&self`.
 #[derive(Debug, Clone)]
@@ -192,7 +192,11 @@ impl Engine {
     pub fn check(&self, draft: &Draft, known: &KnownRecipients) -> Verdict {
         let (checked, mut findings) = self.check_recipients(draft, known);
         findings.extend(self.content.findings(draft, &checked));
-        Verdict::from_findings(findings)
+        let recipients: Vec<(Field, &str)> = checked
+            .iter()
+            .map(|c| (c.field, c.address.as_str()))
+            .collect();
+        Verdict::from_findings(findings, &recipients)
     }
 
     /// The recipient checks, returning each recipient's classes and the findings so far.
@@ -242,7 +246,7 @@ impl Context<'_> {
         let FindingParts {
             recipient,
             suggestion,
-            message,
+            sentence,
             field,
             fix,
         } = finding;
@@ -255,13 +259,14 @@ impl Context<'_> {
                 justification_required: action == Action::BlockWithJustification,
                 recipient,
                 suggestion,
-                message,
+                message: sentence.message,
                 field,
                 fix,
                 detector: None,
                 count: None,
                 excerpt: None,
                 recipients: Vec::new(),
+                detail: sentence.detail,
             },
         ));
     }
@@ -307,7 +312,7 @@ impl Context<'_> {
             Ok(m) => m,
             Err(e) => {
                 checked.suspicious = true;
-                let message = format!("\"{}\" is not a valid email address: {e}.", raw.trim());
+                let message = wording::not_an_address(raw.trim(), &e.to_string());
                 self.report(
                     position,
                     FindingKind::InvalidAddress,
@@ -333,9 +338,10 @@ impl Context<'_> {
             || self.engine.legitimate.contains(d);
 
         if self.engine.blocked.covers(d) {
-            let message = format!(
-                "{} is on your organisation's list of blocked destinations.",
-                domain.unicode()
+            let message = wording::blocked(
+                &checked.address,
+                domain,
+                self.action_for(FindingKind::BlockedDomain),
             );
             self.report(
                 position,
@@ -349,16 +355,7 @@ impl Context<'_> {
             let suggestion = self.lookalike(domain).map(|l| l.suggestion).or_else(|| {
                 nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
             });
-            let mut message = format!(
-                "{} cannot receive mail: .{} is not a top-level domain",
-                domain.unicode(),
-                domain.tld()
-            );
-            if let Some(s) = &suggestion {
-                message.push_str(&format!("; did you mean {s}?"));
-            } else {
-                message.push('.');
-            }
+            let message = wording::no_such_tld(&checked.address, domain, suggestion.as_deref());
             self.report(
                 position,
                 FindingKind::InvalidAddress,
@@ -367,7 +364,7 @@ impl Context<'_> {
         } else if !exempt {
             if let Some(l) = self.lookalike(domain) {
                 checked.suspicious = true;
-                let message = lookalike_message(domain, &l);
+                let message = wording::lookalike(&checked.address, domain, &l);
                 self.report(
                     position,
                     FindingKind::LookalikeDomain,
@@ -382,13 +379,8 @@ impl Context<'_> {
             } else if let Some(generic) = tld_trap(domain) {
                 checked.suspicious = true;
                 let suggestion = format!("{}.{generic}", domain.without_tld());
-                let country = country_of(domain.tld()).unwrap_or("another country");
                 let owner = generic_tld_owner(generic).unwrap_or(generic);
-                let message = format!(
-                    "{} is a domain in {country} (.{}), one letter away from {owner}; did you mean {suggestion}?",
-                    domain.unicode(),
-                    domain.tld()
-                );
+                let message = wording::tld_trap(&checked.address, domain, &suggestion, owner);
                 self.report(
                     position,
                     FindingKind::TldTrap,
@@ -406,11 +398,12 @@ impl Context<'_> {
         if let Some(country) = self.engine.risky.get(domain.tld()) {
             checked.risky_destination = true;
             let hr = &self.engine.policy.high_risk_destinations;
-            let message = format!(
-                "{} is in {country}, a destination your organisation treats as high-risk ({}, list of {}).",
-                domain.unicode(),
-                hr.reason,
-                hr.as_of
+            let message = wording::risky_destination(
+                &checked.address,
+                country,
+                self.action_for(FindingKind::RiskyDestination),
+                &hr.reason,
+                &hr.as_of,
             );
             self.report(
                 position,
@@ -422,14 +415,10 @@ impl Context<'_> {
         if !checked.known && (self.known.knows_domain(d) || checked.internal) {
             if let Some(meant) = self.known_neighbour(&mailbox) {
                 checked.suspicious = true;
-                let message = format!(
-                    "You have not written to {} before, but you have written to {meant}; did you mean {meant}?",
-                    checked.address
-                );
                 let parts = FindingParts {
                     recipient: Some(checked.address.clone()),
                     suggestion: Some(meant.clone()),
-                    message,
+                    sentence: wording::lookalike_address(&checked.address, &meant),
                     field: Some(field),
                     fix: Some(meant),
                 };
@@ -467,19 +456,12 @@ impl Context<'_> {
             .filter_map(|c| c.address.rsplit_once('@').map(|(_, d)| d))
             .collect();
         let visible: usize = external.iter().filter(|c| c.field != Field::Bcc).count();
-        let message = if settings.suggest_bcc_at_domains > 0
+        let sentence = if settings.suggest_bcc_at_domains > 0
             && visible_domains.len() >= settings.suggest_bcc_at_domains as usize
         {
-            format!(
-                "This email shows {visible} addresses at {} outside organisations to everyone who gets it; consider Bcc.",
-                visible_domains.len()
-            )
+            wording::suggest_bcc(visible, visible_domains.len())
         } else if settings.report_at > 0 && external.len() >= settings.report_at as usize {
-            let n = external.len();
-            format!(
-                "This email goes to {n} recipient{} outside your organisation.",
-                if n == 1 { "" } else { "s" }
-            )
+            wording::many_external(external.len())
         } else {
             return;
         };
@@ -487,7 +469,7 @@ impl Context<'_> {
             usize::MAX,
             FindingKind::ExternalRecipients,
             FindingParts {
-                message,
+                sentence,
                 ..FindingParts::default()
             },
         );
@@ -498,16 +480,16 @@ impl Context<'_> {
 struct FindingParts {
     recipient: Option<String>,
     suggestion: Option<String>,
-    message: String,
+    sentence: Sentence,
     field: Option<Field>,
     fix: Option<String>,
 }
 
 impl FindingParts {
-    fn new(recipient: &str, message: String, field: Field) -> FindingParts {
+    fn new(recipient: &str, sentence: Sentence, field: Field) -> FindingParts {
         FindingParts {
             recipient: Some(recipient.to_string()),
-            message,
+            sentence,
             field: Some(field),
             ..FindingParts::default()
         }
@@ -515,7 +497,7 @@ impl FindingParts {
 
     fn fixable(
         recipient: &str,
-        message: String,
+        sentence: Sentence,
         field: Field,
         suggestion: Option<String>,
         address: &crate::address::Address,
@@ -524,41 +506,9 @@ impl FindingParts {
         FindingParts {
             recipient: Some(recipient.to_string()),
             suggestion,
-            message,
+            sentence,
             field: Some(field),
             fix,
         }
-    }
-}
-
-fn in_country(domain: &Domain) -> String {
-    match country_of(domain.tld()) {
-        Some(country) => format!(" in {country} (.{})", domain.tld()),
-        None => String::new(),
-    }
-}
-
-fn lookalike_message(domain: &Domain, l: &Lookalike) -> String {
-    let typed = if domain.unicode() != domain.as_str() {
-        format!("{} ({})", domain.unicode(), domain.as_str())
-    } else {
-        domain.as_str().to_string()
-    };
-    let s = &l.suggestion;
-    match l.resemblance {
-        Resemblance::TldEdit => format!(
-            "{typed} is a domain{}, not {s}; did you mean {s}?",
-            in_country(domain)
-        ),
-        Resemblance::OneEdit => {
-            format!("{typed} looks like {s} but is a different domain; did you mean {s}?")
-        }
-        Resemblance::Homoglyph => {
-            format!("{typed} uses look-alike characters to imitate {s}; did you mean {s}?")
-        }
-        Resemblance::OtherTld => format!(
-            "{typed} has the name of {s} under a different top-level domain{}; did you mean {s}?",
-            in_country(domain)
-        ),
     }
 }

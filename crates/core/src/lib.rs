@@ -14,7 +14,7 @@
 //! let verdict = engine.check(&draft, &KnownRecipients::default());
 //! assert_eq!(verdict.action, Outcome::Warn);
 //! assert_eq!(verdict.findings[0].suggestion.as_deref(), Some("army.mil"));
-//! println!("{}", verdict.summary); // army.ml is a domain in Mali (.ml), one letter away from …
+//! println!("{}", verdict.summary); // Check colonel.smith@army.ml: did you mean army.mil? .ml is Mali, …
 //! ```
 
 pub mod address;
@@ -32,6 +32,7 @@ pub mod keyset_chain;
 pub mod lookalike;
 pub mod policy;
 pub mod verdict;
+pub mod wording;
 
 pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
 pub use draft::{Attachment, Draft, Field};
