@@ -4,7 +4,7 @@
 //! `content`. `tests/messages/messages.json` holds the expected sentences for real drafts.
 
 use crate::domain::{country_of, Domain};
-use crate::lookalike::{Lookalike, Resemblance};
+use crate::lookalike::{Lookalike, Resemblance, ScriptSpoof};
 use crate::policy::Action;
 
 /// A finding's sentence and its optional second line.
@@ -94,6 +94,22 @@ pub fn lookalike(address: &str, domain: &Domain, l: &Lookalike) -> Sentence {
             None => format!("{ask} {typed} has the same name under a different ending."),
         }),
     }
+}
+
+/// A domain in Cyrillic or Greek look-alike letters that imitates no reference domain.
+pub fn script_spoof(address: &str, domain: &Domain, spoof: &ScriptSpoof) -> Sentence {
+    let message = match spoof {
+        ScriptSpoof::Mixed => format!(
+            "Check {address} before sending: its domain mixes Latin letters with Cyrillic or Greek look-alikes."
+        ),
+        ScriptSpoof::WholeScript { looks_like } => format!(
+            "Check {address} before sending: its domain uses Cyrillic or Greek letters that imitate {looks_like}."
+        ),
+    };
+    Sentence::with_detail(
+        message,
+        format!("Its real spelling is {}.", domain.as_str()),
+    )
 }
 
 /// An address at a country TLD one letter away from a generic one (`army.ml` for `army.mil`).
