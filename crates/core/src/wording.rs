@@ -58,8 +58,18 @@ pub fn blocked(address: &str, domain: &Domain, action: Action) -> Sentence {
             "Check that you may send to {address}: your organisation lists {domain} as blocked."
         )
     } else {
-        format!("Remove {address}: your organisation does not allow mail to {domain}.")
+        let remove = remove(address, action);
+        format!("{remove}: your organisation does not allow mail to {domain}.")
     })
+}
+
+/// What to do with a recipient the policy blocks: remove it, or justify it where allowed.
+fn remove(address: &str, action: Action) -> String {
+    if action == Action::BlockWithJustification {
+        format!("Remove {address} or give a reason to send")
+    } else {
+        format!("Remove {address}")
+    }
 }
 
 /// `.ml is Mali` when the TLD is a country's.
@@ -132,7 +142,8 @@ pub fn risky_destination(
     let message = if action == Action::Warn {
         format!("Check that you may send to {address}: {country} is on your organisation's high-risk list.")
     } else {
-        format!("Remove {address}: {country} is on your organisation's high-risk list.")
+        let remove = remove(address, action);
+        format!("{remove}: {country} is on your organisation's high-risk list.")
     };
     Sentence::with_detail(message, format!("{reason}, list as of {as_of}."))
 }

@@ -134,3 +134,26 @@ impl Detector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every sentence opens with what to do, and the longest one a detector can make (several
+    /// recipients, the longest reason) stays within 25 words.
+    #[test]
+    fn instructions_lead_with_a_verb_and_stay_short() {
+        for detector in ALL {
+            for count in [1, 12] {
+                let instruction = detector.instruction(count);
+                let verb = instruction.split(' ').next().unwrap_or("");
+                assert!(["Remove", "Check", "Take"].contains(&verb), "{instruction}");
+                let sentence = format!(
+                    "{instruction} before sending to a@example.org and 3 others, who are outside your organisation and its trusted partners."
+                );
+                let words = sentence.split_whitespace().count();
+                assert!(words <= 25, "{words} words: {sentence}");
+            }
+        }
+    }
+}
