@@ -51,6 +51,22 @@ test("army.ml is held; Fix changes only that address, display name kept; the win
   assert.equal(extension.dialogs.pending, 0);
 });
 
+test("one row per recipient: two reasons for army.ml share one Fix and one Remove", async () => {
+  const { messenger } = start();
+  const seed = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+  const result = pressSend(messenger, { ...armyDraft, plainTextBody: `Seed: ${seed}` });
+  await eventually(() => messenger.opened.length === 1);
+  const { verdict } = await page(messenger, "dialog-open");
+  const rows = verdict.by_recipient.filter((r) => r.recipient === "colonel.smith@army.ml");
+  assert.equal(rows.length, 1, JSON.stringify(verdict.by_recipient));
+  assert.equal(rows[0].findings.length, 2);
+  assert.deepEqual(rows[0].findings.map((i) => verdict.findings[i].kind).sort(), ["sensitive_content", "tld_trap"]);
+  assert.equal(rows[0].fix, "colonel.smith@army.mil");
+  assert.match((await page(messenger, "dialog-choose", { row: 99, choice: "fix" })).error, /Nothing to change/);
+  await page(messenger, "dialog-cancel");
+  assert.deepEqual(await result, { cancel: true });
+});
+
 test("Cancel, Escape and closing the window all cancel the send", async () => {
   const { messenger } = start();
   const cancelled = pressSend(messenger, armyDraft);
