@@ -9,6 +9,7 @@ const session = new URLSearchParams(location.search).get("session") || "";
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const ask = (message) => messenger.runtime.sendMessage({ session, ...message });
 
+/** @type {any} */
 let verdict = null;
 
 function render() {
@@ -85,6 +86,7 @@ async function start() {
   // Keeps the background event page (which holds the send) alive while the sender thinks.
   setInterval(() => ask({ type: "dialog-ping" }).catch(() => {}), PING_INTERVAL_MS);
   // End-to-end tests add a hook file to the package; the shipped package has none.
+  // @ts-expect-error: test-hook.js exists only in the end-to-end tests' package.
   import("./test-hook.js").then((hook) => hook.attach()).catch(() => {});
 }
 
