@@ -3,7 +3,7 @@
  * script, where it becomes the global `SendguardEngine`.
  *
  * It imports three values from `sendguard:engine`, a module the build generates per variant:
- *   ENGINE_WASM_BASE64     the sendguard-wasm-abi module, base64; in the full script without
+ *   ENGINE_WASM_BASE64     the sendguard-js-api module, base64; in the full script without
  *                          its data section, in the lean one whole
  *   ENGINE_DATA            its data segments, [[offset, base64], ...], shared with the
  *                          fallback (empty in the lean script: the module has them)

@@ -2,7 +2,7 @@
 //! Thunderbird extension. Only conversion and errors live here; every decision is made by
 //! `sendguard-core`, so a verdict here is the same JSON as `sendguard check --format json`.
 //! Loading policies (and their error codes) is shared with the classic build through
-//! `sendguard_wasm_abi::api`.
+//! `sendguard_js_api::api`.
 //!
 //! From JavaScript (the module that `scripts/build-wasm` writes to `build/wasm/esm/`):
 //!
@@ -25,7 +25,7 @@ mod convert;
 mod phases;
 
 use sendguard_core::KnownRecipients;
-use sendguard_wasm_abi::api::{self, PolicyInfo};
+use sendguard_js_api::api::{self, PolicyInfo};
 use wasm_bindgen::prelude::*;
 
 use convert::{api_error, draft_from_js, from_js, known_from_js, to_js};

@@ -3,8 +3,8 @@
 //! kept by handle with requests as JSON bytes.
 
 use sendguard_core::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
-use sendguard_core::envelope::{hex, PublicKey};
-use sendguard_core::keyset::{self, KeyEntry, Keyset, RootKeys};
+use sendguard_core::envelope::hex;
+use sendguard_core::keyset::{self, KeyEntry, Keyset};
 use sendguard_core::keyset_chain;
 use sendguard_core::{Draft, Engine, KnownRecipients};
 use serde::{Deserialize, Serialize};
@@ -131,22 +131,8 @@ pub fn verify_keyset(
             ))
         }
         (Some(pinned), None) => {
-            let mut keys = Vec::with_capacity(pinned.keys.len());
-            for entry in &pinned.keys {
-                let key = PublicKey::from_base64(&entry.public_key)
-                    .map_err(|e| ApiError::new("bad_request", format!("pinned_roots: {e}")))?;
-                if key.id != entry.id {
-                    return Err(ApiError::new(
-                        "bad_request",
-                        format!("pinned_roots: id {} does not match its key", entry.id),
-                    ));
-                }
-                keys.push(key);
-            }
-            let roots = RootKeys {
-                keys,
-                threshold: pinned.threshold,
-            };
+            let roots = keyset::pinned_roots(&pinned.keys, pinned.threshold)
+                .map_err(|e| ApiError::new("bad_request", format!("pinned_roots: {e}")))?;
             keyset::verify_with_roots(keyset_bytes, &roots, tenant, now)
         }
         (None, Some(current)) => {
