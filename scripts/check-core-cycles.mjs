@@ -87,8 +87,9 @@ export function moduleGraph(srcDir) {
     codeLines(fs.readFileSync(path.join(srcDir, rel), 'utf8')).forEach((line, i) => {
       for (const name of crateTargets(line)) {
         const to = modules.has(name) ? name : items.get(name);
-        if (to && to !== from && !graph.get(from).has(to)) {
-          graph.get(from).set(to, `${rel}:${i + 1}`);
+        const edges = /** @type {Map<string, string>} */ (graph.get(from));
+        if (to && to !== from && !edges.has(to)) {
+          edges.set(to, `${rel}:${i + 1}`);
         }
       }
     });
@@ -140,7 +141,7 @@ function check(srcDir, print = console.log) {
   for (const component of found) {
     print(`import cycle between core modules: ${component.join(', ')}`);
     for (const from of component) {
-      for (const [to, where] of graph.get(from)) {
+      for (const [to, where] of /** @type {Map<string, string>} */ (graph.get(from))) {
         if (component.includes(to)) print(`  ${from} -> ${to}  (${where})`);
       }
     }

@@ -1,6 +1,6 @@
 # Thunderbird extension: unit tests (node --test) of its wiring against a fake `messenger`,
-# with the real WebAssembly engine (built by scripts/build-thunderbird when the Rust sources
-# changed, along with the .xpi), and Mozilla's addons-linter on the packed .xpi (zero errors;
+# with the real WebAssembly engine (rebuilt by scripts/build-thunderbird when out of date,
+# along with the .xpi), and Mozilla's addons-linter on the packed .xpi (zero errors;
 # installed from tests/addons-linter/package-lock.json).
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"

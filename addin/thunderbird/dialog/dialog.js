@@ -12,6 +12,7 @@ const session = new URLSearchParams(location.search).get("session") || "";
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const ask = (message) => messenger.runtime.sendMessage({ session, ...message });
 
+/** @type {any} */
 let verdict = null;
 
 function render() {

@@ -86,9 +86,16 @@ before(async () => {
 });
 
 after(async () => {
-  if (tb) await tb.stop();
-  if (proxy) await proxy.close();
-  if (server) await server.stop();
+  // Each part stops even when an earlier one fails to.
+  try {
+    if (tb) await tb.stop();
+  } finally {
+    try {
+      if (proxy) await proxy.close();
+    } finally {
+      if (server) await server.stop();
+    }
+  }
 });
 
 /** What the extension fetched through the proxy, in order. */

@@ -289,6 +289,15 @@ pub fn engine_from_bundle(
     keyset_bytes: &[u8],
     request: &BundleRequest,
 ) -> Result<(Engine, PolicyInfo), ApiError> {
+    engine_from_verified(&verify_bundle(bundle_bytes, keyset_bytes, request)?)
+}
+
+/// The first half of [`engine_from_bundle`]: the pinned keyset, then the bundle against it.
+pub fn verify_bundle(
+    bundle_bytes: &[u8],
+    keyset_bytes: &[u8],
+    request: &BundleRequest,
+) -> Result<VerifiedPolicy, ApiError> {
     let held = match &request.held {
         None => None,
         Some(h) => Some(HeldPolicy::from_hex(h.version, &h.digest).ok_or_else(|| {
@@ -297,17 +306,21 @@ pub fn engine_from_bundle(
     };
     let trust = keyset::verify_pinned(keyset_bytes, &request.tenant, request.now)
         .map_err(|e| ApiError::bundle(e, "pinned keyset"))?;
-    let verified = bundle::verify(
+    bundle::verify(
         bundle_bytes,
         &trust,
         &request.tenant,
         held.as_ref(),
         request.now,
     )
-    .map_err(|e| ApiError::bundle(e, "policy bundle"))?;
+    .map_err(|e| ApiError::bundle(e, "policy bundle"))
+}
+
+/// The second half of [`engine_from_bundle`]: the engine built from a verified policy.
+pub fn engine_from_verified(verified: &VerifiedPolicy) -> Result<(Engine, PolicyInfo), ApiError> {
     let engine = Engine::from_json(&verified.policy_json)
         .map_err(|e| ApiError::new("bad_policy", format!("signed {e}")))?;
-    Ok((engine, PolicyInfo::of(&verified)))
+    Ok((engine, PolicyInfo::of(verified)))
 }
 
 /// What loading a policy answers: the handle for later checks and, for a signed bundle,
