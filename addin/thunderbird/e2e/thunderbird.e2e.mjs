@@ -167,6 +167,17 @@ test("the tenant's policy from the server is in force: a blocked domain cannot b
   assert.equal(sunk.length, 0);
 });
 
+test("two recipients at fault: one row each, strictest first, one Fix and one Remove per row", async () => {
+  const { outcome, shown, sunk } = await send({ name: "rows", to: [colonel, "Sales <sales@tailspin-toys.com>"], subject: "Two", body: "x" }, { steps: [{ key: "Escape" }] });
+  assert.equal(shown.length, 1);
+  assert.deepEqual(shown[0].rows.map((r) => r.recipient), ["sales@tailspin-toys.com", "colonel.smith@army.ml"], "the blocked one first");
+  assert.deepEqual(shown[0].rows.map((r) => r.buttons), [["Remove sales@tailspin-toys.com"], ["Fix: send to colonel.smith@army.mil", "Remove colonel.smith@army.ml"]]);
+  assert.match(shown[0].rows[0].messages[0], /^Remove sales@tailspin-toys\.com: /);
+  assert.equal(shown[0].focused, "fix: Fix: send to colonel.smith@army.mil");
+  assert.match(outcome.message || "", ABORTED, "Escape cancels from the Fix button too");
+  assert.equal(sunk.length, 0);
+});
+
 test("a tampered policy from the server is refused and the last good one stays in force", async () => {
   proxy.state.tamper = true;
   // Version 2 also blocks fabrikam.com; the proxy strips every blocked domain from it in

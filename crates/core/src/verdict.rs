@@ -1,6 +1,8 @@
 //! What the engine answers: findings, the overall verdict, and the findings grouped per
 //! recipient (one row per recipient in every dialog and pane, with one Fix and one Remove).
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
@@ -150,11 +152,31 @@ impl Verdict {
     }
 }
 
-/// Whether a finding concerns the recipient at `field` with this address.
-fn concerns(finding: &Finding, field: Field, address: &str) -> bool {
-    let named =
-        finding.recipient.as_deref() == Some(address) && finding.field.is_none_or(|f| f == field);
-    named || finding.recipients.iter().any(|r| r == address)
+/// For each recipient position, the findings that concern it: its own (same address and
+/// field) and each content finding that names its address. One pass over the findings.
+fn findings_per_recipient(findings: &[Finding], recipients: &[(Field, &str)]) -> Vec<Vec<usize>> {
+    let mut positions: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (position, (_, address)) in recipients.iter().enumerate() {
+        positions.entry(address).or_default().push(position);
+    }
+    let mut mine: Vec<Vec<usize>> = vec![Vec::new(); recipients.len()];
+    for (i, finding) in findings.iter().enumerate() {
+        let named: Vec<&str> = if finding.recipients.is_empty() {
+            finding.recipient.as_deref().into_iter().collect()
+        } else {
+            finding.recipients.iter().map(String::as_str).collect()
+        };
+        for address in named {
+            for &p in positions.get(address).into_iter().flatten() {
+                let fits = finding.field.is_none_or(|f| f == recipients[p].0);
+                // An address listed twice in a content finding joins each row once.
+                if fits && mine[p].last() != Some(&i) {
+                    mine[p].push(i);
+                }
+            }
+        }
+    }
+    mine
 }
 
 /// One row per recipient with findings (a content finding joins the row of every recipient
@@ -166,22 +188,21 @@ fn group_by_recipient(
 ) -> Vec<RecipientFindings> {
     let mut rows: Vec<(usize, RecipientFindings)> = Vec::new();
     let mut placed = vec![false; findings.len()];
-    for (position, &(field, address)) in recipients.iter().enumerate() {
-        let mut mine: Vec<usize> = (0..findings.len())
-            .filter(|&i| concerns(&findings[i], field, address))
-            .collect();
+    let per_recipient = findings_per_recipient(findings, recipients);
+    for (position, mut mine) in per_recipient.into_iter().enumerate() {
+        if mine.is_empty() {
+            continue;
+        }
         // Strictest first; among equals, this recipient's own findings before those shared
         // with others (a content finding naming several), so that the row's line is its own.
         mine.sort_by_key(|&i| {
             let f = &findings[i];
             (std::cmp::Reverse(f.action), f.recipients.len() > 1, i)
         });
-        if mine.is_empty() {
-            continue;
-        }
         for &i in &mine {
             placed[i] = true;
         }
+        let (field, address) = recipients[position];
         rows.push((
             position,
             row(findings, Some(address.to_string()), Some(field), mine),
