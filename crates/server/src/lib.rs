@@ -28,7 +28,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod export;
-pub mod keys;
+pub mod key_store;
 mod layers;
 pub mod metrics;
 mod openapi;
@@ -47,7 +47,7 @@ use tokio::sync::{broadcast, watch};
 pub use config::Config;
 pub use state::AppState;
 
-use crate::keys::KeyStore;
+use crate::key_store::KeyStore;
 use crate::state::{Distributed, ServerState};
 use crate::store::Store;
 
