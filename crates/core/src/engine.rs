@@ -6,17 +6,18 @@ use crate::address::{parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
-    country_of, generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain,
-    DomainSet,
+    generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists, tld_trap,
+    Domain, DomainSet,
 };
 use crate::draft::{Draft, Field};
 pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::index::str_within_one;
-use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet, Resemblance};
-use crate::policy::{Action, HighRiskDestinations, Policy};
+use crate::lookalike::{script_spoof, Lookalike, ReferenceClass, ReferenceSet};
+use crate::policy::{Action, Policy};
 pub use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind, Verdict};
+use crate::wording::{self, Sentence};
 
 /// A policy prepared for checking. Cheap to share; `check` takes `&self`.
 #[derive(Debug, Clone)]
@@ -114,10 +115,12 @@ impl Engine {
                         .map(|d| (d.to_string(), ReferenceClass::HighValue)),
                 ),
         );
+        // Real mail domains are never lookalikes, whether or not the built-in references are
+        // protected: a policy that trusts `mail.com` must not flag every `gmail.com`.
         let mut legitimate: FastSet<String> = lists.legitimate.into_iter().collect();
-        if policy.lookalike.builtin_reference_domains {
-            legitimate.extend(LEGITIMATE_NEIGHBOURS.iter().map(|d| d.to_string()));
-        }
+        legitimate.extend(
+            (LEGITIMATE_NEIGHBOURS.iter().chain(HIGH_VALUE_DOMAINS)).map(|d| d.to_string()),
+        );
         let content = ContentScanner::new(&policy.content)?;
         Ok(Engine {
             content,
@@ -148,7 +151,11 @@ impl Engine {
     pub fn check(&self, draft: &Draft, known: &KnownRecipients) -> Verdict {
         let (checked, mut findings) = self.check_recipients(draft, known);
         findings.extend(self.content.findings(draft, &checked));
-        Verdict::from_findings(findings)
+        let recipients: Vec<(Field, &str)> = checked
+            .iter()
+            .map(|c| (c.field, c.address.as_str()))
+            .collect();
+        Verdict::from_findings(findings, &recipients)
     }
 
     /// The recipient checks, returning each recipient's classes and the findings so far.
@@ -194,11 +201,25 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn report(&mut self, position: usize, kind: FindingKind, finding: FindingParts) {
-        let action = self.action_for(kind);
+        self.report_strictest(position, kind, None, finding);
+    }
+
+    /// Reports one finding of `kind` for a recipient that is also of kind `also` (a lookalike
+    /// under a trap TLD, say): the stricter of the two actions applies, so an admin who blocks
+    /// either kind never sees such a recipient go out with a warning.
+    fn report_strictest(
+        &mut self,
+        position: usize,
+        kind: FindingKind,
+        also: Option<FindingKind>,
+        finding: FindingParts,
+    ) {
+        let action = (also.map(|k| self.action_for(k)))
+            .map_or(self.action_for(kind), |a| a.max(self.action_for(kind)));
         let FindingParts {
             recipient,
             suggestion,
-            message,
+            sentence,
             field,
             fix,
         } = finding;
@@ -211,13 +232,14 @@ impl Context<'_> {
                 justification_required: action == Action::BlockWithJustification,
                 recipient,
                 suggestion,
-                message,
+                message: sentence.message,
                 field,
                 fix,
                 detector: None,
                 count: None,
                 excerpt: None,
                 recipients: Vec::new(),
+                detail: sentence.detail,
             },
         ));
     }
@@ -275,8 +297,9 @@ impl Context<'_> {
             self.check_unknown_tld(&mut checked, address);
         } else if !self.is_exempt(&checked, &address.domain)
             && !self.check_lookalike_domain(&mut checked, address)
+            && !self.check_tld_trap(&mut checked, address)
         {
-            self.check_tld_trap(&mut checked, address);
+            self.check_script_spoof(&mut checked, address);
         }
         self.check_risky_destination(&mut checked, &address.domain);
         self.check_lookalike_address(&mut checked, &mailbox);
@@ -284,14 +307,58 @@ impl Context<'_> {
     }
 
     /// A recipient that is not an address: reported as invalid, and suspicious for content rules.
+    /// A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
     fn report_unparsable(&mut self, checked: &mut CheckedRecipient, raw: &str, e: &AddressError) {
         checked.suspicious = true;
-        let message = unparsable_message(raw, e);
-        self.report(
-            checked.position,
-            FindingKind::InvalidAddress,
-            FindingParts::new(raw.trim(), message, checked.field),
-        );
+        let message = wording::not_an_address(raw.trim(), &e.to_string());
+        let parts = match self.without_stray_characters(raw) {
+            Some((address, suggestion)) => FindingParts::fixable(
+                raw.trim(),
+                message,
+                checked.field,
+                Some(suggestion),
+                &address,
+            ),
+            None => FindingParts::new(raw.trim(), message, checked.field),
+        };
+        self.report(checked.position, FindingKind::InvalidAddress, parts);
+    }
+
+    /// The address with characters no domain holds dropped from its domain, and the reference
+    /// that domain is or imitates.
+    fn without_stray_characters(&self, raw: &str) -> Option<(Address, String)> {
+        let (local, domain) = raw.trim().rsplit_once('@')?;
+        let cleaned: String = (domain.chars())
+            .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
+            .collect();
+        if cleaned == domain {
+            return None;
+        }
+        let address = parse_mailbox(&format!("{local}@{cleaned}")).ok()?.address;
+        let suggestion = self.reference_or_lookalike(&address.domain)?;
+        Some((address, suggestion))
+    }
+
+    /// `domain` itself when it is (or lies below) a reference, else the reference it imitates.
+    fn reference_or_lookalike(&self, domain: &Domain) -> Option<String> {
+        let d = domain.as_str();
+        let listed = self.engine.references.covers(d)
+            || self.own.covers(d)
+            || self.known.references.covers(d);
+        if listed {
+            return Some(d.to_string());
+        }
+        self.lookalike(domain).map(|l| l.suggestion)
+    }
+
+    /// Two slips at once, a TLD that does not exist and a typo in the name (`gnail.con`,
+    /// `yahooo.cmo`, `comcast.nry`): the TLD corrected to a generic one within two edits, then
+    /// the name looked up again.
+    fn corrected_tld_lookalike(&self, domain: &Domain) -> Option<String> {
+        (generic_tlds_near(domain.tld()).into_iter()).find_map(|tld| {
+            let fixed = Domain::parse(&format!("{}.{tld}", domain.without_tld())).ok()?;
+            self.reference_or_lookalike(&fixed)
+        })
     }
 
     /// Fills in what the recipient is to the sender: internal, trusted, known.
@@ -319,7 +386,8 @@ impl Context<'_> {
 
     fn check_blocked(&mut self, checked: &CheckedRecipient, domain: &Domain) {
         if self.engine.blocked.covers(domain.as_str()) {
-            let message = blocked_message(domain);
+            let action = self.action_for(FindingKind::BlockedDomain);
+            let message = wording::blocked(&checked.address, domain, action);
             self.report(
                 checked.position,
                 FindingKind::BlockedDomain,
@@ -332,13 +400,17 @@ impl Context<'_> {
     fn check_unknown_tld(&mut self, checked: &mut CheckedRecipient, address: &Address) {
         let domain = &address.domain;
         checked.suspicious = true;
-        let suggestion = self.lookalike(domain).map(|l| l.suggestion).or_else(|| {
+        let lookalike = (self.lookalike(domain).map(|l| l.suggestion))
+            .or_else(|| self.corrected_tld_lookalike(domain));
+        let also = lookalike.is_some().then_some(FindingKind::LookalikeDomain);
+        let suggestion = lookalike.or_else(|| {
             nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
         });
-        let message = unknown_tld_message(domain, suggestion.as_deref());
-        self.report(
+        let message = wording::no_such_tld(&checked.address, domain, suggestion.as_deref());
+        self.report_strictest(
             checked.position,
             FindingKind::InvalidAddress,
+            also,
             FindingParts::fixable(
                 &checked.address,
                 message,
@@ -359,10 +431,12 @@ impl Context<'_> {
             return false;
         };
         checked.suspicious = true;
-        let message = lookalike_message(&address.domain, &l);
-        self.report(
+        let message = wording::lookalike(&checked.address, &address.domain, &l);
+        let also = tld_trap(&address.domain).map(|_| FindingKind::TldTrap);
+        self.report_strictest(
             checked.position,
             FindingKind::LookalikeDomain,
+            also,
             FindingParts::fixable(
                 &checked.address,
                 message,
@@ -374,14 +448,16 @@ impl Context<'_> {
         true
     }
 
-    fn check_tld_trap(&mut self, checked: &mut CheckedRecipient, address: &Address) {
+    /// Answers whether the domain was reported as a TLD trap.
+    fn check_tld_trap(&mut self, checked: &mut CheckedRecipient, address: &Address) -> bool {
         let domain = &address.domain;
         let Some(generic) = tld_trap(domain) else {
-            return;
+            return false;
         };
         checked.suspicious = true;
         let suggestion = format!("{}.{generic}", domain.without_tld());
-        let message = tld_trap_message(domain, generic, &suggestion);
+        let owner = generic_tld_owner(generic).unwrap_or(generic);
+        let message = wording::tld_trap(&checked.address, domain, &suggestion, owner);
         self.report(
             checked.position,
             FindingKind::TldTrap,
@@ -393,6 +469,23 @@ impl Context<'_> {
                 address,
             ),
         );
+        true
+    }
+
+    /// A label mixing Latin with Cyrillic or Greek letters, or written wholly in look-alike
+    /// Cyrillic or Greek letters: reported even when it imitates no reference.
+    fn check_script_spoof(&mut self, checked: &mut CheckedRecipient, address: &Address) {
+        let domain = &address.domain;
+        let Some(spoof) = script_spoof(domain) else {
+            return;
+        };
+        checked.suspicious = true;
+        let message = wording::script_spoof(&checked.address, domain, &spoof);
+        self.report(
+            checked.position,
+            FindingKind::LookalikeDomain,
+            FindingParts::new(&checked.address, message, checked.field),
+        );
     }
 
     fn check_risky_destination(&mut self, checked: &mut CheckedRecipient, domain: &Domain) {
@@ -400,8 +493,10 @@ impl Context<'_> {
             return;
         };
         checked.risky_destination = true;
+        let hr = &self.engine.policy.high_risk_destinations;
+        let action = self.action_for(FindingKind::RiskyDestination);
         let message =
-            risky_destination_message(domain, country, &self.engine.policy.high_risk_destinations);
+            wording::risky_destination(&checked.address, country, action, &hr.reason, &hr.as_of);
         self.report(
             checked.position,
             FindingKind::RiskyDestination,
@@ -419,11 +514,10 @@ impl Context<'_> {
             return;
         };
         checked.suspicious = true;
-        let message = lookalike_address_message(&checked.address, &meant);
         let parts = FindingParts {
             recipient: Some(checked.address.clone()),
             suggestion: Some(meant.clone()),
-            message,
+            sentence: wording::lookalike_address(&checked.address, &meant),
             field: Some(checked.field),
             fix: Some(meant),
         };
@@ -458,19 +552,12 @@ impl Context<'_> {
             .filter_map(|c| c.address.rsplit_once('@').map(|(_, d)| d))
             .collect();
         let visible: usize = external.iter().filter(|c| c.field != Field::Bcc).count();
-        let message = if settings.suggest_bcc_at_domains > 0
+        let sentence = if settings.suggest_bcc_at_domains > 0
             && visible_domains.len() >= settings.suggest_bcc_at_domains as usize
         {
-            format!(
-                "This email shows {visible} addresses at {} outside organisations to everyone who gets it; consider Bcc.",
-                visible_domains.len()
-            )
+            wording::suggest_bcc(visible, visible_domains.len())
         } else if settings.report_at > 0 && external.len() >= settings.report_at as usize {
-            let n = external.len();
-            format!(
-                "This email goes to {n} recipient{} outside your organisation.",
-                if n == 1 { "" } else { "s" }
-            )
+            wording::many_external(external.len())
         } else {
             return;
         };
@@ -478,7 +565,7 @@ impl Context<'_> {
             usize::MAX,
             FindingKind::ExternalRecipients,
             FindingParts {
-                message,
+                sentence,
                 ..FindingParts::default()
             },
         );
@@ -489,16 +576,16 @@ impl Context<'_> {
 struct FindingParts {
     recipient: Option<String>,
     suggestion: Option<String>,
-    message: String,
+    sentence: Sentence,
     field: Option<Field>,
     fix: Option<String>,
 }
 
 impl FindingParts {
-    fn new(recipient: &str, message: String, field: Field) -> FindingParts {
+    fn new(recipient: &str, sentence: Sentence, field: Field) -> FindingParts {
         FindingParts {
             recipient: Some(recipient.to_string()),
-            message,
+            sentence,
             field: Some(field),
             ..FindingParts::default()
         }
@@ -506,7 +593,7 @@ impl FindingParts {
 
     fn fixable(
         recipient: &str,
-        message: String,
+        sentence: Sentence,
         field: Field,
         suggestion: Option<String>,
         address: &Address,
@@ -515,91 +602,9 @@ impl FindingParts {
         FindingParts {
             recipient: Some(recipient.to_string()),
             suggestion,
-            message,
+            sentence,
             field: Some(field),
             fix,
         }
-    }
-}
-
-fn unparsable_message(raw: &str, e: &AddressError) -> String {
-    format!("\"{}\" is not a valid email address: {e}.", raw.trim())
-}
-
-fn blocked_message(domain: &Domain) -> String {
-    format!(
-        "{} is on your organisation's list of blocked destinations.",
-        domain.unicode()
-    )
-}
-
-fn unknown_tld_message(domain: &Domain, suggestion: Option<&str>) -> String {
-    let mut message = format!(
-        "{} cannot receive mail: .{} is not a top-level domain",
-        domain.unicode(),
-        domain.tld()
-    );
-    if let Some(s) = suggestion {
-        message.push_str(&format!("; did you mean {s}?"));
-    } else {
-        message.push('.');
-    }
-    message
-}
-
-fn tld_trap_message(domain: &Domain, generic: &str, suggestion: &str) -> String {
-    let country = country_of(domain.tld()).unwrap_or("another country");
-    let owner = generic_tld_owner(generic).unwrap_or(generic);
-    format!(
-        "{} is a domain in {country} (.{}), one letter away from {owner}; did you mean {suggestion}?",
-        domain.unicode(),
-        domain.tld()
-    )
-}
-
-fn risky_destination_message(domain: &Domain, country: &str, hr: &HighRiskDestinations) -> String {
-    format!(
-        "{} is in {country}, a destination your organisation treats as high-risk ({}, list of {}).",
-        domain.unicode(),
-        hr.reason,
-        hr.as_of
-    )
-}
-
-fn lookalike_address_message(address: &str, meant: &str) -> String {
-    format!(
-        "You have not written to {address} before, but you have written to {meant}; did you mean {meant}?"
-    )
-}
-
-fn in_country(domain: &Domain) -> String {
-    match country_of(domain.tld()) {
-        Some(country) => format!(" in {country} (.{})", domain.tld()),
-        None => String::new(),
-    }
-}
-
-fn lookalike_message(domain: &Domain, l: &Lookalike) -> String {
-    let typed = if domain.unicode() != domain.as_str() {
-        format!("{} ({})", domain.unicode(), domain.as_str())
-    } else {
-        domain.as_str().to_string()
-    };
-    let s = &l.suggestion;
-    match l.resemblance {
-        Resemblance::TldEdit => format!(
-            "{typed} is a domain{}, not {s}; did you mean {s}?",
-            in_country(domain)
-        ),
-        Resemblance::OneEdit => {
-            format!("{typed} looks like {s} but is a different domain; did you mean {s}?")
-        }
-        Resemblance::Homoglyph => {
-            format!("{typed} uses look-alike characters to imitate {s}; did you mean {s}?")
-        }
-        Resemblance::OtherTld => format!(
-            "{typed} has the name of {s} under a different top-level domain{}; did you mean {s}?",
-            in_country(domain)
-        ),
     }
 }
