@@ -147,7 +147,7 @@ pub fn verify_keyset(
         .map_err(|e| ApiError::bundle(e, "keyset"))
 }
 
-/// Which keyset to trust (see `sendguard_core::keyset_chain`): the `pinned` keyset's text,
+/// Which keyset to trust (see `sendguard_core::trust::chain`): the `pinned` keyset's text,
 /// the `stored` chain of updates accepted since (oldest first), and optionally a keyset
 /// `fetched` from the server to offer as an update, for `tenant` at `now`.
 #[derive(Debug, Clone, Deserialize)]
