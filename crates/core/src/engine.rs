@@ -2,23 +2,22 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::address::{parse_mailbox, Address, AddressError, Mailbox};
+use crate::address::{self, parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
-    country_of, generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists,
-    tld_trap, Domain, DomainSet,
+    generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists, tld_trap,
+    Domain, DomainSet,
 };
 use crate::draft::{Draft, Field};
 pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::index::str_within_one;
-use crate::lookalike::{
-    script_spoof, Lookalike, ReferenceClass, ReferenceSet, Resemblance, ScriptSpoof,
-};
-use crate::policy::{Action, HighRiskDestinations, Policy};
+use crate::lookalike::{script_spoof, Lookalike, ReferenceClass, ReferenceSet};
+use crate::policy::{Action, Policy};
 pub use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind, Verdict};
+use crate::wording::{self, Sentence};
 
 /// A policy prepared for checking. Cheap to share; `check` takes `&self`.
 #[derive(Debug, Clone)]
@@ -122,7 +121,7 @@ impl Engine {
         legitimate.extend(
             (LEGITIMATE_NEIGHBOURS.iter().chain(HIGH_VALUE_DOMAINS)).map(|d| d.to_string()),
         );
-        let content = ContentScanner::new(&policy.content)?;
+        let content = ContentScanner::new(&policy.content, policy.fail_mode)?;
         Ok(Engine {
             content,
             policy,
@@ -152,7 +151,11 @@ impl Engine {
     pub fn check(&self, draft: &Draft, known: &KnownRecipients) -> Verdict {
         let (checked, mut findings) = self.check_recipients(draft, known);
         findings.extend(self.content.findings(draft, &checked));
-        Verdict::from_findings(findings)
+        let recipients: Vec<(Field, &str)> = checked
+            .iter()
+            .map(|c| (c.field, c.address.as_str()))
+            .collect();
+        Verdict::from_findings(findings, &recipients)
     }
 
     /// The recipient checks, returning each recipient's classes and the findings so far.
@@ -213,10 +216,21 @@ impl Context<'_> {
     ) {
         let action = (also.map(|k| self.action_for(k)))
             .map_or(self.action_for(kind), |a| a.max(self.action_for(kind)));
+        self.report_as(position, kind, action, finding);
+    }
+
+    /// Reports one finding with the given action.
+    fn report_as(
+        &mut self,
+        position: usize,
+        kind: FindingKind,
+        action: Action,
+        finding: FindingParts,
+    ) {
         let FindingParts {
             recipient,
             suggestion,
-            message,
+            sentence,
             field,
             fix,
         } = finding;
@@ -229,13 +243,14 @@ impl Context<'_> {
                 justification_required: action == Action::BlockWithJustification,
                 recipient,
                 suggestion,
-                message,
+                message: sentence.message,
                 field,
                 fix,
                 detector: None,
                 count: None,
                 excerpt: None,
                 recipients: Vec::new(),
+                detail: sentence.detail,
             },
         ));
     }
@@ -269,24 +284,26 @@ impl Context<'_> {
     /// Checks one recipient: parses it, classifies it, then runs each check in the order its
     /// findings are reported.
     fn check_one(&mut self, position: usize, field: Field, raw: &str) -> CheckedRecipient {
-        let mut checked = CheckedRecipient {
-            position,
-            field,
-            address: raw.trim().to_string(),
-            internal: false,
-            trusted: false,
-            known: false,
-            suspicious: false,
-            risky_destination: false,
-        };
-        let mailbox = match parse_mailbox(raw) {
-            Ok(m) => m,
-            Err(e) => {
-                self.report_unparsable(&mut checked, raw, &e);
-                return checked;
+        match parse_mailbox(raw) {
+            Ok(mailbox) => {
+                let before = self.findings.len();
+                let mut checked = self.check_mailbox(position, field, &mailbox);
+                self.check_other_readings(&mut checked, raw, &mailbox, before);
+                checked
             }
-        };
+            Err(e) => self.check_invalid(position, field, raw, e),
+        }
+    }
+
+    /// The checks of one address, in the order their findings are reported.
+    fn check_mailbox(
+        &mut self,
+        position: usize,
+        field: Field,
+        mailbox: &Mailbox,
+    ) -> CheckedRecipient {
         let address = &mailbox.address;
+        let mut checked = CheckedRecipient::new(position, field, address.display());
         self.classify(&mut checked, address);
         self.check_blocked(&checked, &address.domain);
         if !tld_exists(address.domain.tld()) {
@@ -298,26 +315,8 @@ impl Context<'_> {
             self.check_script_spoof(&mut checked, address);
         }
         self.check_risky_destination(&mut checked, &address.domain);
-        self.check_lookalike_address(&mut checked, &mailbox);
+        self.check_lookalike_address(&mut checked, mailbox);
         checked
-    }
-
-    /// A recipient that is not an address: reported as invalid, and suspicious for content rules.
-    /// A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
-    fn report_unparsable(&mut self, checked: &mut CheckedRecipient, raw: &str, e: &AddressError) {
-        checked.suspicious = true;
-        let message = unparsable_message(raw, e);
-        let parts = match self.without_stray_characters(raw) {
-            Some((address, suggestion)) => FindingParts::fixable(
-                raw.trim(),
-                message,
-                checked.field,
-                Some(suggestion),
-                &address,
-            ),
-            None => FindingParts::new(raw.trim(), message, checked.field),
-        };
-        self.report(checked.position, FindingKind::InvalidAddress, parts);
     }
 
     /// The address with characters no domain holds dropped from its domain, and the reference
@@ -382,7 +381,8 @@ impl Context<'_> {
 
     fn check_blocked(&mut self, checked: &CheckedRecipient, domain: &Domain) {
         if self.engine.blocked.covers(domain.as_str()) {
-            let message = blocked_message(domain);
+            let action = self.action_for(FindingKind::BlockedDomain);
+            let message = wording::blocked(&checked.address, domain, action);
             self.report(
                 checked.position,
                 FindingKind::BlockedDomain,
@@ -401,7 +401,7 @@ impl Context<'_> {
         let suggestion = lookalike.or_else(|| {
             nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
         });
-        let message = unknown_tld_message(domain, suggestion.as_deref());
+        let message = wording::no_such_tld(&checked.address, domain, suggestion.as_deref());
         self.report_strictest(
             checked.position,
             FindingKind::InvalidAddress,
@@ -426,7 +426,7 @@ impl Context<'_> {
             return false;
         };
         checked.suspicious = true;
-        let message = lookalike_message(&address.domain, &l);
+        let message = wording::lookalike(&checked.address, &address.domain, &l);
         let also = tld_trap(&address.domain).map(|_| FindingKind::TldTrap);
         self.report_strictest(
             checked.position,
@@ -451,7 +451,8 @@ impl Context<'_> {
         };
         checked.suspicious = true;
         let suggestion = format!("{}.{generic}", domain.without_tld());
-        let message = tld_trap_message(domain, generic, &suggestion);
+        let owner = generic_tld_owner(generic).unwrap_or(generic);
+        let message = wording::tld_trap(&checked.address, domain, &suggestion, owner);
         self.report(
             checked.position,
             FindingKind::TldTrap,
@@ -474,7 +475,7 @@ impl Context<'_> {
             return;
         };
         checked.suspicious = true;
-        let message = script_spoof_message(domain, &spoof);
+        let message = wording::script_spoof(&checked.address, domain, &spoof);
         self.report(
             checked.position,
             FindingKind::LookalikeDomain,
@@ -487,8 +488,10 @@ impl Context<'_> {
             return;
         };
         checked.risky_destination = true;
+        let hr = &self.engine.policy.high_risk_destinations;
+        let action = self.action_for(FindingKind::RiskyDestination);
         let message =
-            risky_destination_message(domain, country, &self.engine.policy.high_risk_destinations);
+            wording::risky_destination(&checked.address, country, action, &hr.reason, &hr.as_of);
         self.report(
             checked.position,
             FindingKind::RiskyDestination,
@@ -506,11 +509,10 @@ impl Context<'_> {
             return;
         };
         checked.suspicious = true;
-        let message = lookalike_address_message(&checked.address, &meant);
         let parts = FindingParts {
             recipient: Some(checked.address.clone()),
             suggestion: Some(meant.clone()),
-            message,
+            sentence: wording::lookalike_address(&checked.address, &meant),
             field: Some(checked.field),
             fix: Some(meant),
         };
@@ -545,19 +547,12 @@ impl Context<'_> {
             .filter_map(|c| c.address.rsplit_once('@').map(|(_, d)| d))
             .collect();
         let visible: usize = external.iter().filter(|c| c.field != Field::Bcc).count();
-        let message = if settings.suggest_bcc_at_domains > 0
+        let sentence = if settings.suggest_bcc_at_domains > 0
             && visible_domains.len() >= settings.suggest_bcc_at_domains as usize
         {
-            format!(
-                "This email shows {visible} addresses at {} outside organisations to everyone who gets it; consider Bcc.",
-                visible_domains.len()
-            )
+            wording::suggest_bcc(visible, visible_domains.len())
         } else if settings.report_at > 0 && external.len() >= settings.report_at as usize {
-            let n = external.len();
-            format!(
-                "This email goes to {n} recipient{} outside your organisation.",
-                if n == 1 { "" } else { "s" }
-            )
+            wording::many_external(external.len())
         } else {
             return;
         };
@@ -565,10 +560,132 @@ impl Context<'_> {
             usize::MAX,
             FindingKind::ExternalRecipients,
             FindingParts {
-                message,
+                sentence,
                 ..FindingParts::default()
             },
         );
+    }
+}
+
+impl CheckedRecipient {
+    /// In no class yet: the checks set them.
+    fn new(position: usize, field: Field, address: String) -> CheckedRecipient {
+        CheckedRecipient {
+            position,
+            field,
+            address,
+            internal: false,
+            trusted: false,
+            known: false,
+            suspicious: false,
+            risky_destination: false,
+        }
+    }
+
+    /// A recipient string that is not (only) an address: in every class a content rule can
+    /// name (suspicious, never internal, trusted or known).
+    fn unparsed(position: usize, field: Field, raw: &str) -> CheckedRecipient {
+        CheckedRecipient {
+            suspicious: true,
+            ..CheckedRecipient::new(position, field, raw.trim().to_string())
+        }
+    }
+}
+
+impl Context<'_> {
+    /// A recipient string that is not one clean address. It is reported as an invalid
+    /// address, at least as strictly as the strictest check of every address it could be
+    /// (`address::candidates`): a blocked destination hidden after a harmless one still blocks.
+    fn check_invalid(
+        &mut self,
+        position: usize,
+        field: Field,
+        raw: &str,
+        error: AddressError,
+    ) -> CheckedRecipient {
+        let mut checked = CheckedRecipient::unparsed(position, field, raw);
+        let candidates = address::candidates(raw);
+        let action = (self.action_for(FindingKind::InvalidAddress))
+            .max(self.strictest_candidate(&mut checked, &candidates));
+        let message = unparsable_message(raw, &error, &candidates);
+        // A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
+        let parts = match self.without_stray_characters(raw) {
+            Some((address, suggestion)) => {
+                FindingParts::fixable(raw.trim(), message, field, Some(suggestion), &address)
+            }
+            None => FindingParts::new(raw.trim(), message, field),
+        };
+        self.report_as(position, FindingKind::InvalidAddress, action, parts);
+        checked
+    }
+
+    /// A recipient that parses, but that a careless reader could take for other addresses too
+    /// (`"x\" <a@army.ml> " <b@army.mil>`): when one of them would be treated more strictly
+    /// than the address itself, an `invalid_address` finding at that action is added, and the
+    /// recipient takes the strictest classes of all of them for the content rules.
+    fn check_other_readings(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        raw: &str,
+        mailbox: &Mailbox,
+        findings_before: usize,
+    ) {
+        let candidates = address::candidates(raw);
+        if candidates.len() < 2 {
+            return;
+        }
+        let own = mailbox.address.canonical();
+        let others: Vec<Address> = (candidates.iter())
+            .filter(|a| a.canonical() != own)
+            .cloned()
+            .collect();
+        let as_read = (self.findings[findings_before..].iter())
+            .map(|(_, a, _)| *a)
+            .max()
+            .unwrap_or(Action::Allow);
+        let strictest = self.strictest_candidate(checked, &others);
+        if strictest > as_read {
+            checked.suspicious = true;
+            let parts = FindingParts::new(
+                raw.trim(),
+                ambiguous_message(raw, &candidates),
+                checked.field,
+            );
+            self.report_as(
+                checked.position,
+                FindingKind::InvalidAddress,
+                strictest,
+                parts,
+            );
+        }
+    }
+
+    /// The strictest action the checks of `candidates` would take (block when there are too
+    /// many to check); `checked` takes the strictest of their classes. Their findings are
+    /// not kept.
+    fn strictest_candidate(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        candidates: &[Address],
+    ) -> Action {
+        if candidates.len() > address::MAX_CANDIDATES {
+            return Action::Block;
+        }
+        let before = self.findings.len();
+        for address in candidates {
+            let mailbox = Mailbox {
+                display_name: None,
+                address: address.clone(),
+            };
+            let c = self.check_mailbox(checked.position, checked.field, &mailbox);
+            checked.internal &= c.internal;
+            checked.trusted &= c.trusted;
+            checked.known &= c.known;
+            checked.suspicious |= c.suspicious;
+            checked.risky_destination |= c.risky_destination;
+        }
+        let strictest = self.findings.drain(before..).map(|(_, a, _)| a).max();
+        strictest.unwrap_or(Action::Allow)
     }
 }
 
@@ -576,16 +693,16 @@ impl Context<'_> {
 struct FindingParts {
     recipient: Option<String>,
     suggestion: Option<String>,
-    message: String,
+    sentence: Sentence,
     field: Option<Field>,
     fix: Option<String>,
 }
 
 impl FindingParts {
-    fn new(recipient: &str, message: String, field: Field) -> FindingParts {
+    fn new(recipient: &str, sentence: Sentence, field: Field) -> FindingParts {
         FindingParts {
             recipient: Some(recipient.to_string()),
-            message,
+            sentence,
             field: Some(field),
             ..FindingParts::default()
         }
@@ -593,7 +710,7 @@ impl FindingParts {
 
     fn fixable(
         recipient: &str,
-        message: String,
+        sentence: Sentence,
         field: Field,
         suggestion: Option<String>,
         address: &Address,
@@ -602,103 +719,23 @@ impl FindingParts {
         FindingParts {
             recipient: Some(recipient.to_string()),
             suggestion,
-            message,
+            sentence,
             field: Some(field),
             fix,
         }
     }
 }
 
-fn unparsable_message(raw: &str, e: &AddressError) -> String {
-    format!("\"{}\" is not a valid email address: {e}.", raw.trim())
-}
-
-fn blocked_message(domain: &Domain) -> String {
-    format!(
-        "{} is on your organisation's list of blocked destinations.",
-        domain.unicode()
-    )
-}
-
-fn unknown_tld_message(domain: &Domain, suggestion: Option<&str>) -> String {
-    let mut message = format!(
-        "{} cannot receive mail: .{} is not a top-level domain",
-        domain.unicode(),
-        domain.tld()
-    );
-    if let Some(s) = suggestion {
-        message.push_str(&format!("; did you mean {s}?"));
-    } else {
-        message.push('.');
-    }
-    message
-}
-
-fn tld_trap_message(domain: &Domain, generic: &str, suggestion: &str) -> String {
-    let country = country_of(domain.tld()).unwrap_or("another country");
-    let owner = generic_tld_owner(generic).unwrap_or(generic);
-    format!(
-        "{} is a domain in {country} (.{}), one letter away from {owner}; did you mean {suggestion}?",
-        domain.unicode(),
-        domain.tld()
-    )
-}
-
-fn risky_destination_message(domain: &Domain, country: &str, hr: &HighRiskDestinations) -> String {
-    format!(
-        "{} is in {country}, a destination your organisation treats as high-risk ({}, list of {}).",
-        domain.unicode(),
-        hr.reason,
-        hr.as_of
-    )
-}
-
-fn lookalike_address_message(address: &str, meant: &str) -> String {
-    format!(
-        "You have not written to {address} before, but you have written to {meant}; did you mean {meant}?"
-    )
-}
-
-fn in_country(domain: &Domain) -> String {
-    match country_of(domain.tld()) {
-        Some(country) => format!(" in {country} (.{})", domain.tld()),
-        None => String::new(),
+/// Why a recipient string is not an address; for one that could be several, which ones.
+fn unparsable_message(raw: &str, e: &AddressError, candidates: &[Address]) -> Sentence {
+    match e {
+        AddressError::TextAfterAngle if candidates.len() > 1 => ambiguous_message(raw, candidates),
+        _ => wording::not_an_address(raw.trim(), &e.to_string()),
     }
 }
 
-fn script_spoof_message(domain: &Domain, spoof: &ScriptSpoof) -> String {
-    let typed = format!("{} ({})", domain.unicode(), domain.as_str());
-    match spoof {
-        ScriptSpoof::Mixed => format!(
-            "Check {typed} before sending: it mixes Latin letters with Cyrillic or Greek look-alikes."
-        ),
-        ScriptSpoof::WholeScript { looks_like } => format!(
-            "Check {typed} before sending: it is written in Cyrillic or Greek letters that imitate {looks_like}."
-        ),
-    }
-}
-
-fn lookalike_message(domain: &Domain, l: &Lookalike) -> String {
-    let typed = if domain.unicode() != domain.as_str() {
-        format!("{} ({})", domain.unicode(), domain.as_str())
-    } else {
-        domain.as_str().to_string()
-    };
-    let s = &l.suggestion;
-    match l.resemblance {
-        Resemblance::TldEdit => format!(
-            "{typed} is a domain{}, not {s}; did you mean {s}?",
-            in_country(domain)
-        ),
-        Resemblance::OneEdit | Resemblance::TwoEdits => {
-            format!("{typed} looks like {s} but is a different domain; did you mean {s}?")
-        }
-        Resemblance::Homoglyph => {
-            format!("{typed} uses look-alike characters to imitate {s}; did you mean {s}?")
-        }
-        Resemblance::OtherTld => format!(
-            "{typed} has the name of {s} under a different top-level domain{}; did you mean {s}?",
-            in_country(domain)
-        ),
-    }
+/// A recipient that could go to several addresses.
+fn ambiguous_message(raw: &str, candidates: &[Address]) -> Sentence {
+    let shown: Vec<String> = candidates.iter().map(|a| a.display()).collect();
+    wording::several_addresses(raw.trim(), &shown)
 }

@@ -5,9 +5,10 @@
 //! signing commands hold private keys.
 //!
 //! Map: `config` (settings), `store` (SQLite), `keys` (signing), `auth` (tokens),
-//! `routes` (the router and one module per resource), `layers` (the middleware stack),
-//! `state` (what handlers share), `error` (the API's one error type), `export` (bundles as
-//! static files). HTTP API: docs/server.md.
+//! `listen` (accepting connections, with their limits), `routes` (the router and one module
+//! per resource, and the distribution fast path), `layers` (the middleware stack),
+//! `ratelimit` (admin budgets), `state` (what handlers share), `error` (the API's one error
+//! type), `export` (bundles as static files). HTTP API and security: docs/server.md.
 //!
 //! ```
 //! use tower::ServiceExt; // for `oneshot`
@@ -28,7 +29,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod export;
-pub mod keys;
+pub mod key_store;
 mod layers;
 pub mod listen;
 pub mod metrics;
@@ -48,7 +49,7 @@ use tokio::sync::{broadcast, watch};
 pub use config::Config;
 pub use state::AppState;
 
-use crate::keys::KeyStore;
+use crate::key_store::KeyStore;
 use crate::state::{Distributed, ServerState};
 use crate::store::Store;
 

@@ -17,7 +17,10 @@ use in_process::{closed_by_server, read_response, request, Running};
 fn a_client_that_never_finishes_its_request_head_is_disconnected() {
     let server = Running::start(|c| c.header_timeout_secs = 1);
     let mut idle = TcpStream::connect(server.address).unwrap();
-    assert!(closed_by_server(&mut idle), "a silent connection stays open");
+    assert!(
+        closed_by_server(&mut idle),
+        "a silent connection stays open"
+    );
 
     // One byte every 200 ms: the head would take 10 s to arrive.
     let mut slow = TcpStream::connect(server.address).unwrap();
@@ -56,7 +59,15 @@ fn a_declared_body_over_the_limit_is_refused_before_it_is_sent() {
     assert_eq!(refused.status, 413, "{}", refused.text());
     assert_eq!(refused.json()["error"]["code"], "too_large");
     assert_eq!(refused.header("x-content-type-options"), Some("nosniff"));
-    assert_eq!(server.admin("GET", "/api/v1/tenants/acme/history", "").json().as_array().unwrap().len(), 1);
+    assert_eq!(
+        server
+            .admin("GET", "/api/v1/tenants/acme/history", "")
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -70,7 +81,9 @@ fn distribution_and_admin_answer_through_idle_slow_and_flooding_clients() {
     let address = server.address;
 
     // More silent sockets than the server takes connections.
-    let idle: Vec<TcpStream> = (0..80).map(|_| TcpStream::connect(address).unwrap()).collect();
+    let idle: Vec<TcpStream> = (0..80)
+        .map(|_| TcpStream::connect(address).unwrap())
+        .collect();
     let done = Arc::new(AtomicBool::new(false));
     // Slow clients: each keeps sending a byte of a head that never ends.
     let slow: Vec<_> = (0..8)
@@ -79,7 +92,9 @@ fn distribution_and_admin_answer_through_idle_slow_and_flooding_clients() {
             std::thread::spawn(move || {
                 let mut sent = 0;
                 while !done.load(Ordering::Relaxed) && sent < 200 {
-                    let Ok(mut stream) = TcpStream::connect(address) else { continue };
+                    let Ok(mut stream) = TcpStream::connect(address) else {
+                        continue;
+                    };
                     let _ = stream.write_all(b"GET /v1/tenants/acme/policy HTTP/1.1\r\n");
                     while !done.load(Ordering::Relaxed)
                         && stream.write_all(b"X-Slow: 1\r\n").is_ok()
@@ -121,13 +136,51 @@ fn distribution_and_admin_answer_through_idle_slow_and_flooding_clients() {
     for thread in slow {
         thread.join().unwrap();
     }
-    assert!(flooded.contains(&200), "the flood's policy GETs are served too");
+    assert!(
+        flooded.contains(&200),
+        "the flood's policy GETs are served too"
+    );
     assert!(
         flooded.contains(&429),
         "the flood's failed admin attempts are limited: {flooded:?}"
     );
-    assert!(flooded.iter().all(|s| [200, 401, 429, 503].contains(s)), "{flooded:?}");
+    assert!(
+        flooded.iter().all(|s| [200, 401, 429, 503].contains(s)),
+        "{flooded:?}"
+    );
     drop(idle);
     let after = server.admin("GET", "/api/v1/whoami", "");
     assert_eq!(after.status, 200, "the admin is never limited by the flood");
+}
+
+#[test]
+fn event_streams_outlive_the_header_timeout_and_still_get_publishes() {
+    let server = Running::start(|c| c.header_timeout_secs = 1);
+    server.tenant_with_policy("acme");
+    let mut stream = TcpStream::connect(server.address).unwrap();
+    stream.set_read_timeout(Some(in_process::PATIENCE)).unwrap();
+    write!(
+        stream,
+        "GET /v1/tenants/acme/policy/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut seen = String::new();
+    let mut read_until = |needle: &str, seen: &mut String| {
+        let mut buffer = [0u8; 4096];
+        while !seen.contains(needle) {
+            let n = std::io::Read::read(&mut stream, &mut buffer).unwrap();
+            assert!(n > 0, "the stream closed before {needle}: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    };
+    read_until("\"version\":1", &mut seen);
+    // Three header timeouts pass with the stream quiet.
+    std::thread::sleep(Duration::from_secs(3));
+    let published = server.admin(
+        "POST",
+        "/api/v1/tenants/acme/policy",
+        r#"{"internal_domains": ["later.example"]}"#,
+    );
+    assert_eq!(published.status, 201);
+    read_until("\"version\":2", &mut seen);
 }

@@ -16,7 +16,8 @@ fn the_newest_acknowledged_version_is_served_after_every_burst() {
                     let server = &server;
                     scope.spawn(move || {
                         let policy = format!(r#"{{"internal_domains": ["b{burst}-{i}.example"]}}"#);
-                        let published = server.admin("POST", "/api/v1/tenants/acme/policy", &policy);
+                        let published =
+                            server.admin("POST", "/api/v1/tenants/acme/policy", &policy);
                         assert_eq!(published.status, 201, "{}", published.text());
                         published.json()["version"].as_i64().unwrap()
                     })
@@ -27,7 +28,9 @@ fn the_newest_acknowledged_version_is_served_after_every_burst() {
         let newest = *acknowledged.iter().max().unwrap();
         let served = server.get("/v1/tenants/acme/policy");
         let etag = served.header("etag").unwrap().to_string();
-        let history = server.admin("GET", "/api/v1/tenants/acme/history", "").json();
+        let history = server
+            .admin("GET", "/api/v1/tenants/acme/history", "")
+            .json();
         let newest_etag = history
             .as_array()
             .unwrap()
@@ -37,6 +40,9 @@ fn the_newest_acknowledged_version_is_served_after_every_burst() {
             .as_str()
             .unwrap()
             .to_string();
-        assert_eq!(etag, newest_etag, "burst {burst}: version {newest} was acknowledged, an older one is served");
+        assert_eq!(
+            etag, newest_etag,
+            "burst {burst}: version {newest} was acknowledged, an older one is served"
+        );
     }
 }

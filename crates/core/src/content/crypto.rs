@@ -168,6 +168,8 @@ const SEED_KEYWORDS: Nearby = Nearby::new(
     &[
         "seed phrase",
         "seed words",
+        "seed:",
+        "phrase:",
         "recovery phrase",
         "recovery words",
         "recovery seed",

@@ -72,7 +72,11 @@ impl Running {
 
     /// A tenant with a published policy.
     pub fn tenant_with_policy(&self, tenant: &str) {
-        let created = self.admin("POST", "/api/v1/tenants", &format!(r#"{{"id": "{tenant}"}}"#));
+        let created = self.admin(
+            "POST",
+            "/api/v1/tenants",
+            &format!(r#"{{"id": "{tenant}"}}"#),
+        );
         assert_eq!(created.status, 201, "{}", created.text());
         let published = self.admin(
             "POST",
@@ -161,7 +165,14 @@ pub fn read_response(stream: &mut TcpStream) -> Response {
         .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&raw)));
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
