@@ -102,9 +102,7 @@ pub fn lookalike(address: &str, domain: &Domain, l: &Lookalike) -> Sentence {
             Some(country) => format!("{ask} {country}."),
             None => format!("{ask} {typed} is a different domain."),
         }),
-        Resemblance::OneEdit | Resemblance::TwoEdits => {
-            Sentence::new(format!("{ask} {typed} only looks like it."))
-        }
+        Resemblance::OneEdit => Sentence::new(format!("{ask} {typed} only looks like it.")),
         Resemblance::Homoglyph => {
             let message = format!("{ask} The address uses look-alike letters to imitate it.");
             if typed != domain.as_str() {
