@@ -27,6 +27,8 @@ export function escapeMarkdown(text) {
  * @returns {string}
  */
 export function dialogHeading(verdict) {
+  // A verdict that stops the mail without findings is a check that could not run.
+  if (verdict.action !== "allow" && verdict.findings.length === 0) return "Sendguard could not check this email.";
   if (verdict.action === "block") {
     return verdict.justification_required
       ? "This email needs a written justification before it can go."
@@ -46,6 +48,11 @@ export function dialogMarkdown(verdict, limit) {
   const max = limit || DIALOG_LIMIT;
   let text = "**" + escapeMarkdown(dialogHeading(verdict)) + "**\r\r";
   const findings = verdict.findings;
+  if (findings.length === 0 && verdict.action !== "allow") {
+    // A failed check: the summary says what to do and why (Mailbox 1.15 shows only this).
+    const summary = escapeMarkdown(verdict.summary);
+    return text + (text.length + summary.length <= max ? summary : summary.slice(0, max - text.length - 1).replace(/\\+$/, "") + "…");
+  }
   for (let i = 0; i < findings.length; i++) {
     const item = "- " + escapeMarkdown(findings[i].message) + "\r";
     const rest = findings.length - i - 1;

@@ -1,6 +1,7 @@
 // The WebAssembly engine (crates/wasm, built by scripts/build-wasm and packed into the .xpi
 // under engine/): loads it once and adapts it to what the extension needs. Verification of
-// signed bundles (signature, tenant, rollback, expiry) happens inside the engine, in Rust.
+// signed bundles (signature, tenant, rollback), the expiry rule and the fail mode are the
+// engine's, in Rust; this only reads what it reports.
 
 /**
  * Loads the ES module and its .wasm from `baseUrl` (the package's engine/ folder).
@@ -13,9 +14,8 @@ export async function loadEngineApi(baseUrl) {
 }
 
 /**
- * @param {{ Engine: any, trustKeysets: Function }} wasm the initialised module
- * @returns {{ defaultEngine(): any, verify: import("./policy-sync.js").Verify,
- *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets }}
+ * @param {{ Engine: any, trustKeysets: Function, maySend: Function }} wasm the initialised module
+ * @returns {import("./policy-sync.js").EngineApi}
  */
 export function engineApi(wasm) {
   let builtIn;
@@ -30,27 +30,15 @@ export function engineApi(wasm) {
     verify({ bundle, keyset, tenant, held, now }) {
       const engine = wasm.Engine.fromBundle(bytes(bundle), bytes(keyset), { tenant, held: held || null, now });
       const policy = engine.policy;
-      return { engine, version: policy.version, digest: policy.digest, expiresAt: policy.expires_at, failMode: failModeOf(bundle) };
+      return { engine, version: policy.version, digest: policy.digest, expiresAt: policy.expires_at, failMode: policy.fail_mode === "block" ? "block" : "warn", stale: policy.stale === true };
     },
     /** A keyset on its own, or as an update of `current`; throws `{code, message, keyset?}`. */
     trustKeysets(request) {
       return wasm.trustKeysets(request);
+    },
+    /** Whether a verdict lets the send go, given the sender's justification (the engine's rule). */
+    maySend(verdict, justification) {
+      return wasm.maySend(verdict, justification === undefined ? null : justification);
     }
   };
-}
-
-/**
- * The verified policy's `fail_mode` (what to do when a check cannot run), read from the
- * bundle's statement after the engine accepted it; "warn" unless it says "block".
- * @param {string} bundle
- * @returns {"warn" | "block"}
- */
-export function failModeOf(bundle) {
-  try {
-    const payload = Uint8Array.from(atob(JSON.parse(bundle).payload), (c) => c.charCodeAt(0));
-    const statement = JSON.parse(new TextDecoder().decode(payload));
-    return JSON.parse(statement.policy).fail_mode === "block" ? "block" : "warn";
-  } catch (e) {
-    return "warn";
-  }
 }

@@ -3,7 +3,8 @@
 //!
 //! Pure: no I/O, no clock, no threads, so the same code runs natively and in WebAssembly.
 //! Everything that reads files, talks to networks or holds keys lives in other crates.
-//! Signed policies are verified here too (`bundle`, `keyset`), so the add-ins check them in
+//! Signed policies are verified here too (`bundle`, `keyset`), and put in force by one expiry
+//! rule (`in_force`), so the add-ins check them in
 //! WebAssembly; signing lives in `sendguard-sign`.
 //!
 //! ```
@@ -26,6 +27,7 @@ pub mod draft;
 pub mod engine;
 pub mod envelope;
 mod fast_hash;
+pub mod in_force;
 pub mod index;
 pub mod keyset;
 pub mod keyset_chain;
