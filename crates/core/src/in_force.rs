@@ -16,10 +16,11 @@
 //! assert_eq!(verdict.action, Outcome::Block);
 //! ```
 
-use crate::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
-use crate::engine::{Engine, Error, KnownRecipients};
-use crate::keyset::Keyset;
+use crate::engine::{Engine, KnownRecipients};
+use crate::error::Error;
 use crate::policy::FailMode;
+use crate::trust::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
+use crate::trust::keyset::Keyset;
 use crate::verdict::{Outcome, Verdict};
 use crate::Draft;
 
@@ -165,7 +166,7 @@ pub fn utc_date(unix_seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyset;
+    use crate::trust::keyset;
 
     const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/bundles/");
     /// policy-v5.json is valid from 2026-01-01 and expires at 1769817600 (2026-01-31).

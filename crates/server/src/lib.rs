@@ -30,6 +30,7 @@ pub mod error;
 pub mod export;
 pub mod keys;
 mod layers;
+pub mod listen;
 pub mod metrics;
 mod openapi;
 pub mod ratelimit;
@@ -65,6 +66,7 @@ pub struct Server {
 impl Server {
     /// Opens (or on first start creates) the data directory: database, keys, admin token.
     pub fn open(config: Config) -> Result<Server, String> {
+        config.check()?;
         create_private_dir(&config.data_dir)?;
         let db_path = config.data_dir.join(DATABASE_FILE);
         create_private_file(&db_path)?;
@@ -95,6 +97,10 @@ impl Server {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = Arc::new(ServerState {
             admin_limiter: ratelimit::RateLimiter::new(config.admin_requests_per_minute),
+            failed_admin_limiter: ratelimit::RateLimiter::new(
+                config.admin_failed_attempts_per_minute,
+            ),
+            diff_slots: Arc::new(tokio::sync::Semaphore::new(DIFFS_AT_ONCE)),
             config,
             store: Arc::new(store),
             signer: Arc::new(keys),
@@ -118,20 +124,36 @@ impl Server {
     /// Serves until SIGINT or SIGTERM, then stops accepting, ends event streams and lets
     /// requests in flight finish.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        tokio::spawn(renew_keysets_periodically(self.state.clone()));
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        self.serve_until(listener, shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves (a signal, or a test's say-so), then shuts down as
+    /// [`Server::serve`] does.
+    pub async fn serve_until(
+        self,
+        listener: tokio::net::TcpListener,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let renewal = tokio::spawn(renew_keysets_periodically(self.state.clone()));
+        let app = listen::App {
+            state: self.state.clone(),
+            router: self.router(),
+        };
+        let limits = listen::Limits::of(&self.state.config);
         let shutdown = self.shutdown;
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down");
-                let _ = shutdown.send(true);
-            })
-            .await
+        let served = listen::serve(listener, app, limits, async move {
+            stop.await;
+            tracing::info!("shutting down");
+            let _ = shutdown.send(true);
+        })
+        .await;
+        renewal.abort();
+        served
     }
 }
+
+/// History diffs computed at once, on the blocking pool.
+const DIFFS_AT_ONCE: usize = 2;
 
 /// Keysets are renewed this long before they expire.
 const KEYSET_RENEWAL_SECS: i64 = 60 * 86_400;
