@@ -106,7 +106,8 @@ export function bakedPolicySources(args) {
 
 /**
  * Writes the package; answers the paths written.
- * @param {Record<string, string | boolean | undefined>} args the command-line options
+ * @param {Record<string, string | undefined>} args the command-line options ("builtin-policy":
+ *   any non-empty string switches it on)
  */
 export function writePackage(args) {
   if (!args.url) throw new UsageError("--url is required (the server's public https URL)");
@@ -171,8 +172,9 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
         "builtin-policy": { type: "boolean" }
       }
     });
-    const written = writePackage(values);
-    for (const line of bakedPolicySources(values)) console.log(line);
+    const args = { ...values, "builtin-policy": values["builtin-policy"] ? "yes" : undefined };
+    const written = writePackage(args);
+    for (const line of bakedPolicySources(args)) console.log(line);
     for (const path of written) console.log(path);
   } catch (e) {
     console.error(`package-outlook: ${e.message}`);

@@ -61,7 +61,7 @@ test("a tampered stored bundle with nothing baked stops the send by the packaged
   );
   assert.equal(completed.allowEvent, false);
   assert.match(completed.errorMessage, /^Try again in a minute.*could not check it \(stored policy refused \(bad_signature\)/);
-  assert.match(completed.errorMessageMarkdown, /^\*\*Sendguard could not check this email\.\*\*\r\rTry again in a minute.*bad\\_signature/, "Mailbox 1.15 shows only the Markdown: it carries the reason");
+  assert.match(completed.errorMessageMarkdown, /^\*\*Sendguard could not check this email\.\*\*\r\r- Try again in a minute.*bad\\_signature/, "Mailbox 1.15 shows only the Markdown: it carries the reason");
   assert.equal(completed.sendModeOverride, undefined);
 });
 

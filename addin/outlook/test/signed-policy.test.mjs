@@ -32,7 +32,7 @@ test("an expired signed policy runs none of its rules: every draft gets its fail
     assert.equal(completed.allowEvent, false, `${to}: never a silent pass`);
     assert.equal(completed.sendModeOverride, undefined, "block, as the expired policy says");
     assert.match(completed.errorMessage, /^Ask your IT administrator to renew Sendguard's policy, then send again: Sendguard could not check this email because its policy expired on \d{4}-\d\d-\d\d\.$/);
-    assert.match(completed.errorMessageMarkdown, /^\*\*Sendguard could not check this email\.\*\*\r\rAsk your IT administrator/);
+    assert.match(completed.errorMessageMarkdown, /^\*\*Sendguard could not check this email\.\*\*\r\r- Ask your IT administrator/);
   }
 });
 

@@ -144,6 +144,7 @@ pub fn expired_verdict(expired_at: i64, fail_mode: FailMode) -> Verdict {
         justification_required: false,
         summary,
         findings: Vec::new(),
+        by_recipient: Vec::new(),
     }
 }
 

@@ -5,9 +5,10 @@
 //! signing commands hold private keys.
 //!
 //! Map: `config` (settings), `store` (SQLite), `keys` (signing), `auth` (tokens),
-//! `routes` (the router and one module per resource), `layers` (the middleware stack),
-//! `state` (what handlers share), `error` (the API's one error type), `export` (bundles as
-//! static files). HTTP API: docs/server.md.
+//! `listen` (accepting connections, with their limits), `routes` (the router and one module
+//! per resource, and the distribution fast path), `layers` (the middleware stack),
+//! `ratelimit` (admin budgets), `state` (what handlers share), `error` (the API's one error
+//! type), `export` (bundles as static files). HTTP API and security: docs/server.md.
 //!
 //! ```
 //! use tower::ServiceExt; // for `oneshot`

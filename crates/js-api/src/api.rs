@@ -3,9 +3,9 @@
 //! kept by handle with requests as JSON bytes.
 
 use sendguard_core::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
-use sendguard_core::envelope::{hex, PublicKey};
+use sendguard_core::envelope::hex;
 use sendguard_core::in_force::{LoadError, PolicyInForce};
-use sendguard_core::keyset::{self, KeyEntry, Keyset, RootKeys};
+use sendguard_core::keyset::{self, KeyEntry, Keyset};
 use sendguard_core::keyset_chain;
 use sendguard_core::{Draft, Engine, FailMode, KnownRecipients};
 use serde::{Deserialize, Serialize};
@@ -141,22 +141,8 @@ pub fn verify_keyset(
             ))
         }
         (Some(pinned), None) => {
-            let mut keys = Vec::with_capacity(pinned.keys.len());
-            for entry in &pinned.keys {
-                let key = PublicKey::from_base64(&entry.public_key)
-                    .map_err(|e| ApiError::new("bad_request", format!("pinned_roots: {e}")))?;
-                if key.id != entry.id {
-                    return Err(ApiError::new(
-                        "bad_request",
-                        format!("pinned_roots: id {} does not match its key", entry.id),
-                    ));
-                }
-                keys.push(key);
-            }
-            let roots = RootKeys {
-                keys,
-                threshold: pinned.threshold,
-            };
+            let roots = keyset::pinned_roots(&pinned.keys, pinned.threshold)
+                .map_err(|e| ApiError::new("bad_request", format!("pinned_roots: {e}")))?;
             keyset::verify_with_roots(keyset_bytes, &roots, tenant, now)
         }
         (None, Some(current)) => {
@@ -314,6 +300,19 @@ pub fn engine_from_bundle(
     keyset_bytes: &[u8],
     request: &BundleRequest,
 ) -> Result<(PolicyInForce, PolicyInfo), ApiError> {
+    engine_from_verified(verify_bundle(bundle_bytes, keyset_bytes, request)?)
+}
+
+/// What bundle verification answers for the expiry rule: the verified policy, or
+/// [`BundleError::Expired`] carrying it (every other refusal is an [`ApiError`]).
+pub type Verification = Result<VerifiedPolicy, BundleError>;
+
+/// The first half of [`engine_from_bundle`]: the pinned keyset, then the bundle against it.
+pub fn verify_bundle(
+    bundle_bytes: &[u8],
+    keyset_bytes: &[u8],
+    request: &BundleRequest,
+) -> Result<Verification, ApiError> {
     let held = match &request.held {
         None => None,
         Some(h) => Some(HeldPolicy::from_hex(h.version, &h.digest).ok_or_else(|| {
@@ -322,13 +321,24 @@ pub fn engine_from_bundle(
     };
     let trust = keyset::verify_pinned(keyset_bytes, &request.tenant, request.now)
         .map_err(|e| ApiError::bundle(e, "pinned keyset"))?;
-    let verification = bundle::verify(
+    match bundle::verify(
         bundle_bytes,
         &trust,
         &request.tenant,
         held.as_ref(),
         request.now,
-    );
+    ) {
+        Ok(verified) => Ok(Ok(verified)),
+        Err(expired @ BundleError::Expired(_)) => Ok(Err(expired)),
+        Err(refused) => Err(ApiError::bundle(refused, "policy bundle")),
+    }
+}
+
+/// The second half of [`engine_from_bundle`]: the policy put in force by the core's expiry
+/// rule (a current one's engine built, an expired one stale).
+pub fn engine_from_verified(
+    verification: Verification,
+) -> Result<(PolicyInForce, PolicyInfo), ApiError> {
     match PolicyInForce::from_verification(verification) {
         Ok((in_force, verified)) => {
             let info = PolicyInfo::of(&verified, Some(&in_force));
