@@ -28,6 +28,7 @@ pub mod error;
 mod fast_hash;
 pub mod in_force;
 pub mod index;
+pub mod json;
 pub mod lookalike;
 pub mod policy;
 pub mod recipient;

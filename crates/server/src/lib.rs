@@ -29,7 +29,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod export;
-pub mod keys;
+pub mod key_store;
 mod layers;
 pub mod listen;
 pub mod metrics;
@@ -49,7 +49,7 @@ use tokio::sync::{broadcast, watch};
 pub use config::Config;
 pub use state::AppState;
 
-use crate::keys::KeyStore;
+use crate::key_store::KeyStore;
 use crate::state::{Distributed, ServerState};
 use crate::store::Store;
 
