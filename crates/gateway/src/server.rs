@@ -1,0 +1,163 @@
+//! The TCP service: one thread per Postfix connection, at most `max_connections` at once,
+//! several requests per connection, a fail-mode answer to every request that cannot be read.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::decide::Decider;
+use crate::protocol::{read_request, Limits};
+
+/// Limits of the service.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub limits: Limits,
+    /// Connections served at once; more are closed at once (Postfix then applies
+    /// `smtpd_policy_service_default_action`).
+    pub max_connections: usize,
+    /// A connection idle this long is closed (Postfix reconnects when it needs to).
+    pub idle_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            limits: Limits::default(),
+            max_connections: 100,
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Serves connections from `listener` until accepting fails.
+pub fn serve(
+    listener: TcpListener,
+    decider: Arc<Decider>,
+    settings: Settings,
+) -> std::io::Result<()> {
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                eprintln!("sendguard gateway: cannot accept a connection: {e}");
+                continue;
+            }
+        };
+        if active.fetch_add(1, Ordering::SeqCst) >= settings.max_connections {
+            active.fetch_sub(1, Ordering::SeqCst);
+            eprintln!(
+                "sendguard gateway: refusing a connection: {} already open (the limit)",
+                settings.max_connections
+            );
+            drop(stream);
+            continue;
+        }
+        let decider = Arc::clone(&decider);
+        let active = Arc::clone(&active);
+        std::thread::spawn(move || {
+            if let Err(e) = serve_stream(stream, &decider, &settings) {
+                eprintln!("sendguard gateway: connection ended: {e}");
+            }
+            active.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+    Ok(())
+}
+
+fn serve_stream(stream: TcpStream, decider: &Decider, settings: &Settings) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(settings.idle_timeout))?;
+    stream.set_write_timeout(Some(settings.idle_timeout))?;
+    let reader = BufReader::new(stream.try_clone()?);
+    serve_connection(reader, stream, decider, &settings.limits, unix_now)
+}
+
+/// Answers requests from `reader` on `writer` until the peer closes or a request breaks the
+/// framing (then the fail-mode answer is sent and the connection closed).
+pub fn serve_connection(
+    mut reader: impl BufRead,
+    mut writer: impl Write,
+    decider: &Decider,
+    limits: &Limits,
+    now: impl Fn() -> i64,
+) -> std::io::Result<()> {
+    loop {
+        let (action, go_on) = match read_request(&mut reader, limits) {
+            Ok(None) => return Ok(()),
+            Ok(Some(request)) => match decider.decide(&request, now()) {
+                Ok(action) => (action, true),
+                Err(reason) => (failed(decider, &reason), true),
+            },
+            Err(e) => (failed(decider, &e.reason), e.at_boundary),
+        };
+        writer.write_all(action.to_reply().as_bytes())?;
+        writer.flush()?;
+        if !go_on {
+            return Ok(());
+        }
+    }
+}
+
+fn failed(decider: &Decider, reason: &str) -> crate::PolicyAction {
+    let action = decider.fail_action();
+    eprintln!(
+        "sendguard gateway: malformed policy request ({reason}); answered {} by the policy's fail_mode",
+        action.name()
+    );
+    action
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::confirm::ConfirmStore;
+    use crate::decide::WarnMode;
+    use sendguard_core::{Engine, Policy};
+
+    fn run(input: &[u8]) -> String {
+        let engine = Engine::new(Policy::default()).unwrap();
+        let decider = Decider::new(engine, WarnMode::Confirm, ConfirmStore::new(600, 10));
+        let mut out = Vec::new();
+        serve_connection(input, &mut out, &decider, &Limits::default(), || 1000).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn one_answer_per_request_and_a_fail_answer_for_a_bad_one() {
+        let out = run(
+            b"request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=a@army.mil\n\n\
+                        garbage\n\n\
+                        request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=b@army.mil\n\n",
+        );
+        assert_eq!(
+            out,
+            "action=DUNNO\n\n\
+             action=DEFER 4.7.1 Try again later: the recipient check could not run.\n\n\
+             action=DUNNO\n\n"
+        );
+    }
+
+    #[test]
+    fn a_broken_frame_gets_the_fail_answer_and_ends_the_connection() {
+        let mut input = b"recipient=".to_vec();
+        input.extend(vec![b'x'; 5000]);
+        input.extend(
+            b"\n\nrequest=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=b@army.mil\n\n",
+        );
+        let out = run(&input);
+        assert_eq!(
+            out,
+            "action=DEFER 4.7.1 Try again later: the recipient check could not run.\n\n"
+        );
+        let out = run(b"request=smtpd_access_policy\nrecipient=a@army.mil\n");
+        assert!(out.starts_with("action=DEFER"), "{out}");
+    }
+}
