@@ -46,6 +46,8 @@ pub struct Request {
 pub struct ProtocolError {
     pub reason: String,
     pub at_boundary: bool,
+    /// The connection itself failed (reset, idle timeout): nothing can be answered on it.
+    pub io_failed: bool,
 }
 
 impl std::fmt::Display for ProtocolError {
@@ -60,6 +62,7 @@ fn broken(reason: impl Into<String>) -> ProtocolError {
     ProtocolError {
         reason: reason.into(),
         at_boundary: false,
+        io_failed: false,
     }
 }
 
@@ -80,7 +83,10 @@ pub fn read_request(
         // One byte more than the limit, so that an over-long line is seen as such.
         let read = Read::take(&mut *reader, limits.max_line as u64 + 2)
             .read_until(b'\n', &mut line)
-            .map_err(|e| broken(format!("cannot read the request: {e}")))?;
+            .map_err(|e| ProtocolError {
+                io_failed: true,
+                ..broken(format!("cannot read the request: {e}"))
+            })?;
         if read == 0 {
             if total == 0 {
                 return Ok(None);
@@ -118,6 +124,7 @@ pub fn read_request(
                 Some(reason) => Err(ProtocolError {
                     reason,
                     at_boundary: true,
+                    io_failed: false,
                 }),
                 None => Ok(Some(request)),
             };

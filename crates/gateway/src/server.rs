@@ -1,8 +1,8 @@
 //! The TCP service: one thread per Postfix connection, at most `max_connections` at once,
 //! several requests per connection, a fail-mode answer to every request that cannot be read.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -71,8 +71,18 @@ fn serve_stream(stream: TcpStream, decider: &Decider, settings: &Settings) -> st
     stream.set_read_timeout(Some(settings.idle_timeout))?;
     stream.set_write_timeout(Some(settings.idle_timeout))?;
     let reader = BufReader::new(stream.try_clone()?);
-    serve_connection(reader, stream, decider, &settings.limits, unix_now)
+    let served = serve_connection(reader, &stream, decider, &settings.limits, unix_now);
+    // After a broken frame the peer may still be sending; closing with unread input would
+    // reset the connection and could destroy the answer before the peer reads it. So: end
+    // our side, then discard what remains, bounded in bytes and time.
+    let _ = stream.shutdown(Shutdown::Write);
+    stream.set_read_timeout(Some(Duration::from_secs(1)))?;
+    let _ = std::io::copy(&mut (&stream).take(DRAIN_LIMIT), &mut std::io::sink());
+    served
 }
+
+/// The most bytes read and discarded after the last answer on a connection.
+const DRAIN_LIMIT: u64 = 1 << 20;
 
 /// Answers requests from `reader` on `writer` until the peer closes or a request breaks the
 /// framing (then the fail-mode answer is sent and the connection closed).
@@ -90,6 +100,9 @@ pub fn serve_connection(
                 Ok(action) => (action, true),
                 Err(reason) => (failed(decider, &reason), true),
             },
+            // Nothing can be answered on a failed connection; Postfix sees it close and
+            // asks again (or applies smtpd_policy_service_default_action).
+            Err(e) if e.io_failed => return Err(std::io::Error::other(e.reason)),
             Err(e) => (failed(decider, &e.reason), e.at_boundary),
         };
         writer.write_all(action.to_reply().as_bytes())?;
@@ -159,5 +172,24 @@ mod tests {
         );
         let out = run(b"request=smtpd_access_policy\nrecipient=a@army.mil\n");
         assert!(out.starts_with("action=DEFER"), "{out}");
+    }
+
+    /// A reader that times out, as an idle connection does.
+    struct Idle;
+    impl std::io::Read for Idle {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    #[test]
+    fn an_idle_timeout_closes_without_a_stray_answer() {
+        let engine = Engine::new(Policy::default()).unwrap();
+        let decider = Decider::new(engine, WarnMode::Confirm, ConfirmStore::new(600, 10));
+        let mut out = Vec::new();
+        let reader = std::io::BufReader::new(Idle);
+        let result = serve_connection(reader, &mut out, &decider, &Limits::default(), || 0);
+        assert!(result.is_err());
+        assert!(out.is_empty());
     }
 }
