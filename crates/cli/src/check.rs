@@ -38,12 +38,12 @@ enum Format {
 }
 
 pub fn run(args: CheckArgs) -> Result<u8, Failure> {
-    let engine = match (&args.trust, &args.policy, &args.tenant) {
-        (Some(keyset), Some(bundle), Some(tenant)) => {
-            trust::signed_policy_engine(bundle, keyset, tenant, args.allow_stale)?
-        }
-        _ => load_engine(args.policy.as_deref())?,
-    };
+    let engine = policy_engine(
+        args.policy.as_deref(),
+        args.trust.as_deref(),
+        args.tenant.as_deref(),
+        args.allow_stale,
+    )?;
     let known = match &args.known {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -85,6 +85,22 @@ pub fn run(args: CheckArgs) -> Result<u8, Failure> {
         Outcome::Warn => exit::WARN,
         Outcome::Block => exit::BLOCK,
     }))
+}
+
+/// The engine for `--policy` (plain JSON), or for a signed bundle verified against `--trust`
+/// for `--tenant`; shared by `check` and `gateway`.
+pub fn policy_engine(
+    policy: Option<&str>,
+    trust: Option<&str>,
+    tenant: Option<&str>,
+    allow_stale: bool,
+) -> Result<Engine, Failure> {
+    match (trust, policy, tenant) {
+        (Some(keyset), Some(bundle), Some(tenant)) => {
+            trust::signed_policy_engine(bundle, keyset, tenant, allow_stale)
+        }
+        _ => load_engine(policy),
+    }
 }
 
 pub fn load_engine(policy: Option<&str>) -> Result<Engine, Failure> {

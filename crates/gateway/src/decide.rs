@@ -53,7 +53,13 @@ impl Decider {
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("RCPT"))
         {
-            // Recipients are checked once each, at RCPT TO; other stages get no opinion.
+            // Recipients are checked once each, at RCPT TO; other stages get no opinion,
+            // said in the log so that a misplaced check_policy_service is noticed.
+            crate::server::log(format_args!(
+                "protocol_state={}: recipients are checked only at RCPT; answered DUNNO \
+                 (call the gateway from smtpd_recipient_restrictions)",
+                one_line(request.protocol_state.as_deref().unwrap_or(""))
+            ));
             return Ok(PolicyAction::Dunno);
         }
         let recipient = match request.recipient.as_deref() {

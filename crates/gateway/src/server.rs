@@ -42,16 +42,16 @@ pub fn serve(
         let stream = match stream {
             Ok(stream) => stream,
             Err(e) => {
-                eprintln!("sendguard gateway: cannot accept a connection: {e}");
+                log(format_args!("cannot accept a connection: {e}"));
                 continue;
             }
         };
         if active.fetch_add(1, Ordering::SeqCst) >= settings.max_connections {
             active.fetch_sub(1, Ordering::SeqCst);
-            eprintln!(
-                "sendguard gateway: refusing a connection: {} already open (the limit)",
+            log(format_args!(
+                "refusing a connection: {} already open (the limit)",
                 settings.max_connections
-            );
+            ));
             drop(stream);
             continue;
         }
@@ -59,7 +59,7 @@ pub fn serve(
         let active = Arc::clone(&active);
         std::thread::spawn(move || {
             if let Err(e) = serve_stream(stream, &decider, &settings) {
-                eprintln!("sendguard gateway: connection ended: {e}");
+                log(format_args!("connection ended: {e}"));
             }
             active.fetch_sub(1, Ordering::SeqCst);
         });
@@ -115,11 +115,17 @@ pub fn serve_connection(
 
 fn failed(decider: &Decider, reason: &str) -> crate::PolicyAction {
     let action = decider.fail_action();
-    eprintln!(
-        "sendguard gateway: malformed policy request ({reason}); answered {} by the policy's fail_mode",
+    log(format_args!(
+        "malformed policy request ({reason}); answered {} by the policy's fail_mode",
         action.name()
-    );
+    ));
     action
+}
+
+/// One log line on stderr. A closed stderr must not stop the service (`eprintln!` would
+/// panic), so a failed write is ignored.
+pub fn log(message: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr().lock(), "sendguard gateway: {message}");
 }
 
 fn unix_now() -> i64 {
