@@ -101,6 +101,9 @@ impl Decider {
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
                     if store.confirm_or_remember(sender, recipient, now) {
+                        crate::server::log(format_args!(
+                            "a warned recipient was confirmed by a resend; answered DUNNO"
+                        ));
                         PolicyAction::Dunno
                     } else {
                         let minutes = (store.window_seconds() / 60).max(1);
