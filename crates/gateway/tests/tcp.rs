@@ -10,6 +10,11 @@ use sendguard_gateway::{serve, ConfirmStore, Decider, Settings, WarnMode};
 
 /// Starts a gateway with this policy in confirm mode; returns a connection to it.
 fn start(policy: &str) -> TcpStream {
+    let address = start_with(policy, Settings::default());
+    TcpStream::connect(address).unwrap()
+}
+
+fn start_with(policy: &str, settings: Settings) -> std::net::SocketAddr {
     let engine = Engine::new(Policy::from_json(policy).unwrap()).unwrap();
     let decider = Arc::new(Decider::new(
         engine,
@@ -18,8 +23,8 @@ fn start(policy: &str) -> TcpStream {
     ));
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
-    std::thread::spawn(move || serve(listener, decider, Settings::default()));
-    TcpStream::connect(address).unwrap()
+    std::thread::spawn(move || serve(listener, decider, settings));
+    address
 }
 
 /// Sends raw request bytes and reads one reply (up to its empty line).
@@ -114,4 +119,45 @@ fn malformed_requests_get_the_fail_mode_answer() {
     huge.extend(b"\n\n");
     let reply = ask_raw(&mut c, &huge);
     assert!(reply.starts_with("action=REJECT 5.7.1 Contact"), "{reply}");
+}
+
+#[test]
+fn connections_beyond_the_cap_are_closed_and_served_again_once_one_ends() {
+    let settings = Settings {
+        max_connections: 1,
+        ..Settings::default()
+    };
+    let address = start_with("{}", settings);
+    let mut first = TcpStream::connect(address).unwrap();
+    assert_eq!(
+        ask(&mut first, "a@example.org", "b@army.mil"),
+        "action=DUNNO\n"
+    );
+    let mut second = TcpStream::connect(address).unwrap();
+    // A guard against hanging, not a timing assertion: a timeout fails the test.
+    second
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let closed = match std::io::Read::read(&mut second, &mut byte) {
+        Ok(n) => n == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "the second connection is closed without an answer");
+    drop(first);
+    // The first connection's slot frees once its thread has seen it close; poll (bounded).
+    for _ in 0..200 {
+        let mut next = TcpStream::connect(address).unwrap();
+        let request = b"request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=b@army.mil\n\n";
+        // A connection refused at the cap may fail on write or on read: try again.
+        if next.write_all(request).is_ok() {
+            let mut reply = String::new();
+            if BufReader::new(next).read_line(&mut reply).is_ok() && !reply.is_empty() {
+                assert_eq!(reply, "action=DUNNO\n");
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the gateway never served a connection again");
 }
