@@ -3,6 +3,7 @@
 use std::io::{BufRead, Write};
 
 use clap::{Args, ValueEnum};
+use sendguard_core::in_force::PolicyInForce;
 use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy, Verdict};
 
 use crate::{exit, input, output, trust, Failure};
@@ -18,9 +19,6 @@ pub struct CheckArgs {
     /// The tenant the signed policy must be for (with --trust).
     #[arg(long, value_name = "T", requires = "trust")]
     tenant: Option<String>,
-    /// With --trust: use an expired policy (with a warning) instead of refusing it.
-    #[arg(long, requires = "trust")]
-    allow_stale: bool,
     /// Known recipients: a file with one address per line.
     #[arg(long)]
     known: Option<String>,
@@ -42,7 +40,6 @@ pub fn run(args: CheckArgs) -> Result<u8, Failure> {
         args.policy.as_deref(),
         args.trust.as_deref(),
         args.tenant.as_deref(),
-        args.allow_stale,
     )?;
     let known = match &args.known {
         Some(path) => {
@@ -87,19 +84,19 @@ pub fn run(args: CheckArgs) -> Result<u8, Failure> {
     }))
 }
 
-/// The engine for `--policy` (plain JSON), or for a signed bundle verified against `--trust`
-/// for `--tenant`; shared by `check` and `gateway`.
+/// The policy in force for `--policy` (plain JSON), or for a signed bundle verified against
+/// `--trust` for `--tenant` (expired: in force as stale, see `trust::signed_policy_engine`);
+/// shared by `check` and `gateway`.
 pub fn policy_engine(
     policy: Option<&str>,
     trust: Option<&str>,
     tenant: Option<&str>,
-    allow_stale: bool,
-) -> Result<Engine, Failure> {
+) -> Result<PolicyInForce, Failure> {
     match (trust, policy, tenant) {
         (Some(keyset), Some(bundle), Some(tenant)) => {
-            trust::signed_policy_engine(bundle, keyset, tenant, allow_stale)
+            trust::signed_policy_engine(bundle, keyset, tenant)
         }
-        _ => load_engine(policy),
+        _ => Ok(PolicyInForce::plain(load_engine(policy)?)),
     }
 }
 
@@ -119,7 +116,7 @@ pub fn load_engine(policy: Option<&str>) -> Result<Engine, Failure> {
 /// One verdict line per input line, in order; a bad line yields an `{"error": ...}` line.
 /// Returns whether any line failed.
 fn check_json_lines(
-    engine: &Engine,
+    engine: &PolicyInForce,
     known: &KnownRecipients,
     format: Format,
     out: &mut impl Write,

@@ -23,9 +23,6 @@ pub struct GatewayArgs {
     /// The tenant the signed policy must be for (with --trust).
     #[arg(long, value_name = "T", requires = "trust")]
     tenant: Option<String>,
-    /// With --trust: use an expired policy (with a warning) instead of refusing it.
-    #[arg(long, requires = "trust")]
-    allow_stale: bool,
     /// What a warning does to the mail (docs/gateway.md).
     #[arg(long, value_enum, default_value_t = Warn::Confirm)]
     warn: Warn,
@@ -60,11 +57,10 @@ pub fn run(args: GatewayArgs) -> Result<u8, Failure> {
             ),
         ));
     }
-    let engine = check::policy_engine(
+    let in_force = check::policy_engine(
         Some(&args.policy),
         args.trust.as_deref(),
         args.tenant.as_deref(),
-        args.allow_stale,
     )?;
     let warn_mode = match args.warn {
         Warn::Confirm => WarnMode::Confirm,
@@ -72,7 +68,7 @@ pub fn run(args: GatewayArgs) -> Result<u8, Failure> {
         Warn::Hold => WarnMode::Hold,
     };
     let confirmations = ConfirmStore::new(args.confirm_window, CONFIRM_CAPACITY);
-    let decider = Arc::new(Decider::new(engine, warn_mode, confirmations));
+    let decider = Arc::new(Decider::new(in_force, warn_mode, confirmations));
     let listener = TcpListener::bind(args.listen).map_err(|e| {
         Failure::new(
             exit::UNAVAILABLE,

@@ -3,7 +3,8 @@
 
 use std::sync::Mutex;
 
-use sendguard_core::{Draft, Engine, FailMode, KnownRecipients, Outcome, Verdict};
+use sendguard_core::in_force::PolicyInForce;
+use sendguard_core::{Draft, FailMode, KnownRecipients, Outcome, Verdict};
 
 use crate::action::{one_line, PolicyAction};
 use crate::confirm::ConfirmStore;
@@ -24,17 +25,19 @@ pub enum WarnMode {
 /// The header a warning adds in [`WarnMode::Header`].
 pub const WARNING_HEADER: &str = "X-Sendguard-Warning";
 
-/// The engine, the warn choice and the pending confirmations; shared by all connections.
+/// The policy in force, the warn choice and the pending confirmations; shared by all
+/// connections. An expired signed policy is in force as stale: every recipient then gets the
+/// core's could-not-check verdict, in the policy's `fail_mode`.
 pub struct Decider {
-    engine: Engine,
+    policy: PolicyInForce,
     warn_mode: WarnMode,
     confirmations: Mutex<ConfirmStore>,
 }
 
 impl Decider {
-    pub fn new(engine: Engine, warn_mode: WarnMode, confirmations: ConfirmStore) -> Decider {
+    pub fn new(policy: PolicyInForce, warn_mode: WarnMode, confirmations: ConfirmStore) -> Decider {
         Decider {
-            engine,
+            policy,
             warn_mode,
             confirmations: Mutex::new(confirmations),
         }
@@ -78,7 +81,7 @@ impl Decider {
             to: vec![recipient.to_string()],
             ..Draft::default()
         };
-        self.engine.check(&draft, &KnownRecipients::default())
+        self.policy.check(&draft, &KnownRecipients::default())
     }
 
     fn map(&self, verdict: &Verdict, sender: &str, recipient: &str, now: i64) -> PolicyAction {
@@ -120,7 +123,7 @@ impl Decider {
     /// The answer when a request cannot be checked, by the policy's `fail_mode`: never a
     /// pass. `block` refuses for good; `warn` refuses for now, so the client tries again.
     pub fn fail_action(&self) -> PolicyAction {
-        match self.engine.policy().fail_mode {
+        match self.policy.fail_mode() {
             FailMode::Block => PolicyAction::Reject(
                 "Contact your administrator: the recipient check could not run.".into(),
             ),
@@ -134,11 +137,15 @@ impl Decider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sendguard_core::Policy;
+    use sendguard_core::{Engine, Policy};
 
     fn decider(policy: &str, mode: WarnMode) -> Decider {
         let engine = Engine::new(Policy::from_json(policy).unwrap()).unwrap();
-        Decider::new(engine, mode, ConfirmStore::new(600, 100))
+        Decider::new(
+            PolicyInForce::plain(engine),
+            mode,
+            ConfirmStore::new(600, 100),
+        )
     }
 
     fn rcpt(sender: &str, recipient: &str) -> Request {
@@ -226,6 +233,18 @@ mod tests {
         assert!(d.decide(&wrong, 0).unwrap_err().contains("`junk`"));
         wrong.request = None;
         assert!(d.decide(&wrong, 0).is_err());
+    }
+
+    #[test]
+    fn an_expired_policy_never_passes_a_recipient() {
+        let stale = PolicyInForce::expired(1_769_817_600, FailMode::Block);
+        let d = Decider::new(stale, WarnMode::Confirm, ConfirmStore::new(600, 100));
+        let a = d.decide(&rcpt("a@example.org", "colonel.smith@army.mil"), 0);
+        assert_eq!(a.unwrap().name(), "REJECT");
+        let stale = PolicyInForce::expired(1_769_817_600, FailMode::Warn);
+        let d = Decider::new(stale, WarnMode::Header, ConfirmStore::new(600, 100));
+        let a = d.decide(&rcpt("a@example.org", "colonel.smith@army.mil"), 0);
+        assert_eq!(a.unwrap().name(), "PREPEND");
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! gets the policy's fail-mode answer, never a pass. See docs/gateway.md.
 //!
 //! ```
+//! use sendguard_core::in_force::PolicyInForce;
 //! use sendguard_core::{Engine, Policy};
 //! use sendguard_gateway::{serve_connection, ConfirmStore, Decider, Limits, WarnMode};
 //!
 //! let engine = Engine::new(Policy::default()).unwrap();
-//! let decider = Decider::new(engine, WarnMode::Header, ConfirmStore::new(600, 10_000));
+//! let decider = Decider::new(PolicyInForce::plain(engine), WarnMode::Header, ConfirmStore::new(600, 10_000));
 //! let request = b"request=smtpd_access_policy\nprotocol_state=RCPT\n\
 //!                 sender=alice@example.org\nrecipient=colonel.smith@army.ml\n\n";
 //! let mut reply = Vec::new();

@@ -139,11 +139,16 @@ mod tests {
     use super::*;
     use crate::confirm::ConfirmStore;
     use crate::decide::WarnMode;
+    use sendguard_core::in_force::PolicyInForce;
     use sendguard_core::{Engine, Policy};
 
     fn run(input: &[u8]) -> String {
         let engine = Engine::new(Policy::default()).unwrap();
-        let decider = Decider::new(engine, WarnMode::Confirm, ConfirmStore::new(600, 10));
+        let decider = Decider::new(
+            PolicyInForce::plain(engine),
+            WarnMode::Confirm,
+            ConfirmStore::new(600, 10),
+        );
         let mut out = Vec::new();
         serve_connection(input, &mut out, &decider, &Limits::default(), || 1000).unwrap();
         String::from_utf8(out).unwrap()
@@ -191,7 +196,11 @@ mod tests {
     #[test]
     fn an_idle_timeout_closes_without_a_stray_answer() {
         let engine = Engine::new(Policy::default()).unwrap();
-        let decider = Decider::new(engine, WarnMode::Confirm, ConfirmStore::new(600, 10));
+        let decider = Decider::new(
+            PolicyInForce::plain(engine),
+            WarnMode::Confirm,
+            ConfirmStore::new(600, 10),
+        );
         let mut out = Vec::new();
         let reader = std::io::BufReader::new(Idle);
         let result = serve_connection(reader, &mut out, &decider, &Limits::default(), || 0);

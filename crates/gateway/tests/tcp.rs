@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
+use sendguard_core::in_force::PolicyInForce;
 use sendguard_core::{Engine, Policy};
 use sendguard_gateway::{serve, ConfirmStore, Decider, Settings, WarnMode};
 
@@ -17,7 +18,7 @@ fn start(policy: &str) -> TcpStream {
 fn start_with(policy: &str, settings: Settings) -> std::net::SocketAddr {
     let engine = Engine::new(Policy::from_json(policy).unwrap()).unwrap();
     let decider = Arc::new(Decider::new(
-        engine,
+        PolicyInForce::plain(engine),
         WarnMode::Confirm,
         ConfirmStore::new(600, 1000),
     ));
