@@ -142,25 +142,27 @@ pub fn read_request(
     }
 }
 
-/// Stores one `name=value` line if the gateway uses that name.
+/// Stores one `name=value` line if the gateway uses that name. Only the values it uses must
+/// be clean text: an unknown attribute is ignored whatever its bytes (a client's 8-bit HELO
+/// name must not turn all its mail away).
 fn take_attribute(request: &mut Request, line: &[u8], number: usize) -> Result<(), String> {
-    let text = std::str::from_utf8(line)
-        .map_err(|_| format!("attribute line {number} is not UTF-8 text"))?;
-    if text.chars().any(char::is_control) {
-        return Err(format!(
-            "attribute line {number} contains a control character"
-        ));
-    }
-    let (name, value) = text
-        .split_once('=')
+    let split = line
+        .iter()
+        .position(|&b| b == b'=')
         .ok_or_else(|| format!("attribute line {number} is not `name=value`"))?;
-    let slot = match name {
-        "request" => &mut request.request,
-        "protocol_state" => &mut request.protocol_state,
-        "sender" => &mut request.sender,
-        "recipient" => &mut request.recipient,
+    let (name, value) = (&line[..split], &line[split + 1..]);
+    let (slot, name) = match name {
+        b"request" => (&mut request.request, "request"),
+        b"protocol_state" => (&mut request.protocol_state, "protocol_state"),
+        b"sender" => (&mut request.sender, "sender"),
+        b"recipient" => (&mut request.recipient, "recipient"),
         _ => return Ok(()),
     };
+    let value =
+        std::str::from_utf8(value).map_err(|_| format!("attribute `{name}` is not UTF-8 text"))?;
+    if value.chars().any(char::is_control) {
+        return Err(format!("attribute `{name}` contains a control character"));
+    }
     // Postfix never repeats a name; two values for the recipient would make the check
     // ambiguous, so a repeated name that matters is an error rather than a guess.
     if slot.is_some() {
@@ -239,7 +241,7 @@ mod tests {
         text.extend(b"request=smtpd_access_policy\nrecipient=ok@army.mil\n\n");
         let got = read_all(&text);
         let e = got[0].clone().unwrap_err();
-        assert!(e.reason.contains("not UTF-8"), "{e}");
+        assert!(e.reason.contains("`recipient` is not UTF-8"), "{e}");
         assert!(e.at_boundary);
         assert!(got[1]
             .clone()
@@ -254,6 +256,13 @@ mod tests {
         let ok = got[3].clone().unwrap().unwrap();
         assert_eq!(ok.recipient.as_deref(), Some("ok@army.mil"));
         assert_eq!(got[4], Ok(None));
+    }
+
+    #[test]
+    fn unknown_attributes_are_ignored_whatever_their_bytes() {
+        let text = b"helo_name=\xff\x01bad\nrequest=smtpd_access_policy\nrecipient=a@army.mil\n\n";
+        let request = read_all(text)[0].clone().unwrap().unwrap();
+        assert_eq!(request.recipient.as_deref(), Some("a@army.mil"));
     }
 
     #[test]
