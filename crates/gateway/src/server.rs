@@ -142,15 +142,16 @@ mod tests {
     use sendguard_core::in_force::PolicyInForce;
     use sendguard_core::{Engine, Policy};
 
-    fn run(input: &[u8]) -> String {
+    /// The built-in policy, warnings confirmed by resending.
+    fn decider() -> Decider {
         let engine = Engine::new(Policy::default()).unwrap();
-        let decider = Decider::new(
-            PolicyInForce::plain(engine),
-            WarnMode::Confirm,
-            ConfirmStore::new(600, 10),
-        );
+        let policy = PolicyInForce::plain(engine);
+        Decider::new(policy, WarnMode::Confirm, ConfirmStore::new(600, 10))
+    }
+
+    fn run(input: &[u8]) -> String {
         let mut out = Vec::new();
-        serve_connection(input, &mut out, &decider, &Limits::default(), || 1000).unwrap();
+        serve_connection(input, &mut out, &decider(), &Limits::default(), || 1000).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -195,15 +196,9 @@ mod tests {
 
     #[test]
     fn an_idle_timeout_closes_without_a_stray_answer() {
-        let engine = Engine::new(Policy::default()).unwrap();
-        let decider = Decider::new(
-            PolicyInForce::plain(engine),
-            WarnMode::Confirm,
-            ConfirmStore::new(600, 10),
-        );
         let mut out = Vec::new();
         let reader = std::io::BufReader::new(Idle);
-        let result = serve_connection(reader, &mut out, &decider, &Limits::default(), || 0);
+        let result = serve_connection(reader, &mut out, &decider(), &Limits::default(), || 0);
         assert!(result.is_err());
         assert!(out.is_empty());
     }
