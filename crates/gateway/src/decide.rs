@@ -109,9 +109,13 @@ impl Decider {
                         ));
                         PolicyAction::Dunno
                     } else {
-                        let minutes = (store.window_seconds() / 60).max(1);
+                        // Rounded down, so a sender who trusts the figure is never late.
+                        let minutes = match (store.window_seconds() / 60).max(1) {
+                            1 => "1 minute".to_string(),
+                            n => format!("{n} minutes"),
+                        };
                         PolicyAction::Reject(format!(
-                            "{} If you meant it, send it again within {minutes} minutes.",
+                            "{} If you meant it, send it again within {minutes}.",
                             one_line(sentence)
                         ))
                     }
@@ -199,6 +203,20 @@ mod tests {
         // After the window, a resend is refused again.
         let late = d.decide(&rcpt("a@example.org", TYPO), 1301 + 600).unwrap();
         assert_eq!(late.name(), "REJECT");
+    }
+
+    #[test]
+    fn a_short_window_is_said_in_the_singular() {
+        let engine = Engine::new(Policy::default()).unwrap();
+        let d = Decider::new(
+            PolicyInForce::plain(engine),
+            WarnMode::Confirm,
+            ConfirmStore::new(90, 100),
+        );
+        let Ok(PolicyAction::Reject(text)) = d.decide(&rcpt("a@example.org", TYPO), 0) else {
+            panic!("not a reject");
+        };
+        assert!(text.ends_with("send it again within 1 minute."), "{text}");
     }
 
     #[test]
