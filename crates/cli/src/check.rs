@@ -36,12 +36,11 @@ enum Format {
 }
 
 pub fn run(args: CheckArgs) -> Result<u8, Failure> {
-    let engine = match (&args.trust, &args.policy, &args.tenant) {
-        (Some(keyset), Some(bundle), Some(tenant)) => {
-            trust::signed_policy_engine(bundle, keyset, tenant)?
-        }
-        _ => PolicyInForce::plain(load_engine(args.policy.as_deref())?),
-    };
+    let engine = policy_engine(
+        args.policy.as_deref(),
+        args.trust.as_deref(),
+        args.tenant.as_deref(),
+    )?;
     let known = match &args.known {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -83,6 +82,22 @@ pub fn run(args: CheckArgs) -> Result<u8, Failure> {
         Outcome::Warn => exit::WARN,
         Outcome::Block => exit::BLOCK,
     }))
+}
+
+/// The policy in force for `--policy` (plain JSON), or for a signed bundle verified against
+/// `--trust` for `--tenant` (expired: in force as stale, see `trust::signed_policy_engine`);
+/// shared by `check` and `gateway`.
+pub fn policy_engine(
+    policy: Option<&str>,
+    trust: Option<&str>,
+    tenant: Option<&str>,
+) -> Result<PolicyInForce, Failure> {
+    match (trust, policy, tenant) {
+        (Some(keyset), Some(bundle), Some(tenant)) => {
+            trust::signed_policy_engine(bundle, keyset, tenant)
+        }
+        _ => Ok(PolicyInForce::plain(load_engine(policy)?)),
+    }
 }
 
 pub fn load_engine(policy: Option<&str>) -> Result<Engine, Failure> {
