@@ -251,3 +251,14 @@ test("a tampered policy is refused at start while the running gateway keeps its 
   await waitFor("mail after the tamper attempt to reach the sink", () => timesDelivered("after-tamper-right") === 1);
   assert.equal(timesDelivered("blocked-1") + timesDelivered("blocked-2") + timesDelivered("after-tamper-blocked"), 0);
 });
+
+test("with the gateway down, Postfix defers (451), never lets the mail through", async () => {
+  const gateway = children.find((c) => c.name === "gateway");
+  const exited = new Promise((resolve) => gateway.once("exit", resolve));
+  gateway.kill();
+  await exited;
+  const reply = await send("colonel.smith@army.mil", "gateway-down");
+  assert.equal(reply.code, 451, reply.text);
+  assert.match(reply.text, /4\.3\.5 .*Try again later: the recipient check is unavailable\./);
+  assert.equal(timesDelivered("gateway-down"), 0);
+});
