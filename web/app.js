@@ -286,8 +286,10 @@ async function loadHistory() {
     return;
   }
   list.replaceChildren(...history.map((entry, i) => {
-    const title = `Version ${entry.version}, published by ${entry.published_by}, ${when(entry.published_at)}`
-      + (entry.rollback_of ? ` (roll back to version ${entry.rollback_of})` : "") + (i === 0 ? " (current)" : "");
+    const title = (entry.renewal_of
+      ? `Version ${entry.version}, renewed by the server ${when(entry.published_at)} (the same policy as version ${entry.renewal_of}, signed again before it expires)`
+      : `Version ${entry.version}, published by ${entry.published_by}, ${when(entry.published_at)}`
+        + (entry.rollback_of ? ` (roll back to version ${entry.rollback_of})` : "")) + (i === 0 ? " (current)" : "");
     const item = el("li", { className: "version" }, el("span", { textContent: title }));
     item.dataset.version = entry.version;
     if (entry.diff) {

@@ -24,6 +24,11 @@ pub struct Config {
     pub wasm_dir: Option<PathBuf>,
     /// A signed bundle is valid this many days after publication.
     pub bundle_lifetime_days: u32,
+    /// The renewal job re-signs a tenant's current policy when it has fewer than this many
+    /// days left (must be less than `bundle_lifetime_days`).
+    pub policy_renewal_margin_days: u32,
+    /// How often the renewal job looks for bundles (and keysets) close to expiry.
+    pub renewal_interval_minutes: u32,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// Requests (other than event streams) taking longer are answered 408.
@@ -51,6 +56,8 @@ impl Default for Config {
             addin_dir: None,
             wasm_dir: None,
             bundle_lifetime_days: 30,
+            policy_renewal_margin_days: 10,
+            renewal_interval_minutes: 60,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 15,
             admin_requests_per_minute: 300,
@@ -68,6 +75,8 @@ pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_ADDIN_DIR",
     "SENDGUARD_WASM_DIR",
     "SENDGUARD_BUNDLE_LIFETIME_DAYS",
+    "SENDGUARD_POLICY_RENEWAL_MARGIN_DAYS",
+    "SENDGUARD_RENEWAL_INTERVAL_MINUTES",
     "SENDGUARD_MAX_BODY_BYTES",
     "SENDGUARD_REQUEST_TIMEOUT_SECS",
     "SENDGUARD_ADMIN_REQUESTS_PER_MINUTE",
@@ -86,7 +95,38 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
+        config.check()?;
         Ok(config)
+    }
+
+    /// Settings that only make sense together: a renewal margin as long as a bundle's life
+    /// would re-sign on every check.
+    pub fn check(&self) -> Result<(), String> {
+        if self.bundle_lifetime_days == 0 {
+            return Err("bundle_lifetime_days must be at least 1".into());
+        }
+        if self.policy_renewal_margin_days == 0
+            || self.policy_renewal_margin_days >= self.bundle_lifetime_days
+        {
+            return Err(format!(
+                "policy_renewal_margin_days ({}) must be at least 1 and less than bundle_lifetime_days ({})",
+                self.policy_renewal_margin_days, self.bundle_lifetime_days
+            ));
+        }
+        if self.renewal_interval_minutes == 0 {
+            return Err("renewal_interval_minutes must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// How long a signed bundle is valid, in seconds.
+    pub fn bundle_lifetime_secs(&self) -> i64 {
+        i64::from(self.bundle_lifetime_days) * 86_400
+    }
+
+    /// A bundle expiring within this many seconds is renewed.
+    pub fn policy_renewal_margin_secs(&self) -> i64 {
+        i64::from(self.policy_renewal_margin_days) * 86_400
     }
 
     /// Applies `SENDGUARD_*` variables; `get` is the environment (a parameter so tests need not set it).
@@ -115,6 +155,12 @@ impl Config {
                 "SENDGUARD_WASM_DIR" => self.wasm_dir = Some(PathBuf::from(value)),
                 "SENDGUARD_BUNDLE_LIFETIME_DAYS" => {
                     self.bundle_lifetime_days = parse(name, &value)?
+                }
+                "SENDGUARD_POLICY_RENEWAL_MARGIN_DAYS" => {
+                    self.policy_renewal_margin_days = parse(name, &value)?
+                }
+                "SENDGUARD_RENEWAL_INTERVAL_MINUTES" => {
+                    self.renewal_interval_minutes = parse(name, &value)?
                 }
                 "SENDGUARD_MAX_BODY_BYTES" => self.max_body_bytes = parse(name, &value)?,
                 "SENDGUARD_REQUEST_TIMEOUT_SECS" => {
@@ -171,5 +217,16 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("SENDGUARD_LISTEN"), "{e}");
         assert!(toml::from_str::<Config>("listne = \"x\"").is_err());
+    }
+
+    #[test]
+    fn a_renewal_margin_must_be_shorter_than_a_bundles_life() {
+        assert!(Config::default().check().is_ok());
+        let config = Config {
+            policy_renewal_margin_days: 30,
+            ..Config::default()
+        };
+        let e = config.check().unwrap_err();
+        assert!(e.contains("policy_renewal_margin_days (30)"), "{e}");
     }
 }

@@ -7,7 +7,8 @@
 //! Map: `config` (settings), `store` (SQLite), `keys` (signing), `auth` (tokens),
 //! `routes` (the router and one module per resource), `layers` (the middleware stack),
 //! `state` (what handlers share), `error` (the API's one error type), `export` (bundles as
-//! static files). HTTP API: docs/server.md.
+//! static files), `jobs` (renewal of bundles and keysets in the background), `clock` (the
+//! injectable "now"). HTTP API: docs/server.md.
 //!
 //! ```
 //! use tower::ServiceExt; // for `oneshot`
@@ -25,9 +26,11 @@
 //! ```
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod jobs;
 pub mod keys;
 mod layers;
 pub mod metrics;
@@ -65,6 +68,12 @@ pub struct Server {
 impl Server {
     /// Opens (or on first start creates) the data directory: database, keys, admin token.
     pub fn open(config: Config) -> Result<Server, String> {
+        Server::open_with_clock(config, Arc::new(clock::SystemClock))
+    }
+
+    /// [`Server::open`] with another clock (tests move it to see day 40 today).
+    pub fn open_with_clock(config: Config, clock: Arc<dyn clock::Clock>) -> Result<Server, String> {
+        config.check()?;
         create_private_dir(&config.data_dir)?;
         let db_path = config.data_dir.join(DATABASE_FILE);
         create_private_file(&db_path)?;
@@ -74,7 +83,7 @@ impl Server {
         let first_admin_token = if store.token_count().map_err(db_error)? == 0 {
             let token = auth::new_token();
             store
-                .insert_token("admin", &auth::hash_token(&token), None, None, now_unix())
+                .insert_token("admin", &auth::hash_token(&token), None, None, clock.now())
                 .map_err(db_error)?;
             Some(token)
         } else {
@@ -103,6 +112,7 @@ impl Server {
             events: broadcast::channel(64).0,
             metrics: metrics::Metrics::default(),
             shutdown: shutdown_rx,
+            clock,
         });
         Ok(Server {
             state,
@@ -115,10 +125,15 @@ impl Server {
         routes::router(self.state.clone())
     }
 
+    /// Runs the background jobs once now (renewals), as the server does on each interval.
+    pub async fn run_jobs_once(&self) {
+        jobs::run_once(&self.state).await;
+    }
+
     /// Serves until SIGINT or SIGTERM, then stops accepting, ends event streams and lets
     /// requests in flight finish.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        tokio::spawn(renew_keysets_periodically(self.state.clone()));
+        tokio::spawn(jobs::run_periodically(self.state.clone()));
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -130,64 +145,6 @@ impl Server {
                 let _ = shutdown.send(true);
             })
             .await
-    }
-}
-
-/// Keysets are renewed this long before they expire.
-const KEYSET_RENEWAL_SECS: i64 = 60 * 86_400;
-
-/// Renews keysets close to expiry, at start and every 6 hours (see docs/server.md).
-async fn renew_keysets_periodically(state: AppState) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
-    loop {
-        every.tick().await;
-        renew_keysets(&state).await;
-    }
-}
-
-async fn renew_keysets(state: &AppState) {
-    let now = now_unix();
-    let current: Vec<(String, Arc<Distributed>)> = state
-        .keysets
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .map(|(t, k)| (t.clone(), k.clone()))
-        .collect();
-    for (tenant, keyset) in current {
-        match state
-            .signer
-            .renew_keyset(&tenant, &keyset.bytes, KEYSET_RENEWAL_SECS, now)
-        {
-            Ok(None) => {}
-            Ok(Some(next)) => {
-                let stored = next.clone();
-                let saved = state
-                    .db(move |store| {
-                        store.insert_keysets(
-                            [(
-                                stored.tenant.as_str(),
-                                stored.version as i64,
-                                stored.bytes.as_slice(),
-                            )],
-                            now,
-                        )
-                    })
-                    .await;
-                match saved {
-                    Ok(()) => {
-                        state.distribute_keyset(&tenant, next.version as i64, next.bytes);
-                        tracing::info!(tenant, version = next.version, "keyset renewed");
-                    }
-                    Err(e) => {
-                        tracing::error!(tenant, error = %e.message, "cannot store the renewed keyset")
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(tenant, error = %e, "keyset expires soon and cannot be renewed here: upload a renewed one")
-            }
-        }
     }
 }
 

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::{JsonBody, TextBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::signer::BundleRequest;
-use crate::store::{PolicyVersion, SignedVersion};
+use crate::signer::sign_version;
+use crate::store::{Origin, PolicyVersion};
 use crate::AppState;
 
 /// A version without its bundle bytes, as the admin API shows it.
@@ -27,6 +27,8 @@ pub struct VersionSummary {
     published_at: i64,
     expires_at: i64,
     rollback_of: Option<i64>,
+    /// Set when the server re-signed that version's policy unchanged before it expired.
+    renewal_of: Option<i64>,
 }
 
 impl From<&PolicyVersion> for VersionSummary {
@@ -40,6 +42,7 @@ impl From<&PolicyVersion> for VersionSummary {
             published_at: v.published_at,
             expires_at: v.expires_at,
             rollback_of: v.rollback_of,
+            renewal_of: v.renewal_of,
         }
     }
 }
@@ -137,26 +140,14 @@ pub async fn publish(
 ) -> ApiResult<PolicyVersion> {
     check_policy(&text)?;
     let signer = std::sync::Arc::clone(&state.signer);
-    let lifetime = i64::from(state.config.bundle_lifetime_days) * 86_400;
+    let lifetime = state.config.bundle_lifetime_secs();
     let (tenant_id, by) = (tenant.to_string(), published_by.to_string());
-    let now = crate::now_unix();
+    let origin = rollback_of.map_or(Origin::Publish, Origin::RollbackOf);
+    let now = state.now();
     let published = state
         .db(move |store| {
-            store.publish(&tenant_id, &text, &by, rollback_of, now, |new| {
-                let expires_at = new.published_at + lifetime;
-                let request = BundleRequest {
-                    tenant: new.tenant,
-                    version: new.version as u64,
-                    issued_at: new.published_at,
-                    expires_at,
-                    policy: new.policy,
-                };
-                let signed = signer.sign_policy(&request).map_err(ApiError::internal)?;
-                Ok::<_, ApiError>(SignedVersion {
-                    bundle: signed.bytes,
-                    key_id: signed.key_id,
-                    expires_at,
-                })
+            store.publish(&tenant_id, &text, &by, origin, now, |new| {
+                sign_version(signer.as_ref(), lifetime, new).map_err(ApiError::internal)
             })
         })
         .await?;
