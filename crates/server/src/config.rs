@@ -15,6 +15,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Origins (e.g. `https://addin.example.org`) allowed to fetch policy from a browser.
     pub addin_origins: Vec<String>,
+    /// The https address users reach this server at (behind its TLS proxy), e.g.
+    /// `https://guard.example.org`: used in the Outlook manifest, the add-ins' pinned URLs
+    /// and Thunderbird's `policies.json` (console, Deploy).
+    pub public_url: Option<String>,
     /// Serve the console from this folder instead of the copy built into the binary.
     pub console_dir: Option<PathBuf>,
     /// Static add-in files served under `/addin/`, if set.
@@ -52,6 +56,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("sendguard-data"),
             addin_origins: Vec::new(),
+            public_url: None,
             console_dir: None,
             addin_dir: None,
             wasm_dir: None,
@@ -71,6 +76,7 @@ pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_LISTEN",
     "SENDGUARD_DATA_DIR",
     "SENDGUARD_ADDIN_ORIGINS",
+    "SENDGUARD_PUBLIC_URL",
     "SENDGUARD_CONSOLE_DIR",
     "SENDGUARD_ADDIN_DIR",
     "SENDGUARD_WASM_DIR",
@@ -113,10 +119,26 @@ impl Config {
                 self.policy_renewal_margin_days, self.bundle_lifetime_days
             ));
         }
+        if let Some(url) = &self.public_url {
+            let host = url.strip_prefix("https://").unwrap_or("");
+            if host.is_empty()
+                || host.starts_with('/')
+                || url.contains(['?', '#', ' ', '"', '<', '>'])
+            {
+                return Err(format!(
+                    "public_url `{url}` must be an https URL without query or fragment (Outlook loads add-ins only over https)"
+                ));
+            }
+        }
         if self.renewal_interval_minutes == 0 {
             return Err("renewal_interval_minutes must be at least 1".into());
         }
         Ok(())
+    }
+
+    /// `public_url` without a trailing slash.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref().map(|u| u.trim_end_matches('/'))
     }
 
     /// How long a signed bundle is valid, in seconds.
@@ -150,6 +172,7 @@ impl Config {
                         .map(String::from)
                         .collect()
                 }
+                "SENDGUARD_PUBLIC_URL" => self.public_url = Some(value.trim().to_string()),
                 "SENDGUARD_CONSOLE_DIR" => self.console_dir = Some(PathBuf::from(value)),
                 "SENDGUARD_ADDIN_DIR" => self.addin_dir = Some(PathBuf::from(value)),
                 "SENDGUARD_WASM_DIR" => self.wasm_dir = Some(PathBuf::from(value)),
@@ -228,5 +251,10 @@ mod tests {
         };
         let e = config.check().unwrap_err();
         assert!(e.contains("policy_renewal_margin_days (30)"), "{e}");
+        let config = Config {
+            public_url: Some("http://guard.example.org".into()),
+            ..Config::default()
+        };
+        assert!(config.check().unwrap_err().contains("https"));
     }
 }

@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+pub mod assets;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -35,6 +36,7 @@ pub mod keys;
 mod layers;
 pub mod metrics;
 mod openapi;
+pub mod outlook;
 pub mod ratelimit;
 pub mod routes;
 pub mod signer;
@@ -167,6 +169,9 @@ pub fn run(config: Config) -> Result<(), String> {
             println!("sendguard: first start in {}", data_dir.display());
             println!("sendguard: admin token (shown once, only its hash is stored; keep it safe):");
             println!("{token}");
+        }
+        for problem in assets::missing(&server.state.config) {
+            println!("sendguard: {problem}");
         }
         println!("sendguard: listening on http://{address}");
         tracing::info!(%address, data_dir = %data_dir.display(), "listening");

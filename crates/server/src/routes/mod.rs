@@ -2,6 +2,7 @@
 //! live in one module per resource; the middleware stack lives in `layers.rs`.
 
 mod console;
+mod deploy;
 mod distribution;
 mod keys;
 mod operations;
@@ -37,6 +38,11 @@ pub fn router(state: AppState) -> Router {
         .route("/tenants/{tenant}/history/{version}", get(policy::version))
         .route("/tenants/{tenant}/rollback", post(policy::rollback))
         .route("/tenants/{tenant}/keyset", axum::routing::put(keys::upload))
+        .route("/tenants/{tenant}/deploy", get(deploy::show))
+        .route(
+            "/tenants/{tenant}/deploy/outlook-manifest.xml",
+            get(deploy::outlook_manifest),
+        )
         .route("/keys", get(keys::list))
         .route("/keys/rotate", post(keys::rotate))
         .fallback(not_found);

@@ -57,7 +57,7 @@ pub struct CurrentPolicy {
 }
 
 /// Checks the caller may administer `tenant` and that it exists.
-async fn authorise(state: &AppState, caller: &Caller, tenant: &str) -> ApiResult<()> {
+pub(super) async fn authorise(state: &AppState, caller: &Caller, tenant: &str) -> ApiResult<()> {
     caller.require_tenant(tenant)?;
     let id = tenant.to_string();
     match state.db(move |store| store.tenant(&id)).await? {
