@@ -1,17 +1,20 @@
 # The admin console (web/) in headless Chromium, driven by playwright-core, against a real
-# `sendguard serve` on 127.0.0.1. Leaves a screenshot in artifacts/console.png.
+# `sendguard serve` on 127.0.0.1 built with every client file inside (embed-assets, as the
+# release build): the console, the simulator's engine, the .xpi and the Outlook add-in. Also
+# runs crates/server/tests/one_binary.rs with those files. Leaves screenshots in
+# artifacts/console.png and artifacts/console-320.png (320 px wide).
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 ensure_apt chromium
+ensure_apt zip
 ensure_npm_ci tests/console
-cargo build --quiet -p sendguard-cli
-# The simulator runs the engine's WebAssembly build (scripts/build-wasm, from the wasm work).
-if [ -x scripts/build-wasm ]; then
-  # Rebuilt only when the engine's sources are newer than the build.
-  wasm=build/wasm/esm/sendguard_bg.wasm
-  if [ ! -f "$wasm" ] || [ -n "$(find crates/core crates/wasm Cargo.lock -newer "$wasm" | head -1)" ]; then scripts/build-wasm; fi
-  export REQUIRE_ENGINE=1
-fi
-SENDGUARD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sendguard" WASM_DIR="$ROOT/build/wasm/esm" ARTIFACTS="$ROOT/artifacts" \
+ensure_npm_ci addin
+# The engine, the Thunderbird package (each rebuilt only when out of date) and the Outlook
+# add-in's parts, then the binary with them inside (crates/server/build.rs).
+scripts/build-thunderbird
+node scripts/build-outlook-server.mjs
+cargo build --quiet -p sendguard-cli --features embed-assets
+cargo test --quiet -p sendguard-server --features embed-assets --test one_binary
+SENDGUARD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sendguard" REQUIRE_ENGINE=1 ARTIFACTS="$ROOT/artifacts" \
   node --test tests/console/
-log "console screenshot: artifacts/console.png"
+log "console screenshots: artifacts/console.png, artifacts/console-320.png"

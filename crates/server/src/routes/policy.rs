@@ -215,6 +215,9 @@ pub struct VersionDetail {
     #[serde(flatten)]
     summary: VersionSummary,
     policy: String,
+    /// Unified diff from the current version to this one: what a roll back to it would
+    /// change (empty when it is the current policy text). The console previews it.
+    rollback_diff: String,
 }
 
 pub async fn version(
@@ -224,13 +227,24 @@ pub async fn version(
 ) -> ApiResult<Json<VersionDetail>> {
     authorise(&state, &caller, &tenant).await?;
     let number = parse_version(&version)?;
-    let found = state
-        .db(move |store| store.version(&tenant, number))
+    let (found, current) = state
+        .db(move |store| {
+            let found = store.version(&tenant, number)?;
+            let current = store.history(&tenant).map(|h| h.into_iter().next())?;
+            Ok::<_, rusqlite::Error>((found, current))
+        })
         .await?;
     let v = found.ok_or_else(|| ApiError::not_found(format!("no version {number}")))?;
+    let rollback_diff = match current {
+        Some(c) if c.policy != v.policy => {
+            unified_diff(&c.policy, &v.policy, c.version, v.version)
+        }
+        _ => String::new(),
+    };
     Ok(Json(VersionDetail {
         summary: (&v).into(),
         policy: v.policy,
+        rollback_diff,
     }))
 }
 
