@@ -236,9 +236,7 @@ pub async fn version(
         .await?;
     let v = found.ok_or_else(|| ApiError::not_found(format!("no version {number}")))?;
     let rollback_diff = match current {
-        Some(c) if c.policy != v.policy => {
-            unified_diff(&c.policy, &v.policy, c.version, v.version)
-        }
+        Some(c) if c.policy != v.policy => unified_diff(&c.policy, &v.policy, c.version, v.version),
         _ => String::new(),
     };
     Ok(Json(VersionDetail {
