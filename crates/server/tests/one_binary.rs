@@ -78,6 +78,18 @@ fn unchunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The Deploy page's data for tenant `acme`.
+fn deploy_info(address: SocketAddr, token: &str) -> serde_json::Value {
+    http(
+        address,
+        "GET",
+        "/api/v1/tenants/acme/deploy",
+        Some(token),
+        "",
+    )
+    .json()
+}
+
 /// A served server on 127.0.0.1 from an empty data directory, with tenant `acme`.
 fn start(
     data_dir: &std::path::Path,
@@ -130,14 +142,7 @@ fn the_console_and_the_deploy_outputs_come_from_the_binary_alone() {
 
     // Deploy: the keyset as served to add-ins, and a policies.json that pins it.
     let keyset = http(address, "GET", "/v1/tenants/acme/keyset", None, "").text();
-    let deploy = http(
-        address,
-        "GET",
-        "/api/v1/tenants/acme/deploy",
-        Some(&token),
-        "",
-    )
-    .json();
+    let deploy = deploy_info(address, &token);
     assert_eq!(deploy["keyset"], keyset.as_str());
     assert_eq!(deploy["server_url"], PUBLIC_URL);
     let settings = &deploy["thunderbird"]["policies_json"]["policies"];
@@ -305,14 +310,7 @@ fn embedded_files_are_served(address: SocketAddr, keyset: &str) {
 fn without_a_public_url_the_deploy_page_says_what_to_set() {
     let dir = tempfile::tempdir().unwrap();
     let (address, token, _server) = start(&dir.path().join("data"), None);
-    let deploy = http(
-        address,
-        "GET",
-        "/api/v1/tenants/acme/deploy",
-        Some(&token),
-        "",
-    )
-    .json();
+    let deploy = deploy_info(address, &token);
     assert_eq!(deploy["public_url_set"], false);
     assert_eq!(deploy["server_url"], format!("http://{address}"));
     assert!(deploy["outlook"]["problem"]
