@@ -2,7 +2,7 @@
 // or a newer one reached from it through updates the engine verified. The rules (a stored
 // chain verified again link by link from the pinned keyset, a fetched keyset accepted only
 // as an update of the trusted one, expiry judged only at the chain's end) are the core's
-// (crates/core/src/keyset_chain.rs), reached through the engine's `trustKeysets`; this only
+// (crates/core/src/trust/chain.rs), reached through the engine's `trustKeysets`; this only
 // hands it the texts and keeps the answer. ES2016, synchronous (the engine's calls are), no
 // storage: each add-in stores the accepted chain its own way (Thunderbird storage.local,
 // Outlook roamingSettings).

@@ -17,7 +17,12 @@ fn health_readiness_metrics_and_openapi_answer() {
     server.create_tenant("acme");
     server.publish("acme", POLICY);
     server.get("/v1/tenants/acme/policy");
-    let metrics = server.get("/metrics").text();
+    assert_eq!(
+        server.get("/metrics").status,
+        401,
+        "metrics need a token by default"
+    );
+    let metrics = server.admin("GET", "/metrics", "").text();
     assert!(
         metrics.contains("sendguard_policy_publishes_total 1"),
         "{metrics}"
@@ -95,12 +100,15 @@ fn security_headers_and_cors_only_for_configured_addin_origins() {
 }
 
 #[test]
-fn admin_requests_are_rate_limited_per_client() {
+fn failed_attempts_and_admin_requests_have_separate_budgets() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(
         &tmp.path().join("data"),
         None,
-        &[("SENDGUARD_ADMIN_REQUESTS_PER_MINUTE", "5")],
+        &[
+            ("SENDGUARD_ADMIN_FAILED_ATTEMPTS_PER_MINUTE", "5"),
+            ("SENDGUARD_ADMIN_REQUESTS_PER_MINUTE", "3"),
+        ],
     );
     let statuses: Vec<u16> = (0..7)
         .map(|_| {
@@ -109,10 +117,18 @@ fn admin_requests_are_rate_limited_per_client() {
                 .status
         })
         .collect();
-    assert_eq!(&statuses[..5], [401; 5]);
-    let limited = server.admin("GET", "/api/v1/whoami", "");
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429]);
+    let limited = server.request("GET", "/api/v1/whoami", None, &[], b"");
     assert_eq!(limited.status, 429);
     assert_eq!(limited.json()["error"]["code"], "rate_limited");
+    let admin: Vec<u16> = (0..4)
+        .map(|_| server.admin("GET", "/api/v1/whoami", "").status)
+        .collect();
+    assert_eq!(
+        admin,
+        [200, 200, 200, 429],
+        "failed attempts never spend an admin's allowance, which has its own limit"
+    );
     assert_eq!(
         server.get("/healthz").status,
         200,

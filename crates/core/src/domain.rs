@@ -310,6 +310,43 @@ pub fn nearest_generic_tld(tld: &str) -> Option<&'static str> {
         .find(|g| crate::index::osa_within_one(tld.as_bytes(), g.as_bytes()))
 }
 
+/// The generic TLDs within two edits (OSA) of `tld`, nearest first: `nry` → `net`.
+pub fn generic_tlds_near(tld: &str) -> Vec<&'static str> {
+    let mut near: Vec<(usize, &'static str)> = (GENERIC_TLDS.iter())
+        .map(|g| (osa_distance(tld.as_bytes(), g.as_bytes()), *g))
+        .filter(|(d, _)| *d <= 2)
+        .collect();
+    near.sort_by_key(|(d, _)| *d);
+    near.into_iter().map(|(_, g)| g).collect()
+}
+
+/// Optimal string alignment distance of two short strings (TLDs: a few bytes; anything longer
+/// than 16 bytes counts as far).
+fn osa_distance(a: &[u8], b: &[u8]) -> usize {
+    if a.len() > 16 || b.len() > 16 {
+        return usize::MAX;
+    }
+    let mut d = [[0usize; 17]; 17];
+    for (i, row) in d.iter_mut().enumerate().take(a.len() + 1) {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +412,9 @@ mod tests {
         assert_eq!(country_of("ml"), Some("Mali"));
         assert_eq!(nearest_generic_tld("con"), Some("com"));
         assert_eq!(nearest_generic_tld("cmo"), Some("com"));
+        assert_eq!(generic_tlds_near("nry"), ["net", "org"]);
+        assert_eq!(generic_tlds_near("con")[0], "com");
+        assert!(generic_tlds_near("museum").is_empty());
         assert_eq!(tld_trap(&Domain::parse("army.ml").unwrap()), Some("mil"));
         assert_eq!(tld_trap(&Domain::parse("shop.co.il").unwrap()), None);
     }

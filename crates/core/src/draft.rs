@@ -34,9 +34,9 @@ pub enum Field {
 
 impl Draft {
     /// Reads a draft from JSON, naming the offending field on error.
-    pub fn from_json(text: &str) -> Result<Draft, crate::Error> {
+    pub fn from_json(text: &str) -> Result<Draft, crate::error::Error> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| crate::Error::Draft {
+        serde_path_to_error::deserialize(de).map_err(|e| crate::error::Error::Draft {
             path: e.path().to_string(),
             message: e.inner().to_string(),
         })

@@ -2,18 +2,22 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::address::{parse_mailbox, Mailbox};
+use crate::address::{parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
-    country_of, generic_tld_owner, is_within, nearest_generic_tld, tld_exists, tld_trap, Domain,
-    DomainSet,
+    country_of, generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists,
+    tld_trap, Domain, DomainSet,
 };
 use crate::draft::{Draft, Field};
+pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::index::str_within_one;
-use crate::lookalike::{Lookalike, ReferenceClass, ReferenceSet, Resemblance};
-use crate::policy::{Action, Policy};
+use crate::lookalike::{
+    script_spoof, Lookalike, ReferenceClass, ReferenceSet, Resemblance, ScriptSpoof,
+};
+use crate::policy::{Action, HighRiskDestinations, Policy};
+pub use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind, Verdict};
 
 /// A policy prepared for checking. Cheap to share; `check` takes `&self`.
@@ -86,52 +90,6 @@ impl KnownRecipients {
     }
 }
 
-/// What the engine concluded about one recipient; content rules use these classes.
-#[derive(Debug, Clone)]
-pub struct CheckedRecipient {
-    pub position: usize,
-    pub field: Field,
-    /// The address as typed (Unicode domain), or the raw text when it did not parse.
-    pub address: String,
-    pub internal: bool,
-    pub trusted: bool,
-    pub known: bool,
-    /// Reported as a lookalike, TLD trap, lookalike address or invalid address.
-    pub suspicious: bool,
-    pub risky_destination: bool,
-}
-
-/// An error from the engine's inputs (the checks themselves never fail).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Error {
-    Policy(crate::policy::PolicyError),
-    /// A draft that is not valid JSON of the draft format; `path` names the field.
-    Draft {
-        path: String,
-        message: String,
-    },
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Policy(e) => write!(f, "{e}"),
-            Error::Draft { path, message } if path.is_empty() || path == "." => {
-                write!(f, "draft: {message}")
-            }
-            Error::Draft { path, message } => write!(f, "draft at `{path}`: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<crate::policy::PolicyError> for Error {
-    fn from(e: crate::policy::PolicyError) -> Self {
-        Error::Policy(e)
-    }
-}
-
 /// `(domain, class)` pairs for [`ReferenceSet::build`].
 fn tag(list: Vec<String>, class: ReferenceClass) -> impl Iterator<Item = (String, ReferenceClass)> {
     list.into_iter().map(move |d| (d, class))
@@ -158,10 +116,12 @@ impl Engine {
                         .map(|d| (d.to_string(), ReferenceClass::HighValue)),
                 ),
         );
+        // Real mail domains are never lookalikes, whether or not the built-in references are
+        // protected: a policy that trusts `mail.com` must not flag every `gmail.com`.
         let mut legitimate: FastSet<String> = lists.legitimate.into_iter().collect();
-        if policy.lookalike.builtin_reference_domains {
-            legitimate.extend(LEGITIMATE_NEIGHBOURS.iter().map(|d| d.to_string()));
-        }
+        legitimate.extend(
+            (LEGITIMATE_NEIGHBOURS.iter().chain(HIGH_VALUE_DOMAINS)).map(|d| d.to_string()),
+        );
         let content = ContentScanner::new(&policy.content)?;
         Ok(Engine {
             content,
@@ -238,7 +198,21 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn report(&mut self, position: usize, kind: FindingKind, finding: FindingParts) {
-        let action = self.action_for(kind);
+        self.report_strictest(position, kind, None, finding);
+    }
+
+    /// Reports one finding of `kind` for a recipient that is also of kind `also` (a lookalike
+    /// under a trap TLD, say): the stricter of the two actions applies, so an admin who blocks
+    /// either kind never sees such a recipient go out with a warning.
+    fn report_strictest(
+        &mut self,
+        position: usize,
+        kind: FindingKind,
+        also: Option<FindingKind>,
+        finding: FindingParts,
+    ) {
+        let action = (also.map(|k| self.action_for(k)))
+            .map_or(self.action_for(kind), |a| a.max(self.action_for(kind)));
         let FindingParts {
             recipient,
             suggestion,
@@ -292,6 +266,8 @@ impl Context<'_> {
         }
     }
 
+    /// Checks one recipient: parses it, classifies it, then runs each check in the order its
+    /// findings are reported.
     fn check_one(&mut self, position: usize, field: Field, raw: &str) -> CheckedRecipient {
         let mut checked = CheckedRecipient {
             position,
@@ -306,137 +282,239 @@ impl Context<'_> {
         let mailbox = match parse_mailbox(raw) {
             Ok(m) => m,
             Err(e) => {
-                checked.suspicious = true;
-                let message = format!("\"{}\" is not a valid email address: {e}.", raw.trim());
-                self.report(
-                    position,
-                    FindingKind::InvalidAddress,
-                    FindingParts::new(raw.trim(), message, field),
-                );
+                self.report_unparsable(&mut checked, raw, &e);
                 return checked;
             }
         };
         let address = &mailbox.address;
-        let domain = &address.domain;
+        self.classify(&mut checked, address);
+        self.check_blocked(&checked, &address.domain);
+        if !tld_exists(address.domain.tld()) {
+            self.check_unknown_tld(&mut checked, address);
+        } else if !self.is_exempt(&checked, &address.domain)
+            && !self.check_lookalike_domain(&mut checked, address)
+            && !self.check_tld_trap(&mut checked, address)
+        {
+            self.check_script_spoof(&mut checked, address);
+        }
+        self.check_risky_destination(&mut checked, &address.domain);
+        self.check_lookalike_address(&mut checked, &mailbox);
+        checked
+    }
+
+    /// A recipient that is not an address: reported as invalid, and suspicious for content rules.
+    /// A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
+    fn report_unparsable(&mut self, checked: &mut CheckedRecipient, raw: &str, e: &AddressError) {
+        checked.suspicious = true;
+        let message = unparsable_message(raw, e);
+        let parts = match self.without_stray_characters(raw) {
+            Some((address, suggestion)) => FindingParts::fixable(
+                raw.trim(),
+                message,
+                checked.field,
+                Some(suggestion),
+                &address,
+            ),
+            None => FindingParts::new(raw.trim(), message, checked.field),
+        };
+        self.report(checked.position, FindingKind::InvalidAddress, parts);
+    }
+
+    /// The address with characters no domain holds dropped from its domain, and the reference
+    /// that domain is or imitates.
+    fn without_stray_characters(&self, raw: &str) -> Option<(Address, String)> {
+        let (local, domain) = raw.trim().rsplit_once('@')?;
+        let cleaned: String = (domain.chars())
+            .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
+            .collect();
+        if cleaned == domain {
+            return None;
+        }
+        let address = parse_mailbox(&format!("{local}@{cleaned}")).ok()?.address;
+        let suggestion = self.reference_or_lookalike(&address.domain)?;
+        Some((address, suggestion))
+    }
+
+    /// `domain` itself when it is (or lies below) a reference, else the reference it imitates.
+    fn reference_or_lookalike(&self, domain: &Domain) -> Option<String> {
         let d = domain.as_str();
+        let listed = self.engine.references.covers(d)
+            || self.own.covers(d)
+            || self.known.references.covers(d);
+        if listed {
+            return Some(d.to_string());
+        }
+        self.lookalike(domain).map(|l| l.suggestion)
+    }
+
+    /// Two slips at once, a TLD that does not exist and a typo in the name (`gnail.con`,
+    /// `yahooo.cmo`, `comcast.nry`): the TLD corrected to a generic one within two edits, then
+    /// the name looked up again.
+    fn corrected_tld_lookalike(&self, domain: &Domain) -> Option<String> {
+        (generic_tlds_near(domain.tld()).into_iter()).find_map(|tld| {
+            let fixed = Domain::parse(&format!("{}.{tld}", domain.without_tld())).ok()?;
+            self.reference_or_lookalike(&fixed)
+        })
+    }
+
+    /// Fills in what the recipient is to the sender: internal, trusted, known.
+    fn classify(&self, checked: &mut CheckedRecipient, address: &Address) {
+        let d = address.domain.as_str();
         checked.address = address.display();
         checked.internal = self.is_internal(d);
         checked.trusted = (self.engine.references).covers_as(d, ReferenceClass::Trusted);
         checked.known = self.known.addresses.contains(&address.canonical());
-        let exempt = checked.internal
+    }
+
+    /// Domains never reported as lookalikes or TLD traps: the organisation's, partners', known
+    /// ones, the sender's own and those the policy calls legitimate.
+    fn is_exempt(&self, checked: &CheckedRecipient, domain: &Domain) -> bool {
+        let d = domain.as_str();
+        checked.internal
             || checked.trusted
             || self.known.knows_domain(d)
             || self
                 .sender_domain
                 .as_deref()
                 .is_some_and(|s| is_within(d, s))
-            || self.engine.legitimate.contains(d);
+            || self.engine.legitimate.contains(d)
+    }
 
-        if self.engine.blocked.covers(d) {
-            let message = format!(
-                "{} is on your organisation's list of blocked destinations.",
-                domain.unicode()
-            );
+    fn check_blocked(&mut self, checked: &CheckedRecipient, domain: &Domain) {
+        if self.engine.blocked.covers(domain.as_str()) {
+            let message = blocked_message(domain);
             self.report(
-                position,
+                checked.position,
                 FindingKind::BlockedDomain,
-                FindingParts::new(&checked.address, message, field),
+                FindingParts::new(&checked.address, message, checked.field),
             );
         }
+    }
 
-        if !tld_exists(domain.tld()) {
-            checked.suspicious = true;
-            let suggestion = self.lookalike(domain).map(|l| l.suggestion).or_else(|| {
-                nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
-            });
-            let mut message = format!(
-                "{} cannot receive mail: .{} is not a top-level domain",
-                domain.unicode(),
-                domain.tld()
-            );
-            if let Some(s) = &suggestion {
-                message.push_str(&format!("; did you mean {s}?"));
-            } else {
-                message.push('.');
-            }
-            self.report(
-                position,
-                FindingKind::InvalidAddress,
-                FindingParts::fixable(&checked.address, message, field, suggestion, address),
-            );
-        } else if !exempt {
-            if let Some(l) = self.lookalike(domain) {
-                checked.suspicious = true;
-                let message = lookalike_message(domain, &l);
-                self.report(
-                    position,
-                    FindingKind::LookalikeDomain,
-                    FindingParts::fixable(
-                        &checked.address,
-                        message,
-                        field,
-                        Some(l.suggestion),
-                        address,
-                    ),
-                );
-            } else if let Some(generic) = tld_trap(domain) {
-                checked.suspicious = true;
-                let suggestion = format!("{}.{generic}", domain.without_tld());
-                let country = country_of(domain.tld()).unwrap_or("another country");
-                let owner = generic_tld_owner(generic).unwrap_or(generic);
-                let message = format!(
-                    "{} is a domain in {country} (.{}), one letter away from {owner}; did you mean {suggestion}?",
-                    domain.unicode(),
-                    domain.tld()
-                );
-                self.report(
-                    position,
-                    FindingKind::TldTrap,
-                    FindingParts::fixable(
-                        &checked.address,
-                        message,
-                        field,
-                        Some(suggestion),
-                        address,
-                    ),
-                );
-            }
-        }
+    /// A TLD that does not exist: the address cannot receive mail; suggest the likely domain.
+    fn check_unknown_tld(&mut self, checked: &mut CheckedRecipient, address: &Address) {
+        let domain = &address.domain;
+        checked.suspicious = true;
+        let lookalike = (self.lookalike(domain).map(|l| l.suggestion))
+            .or_else(|| self.corrected_tld_lookalike(domain));
+        let also = lookalike.is_some().then_some(FindingKind::LookalikeDomain);
+        let suggestion = lookalike.or_else(|| {
+            nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
+        });
+        let message = unknown_tld_message(domain, suggestion.as_deref());
+        self.report_strictest(
+            checked.position,
+            FindingKind::InvalidAddress,
+            also,
+            FindingParts::fixable(
+                &checked.address,
+                message,
+                checked.field,
+                suggestion,
+                address,
+            ),
+        );
+    }
 
-        if let Some(country) = self.engine.risky.get(domain.tld()) {
-            checked.risky_destination = true;
-            let hr = &self.engine.policy.high_risk_destinations;
-            let message = format!(
-                "{} is in {country}, a destination your organisation treats as high-risk ({}, list of {}).",
-                domain.unicode(),
-                hr.reason,
-                hr.as_of
-            );
-            self.report(
-                position,
-                FindingKind::RiskyDestination,
-                FindingParts::new(&checked.address, message, field),
-            );
-        }
+    /// Answers whether the domain was reported as a lookalike of a reference domain.
+    fn check_lookalike_domain(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        address: &Address,
+    ) -> bool {
+        let Some(l) = self.lookalike(&address.domain) else {
+            return false;
+        };
+        checked.suspicious = true;
+        let message = lookalike_message(&address.domain, &l);
+        let also = tld_trap(&address.domain).map(|_| FindingKind::TldTrap);
+        self.report_strictest(
+            checked.position,
+            FindingKind::LookalikeDomain,
+            also,
+            FindingParts::fixable(
+                &checked.address,
+                message,
+                checked.field,
+                Some(l.suggestion),
+                address,
+            ),
+        );
+        true
+    }
 
-        if !checked.known && (self.known.knows_domain(d) || checked.internal) {
-            if let Some(meant) = self.known_neighbour(&mailbox) {
-                checked.suspicious = true;
-                let message = format!(
-                    "You have not written to {} before, but you have written to {meant}; did you mean {meant}?",
-                    checked.address
-                );
-                let parts = FindingParts {
-                    recipient: Some(checked.address.clone()),
-                    suggestion: Some(meant.clone()),
-                    message,
-                    field: Some(field),
-                    fix: Some(meant),
-                };
-                self.report(position, FindingKind::LookalikeAddress, parts);
-            }
+    /// Answers whether the domain was reported as a TLD trap.
+    fn check_tld_trap(&mut self, checked: &mut CheckedRecipient, address: &Address) -> bool {
+        let domain = &address.domain;
+        let Some(generic) = tld_trap(domain) else {
+            return false;
+        };
+        checked.suspicious = true;
+        let suggestion = format!("{}.{generic}", domain.without_tld());
+        let message = tld_trap_message(domain, generic, &suggestion);
+        self.report(
+            checked.position,
+            FindingKind::TldTrap,
+            FindingParts::fixable(
+                &checked.address,
+                message,
+                checked.field,
+                Some(suggestion),
+                address,
+            ),
+        );
+        true
+    }
+
+    /// A label mixing Latin with Cyrillic or Greek letters, or written wholly in look-alike
+    /// Cyrillic or Greek letters: reported even when it imitates no reference.
+    fn check_script_spoof(&mut self, checked: &mut CheckedRecipient, address: &Address) {
+        let domain = &address.domain;
+        let Some(spoof) = script_spoof(domain) else {
+            return;
+        };
+        checked.suspicious = true;
+        let message = script_spoof_message(domain, &spoof);
+        self.report(
+            checked.position,
+            FindingKind::LookalikeDomain,
+            FindingParts::new(&checked.address, message, checked.field),
+        );
+    }
+
+    fn check_risky_destination(&mut self, checked: &mut CheckedRecipient, domain: &Domain) {
+        let Some(country) = self.engine.risky.get(domain.tld()) else {
+            return;
+        };
+        checked.risky_destination = true;
+        let message =
+            risky_destination_message(domain, country, &self.engine.policy.high_risk_destinations);
+        self.report(
+            checked.position,
+            FindingKind::RiskyDestination,
+            FindingParts::new(&checked.address, message, checked.field),
+        );
+    }
+
+    /// A new address one letter away from one the sender has written to at the same domain.
+    fn check_lookalike_address(&mut self, checked: &mut CheckedRecipient, mailbox: &Mailbox) {
+        let d = mailbox.address.domain.as_str();
+        if checked.known || !(self.known.knows_domain(d) || checked.internal) {
+            return;
         }
-        checked
+        let Some(meant) = self.known_neighbour(mailbox) else {
+            return;
+        };
+        checked.suspicious = true;
+        let message = lookalike_address_message(&checked.address, &meant);
+        let parts = FindingParts {
+            recipient: Some(checked.address.clone()),
+            suggestion: Some(meant.clone()),
+            message,
+            field: Some(checked.field),
+            fix: Some(meant),
+        };
+        self.report(checked.position, FindingKind::LookalikeAddress, parts);
     }
 
     /// The best lookalike among the policy's references, the sender's own domain and known ones.
@@ -518,7 +596,7 @@ impl FindingParts {
         message: String,
         field: Field,
         suggestion: Option<String>,
-        address: &crate::address::Address,
+        address: &Address,
     ) -> FindingParts {
         let fix = suggestion.as_deref().map(|s| address.with_domain(s));
         FindingParts {
@@ -531,10 +609,72 @@ impl FindingParts {
     }
 }
 
+fn unparsable_message(raw: &str, e: &AddressError) -> String {
+    format!("\"{}\" is not a valid email address: {e}.", raw.trim())
+}
+
+fn blocked_message(domain: &Domain) -> String {
+    format!(
+        "{} is on your organisation's list of blocked destinations.",
+        domain.unicode()
+    )
+}
+
+fn unknown_tld_message(domain: &Domain, suggestion: Option<&str>) -> String {
+    let mut message = format!(
+        "{} cannot receive mail: .{} is not a top-level domain",
+        domain.unicode(),
+        domain.tld()
+    );
+    if let Some(s) = suggestion {
+        message.push_str(&format!("; did you mean {s}?"));
+    } else {
+        message.push('.');
+    }
+    message
+}
+
+fn tld_trap_message(domain: &Domain, generic: &str, suggestion: &str) -> String {
+    let country = country_of(domain.tld()).unwrap_or("another country");
+    let owner = generic_tld_owner(generic).unwrap_or(generic);
+    format!(
+        "{} is a domain in {country} (.{}), one letter away from {owner}; did you mean {suggestion}?",
+        domain.unicode(),
+        domain.tld()
+    )
+}
+
+fn risky_destination_message(domain: &Domain, country: &str, hr: &HighRiskDestinations) -> String {
+    format!(
+        "{} is in {country}, a destination your organisation treats as high-risk ({}, list of {}).",
+        domain.unicode(),
+        hr.reason,
+        hr.as_of
+    )
+}
+
+fn lookalike_address_message(address: &str, meant: &str) -> String {
+    format!(
+        "You have not written to {address} before, but you have written to {meant}; did you mean {meant}?"
+    )
+}
+
 fn in_country(domain: &Domain) -> String {
     match country_of(domain.tld()) {
         Some(country) => format!(" in {country} (.{})", domain.tld()),
         None => String::new(),
+    }
+}
+
+fn script_spoof_message(domain: &Domain, spoof: &ScriptSpoof) -> String {
+    let typed = format!("{} ({})", domain.unicode(), domain.as_str());
+    match spoof {
+        ScriptSpoof::Mixed => format!(
+            "Check {typed} before sending: it mixes Latin letters with Cyrillic or Greek look-alikes."
+        ),
+        ScriptSpoof::WholeScript { looks_like } => format!(
+            "Check {typed} before sending: it is written in Cyrillic or Greek letters that imitate {looks_like}."
+        ),
     }
 }
 

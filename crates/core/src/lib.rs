@@ -3,7 +3,7 @@
 //!
 //! Pure: no I/O, no clock, no threads, so the same code runs natively and in WebAssembly.
 //! Everything that reads files, talks to networks or holds keys lives in other crates.
-//! Signed policies are verified here too (`bundle`, `keyset`), so the add-ins check them in
+//! Signed policies are verified here too (`trust`), so the add-ins check them in
 //! WebAssembly; signing lives in `sendguard-sign`.
 //!
 //! ```
@@ -17,21 +17,25 @@
 //! println!("{}", verdict.summary); // army.ml is a domain in Mali (.ml), one letter away from …
 //! ```
 
+pub mod action;
 pub mod address;
 pub mod builtin;
-pub mod bundle;
 pub mod content;
 pub mod domain;
 pub mod draft;
 pub mod engine;
-pub mod envelope;
+pub mod error;
 mod fast_hash;
 pub mod index;
-pub mod keyset;
-pub mod keyset_chain;
 pub mod lookalike;
 pub mod policy;
+pub mod recipient;
+pub mod trust;
 pub mod verdict;
+
+// The trust modules' paths from before `trust/`, which the other crates use.
+pub use trust::chain as keyset_chain;
+pub use trust::{bundle, envelope, keyset};
 
 pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
 pub use draft::{Attachment, Draft, Field};

@@ -4,16 +4,25 @@
 //! - one edit of the whole domain (omission, insertion, repetition, replacement incl. keyboard
 //!   neighbours, vowel swaps and bit flips, transposition, hyphen, missing or extra dot, TLD
 //!   edits such as `army.mil` → `army.ml`), through [`NeighbourIndex`];
-//! - homoglyphs: the UTS #39 confusable skeleton (lower-cased) plus ASCII look-alikes
-//!   (`rn`/`m`, `vv`/`w`, `cl`/`d`, `0`/`o`, `1`/`l`), compared exactly;
+//! - homoglyphs: the domain's skeleton (every character that looks like ASCII replaced by
+//!   what it looks like, `data/confusables-ascii.tsv`, then ASCII look-alikes `rn`/`m`,
+//!   `vv`/`w`, `cl`/`d`, `0`/`o`, `1`/`l` folded) equal to a reference's skeleton or one edit
+//!   from it (a homoglyph and a typo at once, in any order);
 //! - the same name under another TLD, for the organisation's own and trusted domains only.
 //!
 //! Each is tried on the recipient's domain and on its parents (`mail.gmial.com` → `gmial.com`),
-//! so the suggestion keeps the subdomain the sender typed.
+//! so the suggestion keeps the subdomain the sender typed. A reference, or a name below one,
+//! is never a lookalike of another reference.
+//!
+//! Without any reference, [`script_spoof`] still tells a label that mixes Latin with Cyrillic
+//! or Greek letters (`pаypal.com`) or one written wholly in Cyrillic or Greek letters that all
+//! look like Latin ones (`аррӏе.com`), as browsers' IDN spoof checks do.
 
-use crate::domain::{parents, Domain};
+use crate::domain::{parents, Domain, NATIONAL_SECOND_LEVELS};
 
-use crate::index::{extend_hash, osa_within_one, string_hash, HashBuckets, NeighbourIndex};
+use crate::index::{
+    extend_hash, osa_within_one, str_within_one, string_hash, HashBuckets, NeighbourIndex,
+};
 
 /// Where a reference domain comes from; earlier variants win when several match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,9 +72,15 @@ pub struct ReferenceSet {
     index: NeighbourIndex,
     /// Ids under the hash of their skeleton, for names that differ from their skeleton.
     skeletons: HashBuckets,
+    /// The skeletons of those names, for a homoglyph plus one edit (few: most references are
+    /// their own skeleton, and those are found through `index`).
+    skeleton_index: NeighbourIndex,
     /// Ids under the hash of their name without its TLD, for [`Resemblance::OtherTld`]
     /// (organisation domains only).
     stems: HashBuckets,
+    /// Ids under the hash of their name without dots (`armymil`), for the whole name typed
+    /// as one label under some TLD (`armymil.com`, `army-mil.mil`, `paypalcom.com`).
+    glued: HashBuckets,
 }
 
 impl ReferenceSet {
@@ -93,14 +108,24 @@ impl ReferenceSet {
             set.add(name, class);
         }
         // Most names are their own skeleton; those are found by exact lookup instead.
+        let mut other_skeletons = Vec::new();
         set.skeletons = HashBuckets::from_pairs(
             (set.names.iter().enumerate())
-                .filter_map(|(id, name)| Some((hash_of_other_skeleton(name)?, id as u32))),
+                .filter_map(|(id, name)| Some((hash_of_other_skeleton(name)?, id as u32)))
+                .inspect(|&(_, id)| other_skeletons.push(id)),
         );
+        set.skeleton_index = skeleton_index(&set.names, &other_skeletons);
         set.stems = HashBuckets::from_pairs(
             (set.names.iter().zip(&set.classes).enumerate())
                 .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
-                .filter_map(|(id, (name, _))| Some((text_hash(stem_of(name)?), id as u32))),
+                .flat_map(|(id, (name, _))| {
+                    let national = national_stem(name).filter(|n| Some(*n) != stem_of(name));
+                    (stem_of(name).into_iter().chain(national))
+                        .map(move |stem| (text_hash(stem), id as u32))
+                }),
+        );
+        set.glued = HashBuckets::from_pairs(
+            (set.names.iter().enumerate()).map(|(id, name)| (glued_hash(name), id as u32)),
         );
         set
     }
@@ -137,7 +162,10 @@ impl ReferenceSet {
     /// Approximate heap bytes held (index, names, maps).
     pub fn heap_bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|n| n.capacity() + 24).sum();
-        let maps = self.skeletons.heap_bytes() + self.stems.heap_bytes();
+        let maps = self.skeletons.heap_bytes()
+            + self.stems.heap_bytes()
+            + self.glued.heap_bytes()
+            + self.skeleton_index.heap_bytes();
         self.index.heap_bytes() + names + maps + self.classes.capacity()
     }
 
@@ -169,6 +197,11 @@ impl ReferenceSet {
         let mut best: Option<(u8, Lookalike)> = None;
         // The domain itself, then its parents; a match on a longer name is more specific.
         for (depth, query) in std::iter::once(full).chain(parents(full)).enumerate() {
+            if self.exact(query).is_some() {
+                // A reference, or a name below one, is never a lookalike of another reference;
+                // a lookalike of a longer reference found before still is (`mòd.gov.uk`).
+                break;
+            }
             let prefix = &full[..full.len() - query.len()];
             for (id, resemblance) in self.matches(query) {
                 let class = self.classes[id];
@@ -214,9 +247,38 @@ impl ReferenceSet {
                 out.push((id, Resemblance::Homoglyph));
             }
         }
+        // A homoglyph and one edit: the skeleton one edit from a reference's skeleton.
+        if skel != query {
+            out.extend(
+                (self.index.candidates(&skel).into_iter())
+                    .map(|id| id as usize)
+                    .filter(|&id| str_within_one(&self.names[id], &skel))
+                    .filter(|&id| long_enough(&self.names[id]))
+                    .map(|id| (id, Resemblance::Homoglyph)),
+            );
+        }
+        out.extend(
+            (self.skeleton_index.candidates(&skel).into_iter())
+                .map(|id| id as usize)
+                .filter(|&id| long_enough(&self.names[id]))
+                .filter(|&id| str_within_one(&skeleton(&self.names[id]), &skel))
+                .map(|id| (id, Resemblance::Homoglyph)),
+        );
         if let Some((stem, _)) = query.rsplit_once('.') {
-            let with_stem = (self.stems.values(text_hash(stem)))
-                .filter(|&id| stem_of(&self.names[id as usize]) == Some(stem));
+            let glued: String = stem.chars().filter(|c| !matches!(c, '.' | '-')).collect();
+            out.extend(
+                (self.glued.values(text_hash(&glued)))
+                    .map(|id| id as usize)
+                    .filter(|&id| self.names[id].replace('.', "") == glued)
+                    .filter(|&id| long_enough(&self.names[id]))
+                    .map(|id| (id, Resemblance::OneEdit)),
+            );
+        }
+        if let Some((stem, _)) = query.rsplit_once('.') {
+            let with_stem = (self.stems.values(text_hash(stem))).filter(|&id| {
+                let name = &self.names[id as usize];
+                stem_of(name) == Some(stem) || national_stem(name) == Some(stem)
+            });
             // The strongest class first, then the domain listed first.
             if let Some(id) = with_stem.min_by_key(|&id| (self.classes[id as usize], id)) {
                 if self.names[id as usize] != query && long_enough(&self.names[id as usize]) {
@@ -226,6 +288,33 @@ impl ReferenceSet {
         }
         out
     }
+}
+
+/// The skeletons of the names at `ids`, indexed under those ids.
+#[inline(never)]
+fn skeleton_index(names: &[String], ids: &[u32]) -> NeighbourIndex {
+    let skeletons: Vec<(u32, String)> = (ids.iter())
+        .map(|&id| (id, skeleton(&names[id as usize])))
+        .collect();
+    let total_len = skeletons.iter().map(|(_, s)| s.len()).sum();
+    let mut index = NeighbourIndex::with_capacity(skeletons.len(), total_len);
+    for (id, skel) in &skeletons {
+        index.insert(*id, skel);
+    }
+    index
+}
+
+/// [`text_hash`] of `name` without its dots, as [`extend_hash`] builds it.
+#[inline(never)]
+fn glued_hash(name: &str) -> u32 {
+    (name.bytes()).filter(|&b| b != b'.').fold(0, extend_hash)
+}
+
+/// The name without a national suffix such as `.co.uk`: `hsbc` for `hsbc.co.uk`.
+fn national_stem(name: &str) -> Option<&str> {
+    let (rest, tld) = name.rsplit_once('.')?;
+    let (stem, second) = rest.rsplit_once('.')?;
+    (tld.len() == 2 && NATIONAL_SECOND_LEVELS.contains(&second)).then_some(stem)
 }
 
 fn stem_of(name: &str) -> Option<&str> {
@@ -270,11 +359,13 @@ fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
 }
 
 /// The confusable skeleton of a domain: each character that looks like ASCII replaced by what
-/// it looks like (UTS #39 confusables, `data/confusables-ascii.tsv`), lower-cased, then ASCII
-/// look-alike sequences folded (`rn`→`m`, `vv`→`w`, `cl`→`d`, `0`→`o`, `1`→`l`).
+/// it looks like (`data/confusables-ascii.tsv`: UTS #39 confusables, canonical decomposition
+/// without combining marks, Latin Extended / IPA / small capitals and Cyrillic and Greek
+/// letters by their capitals), lower-cased, then ASCII look-alike sequences folded
+/// (`rn`→`m`, `vv`→`w`, `cl`→`d`, `0`→`o`, `1`→`l`).
 ///
-/// Only look-alikes of ASCII are kept from UTS #39: the references worth imitating are ASCII
-/// domains, and the full tables (with their normalisation data) would add over 100 KB to the
+/// Only look-alikes of ASCII are kept: the references worth imitating are ASCII domains, and
+/// the full Unicode tables (with their normalisation data) would add over 100 KB to the
 /// WebAssembly build that every send loads.
 pub fn skeleton(ascii_domain: &str) -> String {
     // Only punycode labels can hold non-ASCII characters; plain ASCII skips IDNA entirely.
@@ -287,7 +378,7 @@ pub fn skeleton(ascii_domain: &str) -> String {
     let mut uts39 = String::with_capacity(unicode.len());
     for c in unicode.chars() {
         match ascii_lookalike(c) {
-            Some(prototype) => uts39.push_str(prototype),
+            Some(entry) => uts39.push_str(entry.looks),
             None => uts39.push(c),
         }
     }
@@ -333,16 +424,29 @@ fn fold_ascii_lookalikes(lower: impl Iterator<Item = char>, mut out: impl FnMut(
 
 const CONFUSABLES_ASCII: &str = include_str!("../data/confusables-ascii.tsv");
 
+/// One row of `data/confusables-ascii.tsv`.
+#[derive(Debug, Clone, Copy)]
+struct LooksAscii {
+    /// What the character looks like, lower-case ASCII.
+    looks: &'static str,
+    /// A UTS #39 confusable as it is (rule `c`), not one found through its decomposition,
+    /// capital or name: only these make a whole-script spoof.
+    confusable: bool,
+}
+
 /// What a non-ASCII character looks like in ASCII, if it looks like ASCII at all.
-fn ascii_lookalike(c: char) -> Option<&'static str> {
-    static TABLE: std::sync::OnceLock<Vec<(char, &'static str)>> = std::sync::OnceLock::new();
+fn ascii_lookalike(c: char) -> Option<LooksAscii> {
+    static TABLE: std::sync::OnceLock<Vec<(char, LooksAscii)>> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
         CONFUSABLES_ASCII
             .lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| {
-                let (code, looks) = l.split_once('\t')?;
-                Some((char::from_u32(u32::from_str_radix(code, 16).ok()?)?, looks))
+                let mut cols = l.split('\t');
+                let code = u32::from_str_radix(cols.next()?, 16).ok()?;
+                let looks = cols.next()?;
+                let confusable = cols.next()? == "c";
+                Some((char::from_u32(code)?, LooksAscii { looks, confusable }))
             })
             .collect()
     });
@@ -350,6 +454,73 @@ fn ascii_lookalike(c: char) -> Option<&'static str> {
         .binary_search_by_key(&c, |&(k, _)| k)
         .ok()
         .map(|i| table[i].1)
+}
+
+/// How a domain disguises itself with letters of another script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptSpoof {
+    /// One label mixes Latin letters with Cyrillic or Greek ones (`pаypal.com`).
+    Mixed,
+    /// A label written wholly in Cyrillic or Greek letters that all look like Latin ones
+    /// (`аррӏе.com`); `looks_like` is the domain as it reads (`apple.com`).
+    WholeScript { looks_like: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Latin,
+    Cyrillic,
+    Greek,
+    /// Digits, hyphens and every other script (CJK, Arabic…): they neither mix nor spoof here.
+    Other,
+}
+
+/// The script of a letter, by Unicode block: enough to tell Latin, Cyrillic and Greek apart.
+fn script_of(c: char) -> Script {
+    match c as u32 {
+        0x61..=0x7A | 0xC0..=0x24F | 0x250..=0x2AF | 0x1D00..=0x1D7F | 0x1E00..=0x1EFF => {
+            Script::Latin
+        }
+        0x2C60..=0x2C7F | 0xA720..=0xA7FF | 0xAB30..=0xAB6F => Script::Latin,
+        0x370..=0x3FF | 0x1F00..=0x1FFF => Script::Greek,
+        0x400..=0x52F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => Script::Cyrillic,
+        _ => Script::Other,
+    }
+}
+
+/// ccTLDs of countries that write in Cyrillic: an all-Cyrillic name there is ordinary.
+const CYRILLIC_COUNTRY_TLDS: [&str; 12] = [
+    "ru", "su", "by", "ua", "kz", "kg", "bg", "rs", "mk", "mn", "tj", "uz",
+];
+
+/// Whether `domain` disguises itself with letters of another script, references aside.
+/// Real single-script IDN names (`münchen.de`, `яндекс.рф`) are not spoofs.
+pub fn script_spoof(domain: &Domain) -> Option<ScriptSpoof> {
+    if !domain.as_str().contains("xn--") {
+        return None;
+    }
+    let unicode = domain.unicode();
+    let (labels, tld) = unicode.rsplit_once('.')?;
+    let mut whole_script = false;
+    for label in labels.split('.') {
+        let scripts = label.chars().map(script_of).filter(|&s| s != Script::Other);
+        let (mut first, mut mixed) = (None, false);
+        for script in scripts {
+            mixed |= first.is_some_and(|f| f != script);
+            first.get_or_insert(script);
+        }
+        if mixed {
+            return Some(ScriptSpoof::Mixed);
+        }
+        whole_script |= matches!(first, Some(Script::Cyrillic | Script::Greek))
+            && label.chars().all(|c| {
+                c.is_ascii_digit() || c == '-' || ascii_lookalike(c).is_some_and(|l| l.confusable)
+            });
+    }
+    let latin_tld = tld.is_ascii() && !CYRILLIC_COUNTRY_TLDS.contains(&tld);
+    (whole_script && latin_tld).then(|| ScriptSpoof::WholeScript {
+        looks_like: skeleton(domain.as_str()),
+    })
 }
 
 #[cfg(test)]
@@ -487,6 +658,74 @@ mod tests {
             Some(("north1-bank.com".into(), Resemblance::Homoglyph))
         );
         assert_eq!(find(&s, "north1-bank.com"), None);
+    }
+
+    #[test]
+    fn homoglyphs_beyond_uts39_and_with_a_typo() {
+        let s = set();
+        for typed in [
+            "ármy.mil",  // decomposition
+            "gmaíl.com", // decomposition
+            "ɱicrosoft.com",
+            "ᴍicrosoft.com",
+            "аррӏе.com",
+            "gмail.com",     // Cyrillic м, by its capital
+            "gmaіll.com",    // Cyrillic і and an extra l
+            "rnicrosft.com", // `rn` and an omission
+        ] {
+            let found = find(&s, typed).map(|(s, _)| s);
+            assert!(
+                found.as_deref().is_some_and(|f| [
+                    "army.mil",
+                    "gmail.com",
+                    "microsoft.com",
+                    "apple.com"
+                ]
+                .contains(&f)),
+                "{typed}: {found:?}"
+            );
+        }
+        assert_eq!(
+            find(&s, "gmaíl.com"),
+            Some(("gmail.com".into(), Resemblance::Homoglyph))
+        );
+        assert_eq!(
+            find(&s, "gmaіll.com"),
+            Some(("gmail.com".into(), Resemblance::Homoglyph))
+        );
+    }
+
+    #[test]
+    fn a_reference_is_never_a_lookalike_of_another() {
+        let s = set_of(&[
+            ("mail.com", ReferenceClass::Trusted),
+            ("gmail.com", ReferenceClass::HighValue),
+        ]);
+        assert_eq!(find(&s, "gmail.com"), None);
+        assert_eq!(find(&s, "eu.gmail.com"), None);
+        assert_eq!(find(&s, "gmall.com").map(|l| l.0), Some("gmail.com".into()));
+    }
+
+    #[test]
+    fn script_spoofs() {
+        let spoof = |d: &str| script_spoof(&Domain::parse(d).unwrap());
+        assert_eq!(spoof("pаypal.com"), Some(ScriptSpoof::Mixed));
+        assert_eq!(
+            spoof("аррӏе.com"),
+            Some(ScriptSpoof::WholeScript {
+                looks_like: "apple.com".into()
+            })
+        );
+        for quiet in [
+            "münchen.de",
+            "яндекс.рф",
+            "москва.com",
+            "аррӏе.ru",
+            "paypal.com",
+            "ελλάδα.gr",
+        ] {
+            assert_eq!(spoof(quiet), None, "{quiet}");
+        }
     }
 
     #[test]

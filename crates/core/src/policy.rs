@@ -7,25 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::action::Action;
 use crate::content::ContentSettings;
 use crate::domain::Domain;
+pub use crate::error::PolicyError;
 
 /// The schema version this engine reads.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// What to do about a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Report nothing.
-    Allow,
-    /// Tell the sender; they may send anyway.
-    Warn,
-    /// Stop the send unless the sender writes a justification.
-    BlockWithJustification,
-    /// Stop the send.
-    Block,
-}
 
 /// What the add-ins do when a check cannot run (engine error, no valid policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -180,26 +168,6 @@ impl Default for ExternalRecipientSettings {
         }
     }
 }
-
-/// A policy that could not be read, with the path of the offending field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyError {
-    /// Where, e.g. `internal_domains[2]` or `actions.tld_trap`; empty for the whole document.
-    pub path: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "policy: {}", self.message)
-        } else {
-            write!(f, "policy at `{}`: {}", self.path, self.message)
-        }
-    }
-}
-
-impl std::error::Error for PolicyError {}
 
 /// A validated policy's domain lists in canonical form (see [`Domain::canonical`]), in the
 /// policy's order.

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::action::Action;
 use crate::draft::Field;
-use crate::policy::Action;
 
 /// The kinds of risk the engine reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -53,21 +54,34 @@ impl Caller {
     }
 }
 
+/// The caller a request's bearer token names; `None` without a live token.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let Some(token) = header
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Ok(None);
+    };
+    let hash = hash_token(token);
+    let record = state.db(move |store| store.active_token(&hash)).await?;
+    Ok(record.map(Caller))
+}
+
+/// The admin gate (`layers.rs`) has already found the caller of an admin route; elsewhere
+/// (`/metrics`) the token is looked up here.
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthorized)?;
-        let hash = hash_token(token);
-        let record = state.db(move |store| store.active_token(&hash)).await?;
-        record.map(Caller).ok_or_else(ApiError::unauthorized)
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        caller(state, &parts.headers)
+            .await?
+            .ok_or_else(ApiError::unauthorized)
     }
 }
 

@@ -1,9 +1,10 @@
 //! Server settings: built-in defaults, then a TOML file, then `SENDGUARD_*` environment
 //! variables (documented in docs/server.md). Later sources win.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use sendguard_core::bundle::MAX_BUNDLE_BYTES;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -33,14 +34,37 @@ pub struct Config {
     pub policy_renewal_margin_days: u32,
     /// How often the renewal job looks for bundles (and keysets) close to expiry.
     pub renewal_interval_minutes: u32,
-    /// Largest accepted request body.
+    /// Largest accepted request body (at most [`MAX_BUNDLE_BYTES`]: no larger body could
+    /// become a bundle that clients accept).
     pub max_body_bytes: usize,
     /// Requests (other than event streams) taking longer are answered 408.
     pub request_timeout_secs: u64,
-    /// Admin API requests per minute per client address.
+    /// A request's head must arrive within this many seconds of the connection opening or of
+    /// the previous response (so this also ends idle keep-alive connections).
+    pub header_timeout_secs: u64,
+    /// A connection with no byte moving either way for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// Most connections served at once; 0: as many as the open-file limit allows.
+    pub max_connections: usize,
+    /// Admin API requests per minute per admin token.
     pub admin_requests_per_minute: u32,
+    /// Admin API requests without a valid token per minute per client.
+    pub admin_failed_attempts_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the admin limits).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
+}
+
+/// `/metrics` for everyone, for callers with an admin token, or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsAccess {
+    Open,
+    Token,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -65,7 +89,13 @@ impl Default for Config {
             renewal_interval_minutes: 60,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 15,
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 0,
             admin_requests_per_minute: 300,
+            admin_failed_attempts_per_minute: 30,
+            trusted_proxies: Vec::new(),
+            metrics: MetricsAccess::Token,
             log_format: LogFormat::Text,
         }
     }
@@ -85,7 +115,13 @@ pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_RENEWAL_INTERVAL_MINUTES",
     "SENDGUARD_MAX_BODY_BYTES",
     "SENDGUARD_REQUEST_TIMEOUT_SECS",
+    "SENDGUARD_HEADER_TIMEOUT_SECS",
+    "SENDGUARD_IDLE_TIMEOUT_SECS",
+    "SENDGUARD_MAX_CONNECTIONS",
     "SENDGUARD_ADMIN_REQUESTS_PER_MINUTE",
+    "SENDGUARD_ADMIN_FAILED_ATTEMPTS_PER_MINUTE",
+    "SENDGUARD_TRUSTED_PROXIES",
+    "SENDGUARD_METRICS",
     "SENDGUARD_LOG_FORMAT",
 ];
 
@@ -105,8 +141,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Settings that only make sense together: a renewal margin as long as a bundle's life
-    /// would re-sign on every check.
+    /// Refuses settings that cannot work (a renewal margin as long as a bundle's life would
+    /// re-sign on every check).
     pub fn check(&self) -> Result<(), String> {
         if self.bundle_lifetime_days == 0 {
             return Err("bundle_lifetime_days must be at least 1".into());
@@ -133,7 +169,21 @@ impl Config {
         if self.renewal_interval_minutes == 0 {
             return Err("renewal_interval_minutes must be at least 1".into());
         }
-        Ok(())
+        if self.max_body_bytes > MAX_BUNDLE_BYTES {
+            return Err(format!(
+                "max_body_bytes: at most {MAX_BUNDLE_BYTES} (clients refuse larger bundles), not {}",
+                self.max_body_bytes
+            ));
+        }
+        let positive = [
+            ("request_timeout_secs", self.request_timeout_secs),
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+        ];
+        match positive.iter().find(|(_, value)| *value == 0) {
+            Some((name, _)) => Err(format!("{name}: must be at least 1")),
+            None => Ok(()),
+        }
     }
 
     /// `public_url` without a trailing slash.
@@ -165,12 +215,7 @@ impl Config {
                 "SENDGUARD_LISTEN" => self.listen = parse(name, &value)?,
                 "SENDGUARD_DATA_DIR" => self.data_dir = PathBuf::from(value),
                 "SENDGUARD_ADDIN_ORIGINS" => {
-                    self.addin_origins = value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect()
+                    self.addin_origins = comma_list(&value).map(String::from).collect()
                 }
                 "SENDGUARD_PUBLIC_URL" => self.public_url = Some(value.trim().to_string()),
                 "SENDGUARD_CONSOLE_DIR" => self.console_dir = Some(PathBuf::from(value)),
@@ -189,8 +234,31 @@ impl Config {
                 "SENDGUARD_REQUEST_TIMEOUT_SECS" => {
                     self.request_timeout_secs = parse(name, &value)?
                 }
+                "SENDGUARD_HEADER_TIMEOUT_SECS" => self.header_timeout_secs = parse(name, &value)?,
+                "SENDGUARD_IDLE_TIMEOUT_SECS" => self.idle_timeout_secs = parse(name, &value)?,
+                "SENDGUARD_MAX_CONNECTIONS" => self.max_connections = parse(name, &value)?,
                 "SENDGUARD_ADMIN_REQUESTS_PER_MINUTE" => {
                     self.admin_requests_per_minute = parse(name, &value)?
+                }
+                "SENDGUARD_ADMIN_FAILED_ATTEMPTS_PER_MINUTE" => {
+                    self.admin_failed_attempts_per_minute = parse(name, &value)?
+                }
+                "SENDGUARD_TRUSTED_PROXIES" => {
+                    self.trusted_proxies = comma_list(&value)
+                        .map(|address| parse(name, address))
+                        .collect::<Result<_, _>>()?
+                }
+                "SENDGUARD_METRICS" => {
+                    self.metrics = match value.trim() {
+                        "open" => MetricsAccess::Open,
+                        "token" => MetricsAccess::Token,
+                        "off" => MetricsAccess::Off,
+                        other => {
+                            return Err(format!(
+                                "{name}: `{other}` is not `open`, `token` or `off`"
+                            ))
+                        }
+                    }
                 }
                 "SENDGUARD_LOG_FORMAT" => {
                     self.log_format = match value.trim() {
@@ -206,6 +274,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The non-empty items of a comma-separated list.
+fn comma_list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -256,5 +329,29 @@ mod tests {
             ..Config::default()
         };
         assert!(config.check().unwrap_err().contains("https"));
+    }
+
+    #[test]
+    fn proxies_metrics_and_impossible_limits() {
+        let mut config = Config::default();
+        let env = |name: &str| match name {
+            "SENDGUARD_TRUSTED_PROXIES" => Some("10.0.0.1, ::1".to_string()),
+            "SENDGUARD_METRICS" => Some("off".to_string()),
+            _ => None,
+        };
+        config.apply_env(env).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.metrics, MetricsAccess::Off);
+        assert!(config.check().is_ok());
+        config.max_body_bytes = MAX_BUNDLE_BYTES + 1;
+        let e = config.check().unwrap_err();
+        assert!(
+            e.contains("max_body_bytes") && e.contains("clients refuse"),
+            "{e}"
+        );
+        let e = Config::default()
+            .apply_env(|n| (n == "SENDGUARD_METRICS").then(|| "public".into()))
+            .unwrap_err();
+        assert!(e.contains("SENDGUARD_METRICS"), "{e}");
     }
 }

@@ -34,6 +34,7 @@ pub mod export;
 pub mod jobs;
 pub mod keys;
 mod layers;
+pub mod listen;
 pub mod metrics;
 mod openapi;
 pub mod outlook;
@@ -106,6 +107,10 @@ impl Server {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = Arc::new(ServerState {
             admin_limiter: ratelimit::RateLimiter::new(config.admin_requests_per_minute),
+            failed_admin_limiter: ratelimit::RateLimiter::new(
+                config.admin_failed_attempts_per_minute,
+            ),
+            diff_slots: Arc::new(tokio::sync::Semaphore::new(DIFFS_AT_ONCE)),
             config,
             store: Arc::new(store),
             signer: Arc::new(keys),
@@ -135,20 +140,36 @@ impl Server {
     /// Serves until SIGINT or SIGTERM, then stops accepting, ends event streams and lets
     /// requests in flight finish.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        tokio::spawn(jobs::run_periodically(self.state.clone()));
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        self.serve_until(listener, shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves (a signal, or a test's say-so), then shuts down as
+    /// [`Server::serve`] does.
+    pub async fn serve_until(
+        self,
+        listener: tokio::net::TcpListener,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let renewal = tokio::spawn(jobs::run_periodically(self.state.clone()));
+        let app = listen::App {
+            state: self.state.clone(),
+            router: self.router(),
+        };
+        let limits = listen::Limits::of(&self.state.config);
         let shutdown = self.shutdown;
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down");
-                let _ = shutdown.send(true);
-            })
-            .await
+        let served = listen::serve(listener, app, limits, async move {
+            stop.await;
+            tracing::info!("shutting down");
+            let _ = shutdown.send(true);
+        })
+        .await;
+        renewal.abort();
+        served
     }
 }
+
+/// History diffs computed at once, on the blocking pool.
+const DIFFS_AT_ONCE: usize = 2;
 
 /// `sendguard serve`: logs, opens the data directory, listens, serves. Blocks until shutdown.
 pub fn run(config: Config) -> Result<(), String> {

@@ -18,9 +18,10 @@ pub mod rules;
 pub mod secrets;
 pub mod text;
 
+use crate::action::Action;
 use crate::draft::Draft;
-use crate::engine::CheckedRecipient;
-use crate::policy::{Action, PolicyError};
+use crate::error::PolicyError;
+use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind};
 
 use attachments::AttachmentRules;

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{Action, PolicyError};
+use crate::action::Action;
+use crate::error::PolicyError;
 
 use super::detectors::{Detector, GROUPS};
 

@@ -1,22 +1,70 @@
 //! `/v1/...`: what add-ins download, without authentication (the bundles are signed, so the
 //! transport need not be trusted). Served from memory with strong ETags; `If-None-Match`
 //! gets 304. Event streams announce each new version so clients fetch at once.
+//!
+//! Every seat asks for its policy and keyset all the time, so a GET of one held in memory
+//! takes a fast path ([`fast`], called by `listen.rs` before the router): the response
+//! headers are made once per version, CORS and metrics are done inline, and no layer runs.
+//! It carries the same limits as every other request (those of the connection) and never
+//! waits, so it needs no timeout. Anything else (a tenant without one, other methods,
+//! preflights, event streams) goes through the router below.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::ApiError;
-use crate::state::{Distributed, PolicyEvent};
+use crate::metrics::Area;
+use crate::state::{Distributed, PolicyEvent, ServerState};
 use crate::AppState;
 
-const BUNDLE_TYPE: &str = "application/json";
+/// The fast path: the answer to a GET of a policy or keyset held in memory, or `None` to
+/// let the router answer.
+pub fn fast(
+    state: &ServerState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    if method != Method::GET {
+        return None;
+    }
+    let (tenant, document) = uri.path().strip_prefix("/v1/tenants/")?.split_once('/')?;
+    let held = match document {
+        "policy" => state.policy(tenant)?,
+        "keyset" => state.keyset(tenant)?,
+        _ => return None,
+    };
+    let mut response = conditional(&held, headers);
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let allowed = state
+            .config
+            .addin_origins
+            .iter()
+            .any(|o| o.as_bytes() == origin.as_bytes());
+        if allowed {
+            response
+                .headers_mut()
+                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        }
+    }
+    let status = response.status();
+    state
+        .metrics
+        .count_request(Area::Distribution, status.as_u16());
+    // The same line the trace layer writes for routed requests, when it is wanted.
+    if tracing::enabled!(tracing::Level::INFO) {
+        tracing::info!(method = %method, path = %uri.path(), status = status.as_u16(), "finished processing request");
+    }
+    Some(response)
+}
 
 pub async fn policy(
     State(state): State<AppState>,
@@ -24,7 +72,7 @@ pub async fn policy(
     headers: HeaderMap,
 ) -> Response {
     match state.policy(&tenant) {
-        Some(bundle) => conditional(&bundle, &headers),
+        Some(bundle) => without_cors(conditional(&bundle, &headers)),
         None => ApiError::not_found(format!("no published policy for tenant `{tenant}`"))
             .into_response(),
     }
@@ -36,30 +84,36 @@ pub async fn keyset(
     headers: HeaderMap,
 ) -> Response {
     match state.keyset(&tenant) {
-        Some(keyset) => conditional(&keyset, &headers),
+        Some(keyset) => without_cors(conditional(&keyset, &headers)),
         None => ApiError::not_found(format!("no keyset for tenant `{tenant}`")).into_response(),
     }
 }
 
-/// 304 when the client already holds these bytes, else the bytes.
+/// 304 when the client already holds these bytes, else the bytes; the headers made with
+/// the document.
 fn conditional(document: &Distributed, headers: &HeaderMap) -> Response {
-    let cache = [
-        (header::ETAG, document.etag.clone()),
-        // Clients revalidate every time; a 304 costs almost nothing.
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-    ];
     let held = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok());
+    let mut response;
     if held.is_some_and(|h| etag_matches(h, document.etag.to_str().unwrap_or_default())) {
-        return (StatusCode::NOT_MODIFIED, cache).into_response();
+        response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        *response.headers_mut() = document.headers_not_modified.clone();
+    } else {
+        response = Response::new(Body::from(document.bytes.clone()));
+        *response.headers_mut() = document.headers_ok.clone();
     }
-    (
-        cache,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(BUNDLE_TYPE))],
-        document.bytes.clone(),
-    )
-        .into_response()
+    response
+}
+
+/// On the routed path the CORS layer adds these itself (the fast path has no such layer).
+fn without_cors(mut response: Response) -> Response {
+    response.headers_mut().remove(header::VARY);
+    response
+        .headers_mut()
+        .remove(header::ACCESS_CONTROL_EXPOSE_HEADERS);
+    response
 }
 
 /// `If-None-Match` uses the weak comparison (RFC 9110 13.1.2): `W/` is ignored; `*` matches.

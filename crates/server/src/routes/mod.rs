@@ -16,10 +16,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
+use crate::config::MetricsAccess;
 use crate::error::ApiError;
 use crate::layers;
 use crate::AppState;
 
+pub use distribution::fast as fast_distribution;
 pub use policy::publish;
 
 /// The whole application, layers included.
@@ -59,21 +61,25 @@ pub fn router(state: AppState) -> Router {
     );
     let events = layers::distribution(events, &state);
 
-    let operations = Router::new()
+    let mut operations = Router::new()
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))
-        .route("/metrics", get(operations::metrics))
         .route("/openapi.json", get(operations::openapi));
+    let metrics = Router::new().route("/metrics", get(operations::metrics));
+    match state.config.metrics {
+        MetricsAccess::Open => operations = operations.merge(metrics),
+        // Behind the admin gate: a token, and failed attempts count as on the admin API.
+        MetricsAccess::Token => operations = operations.merge(layers::admin(metrics, &state)),
+        MetricsAccess::Off => {}
+    }
 
     let timed = Router::new()
         .nest("/api/v1", admin)
         .merge(distribution)
         .merge(operations)
-        .merge(layers::console(console::router(&state.config)));
+        .merge(console::router(&state.config));
     let timed = match console::from_disk(&state.config) {
-        Some(dir) => timed.fallback_service(
-            layers::console(Router::new().fallback_service(dir)).with_state(state.clone()),
-        ),
+        Some(dir) => timed.fallback_service(dir),
         None => timed.fallback(not_found),
     };
     let timed = layers::timeout(timed, &state);
@@ -109,11 +115,7 @@ impl<S: Send + Sync> FromRequest<S> for TextBody {
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
             let status = e.status();
             if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    status,
-                    "too_large",
-                    "the request body is larger than the server accepts",
-                )
+                layers::too_large()
             } else {
                 ApiError::bad_request(format!("cannot read the request body: {e}"))
             }
@@ -122,6 +124,17 @@ impl<S: Send + Sync> FromRequest<S> for TextBody {
             .map(TextBody)
             .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))
     }
+}
+
+/// Names people read (of tokens, of tenants): printable, 1-100 characters.
+pub fn check_name(what: &str, name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "{what}: use 1-100 printable characters"
+        )));
+    }
+    Ok(name.to_string())
 }
 
 /// Tenant ids appear in URLs, file names and signed payloads: keep them plain.

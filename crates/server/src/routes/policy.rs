@@ -147,7 +147,10 @@ pub async fn publish(
     let published = state
         .db(move |store| {
             store.publish(&tenant_id, &text, &by, origin, now, |new| {
-                sign_version(signer.as_ref(), lifetime, new).map_err(ApiError::internal)
+                let signed =
+                    sign_version(signer.as_ref(), lifetime, new).map_err(ApiError::internal)?;
+                refuse_oversized_bundle(signed.bundle.len())?;
+                Ok::<_, ApiError>(signed)
             })
         })
         .await?;
@@ -166,14 +169,36 @@ pub async fn publish(
     Ok(published)
 }
 
+/// Clients refuse a bundle over `MAX_BUNDLE_BYTES`: never publish one.
+fn refuse_oversized_bundle(size: usize) -> ApiResult<()> {
+    let limit = sendguard_core::bundle::MAX_BUNDLE_BYTES;
+    if size <= limit {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("make the policy smaller: signed, it would be {size} bytes, and clients accept at most {limit}"),
+    ))
+}
+
 #[derive(Serialize)]
 pub struct HistoryEntry {
     #[serde(flatten)]
     summary: VersionSummary,
-    /// Unified diff from the previous version (empty for the first).
+    /// Unified diff from the previous version (empty for the first), or a note saying why
+    /// it is not shown.
     diff: String,
 }
 
+/// A diff longer than this is not shown (the two versions can be opened instead).
+const MAX_DIFF_BYTES: usize = 64 * 1024;
+/// Past this, one diff's comparison turns coarse (and quick).
+const MAX_DIFF_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Diffs cost CPU in proportion to the policies' size: they are computed on the blocking
+/// pool, a few at a time (`diff_slots`), and all of one request's diffs together must be
+/// done within half the request timeout; past that the rest are notes.
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
@@ -181,33 +206,93 @@ pub async fn history(
 ) -> ApiResult<Json<Vec<HistoryEntry>>> {
     authorise(&state, &caller, &tenant).await?;
     let versions = state.db(move |store| store.history(&tenant)).await?;
-    let entries = versions
+    let slot = state
+        .diff_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
+    let budget = std::time::Duration::from_secs(state.config.request_timeout_secs) / 2;
+    let deadline = std::time::Instant::now() + budget;
+    let entries = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        history_entries(&versions, deadline)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("diff task failed: {e}")))?;
+    Ok(Json(entries))
+}
+
+/// Each version with its diff from the one before, newest first.
+fn history_entries(versions: &[PolicyVersion], deadline: std::time::Instant) -> Vec<HistoryEntry> {
+    versions
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let previous = versions.get(i + 1);
-            let diff = match previous {
-                Some(p) => unified_diff(&p.policy, &v.policy, p.version, v.version),
+            let diff = match versions.get(i + 1) {
                 None => String::new(),
+                Some(_) if std::time::Instant::now() >= deadline => format!(
+                    "(diff not shown: the history took too long to compare; open version {} to see it)",
+                    v.version
+                ),
+                Some(p) => {
+                    // One pathological pair must not take the whole budget.
+                    let this = deadline.min(std::time::Instant::now() + MAX_DIFF_TIME);
+                    unified_diff(&p.policy, &v.policy, p.version, v.version, this)
+                }
             };
             HistoryEntry {
                 summary: v.into(),
                 diff,
             }
         })
-        .collect();
-    Ok(Json(entries))
+        .collect()
 }
 
-fn unified_diff(old: &str, new: &str, old_version: i64, new_version: i64) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(
-            &format!("version {old_version}"),
-            &format!("version {new_version}"),
-        )
-        .to_string()
+/// The unified diff of two versions; past `deadline` the comparison is coarser, and a diff
+/// over [`MAX_DIFF_BYTES`] becomes a note.
+fn unified_diff(
+    old: &str,
+    new: &str,
+    old_version: i64,
+    new_version: i64,
+    deadline: std::time::Instant,
+) -> String {
+    let diff = similar::TextDiff::configure()
+        .deadline(deadline)
+        .diff_lines(old, new);
+    let mut text = CappedText::default();
+    let written = std::fmt::Write::write_fmt(
+        &mut text,
+        format_args!(
+            "{}",
+            diff.unified_diff().context_radius(3).header(
+                &format!("version {old_version}"),
+                &format!("version {new_version}"),
+            )
+        ),
+    );
+    match written {
+        Ok(()) => text.0,
+        Err(_) => format!(
+            "(diff not shown: over {} KB; open versions {old_version} and {new_version} to compare)",
+            MAX_DIFF_BYTES / 1024
+        ),
+    }
+}
+
+/// A string that refuses to grow past [`MAX_DIFF_BYTES`] (so a huge diff stops early).
+#[derive(Default)]
+struct CappedText(String);
+
+impl std::fmt::Write for CappedText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.0.len() + s.len() > MAX_DIFF_BYTES {
+            return Err(std::fmt::Error);
+        }
+        self.0.push_str(s);
+        Ok(())
+    }
 }
 
 #[derive(Serialize)]
@@ -227,16 +312,36 @@ pub async fn version(
 ) -> ApiResult<Json<VersionDetail>> {
     authorise(&state, &caller, &tenant).await?;
     let number = parse_version(&version)?;
+    let current_version = state.policy(&tenant).map(|d| d.version);
     let (found, current) = state
         .db(move |store| {
             let found = store.version(&tenant, number)?;
-            let current = store.history(&tenant).map(|h| h.into_iter().next())?;
+            let current = match current_version {
+                Some(c) => store.version(&tenant, c)?,
+                None => None,
+            };
             Ok::<_, rusqlite::Error>((found, current))
         })
         .await?;
     let v = found.ok_or_else(|| ApiError::not_found(format!("no version {number}")))?;
     let rollback_diff = match current {
-        Some(c) if c.policy != v.policy => unified_diff(&c.policy, &v.policy, c.version, v.version),
+        Some(c) if c.policy != v.policy => {
+            // Like history's diffs: on the blocking pool, a few at a time, bounded in time.
+            let slot = state
+                .diff_slots
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(ApiError::internal)?;
+            let target = (v.policy.clone(), v.version);
+            tokio::task::spawn_blocking(move || {
+                let _slot = slot;
+                let deadline = std::time::Instant::now() + MAX_DIFF_TIME;
+                unified_diff(&c.policy, &target.0, c.version, target.1, deadline)
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("diff task failed: {e}")))?
+        }
         _ => String::new(),
     };
     Ok(Json(VersionDetail {
@@ -281,7 +386,8 @@ mod tests {
 
     #[test]
     fn diffs_show_the_changed_line() {
-        let diff = unified_diff("{\n  \"a\": 1\n}\n", "{\n  \"a\": 2\n}\n", 1, 2);
+        let later = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let diff = unified_diff("{\n  \"a\": 1\n}\n", "{\n  \"a\": 2\n}\n", 1, 2, later);
         assert!(
             diff.contains("--- version 1") && diff.contains("+++ version 2"),
             "{diff}"
@@ -289,6 +395,52 @@ mod tests {
         assert!(
             diff.contains("-  \"a\": 1") && diff.contains("+  \"a\": 2"),
             "{diff}"
+        );
+    }
+
+    #[test]
+    fn huge_diffs_become_notes_and_a_spent_budget_skips_the_rest() {
+        let lines = |tag: &str| -> String {
+            (0..3_000)
+                .map(|i| format!("  \"{tag}{i}.example\",\n"))
+                .collect()
+        };
+        let later = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        let diff = unified_diff(&lines("a"), &lines("b"), 1, 2, later);
+        assert!(
+            diff.starts_with("(diff not shown: over 64 KB"),
+            "{}",
+            &diff[..100]
+        );
+        let version = |n: i64, policy: String| PolicyVersion {
+            tenant: "acme".into(),
+            version: n,
+            policy,
+            bundle: Vec::new(),
+            etag: String::new(),
+            key_id: String::new(),
+            published_by: "admin".into(),
+            published_at: 0,
+            expires_at: 0,
+            rollback_of: None,
+            renewal_of: None,
+        };
+        let versions = [version(2, lines("b")), version(1, lines("a"))];
+        let spent = history_entries(&versions, std::time::Instant::now());
+        assert!(spent[0].diff.contains("took too long"), "{}", spent[0].diff);
+        assert_eq!(spent[1].diff, "");
+    }
+
+    #[test]
+    fn bundles_clients_would_refuse_are_never_published() {
+        let limit = sendguard_core::bundle::MAX_BUNDLE_BYTES;
+        assert!(refuse_oversized_bundle(limit).is_ok());
+        let e = refuse_oversized_bundle(limit + 1).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (413, "too_large"));
+        assert!(
+            e.message.starts_with("make the policy smaller"),
+            "{}",
+            e.message
         );
     }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sendguard_core::keyset;
 
 use super::keys::{invalid_keyset, require_active_key};
-use super::{check_tenant_id, JsonBody};
+use super::{check_name, check_tenant_id, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::TenantRecord;
@@ -43,7 +43,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<TenantRecord>)> {
     caller.require_global()?;
     check_tenant_id(&request.id)?;
-    let name = request.name.unwrap_or_else(|| request.id.clone());
+    let name = check_name("name", request.name.as_deref().unwrap_or(&request.id))?;
     let now = state.now();
     // Signed (or checked) outside the database lock; thrown away if the id is taken.
     let (version, keyset) = match request.keyset {

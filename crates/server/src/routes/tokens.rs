@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::{check_tenant_id, JsonBody};
+use super::{check_name, check_tenant_id, JsonBody};
 use crate::auth::{hash_token, new_token, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Revocation, TokenRecord};
@@ -46,12 +46,15 @@ pub async fn create(
     JsonBody(request): JsonBody<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     caller.require_global()?;
-    let name = request.name.trim().to_string();
-    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("name: 1-100 printable characters"));
-    }
+    let name = check_name("name", &request.name)?;
     if let Some(tenant) = &request.tenant {
         check_tenant_id(tenant)?;
+        let id = tenant.clone();
+        if state.db(move |store| store.tenant(&id)).await?.is_none() {
+            return Err(ApiError::not_found(format!(
+                "no tenant `{tenant}`: create it before a token for it"
+            )));
+        }
     }
     let token = new_token();
     let hash = hash_token(&token);

@@ -21,8 +21,8 @@
 //!
 //! ```
 //! use sendguard_core::keyset_chain::{offer, trusted, Offer};
-//! # let pinned = include_str!("../../../tests/vectors/bundles/keyset-v1.json");
-//! # let update = include_str!("../../../tests/vectors/bundles/keyset-v2.json");
+//! # let pinned = include_str!("../../../../tests/vectors/bundles/keyset-v1.json");
+//! # let update = include_str!("../../../../tests/vectors/bundles/keyset-v2.json");
 //! # let now = 1767312000;
 //! let trust = trusted(pinned, &[], "acme", now);
 //! assert_eq!(trust.current().unwrap().version, 1);
@@ -30,8 +30,8 @@
 //! assert_eq!(links.last().unwrap().keyset.version, 2);
 //! ```
 
-use crate::bundle::BundleError;
-use crate::keyset::{self, Keyset};
+use super::keyset::{self, Keyset};
+use super::verification::BundleError;
 
 /// A keyset's text with what verifying it found.
 #[derive(Debug, Clone)]
@@ -189,16 +189,17 @@ mod tests {
     use super::*;
 
     const NOW: i64 = 1_767_312_000;
-    const V1: &str = include_str!("../../../tests/vectors/bundles/keyset-v1.json");
-    const V2: &str = include_str!("../../../tests/vectors/bundles/keyset-v2.json");
-    const V3_ROTATED: &str = include_str!("../../../tests/vectors/bundles/keyset-v3-rotated.json");
+    const V1: &str = include_str!("../../../../tests/vectors/bundles/keyset-v1.json");
+    const V2: &str = include_str!("../../../../tests/vectors/bundles/keyset-v2.json");
+    const V3_ROTATED: &str =
+        include_str!("../../../../tests/vectors/bundles/keyset-v3-rotated.json");
     const V3_NEW_ROOT_ONLY: &str =
-        include_str!("../../../tests/vectors/bundles/keyset-v3-signed-by-new-root-only.json");
+        include_str!("../../../../tests/vectors/bundles/keyset-v3-signed-by-new-root-only.json");
     const V2_EXPIRES_DAY_2: &str =
-        include_str!("../../../tests/vectors/bundles/keyset-v2-expires-day-2.json");
+        include_str!("../../../../tests/vectors/bundles/keyset-v2-expires-day-2.json");
     // Signed by the rotated-to root alone (made with the CLI; see its README).
     const V4_ROOT_B_ONLY: &str =
-        include_str!("../../../addin/test/fixtures/keyset-v4-root-b-only.json");
+        include_str!("../../../../addin/test/fixtures/keyset-v4-root-b-only.json");
 
     fn versions(links: &[Link]) -> Vec<u64> {
         links.iter().map(|l| l.keyset.version).collect()

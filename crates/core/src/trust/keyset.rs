@@ -16,8 +16,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{check_header, check_version, BundleError, KeyRole};
-use crate::envelope::{self, PublicKey, KEYSET_PAYLOAD_TYPE};
+use super::encoding::PublicKey;
+use super::envelope::{self, KEYSET_PAYLOAD_TYPE};
+use super::verification::{check_header, check_version, BundleError, KeyRole};
+pub use super::verification::{Keyset, RootKeys, TrustedKeys};
 
 /// The most keys of each kind, and revoked ids, a keyset may list.
 pub const MAX_KEYS: usize = 64;
@@ -48,36 +50,6 @@ pub struct KeysetStatement {
     pub signing_keys: Vec<KeyEntry>,
     /// Ids of keys that must never be accepted again.
     pub revoked_key_ids: Vec<String>,
-}
-
-/// Root keys and how many of them must sign a keyset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RootKeys {
-    pub keys: Vec<PublicKey>,
-    pub threshold: usize,
-}
-
-/// A verified keyset: the trust a client checks policy bundles against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Keyset {
-    pub tenant: String,
-    pub version: u64,
-    pub issued_at: i64,
-    pub expires_at: i64,
-    pub roots: RootKeys,
-    pub signing_keys: Vec<PublicKey>,
-    pub revoked_key_ids: Vec<String>,
-    /// SHA-256 of the signed payload.
-    pub digest: [u8; 32],
-}
-
-/// The name the policy-verification API was first agreed under.
-pub type TrustedKeys = Keyset;
-
-impl Keyset {
-    pub fn is_expired(&self, now: i64) -> bool {
-        now >= self.expires_at
-    }
 }
 
 /// Verifies a keyset the client pins as given (shipped with the add-in, or the CLI's
