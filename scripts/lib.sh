@@ -44,3 +44,50 @@ ensure_npm_ci() {
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$stamp"
 }
+
+# sendguard_bin [debug|release] : the path of the built `sendguard` binary, wherever cargo puts
+# it (CARGO_TARGET_DIR or ./target). Tests get it as SENDGUARD_BIN.
+sendguard_bin() { echo "${CARGO_TARGET_DIR:-$ROOT/target}/${1:-debug}/sendguard"; }
+
+# build_sendguard : builds the debug `sendguard` binary (cargo skips it when up to date) and
+# exports SENDGUARD_BIN for the tests that start it.
+build_sendguard() {
+  cargo build --quiet -p sendguard-cli
+  SENDGUARD_BIN="$(sendguard_bin)"
+  export SENDGUARD_BIN
+}
+
+# The one "is the build up to date" rule. A build's inputs are files and folders; their
+# fingerprint is a SHA-256 over every file's path and content (git's ignored files, such as
+# node_modules/ and target/, left out; outside a git checkout, every file but node_modules/)
+# and the versions of rustc and node. A build takes the
+# fingerprint before it starts and writes it into its stamp once it succeeded; it is up to
+# date while the stamp holds the inputs' fingerprint and its outputs exist. Timestamps play
+# no part: a checkout, a copy or `git stash` cannot make a stale build look fresh.
+#   inputs_fingerprint INPUT...            prints the fingerprint
+#   build_is_fresh STAMP FINGERPRINT OUTPUT...  true when up to date
+inputs_fingerprint() {
+  (
+    cd "$ROOT"
+    rustc --version 2>/dev/null || true
+    node --version 2>/dev/null || true
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+      git ls-files -z --cached --others --exclude-standard -- "$@"
+    else
+      find "$@" -type f -not -path '*/node_modules/*' -print0 2>/dev/null
+    fi | LC_ALL=C sort -zu | xargs -0r sha256sum 2>/dev/null || true
+  ) | sha256sum | cut -d' ' -f1
+}
+build_is_fresh() {
+  local stamp="$1" fingerprint="$2"; shift 2
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] || return 1
+  local output; for output in "$@"; do [ -e "$output" ] || return 1; done
+}
+
+# The engine for JavaScript (scripts/build-wasm): what it is built from, what it writes, and
+# its stamp. Every suite and script that needs build/wasm/ calls scripts/build-wasm, which
+# returns at once when the rule above says the build is up to date.
+WASM_BUILD_INPUTS=(Cargo.toml Cargo.lock crates addin/shared addin/tools addin/package-lock.json scripts/build-wasm)
+WASM_BUILD_STAMP="$ROOT/build/wasm/.inputs.sha256"
+WASM_BUILD_OUTPUTS=("$ROOT/build/wasm/esm/sendguard.js" "$ROOT/build/wasm/esm/sendguard.d.ts" "$ROOT/build/wasm/esm/sendguard_bg.wasm"
+  "$ROOT/build/wasm/classic/sendguard-classic.js" "$ROOT/build/wasm/classic/sendguard-classic-web.js")

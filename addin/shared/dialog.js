@@ -1,12 +1,16 @@
 // A verdict → the text a sender sees: plain (every client) and Markdown (Outlook's Smart
-// Alerts dialog, Mailbox 1.15), each within Outlook's 500-character limit. ES2016.
+// Alerts dialog, Mailbox 1.15), each within Outlook's 500-character limit: one line per
+// recipient, most severe first, as the engine grouped and ordered them (`by_recipient`).
+// ES2016.
 
 /**
  * @typedef {{ kind: string, action: "allow" | "warn" | "block", message: string,
  *   recipient: string | null, suggestion: string | null, field?: string, fix?: string,
- *   justification_required?: boolean }} Finding
+ *   detail?: string, justification_required?: boolean }} Finding
+ * @typedef {{ recipient: string | null, field?: "to" | "cc" | "bcc", action: "allow" | "warn" | "block",
+ *   fix?: string, findings: number[], line?: string }} RecipientFindings
  * @typedef {{ action: "allow" | "warn" | "block", summary: string, findings: Finding[],
- *   justification_required?: boolean }} Verdict
+ *   by_recipient?: RecipientFindings[], justification_required?: boolean }} Verdict
  */
 
 /** Outlook's limit for `errorMessage` and `errorMessageMarkdown`. */
@@ -36,7 +40,26 @@ export function dialogHeading(verdict) {
 }
 
 /**
- * Markdown for the Smart Alerts dialog: a bold heading, then one list item per finding
+ * The dialog's lines: one per recipient row the engine wrote a line for; a verdict without
+ * rows (a check that could not run) gives its summary's lines.
+ * @param {Verdict} verdict
+ * @returns {string[]}
+ */
+export function dialogLines(verdict) {
+  const rows = verdict.by_recipient || [];
+  const lines = [];
+  for (let i = 0; i < rows.length; i++) {
+    const line = rows[i].line;
+    if (line) lines.push(line);
+  }
+  if (lines.length > 0 || verdict.action === "allow") return lines;
+  return verdict.summary.split("\n").filter(function (line) {
+    return line !== "" && !/^\(\+\d+ more\)$/.test(line);
+  });
+}
+
+/**
+ * Markdown for the Smart Alerts dialog: a bold heading, then one list item per recipient
  * (Outlook's list items end with `\r`), cut to whole items with "(+N more)" so that it fits.
  * @param {Verdict} verdict
  * @param {number} [limit]
@@ -45,17 +68,17 @@ export function dialogHeading(verdict) {
 export function dialogMarkdown(verdict, limit) {
   const max = limit || DIALOG_LIMIT;
   let text = "**" + escapeMarkdown(dialogHeading(verdict)) + "**\r\r";
-  const findings = verdict.findings;
-  for (let i = 0; i < findings.length; i++) {
-    const item = "- " + escapeMarkdown(findings[i].message) + "\r";
-    const rest = findings.length - i - 1;
+  const lines = dialogLines(verdict);
+  for (let i = 0; i < lines.length; i++) {
+    const item = "- " + escapeMarkdown(lines[i]) + "\r";
+    const rest = lines.length - i - 1;
     const more = rest > 0 ? "(+" + rest + " more)" : "";
     if (text.length + item.length + more.length > max) {
-      const left = "(+" + (findings.length - i) + " more)";
+      const left = "(+" + (lines.length - i) + " more)";
       if (i === 0) {
-        // Even the first finding is too long: cut it, keeping the "more" note.
+        // Even the first line is too long: cut it, keeping the "more" note.
         const room = max - text.length - 4 - (rest > 0 ? more.length : 0);
-        return text + "- " + escapeMarkdown(findings[i].message).slice(0, Math.max(0, room)).replace(/\\$/, "") + "…\r" + more;
+        return text + "- " + escapeMarkdown(lines[i]).slice(0, Math.max(0, room)).replace(/\\$/, "") + "…\r" + more;
       }
       return text + left;
     }

@@ -1,7 +1,8 @@
 // Every corpus case and every signed-bundle vector gives the same result through the ES
 // module, the classic script with WebAssembly, the classic script's pure-JavaScript fallback,
 // and the lean classic script of the HTML pages; verdicts are also the same as the native
-// command line's. Any difference fails.
+// command line's. Any difference fails. The message table (tests/messages) gives its exact
+// sentences through every path.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -48,6 +49,20 @@ describe("corpus: native, ES module, classic WebAssembly, classic JavaScript and
         assert.equal(canonical(jsVerdict(core, c)), native, `${name} differs from native on ${c.name}`);
       }
       if (c.expect?.action) assert.equal(JSON.parse(native).action, c.expect.action, c.description);
+    });
+  }
+});
+
+describe("the message table (tests/messages): every path gives the table's sentences and summary", () => {
+  const table = JSON.parse(readFileSync(join(ROOT, "tests", "messages", "messages.json"), "utf8"));
+  const sentences = (findings) => findings.map((f) => [f.kind, f.recipient ?? null, f.message, f.detail ?? null]);
+  for (const c of table.cases) {
+    test(c.name, () => {
+      for (const [name, core] of Object.entries(engines)) {
+        const verdict = JSON.parse(canonical(jsVerdict(core, c)));
+        assert.deepEqual(sentences(verdict.findings ?? []), sentences(c.findings), `${name}: ${canonical(verdict)}`);
+        assert.equal(verdict.summary, c.summary, name);
+      }
     });
   }
 });

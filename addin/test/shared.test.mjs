@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { checkOrFail } from "../shared/check.js";
-import { DIALOG_LIMIT, dialogMarkdown, dialogPlain, escapeMarkdown, smartAlertsCompletion } from "../shared/dialog.js";
+import { DIALOG_LIMIT, dialogLines, dialogMarkdown, dialogPlain, escapeMarkdown, smartAlertsCompletion } from "../shared/dialog.js";
 import { draftFromOutlook, draftFromThunderbird, mailboxString } from "../shared/draft.js";
 import { createPolicyVersionStore } from "../shared/policy-version.js";
 import { readFileSync } from "node:fs";
@@ -55,29 +55,48 @@ describe("recipients → draft", () => {
 
 describe("verdict → dialog text", () => {
   const finding = (message) => ({ kind: "tld_trap", action: "warn", recipient: null, suggestion: null, message });
+  /** A verdict as the engine groups it: one row (and line) per message. */
+  const verdictOf = (action, messages) => ({
+    action,
+    summary: messages.join("\n"),
+    findings: messages.map(finding),
+    by_recipient: messages.map((line, i) => ({ recipient: `r${i}@example.org`, field: "to", action, findings: [i], line }))
+  });
 
-  test("Markdown: bold heading, items ending in \\r, Markdown characters escaped", () => {
-    const md = dialogMarkdown({ action: "warn", summary: "", findings: [finding("a_b@army.ml is *odd*.")] });
+  test("Markdown: bold heading, one item per recipient ending in \\r, Markdown characters escaped", () => {
+    const md = dialogMarkdown(verdictOf("warn", ["a_b@army.ml is *odd*."]));
     assert.equal(md, "**Please check this email before sending.**\r\r- a\\_b@army.ml is \\*odd\\*.\r");
     assert.equal(escapeMarkdown("[x](y)"), "\\[x\\](y)");
   });
 
+  test("a row without a line (its reasons given on an earlier line) adds no item", () => {
+    const verdict = verdictOf("warn", ["Check a@x.org.", "unused"]);
+    delete verdict.by_recipient[1].line;
+    assert.deepEqual(dialogLines(verdict), ["Check a@x.org."]);
+  });
+
+  test("a check that could not run: its summary is the text, in both forms", () => {
+    const failed = { action: "block", summary: "Sendguard could not check this email: no policy.", findings: [] };
+    assert.deepEqual(dialogLines(failed), ["Sendguard could not check this email: no policy."]);
+    assert.match(dialogMarkdown(failed), /\r\r- Sendguard could not check this email: no policy\.\r$/);
+  });
+
   test("never longer than Outlook's 500 characters, and says how many were left out", () => {
-    const many = { action: "block", summary: "", findings: Array.from({ length: 20 }, (_, i) => finding(`Finding number ${i} `.repeat(4))) };
+    const many = verdictOf("block", Array.from({ length: 20 }, (_, i) => `Finding number ${i} `.repeat(4)));
     const md = dialogMarkdown(many);
     assert.ok(md.length <= DIALOG_LIMIT, `${md.length}`);
     const items = md.split("\r").filter((line) => line.startsWith("- ")).length;
     const left = Number(/\(\+(\d+) more\)$/.exec(md)?.[1]);
     assert.ok(items > 0);
     assert.equal(items + left, 20, md);
-    const long = dialogMarkdown({ action: "warn", summary: "", findings: [finding("x".repeat(900)), finding("y")] });
+    const long = dialogMarkdown(verdictOf("warn", ["x".repeat(900), "y"]));
     assert.ok(long.length <= DIALOG_LIMIT && long.endsWith("(+1 more)"), long.slice(-20));
     assert.equal(dialogPlain({ action: "warn", summary: "z".repeat(600), findings: [] }).length, DIALOG_LIMIT);
   });
 
   test("Smart Alerts completion: allow lets the mail go; otherwise always a plain message", () => {
     assert.deepEqual(smartAlertsCompletion({ action: "allow", summary: "No problems found.", findings: [] }), { allowEvent: true });
-    const warn = { action: "warn", summary: "Check.", findings: [finding("Check.")] };
+    const warn = verdictOf("warn", ["Check."]);
     assert.deepEqual(smartAlertsCompletion(warn), { allowEvent: false, errorMessage: "Check." });
     assert.ok(smartAlertsCompletion(warn, { markdown: true }).errorMessageMarkdown.startsWith("**"));
   });

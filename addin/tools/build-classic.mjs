@@ -7,20 +7,22 @@
 // parsing 1.5 MB of JavaScript on every cold start; without WebAssembly its `instantiate()`
 // rejects with code `no_webassembly`. Each defines two globals and nothing else:
 // `SendguardEngine` (the engine; see classic-glue.js, which both share) and `Sendguard`
-// (the shared layer, addin/shared/*.js with their import/export lines taken out). Both must
-// parse as ES2016 scripts: Outlook's older classic runtime (Chakra) knows nothing newer.
+// (the shared layer, addin/shared/*.js). Both must parse as ES2016 scripts: Outlook's older
+// classic runtime (Chakra) knows nothing newer.
 //
-// Size: in the full script the engine's data (Unicode tables, TLD list, …) is stored once, as
-// `ENGINE_DATA` segments that the glue writes into WebAssembly memory and that the wasm2js
-// code reads; its inlined wasm carries no data section. The lean script inlines the module
-// whole (one decode, and WebAssembly copies its own data). Local names are then shortened
-// with terser.
+// The bundler is esbuild (one IIFE, target ES2016, local names shortened, no other
+// rewriting); this file only prepares the engine's part, which esbuild cannot: in the full
+// script the engine's data (Unicode tables, TLD list, …) is stored once, as `ENGINE_DATA`
+// segments that the glue writes into WebAssembly memory and that the wasm2js code reads; its
+// inlined wasm carries no data section. The lean script inlines the module whole (one
+// decode, and WebAssembly copies its own data). Both reach the glue as the generated module
+// `sendguard:engine`.
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
-import { minify } from "terser";
-import { moduleAsDeclarations } from "./module-scope.mjs";
+import * as esbuild from "esbuild";
+import { ES2016_SCRIPT, strictScript } from "./es2016-script.mjs";
 import { gzipSync } from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -127,20 +129,17 @@ function fallbackFactory(source) {
   return `function createFallbackExports() {\n${body}\nreturn retasmFunc;\n}\n`;
 }
 
-function sharedLayer() {
+/** The shared layer's modules and the names they export (unique across them: the
+ * `Sendguard` global holds them all). */
+async function sharedModules() {
   const dir = join(here, "..", "shared");
-  const files = readdirSync(dir).filter((f) => f.endsWith(".js")).sort();
-  // Shared modules may import only their siblings, which are all concatenated anyway.
-  const siblingsOnly = (file) => (from) => {
-    if (!from.startsWith("./")) throw new Error(`${file}: only sibling imports are allowed`);
-    return "";
-  };
-  const modules = files.map((f) => ({ file: f, ...moduleAsDeclarations(join(dir, f), siblingsOnly(f)) }));
-  const all = modules.flatMap((m) => m.exported);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".js")).sort().map((f) => join(dir, f));
+  const modules = [];
+  for (const file of files) modules.push({ file, names: Object.keys(await import(file)) });
+  const all = modules.flatMap((m) => m.names);
   const dup = all.find((n, i) => all.indexOf(n) !== i);
-  if (dup) throw new Error(`two shared modules export \`${dup}\`: the classic build needs unique names`);
-  const code = modules.map((m) => `/* ---- addin/shared/${m.file} ---- */\n${m.code}`).join("\n");
-  return `var Sendguard = (function () {\n"use strict";\n${code}\nreturn { ${all.map((n) => `${n}: ${n}`).join(", ")} };\n})();\n`;
+  if (dup) throw new Error(`two shared modules export \`${dup}\`: the \`Sendguard\` global needs unique names`);
+  return modules;
 }
 
 const engineWasm = readFileSync(wasmPath);
@@ -148,41 +147,68 @@ const wasm = splitData(engineWasm);
 const fallback = externaliseData(readFileSync(wasm2jsPath, "utf8"));
 const fallbackSegments = fallback.segments.map(([offset, b64]) => ({ offset, bytes: Buffer.from(b64, "base64") }));
 if (!sameImage(wasm.segments, fallbackSegments)) throw new Error("wasm and wasm2js data differ: cannot share them");
-const glue = readFileSync(join(here, "classic-glue.js"), "utf8");
-const shared = sharedLayer();
+const shared = await sharedModules();
 
-/** The values classic-glue.js expects before it, for one variant. */
-function engineValues(withFallback) {
+/** The generated module `sendguard:engine` (see classic-glue.js) for one variant. */
+function engineModule(withFallback) {
   if (!withFallback) {
-    return `var ENGINE_WASM_BASE64 = "${engineWasm.toString("base64")}";
-var ENGINE_DATA = [];
-var createFallbackExports = null;
+    return `export var ENGINE_WASM_BASE64 = "${engineWasm.toString("base64")}";
+export var ENGINE_DATA = [];
+export var createFallbackExports = null;
 `;
   }
-  return `var ENGINE_WASM_BASE64 = "${wasm.code.toString("base64")}";
-var ENGINE_DATA = ${JSON.stringify(fallback.segments)};
-${fallbackFactory(fallback.source)}`;
+  return `export var ENGINE_WASM_BASE64 = "${wasm.code.toString("base64")}";
+export var ENGINE_DATA = ${JSON.stringify(fallback.segments)};
+export ${fallbackFactory(fallback.source)}`;
 }
 
-/** One variant, assembled, mangled, checked and written; answers its text. */
+/** The bundle's entry: fills in the two globals, which the banner declares. */
+function entryModule() {
+  const imports = shared.map((m) => `import { ${m.names.join(", ")} } from ${JSON.stringify(m.file)};`).join("\n");
+  const names = shared.flatMap((m) => m.names);
+  return `"use strict";
+import { instantiate } from ${JSON.stringify(join(here, "classic-glue.js"))};
+${imports}
+SendguardEngine = { instantiate: instantiate };
+Sendguard = { ${names.map((n) => `${n}: ${n}`).join(", ")} };
+`;
+}
+
+/** One variant, bundled by esbuild with the engine module of this variant. */
+async function bundle(withFallback) {
+  const generated = {
+    name: "sendguard-engine",
+    setup(build) {
+      build.onResolve({ filter: /^sendguard:engine$/ }, () => ({ path: "engine", namespace: "sendguard" }));
+      build.onLoad({ filter: /.*/, namespace: "sendguard" }, () => ({ contents: engineModule(withFallback), loader: "js", resolveDir: here }));
+    }
+  };
+  const banner = "var SendguardEngine, Sendguard;";
+  const result = await esbuild.build({
+    ...ES2016_SCRIPT,
+    // Comments name files relative to addin/, whatever the repository's path.
+    absWorkingDir: join(here, ".."),
+    stdin: { contents: entryModule(), resolveDir: here, sourcefile: "classic-entry.js" },
+    // Shorter local names and no indentation only: no rewriting of code, which stays as
+    // reviewed and tested.
+    minifyIdentifiers: true,
+    minifyWhitespace: true,
+    banner: { js: banner },
+    plugins: [generated]
+  });
+  return strictScript(result.outputFiles[0].text, banner);
+}
+
+/** One variant, bundled, checked and written; answers its text. */
 async function writeScript(path, withFallback) {
-  const assembled = `var SendguardEngine = (function () {
-"use strict";
-${engineValues(withFallback)}
-${glue}
-return { instantiate: instantiate };
-})();
-${shared}`;
-  // Shorter local names only: no rewriting of code, which stays as reviewed and tested.
-  const minified = await minify(assembled, { compress: false, mangle: true, ecma: 2016, format: { ecma: 2016 } });
+  const code = await bundle(withFallback);
   const out = `/* Sendguard's engine for Outlook: one self-contained ES2016 script, ${withFallback
     ? "for classic Outlook's JavaScript-only runtime\n * (WebAssembly, or its pure-JavaScript translation where WebAssembly is missing)"
     : "for the HTML runtimes\n * (WebAssembly only: no JavaScript fallback)"}.
- * Generated by scripts/build-wasm from crates/wasm-abi, addin/tools/classic-glue.js and
- * addin/shared/; do not edit. Globals: SendguardEngine, Sendguard. */
-${minified.code}
-`;
-  // The promise to Outlook: an ES2016 script, or the build fails here rather than at a customer.
+ * Generated by scripts/build-wasm from crates/js-api, addin/tools/classic-glue.js and
+ * addin/shared/ (bundled by esbuild); do not edit. Globals: SendguardEngine, Sendguard. */
+${code}`;
+  // The promise to Outlook: an ES2016 script (strictScript checked the bundle; this the whole).
   acorn.parse(out, { ecmaVersion: 2016, sourceType: "script" });
   writeFileSync(path, out);
   console.log(`${path}: ${(out.length / 1024).toFixed(0)} KB`);

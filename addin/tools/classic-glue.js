@@ -1,14 +1,16 @@
-/* The engine glue of Outlook's classic engine scripts (ES2016, no imports).
+/* The engine glue of Outlook's classic engine scripts: an ES module written to ES2016 (the
+ * classic runtime's level), bundled by addin/tools/build-classic.mjs (esbuild) into each
+ * script, where it becomes the global `SendguardEngine`.
  *
- * scripts/build-wasm wraps this file, with three values defined before it:
- *   ENGINE_WASM_BASE64     the sendguard-wasm-abi module, base64; in the full script without
+ * It imports three values from `sendguard:engine`, a module the build generates per variant:
+ *   ENGINE_WASM_BASE64     the sendguard-js-api module, base64; in the full script without
  *                          its data section, in the lean one whole
  *   ENGINE_DATA            its data segments, [[offset, base64], ...], shared with the
  *                          fallback (empty in the lean script: the module has them)
  *   createFallbackExports  a function returning the same module's exports, as pure
  *                          JavaScript (binaryen's wasm2js), for runtimes without WebAssembly;
  *                          null in the lean script, which then refuses to start
- * and exposes `SendguardEngine` (below) as a global. The API mirrors the ES module's:
+ * The API mirrors the ES module's:
  *   SendguardEngine.instantiate(options) -> Promise of
  *     { kind: "wasm" | "js", version(), verifyKeyset(keysetBytes, currentKeysetBytes | null, request),
  *       trustKeysets({tenant, now, pinned, stored, fetched}),
@@ -18,6 +20,7 @@
  * Errors are `Error`s with `code` and `message` (and `policy` for `expired`), as in the ES
  * module. Bytes are Uint8Arrays (strings are taken as their UTF-8).
  */
+import { ENGINE_WASM_BASE64, ENGINE_DATA, createFallbackExports } from "sendguard:engine";
 
 /* UTF-8 without relying on TextEncoder/TextDecoder, which the classic runtime may lack. */
 function utf8Encode(text) {
@@ -232,3 +235,5 @@ function instantiate(options) {
     }
   );
 }
+
+export { instantiate };

@@ -1,7 +1,10 @@
-# Rust: formatting, lints, unit/corpus/property tests of every crate, the wasm32 build of the core.
+# Rust: formatting, lints, no import cycle between the core's modules (the checker's own
+# self-test first), unit/corpus/property tests of every crate, the wasm32 build of the core.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 cargo fmt --all -- --check
+node scripts/check-core-cycles.mjs --self-test
+node scripts/check-core-cycles.mjs
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace --quiet
 ensure_wasm_target

@@ -15,6 +15,6 @@ scripts/build-thunderbird
 node scripts/build-outlook-server.mjs
 cargo build --quiet -p sendguard-cli --features embed-assets
 cargo test --quiet -p sendguard-server --features embed-assets --test one_binary
-SENDGUARD_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sendguard" REQUIRE_ENGINE=1 ARTIFACTS="$ROOT/artifacts" \
+SENDGUARD_BIN="$(sendguard_bin)" REQUIRE_ENGINE=1 ARTIFACTS="$ROOT/artifacts" \
   node --test tests/console/
 log "console screenshots: artifacts/console.png, artifacts/console-320.png"

@@ -7,10 +7,10 @@ cd "$ROOT"
 ensure_apt chromium
 ensure_npm_ci addin
 # The engine's classic scripts (build/wasm/classic/sendguard-classic{,-web}.js) and the
-# `sendguard` binary for the end-to-end test with the policy server; cargo reuses what an
-# earlier suite built.
+# `sendguard` binary for the end-to-end test with the policy server (SENDGUARD_BIN); both
+# are rebuilt only when out of date.
 scripts/build-wasm
-cargo build --quiet -p sendguard-cli
+build_sendguard
 node addin/outlook/tools/manifest-check.mjs manifest.xml
 addin/node_modules/.bin/tsc -p addin/outlook/tsconfig.json
 node --test --test-reporter=dot addin/outlook/test/*.test.mjs

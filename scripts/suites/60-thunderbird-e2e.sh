@@ -5,6 +5,6 @@
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 ensure_apt thunderbird xvfb x11-apps x11-utils netpbm zip
-cargo build --quiet -p sendguard-cli
+build_sendguard
 scripts/build-thunderbird
 node --test --test-timeout=240000 addin/thunderbird/e2e/thunderbird.e2e.mjs

@@ -154,6 +154,20 @@ test("simulate a draft to army.ml with the real engine", async (t) => {
   await assertAccessible("simulator result");
 });
 
+test("the engine marks its cold-start phases in the page's User Timing", async (t) => {
+  if (!hasEngine) return t.skip("the binary serves no engine (scripts/build-release)");
+  // The simulator above instantiated the engine, built a policy's index and checked drafts:
+  // each phase is marked once (crates/wasm/src/phases.rs), so a slow one can be named.
+  const timing = await page.evaluate(() => ({
+    instantiated: performance.getEntriesByName("sendguard:instantiated", "mark").length,
+    measures: performance.getEntriesByType("measure").filter((m) => m.name.startsWith("sendguard:")).map((m) => ({ name: m.name, ms: m.duration }))
+  }));
+  assert.equal(timing.instantiated, 1);
+  assert.deepEqual(timing.measures.map((m) => m.name).sort(), ["sendguard:first-check", "sendguard:index"]);
+  // Durations are reported, never asserted (they depend on the machine).
+  t.diagnostic(timing.measures.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(", "));
+});
+
 test("publish, see it in history, roll back after seeing the diff", async () => {
   await page.click("#publish");
   await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Published version 1"));

@@ -22,24 +22,26 @@ export const MAX_FIXES = 20;
  */
 
 /**
- * The findings the task pane can act on: one per recipient that has a field (replace when
- * the engine proposes a corrected address, otherwise remove).
+ * What the task pane can act on: one per recipient row of the engine's `by_recipient` that
+ * has a field (replace when the engine proposes a corrected address, otherwise remove),
+ * strictest first, with the row's line as its message.
  * @param {import("../../shared/dialog.js").Verdict} verdict
  * @returns {ProposedFix[]}
  */
 export function proposedFixes(verdict) {
   /** @type {ProposedFix[]} */
   const fixes = [];
-  verdict.findings.forEach(function (f) {
-    if (!f.recipient || (f.field !== "to" && f.field !== "cc" && f.field !== "bcc")) return;
+  (verdict.by_recipient || []).forEach(function (row) {
+    if (!row.recipient || (row.field !== "to" && row.field !== "cc" && row.field !== "bcc")) return;
     if (fixes.length >= MAX_FIXES) return;
+    const lead = verdict.findings[row.findings[0]];
     fixes.push({
-      field: f.field,
-      recipient: f.recipient,
-      fix: f.fix || null,
-      suggestion: f.suggestion || null,
-      kind: f.kind,
-      message: f.message
+      field: row.field,
+      recipient: row.recipient,
+      fix: row.fix || null,
+      suggestion: (lead && lead.suggestion) || null,
+      kind: lead ? lead.kind : "",
+      message: row.line || (lead ? lead.message : "")
     });
   });
   return fixes;

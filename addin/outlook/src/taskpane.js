@@ -1,9 +1,8 @@
 // The task pane ("Check recipients", and what the Smart Alerts "Fix recipients" button opens):
-// each finding with its explanation and one-click fixes, the policy's version, tenant and
-// freshness. The engine, Office and storage are injected so that tests can drive it.
+// one row per recipient with its reasons and one-click fixes, the policy's version, tenant
+// and freshness. The engine, Office and storage are injected so that tests can drive it.
 import { readDraft } from "./read-draft.js";
 import { officeCall } from "./office-async.js";
-import { proposedFixes } from "./completion.js";
 import { loadPolicy } from "./policy-session.js";
 import { applyFix, removeRecipient } from "./fix.js";
 import { refreshPolicy } from "./refresh.js";
@@ -102,10 +101,11 @@ export function createTaskpane(deps) {
   }
 
   /**
+   * One row per recipient (the engine's `by_recipient`): the address, each reason with its
+   * detail line, then one Replace (when there is a corrected address) and one Remove.
    * @param {any} verdict
-   * @param {import("./completion.js").ProposedFix[]} fixes
    */
-  function render(verdict, fixes) {
+  function render(verdict) {
     const root = deps.root;
     while (root.firstChild) root.removeChild(root.firstChild);
     root.appendChild(el("h1", "Sendguard"));
@@ -117,22 +117,39 @@ export function createTaskpane(deps) {
       return;
     }
     const list = el("ul", undefined, "findings");
-    const byRecipient = {};
-    fixes.forEach(function (f) { /** @type {any} */ (byRecipient)[f.field + " " + f.recipient.toLowerCase()] = f; });
-    const shown = verdict.findings.length ? verdict.findings : [{ message: verdict.summary, action: verdict.action }];
-    shown.forEach(function (/** @type {any} */ finding) {
-      const li = el("li", undefined, "finding finding-" + finding.action);
-      li.appendChild(el("p", finding.message, "message"));
-      const fix = finding.recipient && finding.field ? /** @type {any} */ (byRecipient)[finding.field + " " + finding.recipient.toLowerCase()] : undefined;
-      if (fix) {
+    const rows = verdict.by_recipient && verdict.by_recipient.length ? verdict.by_recipient : [{ recipient: null, action: verdict.action, findings: [] }];
+    rows.forEach(function (/** @type {any} */ row) {
+      const li = el("li", undefined, "finding finding-" + row.action);
+      if (row.recipient) li.appendChild(el("p", row.recipient, "recipient"));
+      const reasons = row.findings.length ? row.findings.map(function (/** @type {number} */ i) { return verdict.findings[i]; }) : [{ message: verdict.summary }];
+      reasons.forEach(function (/** @type {any} */ finding) {
+        li.appendChild(el("p", finding.message, "message"));
+        if (finding.detail) li.appendChild(el("p", finding.detail, "detail"));
+      });
+      if (row.recipient && row.field) {
+        /** @type {import("./completion.js").ProposedFix} */
+        const fix = { field: row.field, recipient: row.recipient, fix: row.fix || null, suggestion: null, kind: "", message: "" };
         const actions = el("div", undefined, "actions");
         if (fix.fix) actions.appendChild(button(replaceLabel(fix), function () { return applyFix(item, fix); }, replaceLabel(fix).replace(/^Replace/, "Replaced") + ". Press Send again."));
-        actions.appendChild(button("Remove recipient", function () { return removeRecipient(item, fix); }, "Removed " + fix.recipient + ". Press Send again."));
+        actions.appendChild(button("Remove " + row.recipient, function () { return removeRecipient(item, fix); }, "Removed " + row.recipient + ". Press Send again."));
         li.appendChild(actions);
       }
       list.appendChild(li);
     });
     root.appendChild(list);
+  }
+
+  /**
+   * The rows the Smart Alerts dialog passed (contextData), shown before the live check.
+   * @param {import("./completion.js").ProposedFix[]} fixes
+   */
+  function verdictFromFixes(fixes) {
+    return {
+      action: "warn",
+      summary: "",
+      findings: fixes.map(function (f) { return { message: f.message, action: "warn", recipient: f.recipient, field: f.field }; }),
+      by_recipient: fixes.map(function (f, i) { return { recipient: f.recipient, field: f.field, action: "warn", fix: f.fix || undefined, findings: [i] }; })
+    };
   }
 
   /** Checks the draft as it is now and shows the result. */
@@ -147,7 +164,7 @@ export function createTaskpane(deps) {
         return failureVerdict(e && e.message ? e.message : String(e), policy ? policy.failMode : deps.config.failMode);
       })
       .then(function (verdict) {
-        render(verdict, proposedFixes(verdict));
+        render(verdict);
         return verdict;
       });
   }
@@ -200,7 +217,7 @@ export function createTaskpane(deps) {
           const fixes = fixesFromContext(text);
           if (fixes.length) {
             notice = "Sendguard stopped this email. Fix it below, then press Send again.";
-            render({ action: "warn", summary: "", findings: fixes.map(function (f) { return { message: f.message, action: "warn", recipient: f.recipient, field: f.field }; }) }, fixes);
+            render(verdictFromFixes(fixes));
           }
           return load();
         })
@@ -217,7 +234,7 @@ export function createTaskpane(deps) {
             }
             // A new keyset may set the stored policy aside (its key revoked) or admit a new one.
             if (result.status === "updated" || result.keyset.status === "updated") return load().then(refresh);
-            if (updateNote) render(verdict, proposedFixes(verdict));
+            if (updateNote) render(verdict);
             return verdict;
           });
         });

@@ -9,5 +9,6 @@
   "use strict";
   var entry = document.currentScript.getAttribute("data-entry");
   var lean = typeof WebAssembly === "object" && typeof WebAssembly.instantiate === "function";
+  // eslint-disable-next-line no-useless-escape -- "<\/script>" never closes an inline script
   document.write('<script src="' + entry + (lean ? "-web" : "") + '.js"><\/script>');
 })();

@@ -47,9 +47,9 @@ const DRAFT = {
 test("Chromium: army.ml is stopped by the real engine, the Fix button corrects it, then the send goes", async () => {
   const completed = await pressSend(DRAFT);
   assert.equal(completed.allowEvent, false);
-  assert.match(completed.errorMessage, /army\.ml is a domain in Mali .*army\.mil/);
+  assert.match(completed.errorMessage, /^Check colonel\.smith@army\.ml: did you mean army\.mil\? \.ml is Mali/);
   assert.ok(completed.errorMessage.length <= 500);
-  assert.match(completed.errorMessageMarkdown, /^\*\*Please check this email before sending\.\*\*\r\r- army\.ml is a domain in Mali/);
+  assert.match(completed.errorMessageMarkdown, /^\*\*Please check this email before sending\.\*\*\r\r- Check colonel\.smith@army\.ml: did you mean army\.mil\?/);
   assert.equal(completed.cancelLabel, "Fix recipients");
   assert.equal(completed.commandId, "SendguardFixButton");
   assert.equal(completed.sendModeOverride, "promptUser");
@@ -80,9 +80,12 @@ test("Chromium: army.ml is stopped by the real engine, the Fix button corrects i
   assert.deepEqual(await pressSend(after), { allowEvent: true });
 });
 
-test("Chromium: Remove recipient drops only the offending address", async () => {
+test("Chromium: one row per recipient; its Remove drops only the offending address", async () => {
   const { tab, context, errors } = await openPage("taskpane.html", DRAFT, null);
-  await tab.getByRole("button", { name: "Remove recipient" }).click();
+  await tab.getByRole("button", { name: "Remove colonel.smith@army.ml" }).waitFor();
+  assert.equal(await tab.locator(".finding").count(), 1, "one row for the one recipient at fault");
+  assert.equal(await tab.getByRole("button", { name: /^Remove / }).count(), 1);
+  await tab.getByRole("button", { name: "Remove colonel.smith@army.ml" }).click();
   await tab.getByText("Removed colonel.smith@army.ml. Press Send again.").waitFor();
   const after = await tab.evaluate(() => window.__draft);
   await context.close();

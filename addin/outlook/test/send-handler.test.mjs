@@ -8,6 +8,7 @@ import { send, config, corpus, realEngine, repoRoot } from "./helpers.mjs";
 import { createEngineApi } from "../src/engine-api.js";
 import { controlIds } from "../tools/manifest-check.mjs";
 import { FIX_COMMAND_ID, FIX_LABEL } from "../src/completion.js";
+import { escapeMarkdown } from "../../shared/dialog.js";
 
 const ARMY_ML = { to: ["Colonel Smith <colonel.smith@army.ml>", "Bob <bob@army.mil>"], cc: ["carol@army.mil"] };
 
@@ -33,8 +34,7 @@ for (const c of corpus().filter((c) => !c.known)) {
 test("army.ml is stopped with the engine's explanation and a Fix recipients button (Mailbox 1.15)", async () => {
   const { completed } = await send({ ...ARMY_ML, mailbox: "1.15" });
   assert.equal(completed.allowEvent, false);
-  assert.match(completed.errorMessage, /army\.ml is a domain in Mali/);
-  assert.match(completed.errorMessage, /army\.mil/);
+  assert.match(completed.errorMessage, /^Check colonel\.smith@army\.ml: did you mean army\.mil\? \.ml is Mali/);
   assert.ok(completed.errorMessageMarkdown.startsWith("**Please check this email before sending.**\r\r- "), completed.errorMessageMarkdown);
   assert.equal(completed.cancelLabel, "Fix recipients");
   assert.ok(FIX_LABEL.length <= 20);
@@ -47,6 +47,19 @@ test("army.ml is stopped with the engine's explanation and a Fix recipients butt
     { field: context.fixes[0].field, recipient: context.fixes[0].recipient, fix: context.fixes[0].fix, suggestion: context.fixes[0].suggestion },
     { field: "to", recipient: "colonel.smith@army.ml", fix: "colonel.smith@army.mil", suggestion: "army.mil" }
   );
+});
+
+test("several findings: one short line per recipient, most severe first, in plain text and Markdown", async () => {
+  const table = JSON.parse(readFileSync(join(repoRoot, "tests/messages/messages.json"), "utf8"));
+  const c = table.cases.find((c) => c.name.startsWith("Several findings"));
+  const { completed } = await send({ ...c.draft, mailbox: "1.15" }, { config: config(c.policy || {}) });
+  assert.equal(completed.errorMessage, c.summary, "the plain text is the engine's summary");
+  const lines = c.summary.split("\n");
+  assert.ok(lines.length >= 4 && lines[0].startsWith("Remove sales@tailspin-toys.com"), c.summary);
+  const items = completed.errorMessageMarkdown.split("\r").filter((l) => l.startsWith("- "));
+  assert.deepEqual(items, lines.map((l) => "- " + escapeMarkdown(l)));
+  const fixes = JSON.parse(completed.contextData).fixes;
+  assert.deepEqual(fixes.map((f) => f.recipient), ["sales@tailspin-toys.com", "colonel.smith@army.ml", "info@tehran-trade.ir", "friend@gmial.com"], "one fix per recipient, strictest first");
 });
 
 test("a Mailbox 1.12 client gets only allowEvent and the plain message", async () => {

@@ -1,20 +1,62 @@
-// Turns an entry module of addin/outlook/src/ and the sibling modules it imports into ONE
-// ES2016 script for the classic runtime (which allows no imports): modules in dependency
-// order, `export` keywords dropped, and imports from addin/shared/ read from the `Sendguard`
-// global that the engine's classic script defines (see addin/tools/build-classic.mjs).
-import { basename, dirname, join, resolve } from "node:path";
+// Turns an entry module of addin/outlook/src/ and the modules it imports into ONE ES2016
+// script for the classic runtime (which allows no imports), with esbuild. Imports from
+// addin/shared/ are read from the `Sendguard` global that the engine's classic script defines
+// (see addin/tools/build-classic.mjs), so the shared layer is in each page once.
+//
+// `bundleEntry` is synchronous (the packaging command is), and esbuild runs plugins only in
+// its asynchronous API, so it runs this file as a child process: `node bundle.mjs ENTRY`
+// prints the script.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
-import { moduleAsDeclarations } from "../../tools/module-scope.mjs";
+import * as esbuild from "esbuild";
+import { ES2016_SCRIPT, strictScript } from "../../tools/es2016-script.mjs";
 
-/** One module's code for the shared scope, and the sibling modules it needs first. */
-function transform(file) {
-  const module = moduleAsDeclarations(file, (from, names) => {
-    if (from.startsWith("./")) return "";
-    if (/^\.\.\/\.\.\/shared\/[a-z-]+\.js$/.test(from)) return names.map((n) => `var ${n} = Sendguard.${n};`).join(" ");
-    throw new Error(`${file}: cannot bundle an import from ${from}`);
+const here = dirname(fileURLToPath(import.meta.url));
+const addinDir = resolve(here, "..", "..");
+const sharedDir = join(addinDir, "shared");
+
+/** The names an ES module of addin/shared/ exports (`export function|const NAME`). */
+function exportedNames(file) {
+  const ast = acorn.parse(readFileSync(file, "utf8"), { ecmaVersion: 2016, sourceType: "module" });
+  return ast.body.flatMap((node) => {
+    if (node.type !== "ExportNamedDeclaration" || !node.declaration) return [];
+    const declaration = node.declaration;
+    if (declaration.type === "FunctionDeclaration") return declaration.id ? [declaration.id.name] : [];
+    if (declaration.type === "VariableDeclaration") return declaration.declarations.flatMap((d) => (d.id.type === "Identifier" ? [d.id.name] : []));
+    return [];
   });
-  const needs = module.imports.filter((from) => from.startsWith("./")).map((from) => resolve(dirname(file), from));
-  return { code: module.code, needs, names: module.declared };
+}
+
+/** esbuild plugin: `../../shared/NAME.js` becomes a module that reads the `Sendguard` global. */
+const sharedFromGlobal = {
+  name: "shared-from-global",
+  /** @param {esbuild.PluginBuild} build */
+  setup(build) {
+    build.onResolve({ filter: /\/shared\/[a-z-]+\.js$/ }, (args) => {
+      const path = resolve(args.resolveDir, args.path);
+      if (dirname(path) !== sharedDir) return undefined;
+      // Relative, so that the bundle's comments do not depend on where the repository is.
+      return { path: relative(addinDir, path), namespace: "sendguard-global" };
+    });
+    build.onLoad({ filter: /.*/, namespace: "sendguard-global" }, (args) => ({
+      contents: exportedNames(join(addinDir, args.path)).map((n) => `export var ${n} = Sendguard.${n};`).join("\n"),
+      loader: "js"
+    }));
+  }
+};
+
+/** @param {string} entry @returns {Promise<string>} */
+async function build(entry) {
+  const result = await esbuild.build({
+    ...ES2016_SCRIPT,
+    absWorkingDir: addinDir,
+    stdin: { contents: `"use strict";\nimport ${JSON.stringify(resolve(entry))};\n`, resolveDir: here, sourcefile: "outlook-entry.js" },
+    plugins: [sharedFromGlobal]
+  });
+  return strictScript(result.outputFiles[0].text);
 }
 
 /**
@@ -22,28 +64,13 @@ function transform(file) {
  * @returns {string} an ES2016 script (an IIFE) running the entry and what it imports
  */
 export function bundleEntry(entry) {
-  const done = new Map();
-  const order = [];
-  const visit = (file, path) => {
-    if (done.has(file)) return;
-    if (path.includes(file)) throw new Error(`import cycle: ${[...path, file].map((f) => basename(f)).join(" -> ")}`);
-    const module = transform(file);
-    for (const need of module.needs) visit(need, [...path, file]);
-    done.set(file, module);
-    order.push(file);
-  };
-  visit(resolve(entry), []);
-  const seen = new Map();
-  for (const file of order) {
-    for (const name of done.get(file).names) {
-      if (seen.has(name)) throw new Error(`\`${name}\` is declared in ${basename(seen.get(name))} and ${basename(file)}`);
-      seen.set(name, file);
-    }
-  }
-  const body = order.map((f) => `/* ---- addin/outlook/src/${basename(f)} ---- */\n${done.get(f).code}`).join("\n");
-  const script = `(function () {\n"use strict";\n${body}\n})();\n`;
-  acorn.parse(script, { ecmaVersion: 2016, sourceType: "script" });
-  return script;
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), entry], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (child.status !== 0) throw new Error(`cannot bundle ${entry}: ${child.stderr.trim()}`);
+  return child.stdout;
 }
 
-export const srcDir = join(dirname(new URL(import.meta.url).pathname), "..", "src");
+export const srcDir = join(here, "..", "src");
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(await build(process.argv[2]));
+}

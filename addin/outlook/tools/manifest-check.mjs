@@ -111,6 +111,7 @@ export function checkManifest(xml) {
   for (const name of urlElements) {
     for (const el of all(root, name).filter((e) => e.hasAttribute("DefaultValue"))) {
       const value = el.getAttribute("DefaultValue");
+      /** @type {URL | null} */
       let url = null;
       try { url = new URL(value); } catch { /* reported below */ }
       if (!url || url.protocol !== "https:") problems.push(`${where(el)}: "${value}" is not an https URL`);

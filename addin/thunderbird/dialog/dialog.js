@@ -1,6 +1,9 @@
-// The dialog page: shows each finding with its sentence and Fix / Remove, then Cancel or
-// Send anyway (with a required justification where the policy asks for one). It only talks
-// to the background page, which holds the send; closing the window cancels the send.
+// The dialog page: one row per recipient (the engine's `by_recipient`): the address, each
+// reason with its detail line, one Fix (when the engine proposes a corrected address) and one
+// Remove; then Send anyway and Cancel (with a required justification where the policy asks
+// for one). Tab order: the first Fix, the rest of the rows, Send anyway, Cancel; the first
+// Fix (else Cancel) has the focus, and Escape always cancels. It only talks to the
+// background page, which holds the send; closing the window cancels the send.
 
 import { dialogHeading } from "../../shared/dialog.js";
 import { PING_INTERVAL_MS } from "../lib/dialog-session.js";
@@ -9,6 +12,7 @@ const session = new URLSearchParams(location.search).get("session") || "";
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const ask = (message) => messenger.runtime.sendMessage({ session, ...message });
 
+/** @type {any} */
 let verdict = null;
 
 function render() {
@@ -17,21 +21,49 @@ function render() {
   list.replaceChildren();
   // A verdict without findings (the check itself failed) still says why.
   $("status").textContent = verdict.findings.length === 0 && verdict.action !== "allow" ? verdict.summary : "";
-  verdict.findings.forEach((finding, index) => {
-    const item = document.createElement("li");
-    const sentence = document.createElement("p");
-    sentence.textContent = finding.message;
-    const choices = document.createElement("div");
-    choices.className = "choices";
-    if (finding.fix && finding.recipient) choices.append(button(`Fix: send to ${finding.fix}`, "fix", () => choose(index, "fix")));
-    if (finding.recipient) choices.append(button(`Remove ${finding.recipient}`, "remove", () => choose(index, "remove")));
-    item.append(sentence, choices);
-    list.append(item);
-  });
+  (verdict.by_recipient || []).forEach((row, index) => list.append(rowItem(row, index)));
   const blocked = verdict.action === "block";
   $("justification-box").hidden = !(blocked && verdict.justification_required);
   $("send").hidden = blocked && !verdict.justification_required;
   $("send").textContent = verdict.action === "allow" ? "Send" : "Send anyway";
+}
+
+/** One recipient: its address, its reasons (sentence, then detail), its Fix and Remove. */
+function rowItem(row, index) {
+  const item = document.createElement("li");
+  item.className = `row row-${row.action}`;
+  if (row.recipient) {
+    const who = document.createElement("p");
+    who.className = "recipient";
+    who.textContent = row.recipient;
+    item.append(who);
+  }
+  const reasons = document.createElement("ul");
+  reasons.className = "reasons";
+  for (const at of row.findings) {
+    const finding = verdict.findings[at];
+    const reason = document.createElement("li");
+    const sentence = document.createElement("p");
+    sentence.className = "message";
+    sentence.textContent = finding.message;
+    reason.append(sentence);
+    if (finding.detail) {
+      const detail = document.createElement("p");
+      detail.className = "detail";
+      detail.textContent = finding.detail;
+      reason.append(detail);
+    }
+    reasons.append(reason);
+  }
+  item.append(reasons);
+  if (row.recipient && row.field) {
+    const choices = document.createElement("div");
+    choices.className = "choices";
+    if (row.fix) choices.append(button(`Fix: send to ${row.fix}`, "fix", () => choose(index, "fix")));
+    choices.append(button(`Remove ${row.recipient}`, "remove", () => choose(index, "remove")));
+    item.append(choices);
+  }
+  return item;
 }
 
 function button(label, kind, onClick) {
@@ -43,15 +75,19 @@ function button(label, kind, onClick) {
   return b;
 }
 
-async function choose(index, choice) {
-  const answer = await ask({ type: "dialog-choose", index, choice });
+/** The control that has the focus first: the first Fix, else Cancel (Send once all is fixed). */
+function focusFirst() {
+  const fix = /** @type {HTMLElement | null} */ (document.querySelector("#findings button[data-kind=fix]"));
+  (fix || (verdict.action === "allow" ? $("send") : $("cancel"))).focus();
+}
+
+async function choose(row, choice) {
+  const answer = await ask({ type: "dialog-choose", row, choice });
   if (answer.error) return say(answer.error);
   verdict = answer.verdict;
   render();
   say(choice === "fix" ? "Recipient corrected." : "Recipient removed.");
-  // Focus stays on a safe, useful control: the next finding's first button, else Send.
-  const next = /** @type {HTMLElement | null} */ (document.querySelector("#findings button"));
-  (next || (verdict.action === "allow" ? $("send") : $("cancel"))).focus();
+  focusFirst();
 }
 
 function say(text) {
@@ -69,10 +105,6 @@ async function send() {
 const cancel = () => ask({ type: "dialog-cancel" });
 
 async function start() {
-  const opened = await ask({ type: "dialog-open" });
-  if (opened.error) return say(opened.error);
-  verdict = opened.verdict;
-  render();
   $("cancel").addEventListener("click", cancel);
   $("send").addEventListener("click", send);
   document.addEventListener("keydown", (e) => {
@@ -81,11 +113,17 @@ async function start() {
       cancel();
     }
   });
-  $("cancel").focus();
+  const opened = await ask({ type: "dialog-open" });
+  if (opened.error) say(opened.error);
+  else {
+    verdict = opened.verdict;
+    render();
+    focusFirst();
+  }
+  // Shown: tests (and assistive tools) can tell the page is ready.
+  document.body.dataset.state = "ready";
   // Keeps the background event page (which holds the send) alive while the sender thinks.
   setInterval(() => ask({ type: "dialog-ping" }).catch(() => {}), PING_INTERVAL_MS);
-  // End-to-end tests add a hook file to the package; the shipped package has none.
-  import("./test-hook.js").then((hook) => hook.attach()).catch(() => {});
 }
 
 start();

@@ -82,7 +82,7 @@ async function startCollector(routes) {
       }
     });
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise((r) => server.listen(0, "127.0.0.1", () => r(undefined)));
   return {
     port: /** @type {any} */ (server.address()).port,
     close: () =>
@@ -100,7 +100,7 @@ async function startXvfb(stopList) {
   });
   stopList.push(() => xvfb.kill("SIGTERM"));
   let stderr = "";
-  xvfb.stderr.on("data", (c) => (stderr += c));
+  /** @type {import("node:stream").Readable} */ (xvfb.stderr).on("data", (c) => (stderr += c));
   const display = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("Xvfb did not start in 10 s: " + stderr)), 10000);
     /** @type {any} */ (xvfb.stdio[3]).on("data", (c) => {

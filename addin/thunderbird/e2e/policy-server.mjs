@@ -15,27 +15,50 @@ import readline from "node:readline";
  * @param {string} binary path to the `sendguard` binary
  */
 export async function startPolicyServer(binary) {
+  if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: build it with \`cargo build -p sendguard-cli\` (or set SENDGUARD_BIN)`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sendguard-server-"));
   const child = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--data-dir", path.join(dataDir, "data")], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_COLOR: "1" }
   });
+  // However the run ends (a failed start, a failed test, an interrupted run), the server
+  // stops and its data directory goes.
+  const cleanUp = () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once("exit", cleanUp);
   let stderr = "";
   child.stderr.on("data", (c) => (stderr += c));
   const lines = readline.createInterface({ input: child.stdout });
+  /** @type {string | undefined} */
   let token;
-  const address = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("sendguard serve did not start in 20 s: " + stderr)), 20000);
-    lines.on("line", (line) => {
-      if (line.startsWith("sgt_")) token = line.trim();
-      const m = /^sendguard: listening on (http:\/\/\S+)/.exec(line);
-      if (m) {
+  /** @type {string} */
+  let address;
+  try {
+    address = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("sendguard serve did not start in 20 s: " + stderr)), 20000);
+      lines.on("line", (line) => {
+        if (line.startsWith("sgt_")) token = line.trim();
+        const m = /^sendguard: listening on (http:\/\/\S+)/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.on("error", (e) => {
         clearTimeout(timer);
-        resolve(m[1]);
-      }
+        reject(new Error(`sendguard serve could not start (${binary}): ${e.message}`));
+      });
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`sendguard serve exited (${code}): ${stderr}`));
+      });
     });
-    child.on("exit", (code) => reject(new Error(`sendguard serve exited (${code}): ${stderr}`)));
-  });
+  } catch (e) {
+    cleanUp();
+    throw e;
+  }
   const admin = async (method, urlPath, body) => {
     const response = await fetch(address + urlPath, { method, headers: { authorization: `Bearer ${token}` }, body });
     const text = await response.text();
@@ -51,8 +74,9 @@ export async function startPolicyServer(binary) {
     rotateKey: (revokeOld) => admin("POST", "/api/v1/keys/rotate", JSON.stringify({ revoke_old: revokeOld })),
     stop: async () => {
       child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once("exit", r)));
+      cleanUp();
+      process.removeListener("exit", cleanUp);
     }
   };
 }
@@ -108,7 +132,7 @@ export async function startProxy(upstream) {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise((r) => server.listen(0, "127.0.0.1", () => r(undefined)));
   return {
     url: `http://127.0.0.1:${/** @type {any} */ (server.address()).port}`,
     log,

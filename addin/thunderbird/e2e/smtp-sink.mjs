@@ -69,7 +69,7 @@ export async function startSmtpSink() {
       }
     });
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
   const address = /** @type {net.AddressInfo} */ (server.address());
   return {
     port: address.port,

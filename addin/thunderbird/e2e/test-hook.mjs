@@ -1,7 +1,7 @@
 // The test hook the end-to-end test adds to its copy of the package (as
-// thunderbird/dialog/test-hook.js; the shipped package has none). The dialog imports it once
-// it has rendered; the hook reports what the dialog shows to the test's collector and plays
-// the steps the test answers with, as a sender would: clicks and keys.
+// thunderbird/dialog/test-hook.js, loaded by the copy's dialog.html; the shipped package has
+// neither). Once the dialog says it is ready, the hook reports what it shows to the test's
+// collector and plays the steps the test answers with, as a sender would: clicks and keys.
 
 /** @param {number} collectorPort */
 export function testHookSource(collectorPort) {
@@ -29,15 +29,23 @@ async function inspectOptions() {
   await fetch(collector + "/hook/report", { method: "POST", body: JSON.stringify({ options }) });
 }
 
-export async function attach() {
-  const findings = [...document.querySelectorAll("#findings li")].map((li) => ({
-    message: li.querySelector("p").textContent,
+/** What a control is called in reports: its id, else its kind and label. */
+const nameOf = (el) => (el.id ? el.id : (el.dataset.kind || el.tagName) + ": " + el.textContent);
+
+async function attach() {
+  const rows = [...document.querySelectorAll("#findings > li")].map((li) => ({
+    recipient: li.querySelector(".recipient") ? li.querySelector(".recipient").textContent : null,
+    messages: [...li.querySelectorAll(".message")].map((p) => p.textContent),
+    details: [...li.querySelectorAll(".detail")].map((p) => p.textContent),
     buttons: [...li.querySelectorAll("button")].map((b) => b.textContent)
   }));
+  // The Tab order: every control that is shown, in document order (no tabindex is used).
+  const tabOrder = [...document.querySelectorAll("button, textarea")].filter((el) => el.offsetParent !== null).map(nameOf);
   const shown = {
     heading: document.getElementById("heading").textContent,
-    findings,
-    focused: document.activeElement && document.activeElement.id,
+    rows,
+    tabOrder,
+    focused: document.activeElement ? nameOf(document.activeElement) : null,
     justification: !document.getElementById("justification-box").hidden,
     sendOffered: !document.getElementById("send").hidden
   };
@@ -57,5 +65,27 @@ export async function attach() {
     }
   }
 }
+
+(async () => {
+  for (let i = 0; i < 100 && document.body.dataset.state !== "ready"; i++) await pause(100);
+  await attach();
+})();
 `;
+}
+
+/**
+ * The files the test adds to its copy of the package: the hook, a dialog page that loads it,
+ * and a manifest that also lets the extension reach the test's servers on 127.0.0.1.
+ * @param {{ manifest: string, dialogHtml: string, collectorPort: number }} shipped
+ */
+export function testBuildFiles(shipped) {
+  const manifest = JSON.parse(shipped.manifest);
+  manifest.host_permissions = [...manifest.host_permissions, "http://127.0.0.1/*"];
+  const dialogHtml = shipped.dialogHtml.replace("</head>", '  <script type="module" src="test-hook.js"></script>\n</head>');
+  if (dialogHtml === shipped.dialogHtml) throw new Error("dialog.html has no </head> to add the test hook before");
+  return {
+    "manifest.json": JSON.stringify(manifest, null, 2),
+    "thunderbird/dialog/dialog.html": dialogHtml,
+    "thunderbird/dialog/test-hook.js": testHookSource(shipped.collectorPort)
+  };
 }

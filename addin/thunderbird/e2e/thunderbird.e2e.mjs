@@ -8,6 +8,7 @@
 // Run by scripts/suites/60-thunderbird-e2e.sh (which builds the .xpi and the server first).
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -16,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { startThunderbird, waitFor, xpiWithExtraFiles } from "./harness.mjs";
 import { startPolicyServer, startProxy } from "./policy-server.mjs";
 import { headerOf } from "./smtp-sink.mjs";
-import { testHookSource } from "./test-hook.mjs";
+import { testBuildFiles } from "./test-hook.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const XPI = path.join(root, "build/thunderbird/sendguard-thunderbird.xpi");
@@ -57,7 +58,11 @@ before(async () => {
     sender: { name: "Alice Jones", email: "alice.jones@northwind.org" },
     extensions: (collectorPort, work) => {
       const xpi = path.join(work, "sendguard-with-test-hook.xpi");
-      xpiWithExtraFiles(XPI, xpi, { "thunderbird/dialog/test-hook.js": testHookSource(collectorPort) });
+      const shipped = (name) => execFileSync("unzip", ["-p", XPI, name]).toString();
+      const manifest = shipped("manifest.json");
+      assert.doesNotMatch(manifest, /http:\/\/(127\.0\.0\.1|localhost)/, "the shipped package asks for no test-only hosts");
+      assert.doesNotMatch(shipped("thunderbird/dialog/dialog.js"), /test-hook/, "the shipped dialog loads no test hook");
+      xpiWithExtraFiles(XPI, xpi, testBuildFiles({ manifest, dialogHtml: shipped("thunderbird/dialog/dialog.html"), collectorPort }));
       return [{ id: EXTENSION_ID, xpi }];
     },
     hookRoutes: {
@@ -81,9 +86,16 @@ before(async () => {
 });
 
 after(async () => {
-  if (tb) await tb.stop();
-  if (proxy) await proxy.close();
-  if (server) await server.stop();
+  // Each part stops even when an earlier one fails to.
+  try {
+    if (tb) await tb.stop();
+  } finally {
+    try {
+      if (proxy) await proxy.close();
+    } finally {
+      if (server) await server.stop();
+    }
+  }
 });
 
 /** What the extension fetched through the proxy, in order. */
@@ -117,9 +129,12 @@ test("army.ml is held; Fix sends to army.mil with the display name intact", asyn
     { screenshot: SCREENSHOT, steps: [{ click: "#findings button[data-kind=fix]" }, { click: "#send" }] }
   );
   assert.equal(shown.length, 1);
-  assert.equal(shown[0].focused, "cancel", "focus starts on the safe choice");
-  assert.match(shown[0].findings[0].message, /army\.ml is a domain in Mali/);
-  assert.deepEqual(shown[0].findings[0].buttons, ["Fix: send to colonel.smith@army.mil", "Remove colonel.smith@army.ml"]);
+  assert.equal(shown[0].focused, "fix: Fix: send to colonel.smith@army.mil", "focus starts on the fix");
+  assert.deepEqual(shown[0].tabOrder, ["fix: Fix: send to colonel.smith@army.mil", "remove: Remove colonel.smith@army.ml", "send", "cancel"]);
+  assert.equal(shown[0].rows.length, 1, "one row per recipient");
+  assert.equal(shown[0].rows[0].recipient, "colonel.smith@army.ml");
+  assert.match(shown[0].rows[0].messages[0], /^Check colonel\.smith@army\.ml: did you mean army\.mil\? \.ml is Mali/);
+  assert.deepEqual(shown[0].rows[0].buttons, ["Fix: send to colonel.smith@army.mil", "Remove colonel.smith@army.ml"]);
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
   assert.equal(sunk.length, 1);
   assert.deepEqual(sunk[0].rcptTo, ["colonel.smith@army.mil"]);
@@ -146,9 +161,20 @@ test("Send anyway delivers as typed", async () => {
 test("the tenant's policy from the server is in force: a blocked domain cannot be sent", async () => {
   const { outcome, shown, sunk } = await send({ name: "blocked", to: ["Sales <sales@tailspin-toys.com>"], subject: "Offer", body: "x" }, { steps: [{ click: "#send" }, { key: "Escape" }] });
   assert.equal(shown.length, 1);
-  assert.match(shown[0].findings[0].message, /tailspin-toys\.com/);
+  assert.match(shown[0].rows[0].messages[0], /tailspin-toys\.com/);
   assert.deepEqual([shown[0].justification, shown[0].sendOffered], [false, false], "a plain block offers no way to send");
   assert.match(outcome.message || "", ABORTED, "a click on the hidden Send is refused too; Escape cancelled");
+  assert.equal(sunk.length, 0);
+});
+
+test("two recipients at fault: one row each, strictest first, one Fix and one Remove per row", async () => {
+  const { outcome, shown, sunk } = await send({ name: "rows", to: [colonel, "Sales <sales@tailspin-toys.com>"], subject: "Two", body: "x" }, { steps: [{ key: "Escape" }] });
+  assert.equal(shown.length, 1);
+  assert.deepEqual(shown[0].rows.map((r) => r.recipient), ["sales@tailspin-toys.com", "colonel.smith@army.ml"], "the blocked one first");
+  assert.deepEqual(shown[0].rows.map((r) => r.buttons), [["Remove sales@tailspin-toys.com"], ["Fix: send to colonel.smith@army.mil", "Remove colonel.smith@army.ml"]]);
+  assert.match(shown[0].rows[0].messages[0], /^Remove sales@tailspin-toys\.com: /);
+  assert.equal(shown[0].focused, "fix: Fix: send to colonel.smith@army.mil");
+  assert.match(outcome.message || "", ABORTED, "Escape cancels from the Fix button too");
   assert.equal(sunk.length, 0);
 });
 
@@ -163,7 +189,7 @@ test("a tampered policy from the server is refused and the last good one stays i
   const { options } = dialogReports[reportsBefore];
   assert.match(options.status, /^Policy version 1 for northwind, .* Last problem: A policy from the server was refused: .*\(bad_signature\); the last good policy stays in force\. Keyset version 1 \(as pinned\)\.$/);
   assert.equal(shown.length, 1, "still held: version 1 is in force");
-  assert.match(shown[0].findings[0].message, /tailspin-toys\.com/);
+  assert.match(shown[0].rows[0].messages[0], /tailspin-toys\.com/);
   assert.match(outcome.message || "", ABORTED);
   assert.equal(sunk.length, 0);
   proxy.state.tamper = false;
@@ -224,7 +250,7 @@ test("a stolen signing key is revoked on the server: the extension follows the n
   const reportsBefore = dialogReports.length;
   const { outcome, shown, sunk } = await send({ name: "rotated", to: ["sales@tailspin-toys.com"], subject: "Offer", body: "x" }, { steps: [{ inspectOptions: true }, { key: "Escape" }] });
   assert.equal(shown.length, 1, "version 6 (new key) is in force");
-  assert.match(shown[0].findings[0].message, /tailspin-toys\.com/);
+  assert.match(shown[0].rows[0].messages[0], /tailspin-toys\.com/);
   assert.match(outcome.message || "", ABORTED);
   assert.equal(sunk.length, 0);
   const { options } = dialogReports[reportsBefore];

@@ -12,8 +12,7 @@ export const DIALOG_MESSAGES = ["dialog-open", "dialog-choose", "dialog-send", "
 export const PING_INTERVAL_MS = 10000;
 
 /**
- * @typedef {{ action: "allow" | "warn" | "block", summary: string, findings: any[],
- *   justification_required?: boolean }} Verdict
+ * @typedef {import("../../shared/dialog.js").Verdict} Verdict
  * @typedef {{ cancel: true } | { details: Record<string, unknown[]>, justification?: string }} Answer
  * @typedef {{ details: Record<string, unknown>, verdict: Verdict,
  *   recheck: (details: Record<string, unknown>) => Promise<Verdict> }} Question
@@ -121,12 +120,12 @@ export function createDialogs(deps) {
     }
   };
 
-  /** Fix or Remove one finding's recipient, then check the corrected draft again. */
+  /** Fix or Remove one recipient (a row of the engine's `by_recipient`), then check the corrected draft again. */
   async function choose(session, message) {
-    const finding = session.verdict.findings[message.index];
-    if (!finding || !finding.recipient || !finding.field) return { error: "Nothing to change for this finding." };
-    if (message.choice === "fix" && !finding.fix) return { error: "This finding has no fix." };
-    session.choices.push({ field: finding.field, recipient: finding.recipient, choice: message.choice, fix: finding.fix });
+    const row = (session.verdict.by_recipient || [])[message.row];
+    if (!row || !row.recipient || !row.field) return { error: "Nothing to change for this recipient." };
+    if (message.choice === "fix" && !row.fix) return { error: "There is no corrected address for this recipient." };
+    session.choices.push({ field: row.field, recipient: row.recipient, choice: message.choice, fix: row.fix });
     session.changed = applyChoices(session.details, session.choices);
     session.verdict = await session.recheck({ ...session.details, ...session.changed });
     return { verdict: session.verdict, changed: session.changed };

@@ -42,13 +42,29 @@ test("army.ml is held; Fix changes only that address, display name kept; the win
   const [finding] = opened.verdict.findings;
   assert.equal(finding.fix, "colonel.smith@army.mil");
   assert.match(finding.message, /Mali/);
-  const fixed = await page(messenger, "dialog-choose", { index: 0, choice: "fix" });
+  const fixed = await page(messenger, "dialog-choose", { row: 0, choice: "fix" });
   assert.equal(fixed.verdict.action, "allow", "the corrected draft is checked again");
   assert.deepEqual(await page(messenger, "dialog-ping"), { alive: true });
   await page(messenger, "dialog-send");
   assert.deepEqual(await result, { details: { to: ["Colonel Smith <colonel.smith@army.mil>", "Bob <bob@contoso.com>"] } });
   assert.equal(messenger.opened[0].open, false);
   assert.equal(extension.dialogs.pending, 0);
+});
+
+test("one row per recipient: two reasons for army.ml share one Fix and one Remove", async () => {
+  const { messenger } = start();
+  const seed = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+  const result = pressSend(messenger, { ...armyDraft, plainTextBody: `Seed: ${seed}` });
+  await eventually(() => messenger.opened.length === 1);
+  const { verdict } = await page(messenger, "dialog-open");
+  const rows = verdict.by_recipient.filter((r) => r.recipient === "colonel.smith@army.ml");
+  assert.equal(rows.length, 1, JSON.stringify(verdict.by_recipient));
+  assert.equal(rows[0].findings.length, 2);
+  assert.deepEqual(rows[0].findings.map((i) => verdict.findings[i].kind).sort(), ["sensitive_content", "tld_trap"]);
+  assert.equal(rows[0].fix, "colonel.smith@army.mil");
+  assert.match((await page(messenger, "dialog-choose", { row: 99, choice: "fix" })).error, /Nothing to change/);
+  await page(messenger, "dialog-cancel");
+  assert.deepEqual(await result, { cancel: true });
 });
 
 test("Cancel, Escape and closing the window all cancel the send", async () => {
@@ -74,7 +90,7 @@ test("Send anyway sends as typed; Remove drops the recipient", async () => {
 
   const removed = pressSend(messenger, armyDraft);
   await eventually(() => messenger.opened.length === 2);
-  await page(messenger, "dialog-choose", { index: 0, choice: "remove" });
+  await page(messenger, "dialog-choose", { row: 0, choice: "remove" });
   await page(messenger, "dialog-send");
   assert.deepEqual(await removed, { details: { to: ["Bob <bob@contoso.com>"] } });
 });

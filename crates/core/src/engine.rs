@@ -6,19 +6,18 @@ use crate::address::{parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
-    country_of, generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists,
-    tld_trap, Domain, DomainSet,
+    generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists, tld_trap,
+    Domain, DomainSet,
 };
 use crate::draft::{Draft, Field};
 pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::index::str_within_one;
-use crate::lookalike::{
-    script_spoof, Lookalike, ReferenceClass, ReferenceSet, Resemblance, ScriptSpoof,
-};
-use crate::policy::{Action, HighRiskDestinations, Policy};
+use crate::lookalike::{script_spoof, Lookalike, ReferenceClass, ReferenceSet};
+use crate::policy::{Action, Policy};
 pub use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind, Verdict};
+use crate::wording::{self, Sentence};
 
 /// A policy prepared for checking. Cheap to share; `check` takes `&self`.
 #[derive(Debug, Clone)]
@@ -152,7 +151,11 @@ impl Engine {
     pub fn check(&self, draft: &Draft, known: &KnownRecipients) -> Verdict {
         let (checked, mut findings) = self.check_recipients(draft, known);
         findings.extend(self.content.findings(draft, &checked));
-        Verdict::from_findings(findings)
+        let recipients: Vec<(Field, &str)> = checked
+            .iter()
+            .map(|c| (c.field, c.address.as_str()))
+            .collect();
+        Verdict::from_findings(findings, &recipients)
     }
 
     /// The recipient checks, returning each recipient's classes and the findings so far.
@@ -216,7 +219,7 @@ impl Context<'_> {
         let FindingParts {
             recipient,
             suggestion,
-            message,
+            sentence,
             field,
             fix,
         } = finding;
@@ -229,13 +232,14 @@ impl Context<'_> {
                 justification_required: action == Action::BlockWithJustification,
                 recipient,
                 suggestion,
-                message,
+                message: sentence.message,
                 field,
                 fix,
                 detector: None,
                 count: None,
                 excerpt: None,
                 recipients: Vec::new(),
+                detail: sentence.detail,
             },
         ));
     }
@@ -306,7 +310,7 @@ impl Context<'_> {
     /// A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
     fn report_unparsable(&mut self, checked: &mut CheckedRecipient, raw: &str, e: &AddressError) {
         checked.suspicious = true;
-        let message = unparsable_message(raw, e);
+        let message = wording::not_an_address(raw.trim(), &e.to_string());
         let parts = match self.without_stray_characters(raw) {
             Some((address, suggestion)) => FindingParts::fixable(
                 raw.trim(),
@@ -382,7 +386,8 @@ impl Context<'_> {
 
     fn check_blocked(&mut self, checked: &CheckedRecipient, domain: &Domain) {
         if self.engine.blocked.covers(domain.as_str()) {
-            let message = blocked_message(domain);
+            let action = self.action_for(FindingKind::BlockedDomain);
+            let message = wording::blocked(&checked.address, domain, action);
             self.report(
                 checked.position,
                 FindingKind::BlockedDomain,
@@ -401,7 +406,7 @@ impl Context<'_> {
         let suggestion = lookalike.or_else(|| {
             nearest_generic_tld(domain.tld()).map(|g| format!("{}.{g}", domain.without_tld()))
         });
-        let message = unknown_tld_message(domain, suggestion.as_deref());
+        let message = wording::no_such_tld(&checked.address, domain, suggestion.as_deref());
         self.report_strictest(
             checked.position,
             FindingKind::InvalidAddress,
@@ -426,7 +431,7 @@ impl Context<'_> {
             return false;
         };
         checked.suspicious = true;
-        let message = lookalike_message(&address.domain, &l);
+        let message = wording::lookalike(&checked.address, &address.domain, &l);
         let also = tld_trap(&address.domain).map(|_| FindingKind::TldTrap);
         self.report_strictest(
             checked.position,
@@ -451,7 +456,8 @@ impl Context<'_> {
         };
         checked.suspicious = true;
         let suggestion = format!("{}.{generic}", domain.without_tld());
-        let message = tld_trap_message(domain, generic, &suggestion);
+        let owner = generic_tld_owner(generic).unwrap_or(generic);
+        let message = wording::tld_trap(&checked.address, domain, &suggestion, owner);
         self.report(
             checked.position,
             FindingKind::TldTrap,
@@ -474,7 +480,7 @@ impl Context<'_> {
             return;
         };
         checked.suspicious = true;
-        let message = script_spoof_message(domain, &spoof);
+        let message = wording::script_spoof(&checked.address, domain, &spoof);
         self.report(
             checked.position,
             FindingKind::LookalikeDomain,
@@ -487,8 +493,10 @@ impl Context<'_> {
             return;
         };
         checked.risky_destination = true;
+        let hr = &self.engine.policy.high_risk_destinations;
+        let action = self.action_for(FindingKind::RiskyDestination);
         let message =
-            risky_destination_message(domain, country, &self.engine.policy.high_risk_destinations);
+            wording::risky_destination(&checked.address, country, action, &hr.reason, &hr.as_of);
         self.report(
             checked.position,
             FindingKind::RiskyDestination,
@@ -506,11 +514,10 @@ impl Context<'_> {
             return;
         };
         checked.suspicious = true;
-        let message = lookalike_address_message(&checked.address, &meant);
         let parts = FindingParts {
             recipient: Some(checked.address.clone()),
             suggestion: Some(meant.clone()),
-            message,
+            sentence: wording::lookalike_address(&checked.address, &meant),
             field: Some(checked.field),
             fix: Some(meant),
         };
@@ -545,19 +552,12 @@ impl Context<'_> {
             .filter_map(|c| c.address.rsplit_once('@').map(|(_, d)| d))
             .collect();
         let visible: usize = external.iter().filter(|c| c.field != Field::Bcc).count();
-        let message = if settings.suggest_bcc_at_domains > 0
+        let sentence = if settings.suggest_bcc_at_domains > 0
             && visible_domains.len() >= settings.suggest_bcc_at_domains as usize
         {
-            format!(
-                "This email shows {visible} addresses at {} outside organisations to everyone who gets it; consider Bcc.",
-                visible_domains.len()
-            )
+            wording::suggest_bcc(visible, visible_domains.len())
         } else if settings.report_at > 0 && external.len() >= settings.report_at as usize {
-            let n = external.len();
-            format!(
-                "This email goes to {n} recipient{} outside your organisation.",
-                if n == 1 { "" } else { "s" }
-            )
+            wording::many_external(external.len())
         } else {
             return;
         };
@@ -565,7 +565,7 @@ impl Context<'_> {
             usize::MAX,
             FindingKind::ExternalRecipients,
             FindingParts {
-                message,
+                sentence,
                 ..FindingParts::default()
             },
         );
@@ -576,16 +576,16 @@ impl Context<'_> {
 struct FindingParts {
     recipient: Option<String>,
     suggestion: Option<String>,
-    message: String,
+    sentence: Sentence,
     field: Option<Field>,
     fix: Option<String>,
 }
 
 impl FindingParts {
-    fn new(recipient: &str, message: String, field: Field) -> FindingParts {
+    fn new(recipient: &str, sentence: Sentence, field: Field) -> FindingParts {
         FindingParts {
             recipient: Some(recipient.to_string()),
-            message,
+            sentence,
             field: Some(field),
             ..FindingParts::default()
         }
@@ -593,7 +593,7 @@ impl FindingParts {
 
     fn fixable(
         recipient: &str,
-        message: String,
+        sentence: Sentence,
         field: Field,
         suggestion: Option<String>,
         address: &Address,
@@ -602,103 +602,9 @@ impl FindingParts {
         FindingParts {
             recipient: Some(recipient.to_string()),
             suggestion,
-            message,
+            sentence,
             field: Some(field),
             fix,
         }
-    }
-}
-
-fn unparsable_message(raw: &str, e: &AddressError) -> String {
-    format!("\"{}\" is not a valid email address: {e}.", raw.trim())
-}
-
-fn blocked_message(domain: &Domain) -> String {
-    format!(
-        "{} is on your organisation's list of blocked destinations.",
-        domain.unicode()
-    )
-}
-
-fn unknown_tld_message(domain: &Domain, suggestion: Option<&str>) -> String {
-    let mut message = format!(
-        "{} cannot receive mail: .{} is not a top-level domain",
-        domain.unicode(),
-        domain.tld()
-    );
-    if let Some(s) = suggestion {
-        message.push_str(&format!("; did you mean {s}?"));
-    } else {
-        message.push('.');
-    }
-    message
-}
-
-fn tld_trap_message(domain: &Domain, generic: &str, suggestion: &str) -> String {
-    let country = country_of(domain.tld()).unwrap_or("another country");
-    let owner = generic_tld_owner(generic).unwrap_or(generic);
-    format!(
-        "{} is a domain in {country} (.{}), one letter away from {owner}; did you mean {suggestion}?",
-        domain.unicode(),
-        domain.tld()
-    )
-}
-
-fn risky_destination_message(domain: &Domain, country: &str, hr: &HighRiskDestinations) -> String {
-    format!(
-        "{} is in {country}, a destination your organisation treats as high-risk ({}, list of {}).",
-        domain.unicode(),
-        hr.reason,
-        hr.as_of
-    )
-}
-
-fn lookalike_address_message(address: &str, meant: &str) -> String {
-    format!(
-        "You have not written to {address} before, but you have written to {meant}; did you mean {meant}?"
-    )
-}
-
-fn in_country(domain: &Domain) -> String {
-    match country_of(domain.tld()) {
-        Some(country) => format!(" in {country} (.{})", domain.tld()),
-        None => String::new(),
-    }
-}
-
-fn script_spoof_message(domain: &Domain, spoof: &ScriptSpoof) -> String {
-    let typed = format!("{} ({})", domain.unicode(), domain.as_str());
-    match spoof {
-        ScriptSpoof::Mixed => format!(
-            "Check {typed} before sending: it mixes Latin letters with Cyrillic or Greek look-alikes."
-        ),
-        ScriptSpoof::WholeScript { looks_like } => format!(
-            "Check {typed} before sending: it is written in Cyrillic or Greek letters that imitate {looks_like}."
-        ),
-    }
-}
-
-fn lookalike_message(domain: &Domain, l: &Lookalike) -> String {
-    let typed = if domain.unicode() != domain.as_str() {
-        format!("{} ({})", domain.unicode(), domain.as_str())
-    } else {
-        domain.as_str().to_string()
-    };
-    let s = &l.suggestion;
-    match l.resemblance {
-        Resemblance::TldEdit => format!(
-            "{typed} is a domain{}, not {s}; did you mean {s}?",
-            in_country(domain)
-        ),
-        Resemblance::OneEdit => {
-            format!("{typed} looks like {s} but is a different domain; did you mean {s}?")
-        }
-        Resemblance::Homoglyph => {
-            format!("{typed} uses look-alike characters to imitate {s}; did you mean {s}?")
-        }
-        Resemblance::OtherTld => format!(
-            "{typed} has the name of {s} under a different top-level domain{}; did you mean {s}?",
-            in_country(domain)
-        ),
     }
 }

@@ -14,7 +14,7 @@
 //! let verdict = engine.check(&draft, &KnownRecipients::default());
 //! assert_eq!(verdict.action, Outcome::Warn);
 //! assert_eq!(verdict.findings[0].suggestion.as_deref(), Some("army.mil"));
-//! println!("{}", verdict.summary); // army.ml is a domain in Mali (.ml), one letter away from …
+//! println!("{}", verdict.summary); // Check colonel.smith@army.ml: did you mean army.mil? .ml is Mali, …
 //! ```
 
 pub mod action;
@@ -32,6 +32,7 @@ pub mod policy;
 pub mod recipient;
 pub mod trust;
 pub mod verdict;
+pub mod wording;
 
 // The trust modules' paths from before `trust/`, which the other crates use.
 pub use trust::chain as keyset_chain;

@@ -39,7 +39,7 @@ fn mixed_draft_reports_the_outsider_only() {
     assert_eq!(v.action, Outcome::Warn);
     assert!(
         f.message
-            .contains("carol@othercorp.com is outside your organisation"),
+            .contains("carol@othercorp.com, who is outside your organisation"),
         "{}",
         f.message
     );
@@ -73,7 +73,7 @@ fn lookalike_recipients_need_a_justification_for_secrets() {
     assert!(
         found[0]
             .message
-            .contains("may not be the address you meant"),
+            .contains("whose address may not be the one you meant"),
         "{}",
         found[0].message
     );
@@ -102,7 +102,7 @@ fn min_count_escalates_and_several_recipients_share_a_finding() {
     assert!(
         found[0]
             .message
-            .contains("a@one.com and 2 others are outside"),
+            .contains("Remove the 3 payment card numbers before sending to a@one.com and 2 others, who are outside"),
         "{}",
         found[0].message
     );

@@ -2,8 +2,9 @@
 //!
 //! A case: `{"description", "policy"?, "known"?, "draft", "expect": {"action", "findings": [...],
 //! "summary_contains"?: [...]}}`. Each expected finding lists only the fields it asserts
-//! (`kind`, `recipient`, `suggestion`, `action`, `fix`, ... and `message_contains`); the actual
-//! findings must match them one to one, in order. The WebAssembly suite runs the same files.
+//! (`kind`, `recipient`, `suggestion`, `action`, `fix`, ..., `message_contains` and
+//! `detail_contains`); the actual findings must match them one to one, in order. The
+//! WebAssembly suite runs the same files.
 
 use std::path::PathBuf;
 
@@ -47,12 +48,13 @@ fn check_case(case: &Value) -> Result<(), String> {
     }
     for (i, (w, g)) in want.iter().zip(got).enumerate() {
         for (key, value) in w.as_object().ok_or("a finding must be an object")? {
-            if key == "message_contains" {
-                let message = g["message"].as_str().unwrap_or("");
-                for part in value.as_array().ok_or("message_contains must be a list")? {
+            if let Some(field) = key.strip_suffix("_contains") {
+                // `message_contains`, `detail_contains`: fragments of the sentence or its detail.
+                let text = g[field].as_str().unwrap_or("");
+                for part in value.as_array().ok_or("…_contains must be a list")? {
                     let part = part.as_str().unwrap_or("");
-                    if !message.contains(part) {
-                        return Err(format!("finding {i}: message {message:?} lacks {part:?}"));
+                    if !text.contains(part) {
+                        return Err(format!("finding {i}: {field} {text:?} lacks {part:?}"));
                     }
                 }
             } else if g.get(key).unwrap_or(&Value::Null) != value {

@@ -6,6 +6,7 @@
 
 use proptest::prelude::*;
 use sendguard_core::address::parse_mailbox;
+use sendguard_core::builtin::LEGITIMATE_NEIGHBOURS;
 use sendguard_core::domain::Domain;
 use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy};
 
@@ -61,6 +62,9 @@ fn reported(engine: &Engine, reference: &str, edited: &str) -> Option<Result<(),
     let domain = Domain::parse(edited).ok()?;
     if domain.is_within(reference) {
         return None; // e.g. an inserted `x.` in front: a subdomain of the organisation itself
+    }
+    if LEGITIMATE_NEIGHBOURS.contains(&edited) {
+        return None; // a real mail domain (`mail.com` beside `gmail.com`) is never a lookalike
     }
     let draft = Draft {
         to: vec![format!("someone@{edited}")],

@@ -101,6 +101,9 @@ impl Default for Config {
     }
 }
 
+/// Event streams send a comment this often, so that idle connections can be told from them.
+pub const EVENT_STREAM_KEEP_ALIVE_SECS: u64 = 20;
+
 /// The environment variables read, each naming one [`Config`] field.
 pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_LISTEN",
@@ -180,10 +183,15 @@ impl Config {
             ("header_timeout_secs", self.header_timeout_secs),
             ("idle_timeout_secs", self.idle_timeout_secs),
         ];
-        match positive.iter().find(|(_, value)| *value == 0) {
-            Some((name, _)) => Err(format!("{name}: must be at least 1")),
-            None => Ok(()),
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{name}: must be at least 1"));
         }
+        if self.idle_timeout_secs <= EVENT_STREAM_KEEP_ALIVE_SECS {
+            return Err(format!(
+                "idle_timeout_secs: must be over {EVENT_STREAM_KEEP_ALIVE_SECS} (event streams are quiet that long)"
+            ));
+        }
+        Ok(())
     }
 
     /// `public_url` without a trailing slash.

@@ -5,10 +5,13 @@
 //! signing commands hold private keys.
 //!
 //! Map: `config` (settings), `store` (SQLite), `keys` (signing), `auth` (tokens),
-//! `routes` (the router and one module per resource), `layers` (the middleware stack),
-//! `state` (what handlers share), `error` (the API's one error type), `export` (bundles as
-//! static files), `jobs` (renewal of bundles and keysets in the background), `clock` (the
-//! injectable "now"). HTTP API: docs/server.md.
+//! `listen` (accepting connections, with their limits), `routes` (the router and one module
+//! per resource, and the distribution fast path), `layers` (the middleware stack),
+//! `ratelimit` (admin budgets), `state` (what handlers share), `error` (the API's one error
+//! type), `export` (bundles as static files), `jobs` (renewal of bundles and keysets in the
+//! background), `clock` (the injectable "now"), `assets` and `outlook` (the client files
+//! built into the release binary, each tenant's Outlook add-in). HTTP API and security:
+//! docs/server.md.
 //!
 //! ```
 //! use tower::ServiceExt; // for `oneshot`

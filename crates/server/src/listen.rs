@@ -534,3 +534,52 @@ impl AsyncWrite for Watched {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn at_the_cap_the_longest_idle_connection_gives_way_and_busy_ones_never_do() {
+        let table = Table::new(2);
+        let first_slot = table.admit().await.unwrap();
+        let (first_id, first) = table.register();
+        let _second_slot = table.admit().await.unwrap();
+        let (_, second) = table.register();
+        let _request = second.begin().unwrap();
+
+        let told = first.clone();
+        let closing = tokio::spawn(async move {
+            told.give_way.notified().await;
+            drop(first_slot);
+        });
+        let third_slot = table.admit().await;
+        assert!(third_slot.is_some(), "the idle connection made room");
+        closing.await.unwrap();
+        assert!(
+            first.begin().is_none(),
+            "a connection giving way takes no new request"
+        );
+
+        table.remove(first_id);
+        let (_, third) = table.register();
+        let _third_request = third.begin().unwrap();
+        assert!(
+            table.admit().await.is_none(),
+            "with every connection busy a newcomer is refused, nobody is cut"
+        );
+    }
+
+    #[test]
+    fn a_response_keeps_its_connection_busy_until_its_body_is_dropped() {
+        let table = Table::new(1);
+        let (_, connection) = table.register();
+        let body = GuardedBody {
+            body: Body::from("x"),
+            _busy: connection.begin(),
+        };
+        assert_eq!(connection.in_flight.load(Ordering::Acquire), 1);
+        drop(body);
+        assert_eq!(connection.in_flight.load(Ordering::Acquire), 0);
+    }
+}

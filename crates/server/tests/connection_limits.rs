@@ -152,3 +152,35 @@ fn distribution_and_admin_answer_through_idle_slow_and_flooding_clients() {
     let after = server.admin("GET", "/api/v1/whoami", "");
     assert_eq!(after.status, 200, "the admin is never limited by the flood");
 }
+
+#[test]
+fn event_streams_outlive_the_header_timeout_and_still_get_publishes() {
+    let server = Running::start(|c| c.header_timeout_secs = 1);
+    server.tenant_with_policy("acme");
+    let mut stream = TcpStream::connect(server.address).unwrap();
+    stream.set_read_timeout(Some(in_process::PATIENCE)).unwrap();
+    write!(
+        stream,
+        "GET /v1/tenants/acme/policy/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut seen = String::new();
+    let mut read_until = |needle: &str, seen: &mut String| {
+        let mut buffer = [0u8; 4096];
+        while !seen.contains(needle) {
+            let n = std::io::Read::read(&mut stream, &mut buffer).unwrap();
+            assert!(n > 0, "the stream closed before {needle}: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    };
+    read_until("\"version\":1", &mut seen);
+    // Three header timeouts pass with the stream quiet.
+    std::thread::sleep(Duration::from_secs(3));
+    let published = server.admin(
+        "POST",
+        "/api/v1/tenants/acme/policy",
+        r#"{"internal_domains": ["later.example"]}"#,
+    );
+    assert_eq!(published.status, 201);
+    read_until("\"version\":2", &mut seen);
+}

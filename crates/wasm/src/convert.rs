@@ -1,7 +1,7 @@
 //! JavaScript values ⇄ the engine's types, and errors as JavaScript `Error`s with a code.
 
 use sendguard_core::Draft;
-use sendguard_wasm_abi::api::ApiError;
+use sendguard_js_api::api::ApiError;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 

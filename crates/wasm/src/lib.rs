@@ -2,7 +2,7 @@
 //! Thunderbird extension. Only conversion and errors live here; every decision is made by
 //! `sendguard-core`, so a verdict here is the same JSON as `sendguard check --format json`.
 //! Loading policies (and their error codes) is shared with the classic build through
-//! `sendguard_wasm_abi::api`.
+//! `sendguard_js_api::api`.
 //!
 //! From JavaScript (the module that `scripts/build-wasm` writes to `build/wasm/esm/`):
 //!
@@ -17,14 +17,25 @@
 //!
 //! Errors are JavaScript `Error`s with a `code` (`bad_policy`, `bad_draft`, `bad_context`,
 //! `bad_request`, or a bundle refusal such as `rollback`) and a `message`.
+//!
+//! The cold start's phases (instantiation, the first verification, index build and check)
+//! leave User Timing marks (`src/phases.rs`).
 
 mod convert;
+mod phases;
 
 use sendguard_core::KnownRecipients;
-use sendguard_wasm_abi::api::{self, PolicyInfo};
+use sendguard_js_api::api::{self, PolicyInfo};
 use wasm_bindgen::prelude::*;
 
 use convert::{api_error, draft_from_js, from_js, known_from_js, to_js};
+use phases::Phase;
+
+/// Runs once the module is instantiated: marks the end of that phase.
+#[wasm_bindgen(start)]
+fn instantiated() {
+    phases::mark_instantiated();
+}
 
 /// The engine's version (the same as `sendguard --version`).
 #[wasm_bindgen]
@@ -72,7 +83,8 @@ impl Engine {
     /// Loads a plain (unsigned) policy from its JSON text.
     #[wasm_bindgen(js_name = fromPolicyJson)]
     pub fn from_policy_json(policy_json: &str) -> Result<Engine, JsValue> {
-        let inner = api::engine_from_policy_json(policy_json).map_err(|e| api_error(&e))?;
+        let inner = phases::measure(Phase::Index, || api::engine_from_policy_json(policy_json))
+            .map_err(|e| api_error(&e))?;
         Ok(Engine {
             inner,
             policy: None,
@@ -90,8 +102,12 @@ impl Engine {
         request: JsValue,
     ) -> Result<Engine, JsValue> {
         let request = from_js(request, "bundle request")?;
-        let (inner, info) =
-            api::engine_from_bundle(bundle, pinned_keyset, &request).map_err(|e| api_error(&e))?;
+        let verified = phases::measure(Phase::Verify, || {
+            api::verify_bundle(bundle, pinned_keyset, &request)
+        })
+        .map_err(|e| api_error(&e))?;
+        let (inner, info) = phases::measure(Phase::Index, || api::engine_from_verified(&verified))
+            .map_err(|e| api_error(&e))?;
         Ok(Engine {
             inner,
             policy: Some(info),
@@ -117,7 +133,9 @@ impl Engine {
     pub fn check(&self, draft: JsValue, context: JsValue) -> Result<JsValue, JsValue> {
         let draft = draft_from_js(&draft)?;
         let known = known_from_js(context)?;
-        let verdict = self.inner.check(&draft, &KnownRecipients::new(&known));
+        let verdict = phases::measure(Phase::FirstCheck, || {
+            self.inner.check(&draft, &KnownRecipients::new(&known))
+        });
         to_js(&verdict)
     }
 }

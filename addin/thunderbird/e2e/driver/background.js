@@ -25,7 +25,7 @@ async function run() {
         plainTextBody: scenario.body,
         isPlainText: true
       });
-      const sent = await messenger.compose.sendMessage(tab.id, { mode: "sendNow" });
+      const sent = await messenger.compose.sendMessage(/** @type {number} */ (tab.id), { mode: "sendNow" });
       outcome = { result: "sent", sent };
     } catch (e) {
       outcome = { result: "failed", message: String((e && e.message) || e) };

@@ -84,47 +84,40 @@ impl Detector {
         ALL.iter().copied().find(|d| d.id() == id)
     }
 
-    /// What was found, as a sentence names one (`a payment card number`) and several.
-    pub fn noun(self, count: u32) -> String {
+    /// What the sender should do about what was found, as the sentence opens
+    /// ("Remove the payment card number", "Remove the 3 payment card numbers").
+    pub fn instruction(self, count: u32) -> String {
         let (one, many) = match self {
-            ProtectiveMarking => ("a protective marking", "protective markings"),
-            PaymentCard => ("a payment card number", "payment card numbers"),
-            Iban => (
-                "a bank account number (IBAN)",
-                "bank account numbers (IBAN)",
-            ),
-            UsSsn => ("a US Social Security number", "US Social Security numbers"),
-            UkNationalInsurance => (
-                "a UK National Insurance number",
-                "UK National Insurance numbers",
-            ),
-            PrivateKey => ("a private key", "private keys"),
-            AwsAccessKey => ("an AWS access key", "AWS access keys"),
-            GithubToken => ("a GitHub access token", "GitHub access tokens"),
-            Password => ("a password", "passwords"),
-            Bip39SeedPhrase => (
-                "a cryptocurrency wallet's seed phrase",
-                "cryptocurrency seed phrases",
-            ),
-            WifPrivateKey => ("a Bitcoin private key", "Bitcoin private keys"),
-            EthereumPrivateKey => ("an Ethereum private key", "Ethereum private keys"),
+            ProtectiveMarking => {
+                return "Check the marking allows it".to_string();
+            }
+            PaymentCard => ("payment card number", "payment card numbers"),
+            Iban => ("bank account number (IBAN)", "bank account numbers (IBAN)"),
+            UsSsn => ("Social Security number", "Social Security numbers"),
+            UkNationalInsurance => ("National Insurance number", "National Insurance numbers"),
+            PrivateKey => ("private key", "private keys"),
+            AwsAccessKey => ("AWS access key", "AWS access keys"),
+            GithubToken => ("GitHub token", "GitHub tokens"),
+            Password => ("password", "passwords"),
+            Bip39SeedPhrase => ("wallet seed phrase", "wallet seed phrases"),
+            WifPrivateKey => ("Bitcoin private key", "Bitcoin private keys"),
+            EthereumPrivateKey => ("Ethereum private key", "Ethereum private keys"),
             RiskyAttachment => (
-                "an attached key store or credential file",
-                "attached key stores or credential files",
+                "attached key or credential file",
+                "attached key or credential files",
             ),
-            ArchiveWithPassword => (
-                "an attached archive whose password is in the email",
-                "attached archives whose password is in the email",
-            ),
+            ArchiveWithPassword => {
+                return "Take the archive's password out of the email".to_string();
+            }
         };
         if count == 1 {
-            one.to_string()
+            format!("Remove the {one}")
         } else {
-            format!("{count} {many}")
+            format!("Remove the {count} {many}")
         }
     }
 
-    /// Why it matters, in a few words, appended to the finding's sentence.
+    /// Why it matters, in a few words, for the finding's detail line.
     pub fn stakes(self) -> &'static str {
         match self {
             ProtectiveMarking => {
@@ -138,6 +131,29 @@ impl Detector {
             }
             RiskyAttachment => "whoever opens it may get access to the keys or passwords inside",
             ArchiveWithPassword => "anyone who receives the email can open the archive",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every sentence opens with what to do, and the longest one a detector can make (several
+    /// recipients, the longest reason) stays within 25 words.
+    #[test]
+    fn instructions_lead_with_a_verb_and_stay_short() {
+        for detector in ALL {
+            for count in [1, 12] {
+                let instruction = detector.instruction(count);
+                let verb = instruction.split(' ').next().unwrap_or("");
+                assert!(["Remove", "Check", "Take"].contains(&verb), "{instruction}");
+                let sentence = format!(
+                    "{instruction} before sending to a@example.org and 3 others, who are outside your organisation and its trusted partners."
+                );
+                let words = sentence.split_whitespace().count();
+                assert!(words <= 25, "{words} words: {sentence}");
+            }
         }
     }
 }

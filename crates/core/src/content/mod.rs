@@ -238,37 +238,27 @@ impl ContentScanner {
         reason: RecipientClass,
         members: &[&CheckedRecipient],
     ) -> Finding {
-        let (what, stakes) = match detection.source {
-            Source::Builtin(d) => (d.noun(detection.count), d.stakes()),
+        let (instruction, stakes) = match detection.source {
+            Source::Builtin(d) => (d.instruction(detection.count), d.stakes()),
             Source::Custom(i) => {
+                // How many were found is in the detail line.
                 let description = &self.settings.custom[i].description;
-                let what = match detection.count {
-                    1 => description.clone(),
-                    n => format!("{description} ({n} times)"),
-                };
-                (what, "your organisation restricts where it may go")
+                (
+                    format!("Remove {description}"),
+                    "your organisation restricts where it may go",
+                )
             }
-        };
-        let who = names(members);
-        let plural = members.len() > 1;
-        let why = match (reason, plural) {
-            (RecipientClass::Lookalike, false) => "may not be the address you meant",
-            (RecipientClass::Lookalike, true) => "may not be the addresses you meant",
-            (RecipientClass::RiskyDestination, false) => "is in a high-risk destination",
-            (RecipientClass::RiskyDestination, true) => "are in high-risk destinations",
-            (RecipientClass::Untrusted, false) => {
-                "is outside your organisation and its trusted partners"
-            }
-            (RecipientClass::Untrusted, true) => {
-                "are outside your organisation and its trusted partners"
-            }
-            (RecipientClass::External, false) => "is outside your organisation",
-            (RecipientClass::External, true) => "are outside your organisation",
         };
         let message = format!(
-            "This email contains {what} ({}), and {who} {why}; {stakes}.",
-            detection.excerpt
+            "{instruction} before sending to {}, {}.",
+            names(members),
+            who_is(reason, members.len() > 1)
         );
+        let found = match detection.count {
+            1 => format!("Found: {}.", detection.excerpt),
+            n => format!("Found {n} times; the first: {}.", detection.excerpt),
+        };
+        let detail = format!("{found} {}.", capitalise(stakes));
         let (id, _) = self.id_of(detection.source);
         Finding {
             kind: FindingKind::SensitiveContent,
@@ -283,6 +273,7 @@ impl ContentScanner {
             count: Some(detection.count),
             excerpt: Some(detection.excerpt.clone()),
             recipients: members.iter().map(|r| r.address.clone()).collect(),
+            detail: Some(detail),
         }
     }
 }
@@ -327,6 +318,33 @@ fn classes_of(r: &CheckedRecipient) -> Vec<RecipientClass> {
         classes.push(RecipientClass::External);
     }
     classes
+}
+
+/// Why the recipients named before it matter, as a relative clause.
+fn who_is(reason: RecipientClass, plural: bool) -> &'static str {
+    match (reason, plural) {
+        (RecipientClass::Lookalike, false) => "whose address may not be the one you meant",
+        (RecipientClass::Lookalike, true) => "whose addresses may not be the ones you meant",
+        (RecipientClass::RiskyDestination, false) => "who is in a high-risk destination",
+        (RecipientClass::RiskyDestination, true) => "who are in high-risk destinations",
+        (RecipientClass::Untrusted, false) => {
+            "who is outside your organisation and its trusted partners"
+        }
+        (RecipientClass::Untrusted, true) => {
+            "who are outside your organisation and its trusted partners"
+        }
+        (RecipientClass::External, false) => "who is outside your organisation",
+        (RecipientClass::External, true) => "who are outside your organisation",
+    }
+}
+
+/// `whoever reads it…` → `Whoever reads it…`.
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// `a@x.org`, `a@x.org and b@y.org`, `a@x.org and 3 others`.

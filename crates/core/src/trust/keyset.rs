@@ -52,6 +52,20 @@ pub struct KeysetStatement {
     pub revoked_key_ids: Vec<String>,
 }
 
+/// Root keys pinned at installation, from their entries (id and public key): each key must
+/// be a valid Ed25519 key whose id is its own. The error names what is wrong.
+pub fn pinned_roots(entries: &[KeyEntry], threshold: usize) -> Result<RootKeys, String> {
+    let mut keys = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let key = PublicKey::from_base64(&entry.public_key)?;
+        if key.id != entry.id {
+            return Err(format!("id {} does not match its key", entry.id));
+        }
+        keys.push(key);
+    }
+    Ok(RootKeys { keys, threshold })
+}
+
 /// Verifies a keyset the client pins as given (shipped with the add-in, or the CLI's
 /// `--trust` file): it must be signed by enough of its own root keys.
 pub fn verify_pinned(bytes: &[u8], tenant: &str, now: i64) -> Result<Keyset, BundleError> {

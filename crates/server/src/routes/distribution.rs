@@ -176,7 +176,9 @@ pub async fn events(
     let events = stream::iter(current)
         .chain(updates)
         .map(|event| Ok(policy_event(&event)));
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(
+        crate::config::EVENT_STREAM_KEEP_ALIVE_SECS,
+    )))
 }
 
 fn current_event(state: &AppState, tenant: &str) -> Option<PolicyEvent> {

@@ -3,8 +3,8 @@
 //! kept by handle with requests as JSON bytes.
 
 use sendguard_core::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
-use sendguard_core::envelope::{hex, PublicKey};
-use sendguard_core::keyset::{self, KeyEntry, Keyset, RootKeys};
+use sendguard_core::envelope::hex;
+use sendguard_core::keyset::{self, KeyEntry, Keyset};
 use sendguard_core::keyset_chain;
 use sendguard_core::{Draft, Engine, KnownRecipients};
 use serde::{Deserialize, Serialize};
@@ -131,22 +131,8 @@ pub fn verify_keyset(
             ))
         }
         (Some(pinned), None) => {
-            let mut keys = Vec::with_capacity(pinned.keys.len());
-            for entry in &pinned.keys {
-                let key = PublicKey::from_base64(&entry.public_key)
-                    .map_err(|e| ApiError::new("bad_request", format!("pinned_roots: {e}")))?;
-                if key.id != entry.id {
-                    return Err(ApiError::new(
-                        "bad_request",
-                        format!("pinned_roots: id {} does not match its key", entry.id),
-                    ));
-                }
-                keys.push(key);
-            }
-            let roots = RootKeys {
-                keys,
-                threshold: pinned.threshold,
-            };
+            let roots = keyset::pinned_roots(&pinned.keys, pinned.threshold)
+                .map_err(|e| ApiError::new("bad_request", format!("pinned_roots: {e}")))?;
             keyset::verify_with_roots(keyset_bytes, &roots, tenant, now)
         }
         (None, Some(current)) => {
@@ -303,6 +289,15 @@ pub fn engine_from_bundle(
     keyset_bytes: &[u8],
     request: &BundleRequest,
 ) -> Result<(Engine, PolicyInfo), ApiError> {
+    engine_from_verified(&verify_bundle(bundle_bytes, keyset_bytes, request)?)
+}
+
+/// The first half of [`engine_from_bundle`]: the pinned keyset, then the bundle against it.
+pub fn verify_bundle(
+    bundle_bytes: &[u8],
+    keyset_bytes: &[u8],
+    request: &BundleRequest,
+) -> Result<VerifiedPolicy, ApiError> {
     let held = match &request.held {
         None => None,
         Some(h) => Some(HeldPolicy::from_hex(h.version, &h.digest).ok_or_else(|| {
@@ -311,17 +306,21 @@ pub fn engine_from_bundle(
     };
     let trust = keyset::verify_pinned(keyset_bytes, &request.tenant, request.now)
         .map_err(|e| ApiError::bundle(e, "pinned keyset"))?;
-    let verified = bundle::verify(
+    bundle::verify(
         bundle_bytes,
         &trust,
         &request.tenant,
         held.as_ref(),
         request.now,
     )
-    .map_err(|e| ApiError::bundle(e, "policy bundle"))?;
+    .map_err(|e| ApiError::bundle(e, "policy bundle"))
+}
+
+/// The second half of [`engine_from_bundle`]: the engine built from a verified policy.
+pub fn engine_from_verified(verified: &VerifiedPolicy) -> Result<(Engine, PolicyInfo), ApiError> {
     let engine = Engine::from_json(&verified.policy_json)
         .map_err(|e| ApiError::new("bad_policy", format!("signed {e}")))?;
-    Ok((engine, PolicyInfo::of(&verified)))
+    Ok((engine, PolicyInfo::of(verified)))
 }
 
 /// What loading a policy answers: the handle for later checks and, for a signed bundle,

@@ -1,0 +1,171 @@
+//! The sentences a sender reads about recipients: each leads with what to do, names the
+//! recipient, and stays under about 25 words; what backs it (the sanctions list and its
+//! date, the `xn--` spelling) goes to the detail line. The content findings' sentences are in
+//! `content`. `tests/messages/messages.json` holds the expected sentences for real drafts.
+
+use crate::domain::{country_of, Domain};
+use crate::lookalike::{Lookalike, Resemblance, ScriptSpoof};
+use crate::policy::Action;
+
+/// A finding's sentence and its optional second line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sentence {
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl Sentence {
+    fn new(message: String) -> Sentence {
+        Sentence {
+            message,
+            detail: None,
+        }
+    }
+
+    fn with_detail(message: String, detail: String) -> Sentence {
+        Sentence {
+            message,
+            detail: Some(detail),
+        }
+    }
+}
+
+/// A recipient that is not an address at all.
+pub fn not_an_address(raw: &str, why: &str) -> Sentence {
+    Sentence::new(format!("Correct or remove \"{raw}\": {why}."))
+}
+
+/// An address whose top-level domain does not exist (`army.con`).
+pub fn no_such_tld(address: &str, domain: &Domain, suggestion: Option<&str>) -> Sentence {
+    let tld = domain.tld();
+    Sentence::new(match suggestion {
+        Some(s) => format!(
+            "Check {address}: did you mean {s}? .{tld} does not exist, so it cannot be delivered."
+        ),
+        None => {
+            format!(
+                "Correct or remove {address}: .{tld} does not exist, so it cannot be delivered."
+            )
+        }
+    })
+}
+
+/// An address at a domain the policy blocks.
+pub fn blocked(address: &str, domain: &Domain, action: Action) -> Sentence {
+    let domain = domain.unicode();
+    Sentence::new(if action == Action::Warn {
+        format!(
+            "Check that you may send to {address}: your organisation lists {domain} as blocked."
+        )
+    } else {
+        let remove = remove(address, action);
+        format!("{remove}: your organisation does not allow mail to {domain}.")
+    })
+}
+
+/// What to do with a recipient the policy blocks: remove it, or justify it where allowed.
+fn remove(address: &str, action: Action) -> String {
+    if action == Action::BlockWithJustification {
+        format!("Remove {address} or give a reason to send")
+    } else {
+        format!("Remove {address}")
+    }
+}
+
+/// `.ml is Mali` when the TLD is a country's.
+fn tld_is_country(domain: &Domain) -> Option<String> {
+    country_of(domain.tld()).map(|country| format!(".{} is {country}", domain.tld()))
+}
+
+/// An address at a domain that resembles a reference domain.
+pub fn lookalike(address: &str, domain: &Domain, l: &Lookalike) -> Sentence {
+    let s = &l.suggestion;
+    let ask = format!("Check {address}: did you mean {s}?");
+    let typed = domain.unicode();
+    match l.resemblance {
+        Resemblance::TldEdit => Sentence::new(match tld_is_country(domain) {
+            Some(country) => format!("{ask} {country}."),
+            None => format!("{ask} {typed} is a different domain."),
+        }),
+        Resemblance::OneEdit => Sentence::new(format!("{ask} {typed} only looks like it.")),
+        Resemblance::Homoglyph => {
+            let message = format!("{ask} The address uses look-alike letters to imitate it.");
+            if typed != domain.as_str() {
+                let detail = format!("Its real spelling is {}.", domain.as_str());
+                Sentence::with_detail(message, detail)
+            } else {
+                Sentence::new(message)
+            }
+        }
+        Resemblance::OtherTld => Sentence::new(match tld_is_country(domain) {
+            Some(country) => {
+                format!("{ask} {typed} has the same name under a different ending; {country}.")
+            }
+            None => format!("{ask} {typed} has the same name under a different ending."),
+        }),
+    }
+}
+
+/// A domain in Cyrillic or Greek look-alike letters that imitates no reference domain.
+pub fn script_spoof(address: &str, domain: &Domain, spoof: &ScriptSpoof) -> Sentence {
+    let message = match spoof {
+        ScriptSpoof::Mixed => format!(
+            "Check {address} before sending: its domain mixes Latin letters with Cyrillic or Greek look-alikes."
+        ),
+        ScriptSpoof::WholeScript { looks_like } => format!(
+            "Check {address} before sending: its domain uses Cyrillic or Greek letters that imitate {looks_like}."
+        ),
+    };
+    Sentence::with_detail(
+        message,
+        format!("Its real spelling is {}.", domain.as_str()),
+    )
+}
+
+/// An address at a country TLD one letter away from a generic one (`army.ml` for `army.mil`).
+pub fn tld_trap(address: &str, domain: &Domain, suggestion: &str, owner: &str) -> Sentence {
+    let country = country_of(domain.tld()).unwrap_or("another country");
+    Sentence::new(format!(
+        "Check {address}: did you mean {suggestion}? .{} is {country}, not {owner}.",
+        domain.tld()
+    ))
+}
+
+/// An address in a destination the policy treats as high-risk.
+pub fn risky_destination(
+    address: &str,
+    country: &str,
+    action: Action,
+    reason: &str,
+    as_of: &str,
+) -> Sentence {
+    let message = if action == Action::Warn {
+        format!("Check that you may send to {address}: {country} is on your organisation's high-risk list.")
+    } else {
+        let remove = remove(address, action);
+        format!("{remove}: {country} is on your organisation's high-risk list.")
+    };
+    Sentence::with_detail(message, format!("{reason}, list as of {as_of}."))
+}
+
+/// An address the sender never wrote to, one letter away from one they did.
+pub fn lookalike_address(address: &str, meant: &str) -> Sentence {
+    Sentence::new(format!(
+        "Check {address}: did you mean {meant}? You have written to {meant}, never to this address."
+    ))
+}
+
+/// Visible outside addresses at many organisations.
+pub fn suggest_bcc(visible: usize, organisations: usize) -> Sentence {
+    Sentence::new(format!(
+        "Consider Bcc: this email shows {visible} addresses at {organisations} outside organisations to everyone who gets it."
+    ))
+}
+
+/// Many recipients outside the organisation.
+pub fn many_external(count: usize) -> Sentence {
+    let plural = if count == 1 { "" } else { "s" };
+    Sentence::new(format!(
+        "Check the recipients: this email goes to {count} recipient{plural} outside your organisation."
+    ))
+}
