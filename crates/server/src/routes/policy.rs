@@ -206,21 +206,29 @@ pub async fn history(
 ) -> ApiResult<Json<Vec<HistoryEntry>>> {
     authorise(&state, &caller, &tenant).await?;
     let versions = state.db(move |store| store.history(&tenant)).await?;
+    let budget = std::time::Duration::from_secs(state.config.request_timeout_secs) / 2;
+    let deadline = std::time::Instant::now() + budget;
+    let entries = in_diff_slot(&state, move || history_entries(&versions, deadline)).await?;
+    Ok(Json(entries))
+}
+
+/// Runs diff work on the blocking pool, a few at a time (`diff_slots`), never on the workers.
+async fn in_diff_slot<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
     let slot = state
         .diff_slots
         .clone()
         .acquire_owned()
         .await
         .map_err(ApiError::internal)?;
-    let budget = std::time::Duration::from_secs(state.config.request_timeout_secs) / 2;
-    let deadline = std::time::Instant::now() + budget;
-    let entries = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        history_entries(&versions, deadline)
+        work()
     })
     .await
-    .map_err(|e| ApiError::internal(format!("diff task failed: {e}")))?;
-    Ok(Json(entries))
+    .map_err(|e| ApiError::internal(format!("diff task failed: {e}")))
 }
 
 /// Each version with its diff from the one before, newest first.
@@ -326,21 +334,13 @@ pub async fn version(
     let v = found.ok_or_else(|| ApiError::not_found(format!("no version {number}")))?;
     let rollback_diff = match current {
         Some(c) if c.policy != v.policy => {
-            // Like history's diffs: on the blocking pool, a few at a time, bounded in time.
-            let slot = state
-                .diff_slots
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(ApiError::internal)?;
+            // Like history's diffs: a few at a time, bounded in time.
             let target = (v.policy.clone(), v.version);
-            tokio::task::spawn_blocking(move || {
-                let _slot = slot;
+            in_diff_slot(&state, move || {
                 let deadline = std::time::Instant::now() + MAX_DIFF_TIME;
                 unified_diff(&c.policy, &target.0, c.version, target.1, deadline)
             })
-            .await
-            .map_err(|e| ApiError::internal(format!("diff task failed: {e}")))?
+            .await?
         }
         _ => String::new(),
     };
