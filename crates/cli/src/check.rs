@@ -110,12 +110,15 @@ fn check_json_lines(
     strictest: &mut Outcome,
 ) -> Result<bool, Failure> {
     let mut failed = false;
-    for (n, line) in std::io::stdin().lock().lines().enumerate() {
-        let line = line.map_err(|e| Failure::new(exit::BAD_INPUT, format!("stdin: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match Draft::from_json(&line) {
+    // Lines as bytes: one line that is not UTF-8 is an error for that line, not the end.
+    for (n, line) in std::io::stdin().lock().split(b'\n').enumerate() {
+        let line = line.map_err(|e| Failure::new(exit::NO_INPUT, format!("stdin: {e}")))?;
+        let draft = match std::str::from_utf8(&line) {
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => Draft::from_json(text).map_err(|e| e.to_string()),
+            Err(_) => Err("not UTF-8 text".to_string()),
+        };
+        match draft {
             Ok(draft) => {
                 let verdict = engine.check(&draft, known);
                 *strictest = (*strictest).max(verdict.action);

@@ -36,8 +36,8 @@ fn main() {
             Err(e) => eprintln!("skipping {path}: {e}"),
         }
     }
-    let scanner =
-        ContentScanner::new(&ContentSettings::default()).expect("the default settings are valid");
+    let scanner = ContentScanner::new(&ContentSettings::default(), Default::default())
+        .expect("the default settings are valid");
     let mut totals: Vec<(String, u32)> = Vec::new();
     let mut rest = text.as_str();
     while !rest.is_empty() {

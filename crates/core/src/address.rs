@@ -1,7 +1,12 @@
 //! Recipient strings: `Display Name <local@domain>`, bare addresses, quoted local parts, IDN.
 //!
 //! The parser is deliberately small: it handles what mail clients hand us for one recipient
-//! (RFC 5322 `mailbox`), not whole header lines, and never panics on any input.
+//! (RFC 5322 `mailbox`) and never panics on any input. Two `<...>` or any text after the `>`
+//! is refused ([`AddressError::TextAfterAngle`]), never cut off. Since mail software does not
+//! all read a string the same way (quotes and escapes in display names), [`candidates`] lists
+//! every address a string could be read as, so the engine can be as strict as the strictest of
+//! them: a recipient is never hidden behind another. [`split_header`] cuts a raw `To:`-style
+//! header value into such strings.
 
 use crate::domain::{Domain, DomainError};
 
@@ -45,6 +50,8 @@ pub enum AddressError {
     EmptyLocal,
     BadLocal(String),
     UnclosedAngle,
+    /// Something follows the `>` (text, or a second `<...>`).
+    TextAfterAngle,
     Domain(DomainError),
 }
 
@@ -56,12 +63,14 @@ impl std::fmt::Display for AddressError {
             AddressError::EmptyLocal => write!(f, "nothing stands before the @"),
             AddressError::BadLocal(why) => write!(f, "the part before the @ {why}"),
             AddressError::UnclosedAngle => write!(f, "a < is not closed by >"),
+            AddressError::TextAfterAngle => write!(f, "text follows the closing >"),
             AddressError::Domain(e) => write!(f, "{e}"),
         }
     }
 }
 
-/// Parses one recipient: `Name <a@b>`, `"Last, First" <a@b>`, `<a@b>` or `a@b`.
+/// Parses one recipient as RFC 5322 reads it: `Name <a@b>`, `"Last, First" <a@b>`, `<a@b>` or
+/// `a@b`. The first unquoted `<` opens the address, and nothing may follow its `>`.
 pub fn parse_mailbox(input: &str) -> Result<Mailbox, AddressError> {
     let text = input.trim();
     if text.is_empty() {
@@ -71,6 +80,9 @@ pub fn parse_mailbox(input: &str) -> Result<Mailbox, AddressError> {
         Some(open) => {
             let rest = &text[open + 1..];
             let close = find_unquoted(rest, '>').ok_or(AddressError::UnclosedAngle)?;
+            if !rest[close + 1..].trim().is_empty() {
+                return Err(AddressError::TextAfterAngle);
+            }
             let name = unquote_display_name(text[..open].trim());
             (
                 if name.is_empty() { None } else { Some(name) },
@@ -83,6 +95,38 @@ pub fn parse_mailbox(input: &str) -> Result<Mailbox, AddressError> {
         display_name,
         address: parse_address(addr_text)?,
     })
+}
+
+/// At most this many candidates are listed; a string holding more is treated as the
+/// strictest case by the engine (it cannot check them all within a bounded time).
+pub const MAX_CANDIDATES: usize = 16;
+
+/// Every address a mail program could read in `input`, in order of appearance, without
+/// duplicates: the RFC 5322 reading (when there is one) and every `@`-word of the string read
+/// without regard to quotes, angle brackets or comments (how a careless parser, or a person,
+/// reads it). At most [`MAX_CANDIDATES`] + 1 entries, so a caller can tell "more than the
+/// maximum". Linear in the length of `input`.
+pub fn candidates(input: &str) -> Vec<Address> {
+    let mut found: Vec<Address> = Vec::new();
+    let add = |address: Address, found: &mut Vec<Address>| {
+        let canonical = address.canonical();
+        if !found.iter().any(|a| a.canonical() == canonical) {
+            found.push(address);
+        }
+    };
+    if let Ok(m) = parse_mailbox(input) {
+        add(m.address, &mut found);
+    }
+    let separators = |c: char| c.is_whitespace() || ",;<>()\"'[]`".contains(c);
+    for word in input.split(separators).filter(|w| w.contains('@')) {
+        if found.len() > MAX_CANDIDATES {
+            break;
+        }
+        if let Ok(address) = parse_address(word) {
+            add(address, &mut found);
+        }
+    }
+    found
 }
 
 /// Parses a bare address `local@domain`; the local part may be quoted (`"john doe"@x.org`).
@@ -182,6 +226,76 @@ fn unquoted_positions(text: &str, target: char) -> impl Iterator<Item = usize> +
     })
 }
 
+/// Cuts a raw address header value (`To:`, `Cc:`, ... after the colon, possibly folded) into
+/// one string per mailbox, for [`parse_mailbox`]: commas split outside quotes, angle brackets
+/// and comments; comments are dropped; a group (`Team: a@x.org, b@y.org;`) yields its members.
+/// Nothing else is changed, so an ambiguous mailbox stays ambiguous. Linear in the length.
+pub fn split_header(value: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut in_quotes = false;
+    let mut escaped = false;
+    let mut comment_depth = 0usize;
+    let mut in_angle = false;
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            if comment_depth == 0 {
+                current.push(c);
+            }
+            continue;
+        }
+        if comment_depth > 0 {
+            match c {
+                '\\' => escaped = true,
+                '(' => comment_depth += 1,
+                ')' => comment_depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\\' if in_quotes => {
+                escaped = true;
+                current.push(c);
+            }
+            '"' => {
+                in_quotes = !in_quotes;
+                current.push(c);
+            }
+            _ if in_quotes => current.push(c),
+            '(' => comment_depth = 1,
+            '<' => {
+                in_angle = true;
+                current.push(c);
+            }
+            '>' => {
+                in_angle = false;
+                current.push(c);
+            }
+            // A group's name ends at its colon and its members follow (inside `<...>` a colon
+            // belongs to an obsolete source route, which the address parser refuses).
+            // A group's name is not an address, unless it looks like one: then it stays.
+            ':' if !in_angle => {
+                if current.contains('@') {
+                    parts.push(std::mem::take(&mut current));
+                } else {
+                    current.clear();
+                }
+            }
+            ',' | ';' if !in_angle => parts.push(std::mem::take(&mut current)),
+            '\r' | '\n' => current.push(' '),
+            _ => current.push(c),
+        }
+    }
+    parts.push(current);
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 fn find_unquoted(text: &str, target: char) -> Option<usize> {
     unquoted_positions(text, target).next()
 }
@@ -238,5 +352,62 @@ mod tests {
             parse_mailbox("bob@localhost"),
             Err(AddressError::Domain(_))
         ));
+    }
+
+    #[test]
+    fn ambiguous_strings_are_refused_with_every_candidate() {
+        let canon = |input: &str| -> Vec<String> {
+            candidates(input).iter().map(Address::canonical).collect()
+        };
+        // A backslash before a quote: RFC 5322 reads army.ml, a careless reader army.mil too.
+        let hidden = r#""x\" <colonel.smith@army.mil> " <colonel.smith@army.ml>"#;
+        let m = parse_mailbox(hidden).unwrap();
+        assert_eq!(m.address.canonical(), "colonel.smith@army.ml");
+        assert_eq!(
+            m.display_name.as_deref(),
+            Some("x\" <colonel.smith@army.mil> ")
+        );
+        assert_eq!(
+            canon(hidden),
+            ["colonel.smith@army.ml", "colonel.smith@army.mil"]
+        );
+        let two = "<a@army.mil> <b@army.ml>";
+        assert_eq!(parse_mailbox(two), Err(AddressError::TextAfterAngle));
+        assert_eq!(canon(two), ["a@army.mil", "b@army.ml"]);
+        assert_eq!(
+            parse_mailbox("Bob <bob@x.com> junk"),
+            Err(AddressError::TextAfterAngle)
+        );
+        assert_eq!(canon("a@army.mil b@army.ml"), ["a@army.mil", "b@army.ml"]);
+        assert_eq!(canon("a@army.mil <b@army.ml>"), ["b@army.ml", "a@army.mil"]);
+        // The same address twice is one address.
+        assert_eq!(canon("\"bob@x.com\" <Bob@x.com>"), ["bob@x.com"]);
+        assert_eq!(canon("Bob <bob@x.com"), ["bob@x.com"]);
+        // Many addresses: the list stops one past the maximum.
+        let many: Vec<String> = (0..40).map(|i| format!("<a{i}@x.com>")).collect();
+        assert_eq!(candidates(&many.join(" ")).len(), MAX_CANDIDATES + 1);
+    }
+
+    #[test]
+    fn header_values_split_into_mailboxes() {
+        assert_eq!(
+            split_header(" \"Smith, John\" <j@x.org>, bob@y.org (Bob, home),\r\n\tc@z.org"),
+            ["\"Smith, John\" <j@x.org>", "bob@y.org", "c@z.org"]
+        );
+        assert_eq!(
+            split_header("Team: a@x.org, b@y.org;, Undisclosed recipients:;"),
+            ["a@x.org", "b@y.org"]
+        );
+        assert_eq!(
+            split_header("a@army.ml: b@x.org;"),
+            ["a@army.ml", "b@x.org"]
+        );
+        // Nothing is re-escaped or dropped: an ambiguous mailbox stays one ambiguous string.
+        let hidden = r#""x\" <colonel.smith@army.mil> " <colonel.smith@army.ml>"#;
+        assert_eq!(split_header(hidden), [hidden]);
+        assert_eq!(
+            split_header("<a@army.mil> <b@army.ml>"),
+            ["<a@army.mil> <b@army.ml>"]
+        );
     }
 }

@@ -33,12 +33,12 @@ pub enum Field {
 }
 
 impl Draft {
-    /// Reads a draft from JSON, naming the offending field on error.
+    /// Reads a draft from JSON (one object, nothing after it: `crate::json`), naming the
+    /// offending field on error.
     pub fn from_json(text: &str) -> Result<Draft, crate::error::Error> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| crate::error::Error::Draft {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
+        crate::json::from_str(text).map_err(|e| crate::error::Error::Draft {
+            path: e.path,
+            message: e.message,
         })
     }
 
@@ -48,5 +48,21 @@ impl Draft {
         let cc = self.cc.iter().map(|r| (Field::Cc, r.as_str()));
         let bcc = self.bcc.iter().map(|r| (Field::Bcc, r.as_str()));
         to.chain(cc).chain(bcc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_object_nothing_after_it() {
+        let e = Draft::from_json(r#"{"to":["a@army.mil"]}{"to":["colonel.smith@army.ml"]}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("only one JSON object"), "{e}");
+        assert!(Draft::from_json("[]").is_err(), "an array is not a draft");
+        assert!(Draft::from_json(r#"{"attachments": [["a.pdf", 1]]}"#).is_err());
+        let d = Draft::from_json("{\"to\": [\"a@army.mil\"]}\n").unwrap();
+        assert_eq!(d.to, ["a@army.mil"]);
     }
 }

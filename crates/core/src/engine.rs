@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::address::{parse_mailbox, Address, AddressError, Mailbox};
+use crate::address::{self, parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
 use crate::domain::{
@@ -121,7 +121,7 @@ impl Engine {
         legitimate.extend(
             (LEGITIMATE_NEIGHBOURS.iter().chain(HIGH_VALUE_DOMAINS)).map(|d| d.to_string()),
         );
-        let content = ContentScanner::new(&policy.content)?;
+        let content = ContentScanner::new(&policy.content, policy.fail_mode)?;
         Ok(Engine {
             content,
             policy,
@@ -216,6 +216,17 @@ impl Context<'_> {
     ) {
         let action = (also.map(|k| self.action_for(k)))
             .map_or(self.action_for(kind), |a| a.max(self.action_for(kind)));
+        self.report_as(position, kind, action, finding);
+    }
+
+    /// Reports one finding with the given action.
+    fn report_as(
+        &mut self,
+        position: usize,
+        kind: FindingKind,
+        action: Action,
+        finding: FindingParts,
+    ) {
         let FindingParts {
             recipient,
             suggestion,
@@ -273,24 +284,26 @@ impl Context<'_> {
     /// Checks one recipient: parses it, classifies it, then runs each check in the order its
     /// findings are reported.
     fn check_one(&mut self, position: usize, field: Field, raw: &str) -> CheckedRecipient {
-        let mut checked = CheckedRecipient {
-            position,
-            field,
-            address: raw.trim().to_string(),
-            internal: false,
-            trusted: false,
-            known: false,
-            suspicious: false,
-            risky_destination: false,
-        };
-        let mailbox = match parse_mailbox(raw) {
-            Ok(m) => m,
-            Err(e) => {
-                self.report_unparsable(&mut checked, raw, &e);
-                return checked;
+        match parse_mailbox(raw) {
+            Ok(mailbox) => {
+                let before = self.findings.len();
+                let mut checked = self.check_mailbox(position, field, &mailbox);
+                self.check_other_readings(&mut checked, raw, &mailbox, before);
+                checked
             }
-        };
+            Err(e) => self.check_invalid(position, field, raw, e),
+        }
+    }
+
+    /// The checks of one address, in the order their findings are reported.
+    fn check_mailbox(
+        &mut self,
+        position: usize,
+        field: Field,
+        mailbox: &Mailbox,
+    ) -> CheckedRecipient {
         let address = &mailbox.address;
+        let mut checked = CheckedRecipient::new(position, field, address.display());
         self.classify(&mut checked, address);
         self.check_blocked(&checked, &address.domain);
         if !tld_exists(address.domain.tld()) {
@@ -302,26 +315,8 @@ impl Context<'_> {
             self.check_script_spoof(&mut checked, address);
         }
         self.check_risky_destination(&mut checked, &address.domain);
-        self.check_lookalike_address(&mut checked, &mailbox);
+        self.check_lookalike_address(&mut checked, mailbox);
         checked
-    }
-
-    /// A recipient that is not an address: reported as invalid, and suspicious for content rules.
-    /// A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
-    fn report_unparsable(&mut self, checked: &mut CheckedRecipient, raw: &str, e: &AddressError) {
-        checked.suspicious = true;
-        let message = wording::not_an_address(raw.trim(), &e.to_string());
-        let parts = match self.without_stray_characters(raw) {
-            Some((address, suggestion)) => FindingParts::fixable(
-                raw.trim(),
-                message,
-                checked.field,
-                Some(suggestion),
-                &address,
-            ),
-            None => FindingParts::new(raw.trim(), message, checked.field),
-        };
-        self.report(checked.position, FindingKind::InvalidAddress, parts);
     }
 
     /// The address with characters no domain holds dropped from its domain, and the reference
@@ -572,6 +567,128 @@ impl Context<'_> {
     }
 }
 
+impl CheckedRecipient {
+    /// In no class yet: the checks set them.
+    fn new(position: usize, field: Field, address: String) -> CheckedRecipient {
+        CheckedRecipient {
+            position,
+            field,
+            address,
+            internal: false,
+            trusted: false,
+            known: false,
+            suspicious: false,
+            risky_destination: false,
+        }
+    }
+
+    /// A recipient string that is not (only) an address: in every class a content rule can
+    /// name (suspicious, never internal, trusted or known).
+    fn unparsed(position: usize, field: Field, raw: &str) -> CheckedRecipient {
+        CheckedRecipient {
+            suspicious: true,
+            ..CheckedRecipient::new(position, field, raw.trim().to_string())
+        }
+    }
+}
+
+impl Context<'_> {
+    /// A recipient string that is not one clean address. It is reported as an invalid
+    /// address, at least as strictly as the strictest check of every address it could be
+    /// (`address::candidates`): a blocked destination hidden after a harmless one still blocks.
+    fn check_invalid(
+        &mut self,
+        position: usize,
+        field: Field,
+        raw: &str,
+        error: AddressError,
+    ) -> CheckedRecipient {
+        let mut checked = CheckedRecipient::unparsed(position, field, raw);
+        let candidates = address::candidates(raw);
+        let action = (self.action_for(FindingKind::InvalidAddress))
+            .max(self.strictest_candidate(&mut checked, &candidates));
+        let message = unparsable_message(raw, &error, &candidates);
+        // A stray character in the domain (`#gmail.com`) gets the reference it hides as the fix.
+        let parts = match self.without_stray_characters(raw) {
+            Some((address, suggestion)) => {
+                FindingParts::fixable(raw.trim(), message, field, Some(suggestion), &address)
+            }
+            None => FindingParts::new(raw.trim(), message, field),
+        };
+        self.report_as(position, FindingKind::InvalidAddress, action, parts);
+        checked
+    }
+
+    /// A recipient that parses, but that a careless reader could take for other addresses too
+    /// (`"x\" <a@army.ml> " <b@army.mil>`): when one of them would be treated more strictly
+    /// than the address itself, an `invalid_address` finding at that action is added, and the
+    /// recipient takes the strictest classes of all of them for the content rules.
+    fn check_other_readings(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        raw: &str,
+        mailbox: &Mailbox,
+        findings_before: usize,
+    ) {
+        let candidates = address::candidates(raw);
+        if candidates.len() < 2 {
+            return;
+        }
+        let own = mailbox.address.canonical();
+        let others: Vec<Address> = (candidates.iter())
+            .filter(|a| a.canonical() != own)
+            .cloned()
+            .collect();
+        let as_read = (self.findings[findings_before..].iter())
+            .map(|(_, a, _)| *a)
+            .max()
+            .unwrap_or(Action::Allow);
+        let strictest = self.strictest_candidate(checked, &others);
+        if strictest > as_read {
+            checked.suspicious = true;
+            let parts = FindingParts::new(
+                raw.trim(),
+                ambiguous_message(raw, &candidates),
+                checked.field,
+            );
+            self.report_as(
+                checked.position,
+                FindingKind::InvalidAddress,
+                strictest,
+                parts,
+            );
+        }
+    }
+
+    /// The strictest action the checks of `candidates` would take (block when there are too
+    /// many to check); `checked` takes the strictest of their classes. Their findings are
+    /// not kept.
+    fn strictest_candidate(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        candidates: &[Address],
+    ) -> Action {
+        if candidates.len() > address::MAX_CANDIDATES {
+            return Action::Block;
+        }
+        let before = self.findings.len();
+        for address in candidates {
+            let mailbox = Mailbox {
+                display_name: None,
+                address: address.clone(),
+            };
+            let c = self.check_mailbox(checked.position, checked.field, &mailbox);
+            checked.internal &= c.internal;
+            checked.trusted &= c.trusted;
+            checked.known &= c.known;
+            checked.suspicious |= c.suspicious;
+            checked.risky_destination |= c.risky_destination;
+        }
+        let strictest = self.findings.drain(before..).map(|(_, a, _)| a).max();
+        strictest.unwrap_or(Action::Allow)
+    }
+}
+
 #[derive(Default)]
 struct FindingParts {
     recipient: Option<String>,
@@ -607,4 +724,18 @@ impl FindingParts {
             fix,
         }
     }
+}
+
+/// Why a recipient string is not an address; for one that could be several, which ones.
+fn unparsable_message(raw: &str, e: &AddressError, candidates: &[Address]) -> Sentence {
+    match e {
+        AddressError::TextAfterAngle if candidates.len() > 1 => ambiguous_message(raw, candidates),
+        _ => wording::not_an_address(raw.trim(), &e.to_string()),
+    }
+}
+
+/// A recipient that could go to several addresses.
+fn ambiguous_message(raw: &str, candidates: &[Address]) -> Sentence {
+    let shown: Vec<String> = candidates.iter().map(|a| a.display()).collect();
+    wording::several_addresses(raw.trim(), &shown)
 }

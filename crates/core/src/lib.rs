@@ -27,6 +27,7 @@ pub mod engine;
 pub mod error;
 mod fast_hash;
 pub mod index;
+pub mod json;
 pub mod lookalike;
 pub mod policy;
 pub mod recipient;

@@ -195,18 +195,15 @@ impl Policy {
     /// Reads a policy from JSON without the checks of [`Policy::validate`], for a caller
     /// about to run them anyway (`Engine::new`): each domain is then parsed once, not twice.
     pub(crate) fn parse_json(text: &str) -> Result<Policy, PolicyError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let message = e.inner().to_string();
-            // serde_json appends " at line L column C"; the path says where more usefully.
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
+        crate::json::from_str(text).map_err(|e| {
+            // serde_json appends " at line L column C"; the path says where more usefully,
+            // except for text after the policy, where the place is the news.
+            let message = match e.message.split_once(" at line ") {
+                Some((gist, _)) if !e.path.is_empty() => gist.to_string(),
+                _ => e.message,
+            };
             PolicyError {
-                path: if path == "." { String::new() } else { path },
+                path: e.path,
                 message,
             }
         })
@@ -341,5 +338,11 @@ mod tests {
         let e = Policy::from_json(r#"{"schema_version": 2}"#).unwrap_err();
         assert_eq!(e.path, "schema_version");
         assert!(Policy::from_json("{").is_err());
+        // One object, nothing after it: the second half would be stored but never read.
+        let e = Policy::from_json("{}\n{\"blocked_domains\": [\"ml\"], \"fail_mode\": \"block\"}")
+            .unwrap_err();
+        assert!(e.message.contains("only one JSON object"), "{e}");
+        assert!(Policy::from_json("[]").is_err());
+        assert!(Policy::from_json(r#"{"actions": ["warn"]}"#).is_err());
     }
 }

@@ -35,6 +35,21 @@ pub fn not_an_address(raw: &str, why: &str) -> Sentence {
     Sentence::new(format!("Correct or remove \"{raw}\": {why}."))
 }
 
+/// A recipient that mail software could read as several addresses (`<a@x.mil> <b@x.ml>`, or a
+/// display name holding another address); at most three are named.
+pub fn several_addresses(raw: &str, addresses: &[String]) -> Sentence {
+    let more = if addresses.len() > 3 {
+        " and others"
+    } else {
+        ""
+    };
+    let shown: Vec<&str> = addresses.iter().take(3).map(String::as_str).collect();
+    Sentence::new(format!(
+        "Write one address for this recipient: \"{raw}\" could go to {}{more}.",
+        shown.join(" or ")
+    ))
+}
+
 /// An address whose top-level domain does not exist (`army.con`).
 pub fn no_such_tld(address: &str, domain: &Domain, suggestion: Option<&str>) -> Sentence {
     let tld = domain.tld();

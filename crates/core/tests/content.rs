@@ -203,7 +203,7 @@ mod no_panic {
     proptest! {
         #[test]
         fn scanning_never_panics(subject in tricky_text(), body in tricky_text(), name in tricky_text()) {
-            let scanner = ContentScanner::new(&ContentSettings::default()).unwrap();
+            let scanner = ContentScanner::new(&ContentSettings::default(), Default::default()).unwrap();
             let draft = Draft { subject, body, attachments: vec![Attachment { name, size: 0 }], ..Draft::default() };
             for d in scanner.scan(&draft) {
                 prop_assert!(d.count >= 1);
@@ -217,4 +217,46 @@ mod no_panic {
             }
         }
     }
+}
+
+/// A policy's custom pattern works within a size limit and a per-draft budget: too large a
+/// pattern is refused at validation naming its path; a draft too long for the budget fails
+/// by the policy's `fail_mode` (never a silent allow); keywords still run.
+#[test]
+fn custom_patterns_are_bounded() {
+    let e = Policy::from_json(
+        r#"{"content": {"custom": [{"id": "slow", "description": "d", "pattern": "(\\w+\\s?){300}Z"}]}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.path, "content.custom[0].pattern");
+    assert!(e.message.starts_with("simplify this pattern"), "{e}");
+
+    let policy = |fail_mode: &str| {
+        format!(
+            r#"{{"fail_mode": "{fail_mode}", "content": {{"custom": [{{"id": "employee_id",
+            "description": "an employee number", "keywords": ["FALCON"],
+            "pattern": "EMP-\\d{{6}}", "case_sensitive": true}}]}}}}"#
+        )
+    };
+    let short = check(&policy("block"), &["carol@othercorp.com"], "id EMP-123456");
+    assert_eq!(content(&short)[0].count, Some(1));
+    assert_eq!(short.action, Outcome::Warn);
+
+    // 600 KB through a pattern of weight 2 is past the budget (256 KB for such a pattern).
+    let long_body = format!("FALCON {}", "x".repeat(600 << 10));
+    for (mode, outcome) in [("warn", Outcome::Warn), ("block", Outcome::Block)] {
+        let v = check(&policy(mode), &["carol@othercorp.com"], &long_body);
+        assert_eq!(v.action, outcome, "{v:#?}");
+        let unscanned = content(&v)
+            .into_iter()
+            .find(|f| f.recipient.is_none())
+            .expect("a draft-wide finding for the pattern that did not run");
+        assert_eq!(unscanned.detector.as_deref(), Some("employee_id"));
+        assert!(unscanned.message.starts_with("Check this email"));
+        // The keyword was still found.
+        assert!(content(&v).iter().any(|f| f.count == Some(1)));
+    }
+    // Colleagues only: nothing is scanned, nothing fails.
+    let internal = check(&policy("block"), &["bob@example.org"], &long_body);
+    assert_eq!(internal.action, Outcome::Allow);
 }

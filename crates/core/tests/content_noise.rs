@@ -25,7 +25,7 @@ fn licence_texts_yield_no_detections() {
         "only {} bytes of licence text",
         text.len()
     );
-    let scanner = ContentScanner::new(&ContentSettings::default()).unwrap();
+    let scanner = ContentScanner::new(&ContentSettings::default(), Default::default()).unwrap();
     let detections = scanner.scan(&Draft {
         body: text.clone(),
         ..Draft::default()

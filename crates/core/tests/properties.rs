@@ -115,7 +115,11 @@ fn reference_domain() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    // `PROPTEST_CASES` (scripts/fuzz-long) runs more.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_single_edits_are_caught(reference in reference_domain(), pick in any::<prop::sample::Index>()) {

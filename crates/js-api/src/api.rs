@@ -147,7 +147,7 @@ pub fn verify_keyset(
         .map_err(|e| ApiError::bundle(e, "keyset"))
 }
 
-/// Which keyset to trust (see `sendguard_core::keyset_chain`): the `pinned` keyset's text,
+/// Which keyset to trust (see `sendguard_core::trust::chain`): the `pinned` keyset's text,
 /// the `stored` chain of updates accepted since (oldest first), and optionally a keyset
 /// `fetched` from the server to offer as an update, for `tenant` at `now`.
 #[derive(Debug, Clone, Deserialize)]
@@ -355,7 +355,7 @@ impl Engines {
         keyset_bytes: &[u8],
         request_json: &[u8],
     ) -> Result<Loaded, ApiError> {
-        let request: BundleRequest = serde_json::from_slice(request_json)
+        let request: BundleRequest = sendguard_core::json::from_slice(request_json)
             .map_err(|e| ApiError::new("bad_request", format!("bundle request: {e}")))?;
         let (engine, info) = engine_from_bundle(bundle_bytes, keyset_bytes, &request)?;
         Ok(self.keep(engine, Some(info)))
@@ -368,7 +368,7 @@ impl Engines {
         current_keyset: Option<&[u8]>,
         request_json: &[u8],
     ) -> Result<KeysetInfo, ApiError> {
-        let request: KeysetRequest = serde_json::from_slice(request_json)
+        let request: KeysetRequest = sendguard_core::json::from_slice(request_json)
             .map_err(|e| ApiError::new("bad_request", format!("keyset request: {e}")))?;
         verify_keyset(keyset_bytes, current_keyset, &request)
     }
@@ -376,7 +376,7 @@ impl Engines {
     /// Decides which keyset to trust (see [`trust_keysets`]); `request_json` is a
     /// [`KeysetTrustRequest`].
     pub fn trust_keysets(&self, request_json: &[u8]) -> Result<KeysetTrustAnswer, ApiError> {
-        let request: KeysetTrustRequest = serde_json::from_slice(request_json)
+        let request: KeysetTrustRequest = sendguard_core::json::from_slice(request_json)
             .map_err(|e| ApiError::new("bad_request", format!("keyset trust request: {e}")))?;
         Ok(trust_keysets(&request))
     }
@@ -415,7 +415,7 @@ impl Engines {
             .ok_or_else(|| bad_handle(handle))?;
         let draft = Draft::from_json(utf8(draft_json, "draft", "bad_draft")?)
             .map_err(|e| ApiError::new("bad_draft", e.to_string()))?;
-        let known: Vec<String> = serde_json::from_slice(known_json).map_err(|e| {
+        let known: Vec<String> = sendguard_core::json::from_slice(known_json).map_err(|e| {
             ApiError::new(
                 "bad_context",
                 format!("known recipients must be a list of strings: {e}"),

@@ -35,7 +35,7 @@ pub mod config;
 pub mod error;
 pub mod export;
 pub mod jobs;
-pub mod keys;
+pub mod key_store;
 mod layers;
 pub mod listen;
 pub mod metrics;
@@ -56,7 +56,7 @@ use tokio::sync::{broadcast, watch};
 pub use config::Config;
 pub use state::AppState;
 
-use crate::keys::KeyStore;
+use crate::key_store::KeyStore;
 use crate::state::{Distributed, ServerState};
 use crate::store::Store;
 

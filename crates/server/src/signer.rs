@@ -1,6 +1,6 @@
 //! The seam between publishing and cryptography. The server never invents a signing format:
 //! a [`Signer`] turns a policy into the exact bytes add-ins download and signs the keysets
-//! they trust. The implementation is `keys::KeyStore`, on top of `sendguard-sign`.
+//! they trust. The implementation is `key_store::KeyStore`, on top of `sendguard-sign`.
 
 /// What goes into a signed bundle. Times are Unix seconds.
 #[derive(Debug, Clone)]

@@ -4,8 +4,8 @@
 use sendguard_core::envelope::PublicKey;
 use sendguard_core::keyset::{KeyEntry, Keyset, KeysetStatement};
 
-use crate::keys::{public_entry, SigningKey};
 use crate::sign::sign_keyset;
+use crate::signing_key::{public_entry, SigningKey};
 
 /// Builds a keyset statement step by step; [`KeysetBuilder::sign`] turns it into a file.
 #[derive(Debug, Clone)]

@@ -32,10 +32,10 @@
 //! assert_eq!(refused.code(), "revoked_key");
 //! ```
 
-mod keys;
 mod keyset_builder;
 mod sign;
+mod signing_key;
 
-pub use keys::{public_entry, public_file_text, read_public_file, SigningKey};
 pub use keyset_builder::KeysetBuilder;
 pub use sign::{envelope_bytes, policy_payload, sign_envelope, sign_keyset, sign_policy};
+pub use signing_key::{public_entry, public_file_text, read_public_file, SigningKey};

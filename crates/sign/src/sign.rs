@@ -9,7 +9,7 @@ use sendguard_core::envelope::{
 };
 use sendguard_core::keyset::KeysetStatement;
 
-use crate::keys::SigningKey;
+use crate::signing_key::SigningKey;
 
 /// Signs `payload` as `payload_type` with each key: the serialised envelope, compact JSON
 /// followed by one newline. Lower-level than [`sign_policy`]; the test vectors use it to

@@ -63,7 +63,7 @@ pub fn verify_keyset(
 /// Decides which keyset verifies bundles: `request` is `{tenant, now, pinned, stored?,
 /// fetched?}` (keyset texts; `stored` the chain of updates accepted since the pinned one,
 /// `fetched` one to offer as an update). Answers `{keyset, source, info, chain, problem,
-/// outcome, refusal}`: every check is the core's (`keyset_chain`).
+/// outcome, refusal}`: every check is the core's (`trust::chain`).
 #[wasm_bindgen(js_name = trustKeysets)]
 pub fn trust_keysets(request: JsValue) -> Result<JsValue, JsValue> {
     let request = from_js(request, "keyset trust request")?;

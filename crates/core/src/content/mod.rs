@@ -21,6 +21,7 @@ pub mod text;
 use crate::action::Action;
 use crate::draft::Draft;
 use crate::error::PolicyError;
+use crate::policy::FailMode;
 use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind};
 
@@ -102,10 +103,24 @@ pub struct ContentScanner {
     settings: ContentSettings,
     attachments: AttachmentRules,
     custom: Vec<CustomMatcher>,
+    /// What a draft gets when the custom patterns cannot all run on it (the policy's
+    /// `fail_mode`): never a silent allow.
+    fail_action: Action,
+}
+
+/// What a scan found, and which custom patterns it could not run within the draft's budget.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub detections: Vec<Detection>,
+    /// Indices into `content.custom` whose pattern was not run (see `DRAFT_PATTERN_BUDGET`).
+    pub unscanned: Vec<usize>,
 }
 
 impl ContentScanner {
-    pub fn new(settings: &ContentSettings) -> Result<ContentScanner, PolicyError> {
+    pub fn new(
+        settings: &ContentSettings,
+        fail_mode: FailMode,
+    ) -> Result<ContentScanner, PolicyError> {
         settings.validate()?;
         let custom = settings
             .custom
@@ -113,7 +128,7 @@ impl ContentScanner {
             .enumerate()
             .map(|(i, c)| {
                 CustomMatcher::new(i, c).map_err(|message| PolicyError {
-                    path: format!("content.custom[{i}].keywords"),
+                    path: format!("content.custom[{i}].pattern"),
                     message,
                 })
             })
@@ -122,14 +137,23 @@ impl ContentScanner {
             settings: settings.clone(),
             attachments: AttachmentRules::new(&settings.risky_attachment_types),
             custom,
+            fail_action: match fail_mode {
+                FailMode::Warn => Action::Warn,
+                FailMode::Block => Action::Block,
+            },
         })
     }
 
     /// Everything sensitive in the draft's subject, body and attachment names.
     pub fn scan(&self, draft: &Draft) -> Vec<Detection> {
+        self.scan_within_budget(draft).detections
+    }
+
+    /// [`Self::scan`], saying which custom patterns were too costly to run on this draft.
+    pub fn scan_within_budget(&self, draft: &Draft) -> ScanResult {
         let mut tally = Tally::default();
         if !self.settings.enabled {
-            return Vec::new();
+            return ScanResult::default();
         }
         markings::scan(&draft.subject, Place::Subject, &mut tally);
         markings::scan(&draft.body, Place::Body, &mut tally);
@@ -149,14 +173,35 @@ impl ContentScanner {
         }
         self.attachments
             .scan(&draft.attachments, &draft.body, &mut tally);
-        for matcher in &self.custom {
-            matcher.scan(&draft.subject, &mut tally);
-            matcher.scan(&draft.body, &mut tally);
+        // The patterns share one budget per draft, spent in policy order; a pattern that does
+        // not fit is not run at all (its keywords still are).
+        let text_bytes = draft.subject.len()
+            + draft.body.len()
+            + draft
+                .attachments
+                .iter()
+                .map(|a| a.name.len())
+                .sum::<usize>();
+        let mut budget = custom::DRAFT_PATTERN_BUDGET;
+        let mut unscanned = Vec::new();
+        for (i, matcher) in self.custom.iter().enumerate() {
+            let cost = matcher.pattern_cost(text_bytes);
+            let run_pattern = cost <= budget;
+            if run_pattern {
+                budget -= cost;
+            } else {
+                unscanned.push(i);
+            }
+            matcher.scan(&draft.subject, run_pattern, &mut tally);
+            matcher.scan(&draft.body, run_pattern, &mut tally);
             for attachment in &draft.attachments {
-                matcher.scan(&attachment.name, &mut tally);
+                matcher.scan(&attachment.name, run_pattern, &mut tally);
             }
         }
-        tally.into_sorted()
+        ScanResult {
+            detections: tally.into_sorted(),
+            unscanned,
+        }
     }
 
     /// The content findings for a draft whose recipients were classified by the engine, as
@@ -170,8 +215,9 @@ impl ContentScanner {
         if !self.settings.enabled || recipients.iter().all(|r| classes_of(r).is_empty()) {
             return Vec::new();
         }
-        let mut findings = Vec::new();
-        for detection in self.scan(draft) {
+        let scan = self.scan_within_budget(draft);
+        let mut findings = self.unscanned_findings(&scan.unscanned, recipients);
+        for detection in scan.detections {
             // Recipients grouped by the action and the reason that applies to them.
             let mut groups: Vec<(Action, RecipientClass, Vec<&CheckedRecipient>)> = Vec::new();
             for recipient in recipients {
@@ -193,6 +239,61 @@ impl ContentScanner {
                     self.finding(&detection, action, reason, &members),
                 ));
             }
+        }
+        findings
+    }
+
+    /// A custom pattern that could not run on this draft fails the check by the policy's
+    /// `fail_mode`, wherever a rule would have applied had it found something: one draft-wide
+    /// finding per pattern.
+    fn unscanned_findings(
+        &self,
+        unscanned: &[usize],
+        recipients: &[CheckedRecipient],
+    ) -> Vec<(usize, Action, Finding)> {
+        let mut findings = Vec::new();
+        for &i in unscanned {
+            // As if the pattern had matched as often as any rule could ask.
+            let assumed = Detection {
+                source: Source::Custom(i),
+                count: u32::MAX,
+                excerpt: String::new(),
+            };
+            if !recipients
+                .iter()
+                .any(|r| self.decide(&assumed, r).is_some())
+            {
+                continue;
+            }
+            let custom = &self.settings.custom[i];
+            let message = format!(
+                "Check this email for {} yourself before sending.",
+                custom.description
+            );
+            let detail = format!(
+                "It is too long for your organisation's pattern `{}` to scan in time.",
+                custom.id
+            );
+            let action = self.fail_action;
+            findings.push((
+                usize::MAX,
+                action,
+                Finding {
+                    kind: FindingKind::SensitiveContent,
+                    action: action.outcome(),
+                    justification_required: false,
+                    recipient: None,
+                    suggestion: None,
+                    message,
+                    field: None,
+                    fix: None,
+                    detector: Some(custom.id.clone()),
+                    count: None,
+                    excerpt: None,
+                    recipients: Vec::new(),
+                    detail: Some(detail),
+                },
+            ));
         }
         findings
     }

@@ -70,7 +70,7 @@ pub fn verify(
         KeyRole::PolicySigning,
     )?;
     // Only now, with the signature verified, is the payload read.
-    let statement: PolicyStatement = serde_json::from_slice(&opened.payload)
+    let statement: PolicyStatement = crate::json::from_slice(&opened.payload)
         .map_err(|e| BundleError::Malformed(format!("signed statement: {e}")))?;
     check_header(
         &statement.tenant,

@@ -20,7 +20,7 @@
 //!   predecessor is still valid is set aside.
 //!
 //! ```
-//! use sendguard_core::keyset_chain::{offer, trusted, Offer};
+//! use sendguard_core::trust::chain::{offer, trusted, Offer};
 //! # let pinned = include_str!("../../../../tests/vectors/bundles/keyset-v1.json");
 //! # let update = include_str!("../../../../tests/vectors/bundles/keyset-v2.json");
 //! # let now = 1767312000;

@@ -129,7 +129,7 @@ pub(crate) fn open(
             limit: MAX_BUNDLE_BYTES,
         });
     }
-    let envelope: Envelope = serde_json::from_slice(bytes)
+    let envelope: Envelope = crate::json::from_slice(bytes)
         .map_err(|e| BundleError::Malformed(format!("envelope: {e}")))?;
     if envelope.payload_type != expected_type {
         return Err(BundleError::WrongPayloadType {

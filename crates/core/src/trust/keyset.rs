@@ -110,7 +110,7 @@ fn verify_with(
     }
     // The new keyset's own roots must sign too. Its statement is only parsed for their keys
     // after the currently trusted roots (if any) vouched for it.
-    let statement: KeysetStatement = serde_json::from_slice(&opened.payload)
+    let statement: KeysetStatement = crate::json::from_slice(&opened.payload)
         .map_err(|e| BundleError::Malformed(format!("signed keyset: {e}")))?;
     let keyset = keyset_from_statement(statement, envelope::payload_digest(&opened.payload))?;
     opened.check_signatures(

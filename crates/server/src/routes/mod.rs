@@ -4,9 +4,9 @@
 mod console;
 mod deploy;
 mod distribution;
-mod keys;
 mod operations;
 mod policy;
+mod signing_keys;
 mod tenants;
 mod tokens;
 
@@ -39,14 +39,17 @@ pub fn router(state: AppState) -> Router {
         .route("/tenants/{tenant}/history", get(policy::history))
         .route("/tenants/{tenant}/history/{version}", get(policy::version))
         .route("/tenants/{tenant}/rollback", post(policy::rollback))
-        .route("/tenants/{tenant}/keyset", axum::routing::put(keys::upload))
+        .route(
+            "/tenants/{tenant}/keyset",
+            axum::routing::put(signing_keys::upload),
+        )
         .route("/tenants/{tenant}/deploy", get(deploy::show))
         .route(
             "/tenants/{tenant}/deploy/outlook-manifest.xml",
             get(deploy::outlook_manifest),
         )
-        .route("/keys", get(keys::list))
-        .route("/keys/rotate", post(keys::rotate))
+        .route("/keys", get(signing_keys::list))
+        .route("/keys/rotate", post(signing_keys::rotate))
         .fallback(not_found);
     let admin = layers::admin(admin, &state);
 
@@ -99,7 +102,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let TextBody(text) = TextBody::from_request(request, state).await?;
-        serde_json::from_str(&text)
+        sendguard_core::json::from_str(&text)
             .map(JsonBody)
             .map_err(|e| ApiError::bad_request(format!("request body: {e}")))
     }

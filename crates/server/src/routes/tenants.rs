@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use sendguard_core::keyset;
 
-use super::keys::{invalid_keyset, require_active_key};
+use super::signing_keys::{invalid_keyset, require_active_key};
 use super::{check_name, check_tenant_id, JsonBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};

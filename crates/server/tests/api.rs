@@ -279,6 +279,15 @@ fn malformed_policies_are_refused_with_the_field_path_and_nothing_is_published()
     assert_eq!(bad_domain.json()["error"]["path"], "internal_domains[1]");
     let not_json = server.publish("acme", "{");
     assert_eq!(not_json.status, 422);
+    // One object, nothing after it: a second half would be stored but never read (issue 13).
+    let two = server.publish(
+        "acme",
+        "{}\n{\"blocked_domains\": [\"ml\"], \"fail_mode\": \"block\"}",
+    );
+    assert_eq!(two.status, 422);
+    let message = two.json()["error"]["message"].to_string();
+    assert!(message.contains("only one JSON object"), "{message}");
+    assert_eq!(server.publish("acme", "[]").status, 422);
     let too_large = server.publish(
         "acme",
         &format!(

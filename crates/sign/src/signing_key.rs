@@ -86,7 +86,7 @@ impl SigningKey {
     }
 
     pub fn from_secret_file_text(text: &str) -> Result<SigningKey, String> {
-        let file: SecretKeyFile = serde_json::from_str(text)
+        let file: SecretKeyFile = sendguard_core::json::from_str(text)
             .map_err(|_| "not a Sendguard secret key file".to_string())?;
         if file.kind != SECRET_KIND {
             return Err(format!("not a secret key file (kind `{}`)", file.kind));
@@ -146,8 +146,8 @@ pub fn read_public_file(path: &Path) -> Result<PublicKey, String> {
     if let Ok(secret) = SigningKey::from_secret_file_text(&text) {
         return Ok(secret.public_key());
     }
-    let file: PublicKeyFile =
-        serde_json::from_str(&text).map_err(|_| at("not a Sendguard public key file".into()))?;
+    let file: PublicKeyFile = sendguard_core::json::from_str(&text)
+        .map_err(|_| at("not a Sendguard public key file".into()))?;
     if file.kind != PUBLIC_KIND {
         return Err(at(format!("not a public key file (kind `{}`)", file.kind)));
     }

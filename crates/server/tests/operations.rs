@@ -188,7 +188,7 @@ fn export_writes_the_served_bytes_as_static_files() {
     server.create_tenant("acme");
     server.publish("acme", POLICY);
     let out = tmp.path().join("site");
-    let export = std::process::Command::new(env!("CARGO_BIN_EXE_sendguard"))
+    let export = std::process::Command::new(support::sendguard_binary())
         .args(["export", "--out"])
         .arg(&out)
         .arg("--data-dir")
@@ -205,7 +205,7 @@ fn export_writes_the_served_bytes_as_static_files() {
         let written = std::fs::read(out.join(&path[1..])).unwrap();
         assert_eq!(written, server.get(&path).body, "{document}");
     }
-    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_sendguard"))
+    let missing = std::process::Command::new(support::sendguard_binary())
         .args(["export", "--out", "x", "--data-dir"])
         .arg(tmp.path().join("nothing-here"))
         .output()

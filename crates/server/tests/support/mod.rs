@@ -1,5 +1,10 @@
 //! Test support: runs the real `sendguard serve` binary on 127.0.0.1 with a temporary data
 //! directory, and talks HTTP/1.1 to it over plain sockets (no client library needed).
+//!
+//! The binary belongs to `sendguard-cli`, which depends on this crate, so these tests cannot
+//! name it with `CARGO_BIN_EXE_*`: [`sendguard_binary`] builds it with the cargo running the
+//! tests (a no-op when it is up to date) and finds it beside the test executable, so the same
+//! target directory is used with or without `CARGO_TARGET_DIR`.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -7,6 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use sendguard_core::keyset::{self, Keyset, RootKeys};
@@ -54,7 +60,7 @@ impl Server {
             .append(true)
             .open(&log)
             .unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sendguard"));
+        let mut command = Command::new(sendguard_binary());
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
@@ -158,6 +164,45 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `sendguard` binary of this build (its profile, its target directory), built once per
+/// test process.
+pub fn sendguard_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        // <target>/<profile dir>/deps/<test executable>
+        let exe = std::env::current_exe().expect("the test executable's path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("tests run from <target>/<profile>/deps");
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") => "dev",
+            Some(other) => other,
+            None => panic!("no profile directory in {}", exe.display()),
+        };
+        let built = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "sendguard-cli",
+                "--bin",
+                "sendguard",
+            ])
+            .args(["--profile", profile])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(
+            built.success(),
+            "cargo build of the sendguard binary failed"
+        );
+        let binary = profile_dir.join(format!("sendguard{}", std::env::consts::EXE_SUFFIX));
+        assert!(binary.is_file(), "no binary at {}", binary.display());
+        binary
+    })
 }
 
 pub fn now() -> i64 {
