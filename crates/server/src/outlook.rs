@@ -31,15 +31,24 @@ pub fn manifest(public_url: &str, tenant: &str, send_mode: &str) -> Result<Strin
     let origin = origin(public_url)?;
     let base = tenant_base(public_url, tenant);
     let app_domain = format!("<AppDomain>{TEMPLATE_URL}</AppDomain>");
-    let mut xml = TEMPLATE
+    let xml = TEMPLATE
         .replace(&app_domain, &format!("<AppDomain>{origin}</AppDomain>"))
         .replace(TEMPLATE_URL, &base);
-    let start = xml
-        .find("SendMode=\"")
-        .ok_or("the manifest template has no SendMode")?
-        + "SendMode=\"".len();
-    let end = start + xml[start..].find('"').ok_or("unterminated SendMode")?;
-    xml.replace_range(start..end, send_mode);
+    // Every send event (messages, meeting invites) gets the same SendMode.
+    let mut parts = xml.split("SendMode=\"");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    let mut found = false;
+    for part in parts {
+        let (_, rest) = part
+            .split_once('"')
+            .ok_or("unterminated SendMode in the manifest template")?;
+        out.push_str(&format!("SendMode=\"{send_mode}\"{rest}"));
+        found = true;
+    }
+    if !found {
+        return Err("the manifest template has no SendMode".into());
+    }
+    let xml = out;
     Ok(xml)
 }
 
@@ -123,8 +132,13 @@ mod tests {
         assert!(!xml.contains(TEMPLATE_URL));
         assert!(xml.contains("<AppDomain>https://guard.example.org</AppDomain>"));
         assert!(xml.contains("https://guard.example.org/sg/t/acme/addin/outlook/commands.js"));
-        assert!(xml.contains("SendMode=\"SoftBlock\""));
-        assert_eq!(xml.matches("SendMode=").count(), 1);
+        let modes = TEMPLATE.matches("SendMode=").count();
+        assert!(modes >= 1);
+        assert_eq!(
+            xml.matches("SendMode=\"SoftBlock\"").count(),
+            modes,
+            "every send event"
+        );
         assert!(manifest("http://guard.example.org", "acme", "Block").is_err());
         assert!(manifest("https://guard.example.org", "acme", "Maybe").is_err());
     }
