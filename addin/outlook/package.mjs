@@ -3,10 +3,16 @@
 // server serves under /addin/outlook/, with the tenant, keyset and fallback policy pinned.
 //
 //   node addin/outlook/package.mjs --url https://guard.example.org --tenant acme \
-//     [--send-mode PromptUser|SoftBlock|Block] [--keyset FILE] [--bundle FILE | --policy FILE]
-//     [--fail-mode warn|block] [--engine build/wasm/classic/sendguard-classic.js]
+//     [--send-mode PromptUser|SoftBlock|Block] [--keyset FILE] [--bundle FILE | --policy FILE |
+//     --builtin-policy] [--fail-mode warn|block] [--engine build/wasm/classic/sendguard-classic.js]
 //     [--engine-web build/wasm/classic/sendguard-classic-web.js]
 //     [--out build/outlook-addin] [--office-js URL]
+//
+// It refuses to build an add-in that could never check: it needs a way to a verified policy,
+// a pinned --keyset (the add-in then fetches and verifies the server's signed policy), or a
+// baked --policy / --bundle (a bundle only with --keyset, which verifies it); or
+// --builtin-policy bakes the engine's built-in default policy, and says so. It prints what
+// it baked, then the files written.
 //
 // Output: OUT/manifest.xml, OUT/microsoft-officeaddins-allowed.json (the server serves it at
 // /.well-known/, so that classic Outlook's runtime may fetch from the server) and
@@ -43,12 +49,13 @@ export function packageManifest(template, options) {
   const occurrences = template.split(TEMPLATE_URL).length - 1;
   if (occurrences === 0) throw new Error(`the template has no ${TEMPLATE_URL} URLs`);
   const sendModes = template.match(/SendMode="[A-Za-z]+"/g) || [];
-  if (sendModes.length !== 1) throw new Error("the template must have exactly one SendMode");
+  if (sendModes.length === 0) throw new Error("the template must have a SendMode");
   return template
     // AppDomain is an origin; every other URL takes the full base (which may have a path).
     .split(`<AppDomain>${TEMPLATE_URL}</AppDomain>`).join(`<AppDomain>${new URL(options.url).origin}</AppDomain>`)
     .split(TEMPLATE_URL).join(options.url)
-    .replace(/SendMode="[A-Za-z]+"/, `SendMode="${options.sendMode}"`);
+    // Every send event (messages, meeting invites) gets the same SendMode.
+    .replace(/SendMode="[A-Za-z]+"/g, `SendMode="${options.sendMode}"`);
 }
 
 /** The server's public URL: https, no query, no trailing slash. */
@@ -77,13 +84,35 @@ function readOptional(file, what) {
 }
 
 /**
+ * What the package will check with, one line each; refuses a package that could never get a
+ * verified policy.
+ * @param {Record<string, string | boolean | undefined>} args the command-line options
+ * @returns {string[]}
+ */
+export function bakedPolicySources(args) {
+  const given = [args.bundle, args.policy, args["builtin-policy"]].filter(Boolean).length;
+  if (given > 1) throw new UsageError("give one of --bundle, --policy or --builtin-policy");
+  if (args.bundle && !args.keyset) throw new UsageError("--bundle needs --keyset: a signed bundle is verified against the pinned keyset");
+  if (!args.keyset && given === 0) {
+    throw new UsageError("nothing to check with: give --keyset FILE (the tenant's keyset: the add-in then fetches and verifies the server's signed policy), --policy FILE, or --builtin-policy to bake the built-in default policy");
+  }
+  const lines = [];
+  if (args.keyset) lines.push(`baked: keyset ${args.keyset} pinned for tenant ${args.tenant}: the add-in fetches and verifies the server's signed policy`);
+  if (args.bundle) lines.push(`baked: signed policy ${args.bundle}, used until a newer one is fetched`);
+  if (args.policy) lines.push(`baked: policy ${args.policy}${args.keyset ? ", used until a signed policy is fetched" : ""}`);
+  if (args["builtin-policy"]) lines.push(`baked: the built-in default policy (typos, lookalikes, risky destinations; no organisation lists)${args.keyset ? ", used until a signed policy is fetched" : ""}`);
+  return lines;
+}
+
+/**
  * Writes the package; answers the paths written.
- * @param {Record<string, string | undefined>} args the command-line options
+ * @param {Record<string, string | undefined>} args the command-line options ("builtin-policy":
+ *   any non-empty string switches it on)
  */
 export function writePackage(args) {
   if (!args.url) throw new UsageError("--url is required (the server's public https URL)");
   if (!args.tenant || !/^[A-Za-z0-9._-]{1,128}$/.test(args.tenant)) throw new UsageError("--tenant is required: letters, digits, '.', '_' or '-'");
-  if (args.bundle && args.policy) throw new UsageError("give --bundle or --policy, not both");
+  bakedPolicySources(args);
   const failMode = args["fail-mode"] || "warn";
   if (failMode !== "warn" && failMode !== "block") throw new UsageError("--fail-mode must be warn or block");
   const url = normaliseUrl(args.url);
@@ -91,7 +120,8 @@ export function writePackage(args) {
   const officeJs = args["office-js"] || OFFICE_JS;
   const engine = readOptional(args.engine || join(root, "build", "wasm", "classic", "sendguard-classic.js"), "--engine (run scripts/build-wasm first)");
   const engineWeb = readOptional(args["engine-web"] || join(root, "build", "wasm", "classic", "sendguard-classic-web.js"), "--engine-web (run scripts/build-wasm first)");
-  const bakedPolicy = readOptional(args.policy, "--policy");
+  // The built-in default policy is what the engine runs for an empty policy.
+  const bakedPolicy = args["builtin-policy"] ? "{}" : readOptional(args.policy, "--policy");
   if (bakedPolicy !== null) {
     try { JSON.parse(bakedPolicy); } catch (e) { throw new UsageError(`--policy: not JSON: ${e.message}`); }
   }
@@ -99,7 +129,7 @@ export function writePackage(args) {
     tenant: args.tenant,
     keyset: readOptional(args.keyset, "--keyset"),
     policyUrl: `${url}/v1/tenants/${encodeURIComponent(args.tenant)}/policy`,
-    // Keyset updates (revoked or rotated keys) are fetched by the pane; none without a pin.
+    // Keyset updates (revoked or rotated keys) are fetched with the policy; none without a pin.
     keysetUrl: args.keyset ? `${url}/v1/tenants/${encodeURIComponent(args.tenant)}/keyset` : null,
     bakedBundle: readOptional(args.bundle, "--bundle"),
     bakedPolicy: bakedPolicy,
@@ -137,9 +167,15 @@ export function writePackage(args) {
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   try {
     const { values } = parseArgs({
-      options: Object.fromEntries(["url", "tenant", "send-mode", "keyset", "bundle", "policy", "fail-mode", "engine", "engine-web", "out", "office-js"].map((o) => [o, { type: "string" }]))
+      options: {
+        ...Object.fromEntries(["url", "tenant", "send-mode", "keyset", "bundle", "policy", "fail-mode", "engine", "engine-web", "out", "office-js"].map((o) => [o, { type: "string" }])),
+        "builtin-policy": { type: "boolean" }
+      }
     });
-    for (const path of writePackage(values)) console.log(path);
+    const args = { ...values, "builtin-policy": values["builtin-policy"] ? "yes" : undefined };
+    const written = writePackage(args);
+    for (const line of bakedPolicySources(args)) console.log(line);
+    for (const path of written) console.log(path);
   } catch (e) {
     console.error(`package-outlook: ${e.message}`);
     process.exit(e instanceof UsageError || e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? 64 : 1);

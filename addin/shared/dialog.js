@@ -31,6 +31,8 @@ export function escapeMarkdown(text) {
  * @returns {string}
  */
 export function dialogHeading(verdict) {
+  // A verdict that stops the mail without findings is a check that could not run.
+  if (verdict.action !== "allow" && verdict.findings.length === 0) return "Sendguard could not check this email.";
   if (verdict.action === "block") {
     return verdict.justification_required
       ? "This email needs a written justification before it can go."

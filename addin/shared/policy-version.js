@@ -1,7 +1,7 @@
 // The highest policy version accepted, kept so that an older signed policy (a rollback) is
 // refused. The engine's bundle check compares; this only remembers, in storage the add-in
-// injects: Outlook's `roamingSettings` (the classic runtime has no localStorage) or
-// Thunderbird's `storage.local`. ES2016, promises only.
+// injects: Outlook's store (addin/outlook/src/policy-store.js: localStorage or
+// roamingSettings) or Thunderbird's `storage.local`. ES2016, promises only.
 
 /**
  * @typedef {{ version: number, digest: string }} HeldPolicy   the version and payload digest (hex)
@@ -50,29 +50,6 @@ export function createPolicyVersionStore(storage) {
         const next = { version: accepted.version, digest: accepted.digest };
         return storage.write(JSON.stringify(next)).then(function () {
           return next;
-        });
-      });
-    }
-  };
-}
-
-/**
- * Outlook: a key of `Office.context.roamingSettings` (mailbox-wide, 32 KB).
- * @param {Office.RoamingSettings} settings
- * @param {string} key
- * @returns {TextStorage}
- */
-export function roamingSettingsStorage(settings, key) {
-  return {
-    read: function () {
-      return Promise.resolve(settings.get(key));
-    },
-    write: function (text) {
-      settings.set(key, text);
-      return new Promise(function (resolve, reject) {
-        settings.saveAsync(function (result) {
-          if (result.status === Office.AsyncResultStatus.Succeeded) resolve();
-          else reject(new Error("roamingSettings.saveAsync: " + (result.error && result.error.message)));
         });
       });
     }

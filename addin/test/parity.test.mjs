@@ -161,6 +161,12 @@ describe("signed policy bundles: every vector through every path", () => {
       if (expect.result === "accepted") {
         assert.ok(!result.error, `${v.name} refused: ${canonical(result.error)}`);
         assert.equal(result.policyVersion, expect.version);
+      } else if (expect.code === "expired") {
+        // The core's one expiry rule (in_force.rs): verified but expired, the policy is in force
+        // as stale; none of its checks run and every draft gets its fail mode.
+        assert.ok(!result.error, `${v.name} refused: ${canonical(result.error)}`);
+        assert.deepEqual([result.policy.stale, result.probe.findings.length], [true, 0], v.name);
+        assert.equal(result.probe.action, result.policy.fail_mode, v.name);
       } else {
         assert.equal(result.error?.code, expect.code, `${v.name}: ${canonical(result)}`);
       }

@@ -2,7 +2,8 @@
 // version, and a check that fails by the policy's fail mode.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkOrFail } from "../shared/check.js";
+import { checkOrFail, couldNotCheck } from "../shared/check.js";
+import { nearExpiry, refreshPolicy } from "../shared/policy-refresh.js";
 import { DIALOG_LIMIT, dialogLines, dialogMarkdown, dialogPlain, escapeMarkdown, smartAlertsCompletion } from "../shared/dialog.js";
 import { draftFromOutlook, draftFromThunderbird, mailboxString } from "../shared/draft.js";
 import { createPolicyVersionStore } from "../shared/policy-version.js";
@@ -147,13 +148,80 @@ describe("a failing check answers by the fail mode", () => {
   test("warn and block", () => {
     const warn = checkOrFail(broken, {}, [], "warn");
     assert.equal(warn.action, "warn");
-    assert.match(warn.summary, /could not check this email \(bad_draft: boom\)/);
+    assert.match(warn.summary, /^Check this email yourself before sending: Sendguard could not check it \(bad_draft: boom\)\.$/);
     assert.equal(checkOrFail(broken, {}, [], "block").action, "block");
+  });
+  test("one failure verdict: leads with what to do, says why, fits 500 characters in plain and Markdown text", () => {
+    const block = couldNotCheck("x".repeat(2000), "block");
+    assert.equal(block.action, "block");
+    assert.ok(block.summary.startsWith("Try again in a minute") && block.summary.length <= DIALOG_LIMIT, block.summary.length);
+    const md = dialogMarkdown(couldNotCheck("no policy is stored or built in", "warn"));
+    assert.equal(md, "**Sendguard could not check this email.**\r\r- Check this email yourself before sending: Sendguard could not check it (no policy is stored or built in).\r");
+    assert.ok(dialogMarkdown(block).length <= DIALOG_LIMIT);
+    assert.deepEqual(Object.keys(smartAlertsCompletion(block, { markdown: true })).sort(), ["allowEvent", "errorMessage", "errorMessageMarkdown"]);
   });
   test("a working engine's verdict passes through", async () => {
     const esm = await loadEsm();
     const verdict = checkOrFail(esm.Engine.fromPolicyJson("{}"), { to: ["x@army.ml"] }, [], "block");
     assert.equal(verdict.action, "warn");
     assert.equal(verdict.findings[0].kind, "tld_trap");
+  });
+});
+
+describe("the refresh protocol (addin/shared/policy-refresh.js)", () => {
+  /** A store in memory, a trusting engine that accepts bundles named "v<N>". */
+  function setup(fetch) {
+    const records = {};
+    let held;
+    const store = {
+      readKeyset: () => records.keyset,
+      writeKeyset: async (r) => ((records.keyset = r), true),
+      readBundle: () => records.bundle,
+      writeBundle: async (r) => ((records.bundle = r), true),
+      held: { held: async () => held, accept: async (h) => (held = held && held.version >= h.version ? held : h) }
+    };
+    const engine = {
+      trustKeysets: (r) => ({ keyset: r.pinned, source: "pinned", info: { version: 1 }, chain: [], problem: null, outcome: r.fetched === undefined ? null : "unchanged", refusal: null }),
+      verifyBundle: (bundle, pins) => {
+        const version = Number(bundle.slice(1));
+        if (pins.held && version < pins.held.version) throw Object.assign(new Error("older"), { code: "rollback" });
+        return { version, digest: "d".repeat(64), expiresAt: 100, failMode: "warn", stale: false };
+      }
+    };
+    const deps = { fetch, store, engine: async () => engine, tenant: "acme", pinnedKeyset: "K", keysetUrl: "https://s/keyset", policyUrl: "https://s/policy", now: () => 50, timeoutMs: 30 };
+    return { deps, records, held: () => held };
+  }
+  const answer = (status, body, etag = null) => ({ status, ok: status < 300, text: async () => body, headers: { get: () => etag } });
+
+  test("keyset first, then the policy; the highest version is kept and an older one refused", async () => {
+    const urls = [];
+    let policy = "v3";
+    const { deps, records, held } = setup(async (url) => (urls.push(url), url.endsWith("keyset") ? answer(200, "K") : answer(200, policy, '"e"')));
+    const first = await refreshPolicy(deps);
+    assert.deepEqual([first.keyset.status, first.status, urls], ["unchanged", "updated", ["https://s/keyset", "https://s/policy"]]);
+    assert.equal(held().version, 3);
+    assert.equal(records.bundle.etag, '"e"');
+    policy = "v2";
+    const older = await refreshPolicy(deps);
+    assert.deepEqual([older.status, older.code], ["refused", "rollback"]);
+    assert.equal(records.bundle.bundle, "v3");
+  });
+
+  test("a server that does not answer in time fails the step, never the caller", async () => {
+    const { deps } = setup(() => new Promise(() => {}));
+    const result = await refreshPolicy(deps);
+    assert.deepEqual([result.keyset.code, result.code], ["unreachable", "unreachable"]);
+  });
+
+  test("without a pinned keyset nothing is fetched", async () => {
+    const { deps } = setup(async () => assert.fail("fetched"));
+    const result = await refreshPolicy({ ...deps, pinnedKeyset: null });
+    assert.deepEqual([result.keyset.status, result.status], ["off", "off"]);
+  });
+
+  test("a held policy is refreshed when missing or near its expiry", () => {
+    assert.equal(nearExpiry(undefined, 0, 10), true);
+    assert.equal(nearExpiry({ expiresAt: 100 }, 80, 10), false);
+    assert.equal(nearExpiry({ expiresAt: 100 }, 95, 10), true);
   });
 });

@@ -15,7 +15,7 @@
  *     { kind: "wasm" | "js", version(), verifyKeyset(keysetBytes, currentKeysetBytes | null, request),
  *       trustKeysets({tenant, now, pinned, stored, fetched}),
  *       Engine: { fromPolicyJson(text), fromBundle(bundleBytes, pinnedKeysetBytes, request) } }
- *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.policy;
+ *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.policy; engine.failMode;
  *   engine.free()
  * Errors are `Error`s with `code` and `message` (and `policy` for `expired`), as in the ES
  * module. Bytes are Uint8Arrays (strings are taken as their UTF-8).
@@ -141,6 +141,7 @@ function wrapExports(exports, kind) {
   function EngineHandle(loaded) {
     this.handle = loaded.handle;
     this.policy = loaded.policy;
+    this.failMode = loaded.fail_mode;
     this.policyVersion = loaded.policy === null ? undefined : loaded.policy.version;
   }
   EngineHandle.prototype.check = function (draft, context) {

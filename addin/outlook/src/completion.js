@@ -59,7 +59,9 @@ export function contextDataFor(fixes, policy) {
 
 /**
  * @param {import("../../shared/dialog.js").Verdict} verdict
- * @param {{ mailbox114: boolean, mailbox115: boolean, policy: { tenant?: string, version?: number } }} client
+ * @param {{ mailbox114: boolean, mailbox115: boolean, fixButton?: boolean,
+ *   policy: { tenant?: string, version?: number } }} client   fixButton false: no Fix button
+ *   (meeting invites: the button opens the message compose pane)
  * @returns {{ allowEvent: boolean, errorMessage?: string, errorMessageMarkdown?: string,
  *   cancelLabel?: string, commandId?: string, contextData?: string, sendModeOverride?: string }}
  */
@@ -68,7 +70,7 @@ export function completionFor(verdict, client) {
   const options = smartAlertsCompletion(verdict, { markdown: client.mailbox115 });
   if (options.allowEvent || !client.mailbox114) return options;
   if (verdict.action === "warn") options.sendModeOverride = PROMPT_USER;
-  const fixes = proposedFixes(verdict);
+  const fixes = client.fixButton === false ? [] : proposedFixes(verdict);
   if (fixes.length > 0) {
     options.cancelLabel = FIX_LABEL;
     options.commandId = FIX_COMMAND_ID;

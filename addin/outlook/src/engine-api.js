@@ -1,55 +1,15 @@
 // The engine as the add-in uses it, over the WASM module (the classic script's
 // `SendguardEngine.instantiate()` or the ES module: both have the same shape). Only glue:
-// verification and checks happen in the engine.
-import { policyUnavailable } from "./policy-session.js";
+// verification, the expiry rule, the fail mode and the checks are the engine's; this reads
+// what it reports.
+import { policyUnavailable, freeEngine } from "./policy-session.js";
 
 /**
- * The policy's `fail_mode`, which the add-in needs when a later check cannot run. Reading
- * one setting is glue; the engine has validated the whole policy by the time this runs.
- * @param {string} policyJson
+ * @param {unknown} failMode the engine's `fail_mode` / `failMode`
  * @returns {"warn" | "block"}
  */
-export function failModeOf(policyJson) {
-  try {
-    return JSON.parse(policyJson).fail_mode === "block" ? "block" : "warn";
-  } catch (e) {
-    return "warn";
-  }
-}
-
-/**
- * A signed bundle through the engine: `Engine.fromBundle(bundle, pinnedKeyset, request)`
- * verifies the pinned keyset, then the bundle (signature, tenant, rollback, expiry), then
- * builds the engine. An expired bundle is refused with `code: "expired"` and the verified
- * policy's details; the add-in still runs it (and says it is stale), so it is loaded again as
- * of its last valid second: everything else has just been verified.
- * @param {any} Engine
- * @param {string} bundle
- * @param {{ tenant: string, keyset: string, held: { version: number, digest: string } | undefined, now: number }} pins
- * @returns {import("./policy-session.js").LoadedPolicy}
- */
-function loadSignedBundle(Engine, bundle, pins) {
-  const request = { tenant: pins.tenant, held: pins.held || null, now: pins.now };
-  let engine;
-  let expired = false;
-  try {
-    engine = Engine.fromBundle(bundle, pins.keyset || "", request);
-  } catch (e) {
-    const error = /** @type {{ code?: string, policy?: { expires_at: number } }} */ (e || {});
-    if (error.code !== "expired" || !error.policy) throw e;
-    engine = Engine.fromBundle(bundle, pins.keyset || "", { tenant: request.tenant, held: request.held, now: error.policy.expires_at - 1 });
-    expired = true;
-  }
-  const info = engine.policy;
-  return {
-    engine: engine,
-    tenant: info.tenant,
-    version: info.version,
-    digest: info.digest,
-    expiresAt: info.expires_at,
-    expired: expired,
-    failMode: info.fail_mode === "block" ? "block" : info.fail_mode === "warn" ? "warn" : undefined
-  };
+function failModeFrom(failMode) {
+  return failMode === "block" ? "block" : "warn";
 }
 
 /**
@@ -69,8 +29,12 @@ export function createEngineApi(engineModule) {
     },
     loadPlain: function (policyJson) {
       const engine = Engine.fromPolicyJson(policyJson);
-      return { engine: engine, tenant: null, version: null, digest: null, expiresAt: null, expired: false, failMode: failModeOf(policyJson) };
+      return { engine: engine, tenant: null, version: null, digest: null, expiresAt: null, stale: false, failMode: failModeFrom(engine.failMode) };
     },
+    /**
+     * `Engine.fromBundle(bundle, keyset, request)` verifies the keyset, then the bundle
+     * (signature, tenant, rollback) and applies the expiry rule; `engine.policy` reports it.
+     */
     loadBundle: function (bundle, pins) {
       if (typeof Engine.fromBundle !== "function") {
         // An engine build without bundle verification: refuse rather than run an
@@ -79,7 +43,26 @@ export function createEngineApi(engineModule) {
         error.code = "unsupported";
         throw error;
       }
-      return loadSignedBundle(Engine, bundle, pins);
+      const engine = Engine.fromBundle(bundle, pins.keyset || "", { tenant: pins.tenant, held: pins.held || null, now: pins.now });
+      const info = engine.policy;
+      return { engine: engine, tenant: info.tenant, version: info.version, digest: info.digest, expiresAt: info.expires_at, stale: info.stale === true, failMode: failModeFrom(info.fail_mode) };
+    }
+  };
+}
+
+/**
+ * The engine as the refresh protocol needs it (addin/shared/policy-refresh.js): a bundle
+ * verified and reported, its engine freed at once.
+ * @param {import("./policy-session.js").EngineApi} api
+ * @returns {import("../../shared/policy-refresh.js").RefreshEngine}
+ */
+export function refreshEngine(api) {
+  return {
+    trustKeysets: api.trustKeysets,
+    verifyBundle: function (bundle, pins) {
+      const loaded = api.loadBundle(bundle, pins);
+      freeEngine(loaded.engine);
+      return { version: Number(loaded.version), digest: String(loaded.digest), expiresAt: loaded.expiresAt, failMode: loaded.failMode, stale: loaded.stale };
     }
   };
 }

@@ -2,34 +2,54 @@
 // Outlook's single JavaScript file run this same code. Globals, set by the built script:
 // Office (office.js or Outlook's own), SendguardEngine (the WASM engine), SENDGUARD_CONFIG.
 import { createSendHandler } from "./send-handler.js";
+import { createComposeHandler } from "./compose-handler.js";
 import { createEngineApi } from "./engine-api.js";
-import { createPolicyStore } from "./policy-store.js";
+import { createPolicyStore, pickBackend } from "./policy-store.js";
+import { refreshFromServer } from "./refresh.js";
 
 /** @type {Promise<import("./policy-session.js").EngineApi> | null} */
 let engineApi = null;
 
-/** The engine, started once per runtime and kept for later sends. */
+/** The engine, started once per runtime and kept for later events. */
 function loadEngineApi() {
   if (engineApi === null) {
     engineApi = SendguardEngine.instantiate().then(createEngineApi);
-    // A failed start is retried on the next send rather than remembered.
+    // A failed start is retried on the next event rather than remembered.
     engineApi.catch(function () { engineApi = null; });
   }
   return engineApi;
 }
 
-/**
- * Classic Outlook does not run Office.onReady: everything starts inside the handler.
- * @param {any} event
- */
-function onMessageSendHandler(event) {
-  createSendHandler({
+/** What every handler is given: Office, the engine, the packaged config, this runtime's store. */
+function runtimeDeps() {
+  const runtime = { localStorage: typeof localStorage === "undefined" ? undefined : localStorage, roamingSettings: Office.context.roamingSettings };
+  const deps = {
     office: Office,
     api: loadEngineApi,
     config: SENDGUARD_CONFIG,
-    store: createPolicyStore(Office.context.roamingSettings, SENDGUARD_CONFIG.tenant),
+    store: createPolicyStore(pickBackend(runtime), SENDGUARD_CONFIG.tenant),
+    fetch: function (/** @type {string} */ url, /** @type {object} */ init) { return fetch(url, init); },
     now: function () { return Math.floor(Date.now() / 1000); }
-  })(event);
+  };
+  return Object.assign(deps, {
+    refreshInBackground: function () { refreshFromServer(deps); }
+  });
+}
+
+/**
+ * Classic Outlook does not run Office.onReady: everything starts inside the handlers.
+ * @param {any} event
+ */
+function onMessageSendHandler(event) {
+  createSendHandler(runtimeDeps())(event);
+}
+
+/** @param {any} event */
+function onNewComposeHandler(event) {
+  createComposeHandler(runtimeDeps())(event);
 }
 
 Office.actions.associate("onMessageSendHandler", onMessageSendHandler);
+// A meeting invite is checked by the same handler (it reads the attendees).
+Office.actions.associate("onAppointmentSendHandler", onMessageSendHandler);
+Office.actions.associate("onNewComposeHandler", onNewComposeHandler);

@@ -2,7 +2,7 @@
 // SendguardEngine (the WASM engine), SENDGUARD_CONFIG.
 import { createTaskpane } from "./taskpane.js";
 import { createEngineApi } from "./engine-api.js";
-import { createPolicyStore } from "./policy-store.js";
+import { createPolicyStore, pickBackend } from "./policy-store.js";
 
 /**
  * Runs `start` once both Office and the page's body are ready.
@@ -18,13 +18,14 @@ function whenReady(start) {
 whenReady(function () {
   const root = document.getElementById("sendguard");
   if (!root) return;
+  const runtime = { localStorage: typeof localStorage === "undefined" ? undefined : localStorage, roamingSettings: Office.context.roamingSettings };
   createTaskpane({
     document: document,
     root: root,
     office: Office,
     api: function () { return SendguardEngine.instantiate().then(createEngineApi); },
     config: SENDGUARD_CONFIG,
-    store: createPolicyStore(Office.context.roamingSettings, SENDGUARD_CONFIG.tenant),
+    store: createPolicyStore(pickBackend(runtime), SENDGUARD_CONFIG.tenant),
     fetch: typeof fetch === "function" ? fetch.bind(null) : null,
     now: function () { return Math.floor(Date.now() / 1000); }
   }).start();

@@ -1,34 +1,35 @@
-// Which policy the check runs on, decided without the network, first that loads of:
-//   1. the signed bundle last stored in roamingSettings, if the engine verifies it (signature,
-//      tenant, not older than the version held): roamingSettings can be written by anything
-//      with access to the mailbox, so only a signature makes it trustworthy;
-//   2. the signed bundle baked into the add-in's files by the packaging command;
-//   3. the plain policy baked into the add-in's files: served from the same place as this
-//      code, so as trustworthy as the code itself.
-// Bundles are verified against the trusted keyset: the end of the chain stored by the pane's
-// refresh as far as the engine verifies it from the pinned keyset, else the pinned one
-// (addin/shared/keyset-trust.js).
-// Signature and version checks are the engine's (Rust); this file only chooses what to hand
-// it and reports the outcome.
+// Which policy the check runs on, decided without the network:
+//   1. signed bundles, each if the engine verifies it (signature, tenant, not older than the
+//      version held): the one last stored by a refresh (its store can be written by anything
+//      with access to the mailbox or the origin, so only a signature makes it trustworthy),
+//      then the one baked into the add-in's files by the packaging command. The first that is
+//      current wins; if every one that verified has expired, the first of those is in force
+//      as stale: the engine then answers every draft with the could-not-check verdict in its
+//      fail mode (the core's one expiry rule), never a fall-back to an unsigned policy;
+//   2. only when no signed bundle verifies at all: the plain policy baked into the add-in's
+//      files (served from the same place as this code, so as trustworthy as the code).
+// Bundles are verified against the trusted keyset: the end of the chain stored by a refresh
+// as far as the engine verifies it from the pinned keyset, else the pinned one
+// (addin/shared/keyset-trust.js). Every decision is the engine's (Rust); this file only
+// chooses what to hand it and reports the outcome.
 import { trustedKeyset } from "../../shared/keyset-trust.js";
 
 /**
  * The engine, as the add-in needs it (adapter over the WASM module: engine-api.js).
  * @typedef {{ check(draft: any, context: { known: string[] }): any }} LoadedEngine
  * @typedef {{ engine: LoadedEngine, tenant: string | null, version: number | null,
- *   digest: string | null, expiresAt: number | null, expired: boolean,
- *   failMode: "warn" | "block" | undefined }} LoadedPolicy   failMode undefined: the
- *   packaged one applies
+ *   digest: string | null, expiresAt: number | null, stale: boolean,
+ *   failMode: "warn" | "block" }} LoadedPolicy   as the engine reports it
  * @typedef {{ loadBundle(bundle: string, pins: { tenant: string, keyset: string,
- *   held: { version: number, digest: string } | undefined, now: number }): LoadedPolicy,
+ *   held: { version: number, digest: string } | undefined | null, now: number }): LoadedPolicy,
  *   loadPlain(policyJson: string): LoadedPolicy,
  *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets }} EngineApi
  * @typedef {{ tenant: string, keyset: string | null, bakedBundle: string | null,
  *   bakedPolicy: string | null, failMode: "warn" | "block",
- *   policyUrl: string | null, keysetUrl?: string | null }} AddinConfig   set by the packaging
- *   command; keyset: the pinned one
- * @typedef {LoadedPolicy & { failMode: "warn" | "block", source: "stored" | "baked",
- *   problems: string[] }} PolicyInUse
+ *   policyUrl: string | null, keysetUrl?: string | null }} AddinConfig   set by
+ *   the packaging command; keyset: the pinned one; failMode: for when no policy loads at all
+ * @typedef {LoadedPolicy & { source: "stored" | "baked", problems: string[] }} PolicyInUse
+ * @typedef {ReturnType<typeof import("./policy-store.js").createPolicyStore>} PolicyStore
  */
 
 /**
@@ -47,7 +48,7 @@ export function policyUnavailable(message, failMode) {
  * The keyset to verify bundles with, without the network; null when none is pinned.
  * @param {EngineApi} api
  * @param {AddinConfig} config
- * @param {ReturnType<typeof import("./policy-store.js").createPolicyStore>} store
+ * @param {PolicyStore} store
  * @param {number} now Unix seconds
  * @returns {import("../../shared/keyset-trust.js").KeysetTrust | null}
  */
@@ -58,9 +59,22 @@ export function keysetTrust(api, config, store, now) {
 }
 
 /**
+ * Frees an engine's memory in the WebAssembly module (the event runtime may live for many
+ * sends, and each loads the policy afresh).
+ * @param {any} engine
+ */
+export function freeEngine(engine) {
+  try {
+    if (engine && typeof engine.free === "function") engine.free();
+  } catch (e) {
+    // Already freed: nothing to release.
+  }
+}
+
+/**
  * @param {EngineApi} api
  * @param {AddinConfig} config
- * @param {ReturnType<typeof import("./policy-store.js").createPolicyStore>} store
+ * @param {PolicyStore} store
  * @param {number} now Unix seconds
  * @returns {Promise<PolicyInUse>}
  */
@@ -71,24 +85,35 @@ export function loadPolicy(api, config, store, now) {
     const trust = keysetTrust(api, config, store, now);
     if (trust && trust.problem) problems.push("keyset (" + trust.problem.code + "): " + trust.problem.message);
     const pins = { tenant: config.tenant, keyset: trust ? trust.keyset : "", held: held, now: now };
-    /** @type {{ source: "stored" | "baked", load(): LoadedPolicy }[]} */
+    /** @type {{ source: "stored" | "baked", signed: boolean, load(): LoadedPolicy }[]} */
     const candidates = [];
-    const stored = store.read();
+    const stored = store.readBundle();
     const bakedBundle = config.bakedBundle;
     const bakedPolicy = config.bakedPolicy;
-    if (stored) candidates.push({ source: "stored", load: function () { return api.loadBundle(stored.bundle, pins); } });
-    if (bakedBundle) candidates.push({ source: "baked", load: function () { return api.loadBundle(bakedBundle, pins); } });
-    if (bakedPolicy) candidates.push({ source: "baked", load: function () { return api.loadPlain(bakedPolicy); } });
+    if (stored) candidates.push({ source: "stored", signed: true, load: function () { return api.loadBundle(stored.bundle, pins); } });
+    if (bakedBundle) candidates.push({ source: "baked", signed: true, load: function () { return api.loadBundle(bakedBundle, pins); } });
+    if (bakedPolicy) candidates.push({ source: "baked", signed: false, load: function () { return api.loadPlain(bakedPolicy); } });
+    /** @type {PolicyInUse | null} */
+    let stale = null;
     for (let i = 0; i < candidates.length; i++) {
+      if (!candidates[i].signed && stale) break;
+      let loaded;
       try {
-        const loaded = candidates[i].load();
-        const inUse = /** @type {PolicyInUse} */ (Object.assign({}, loaded, { tenant: loaded.tenant || config.tenant, failMode: loaded.failMode || config.failMode, source: candidates[i].source, problems: problems }));
-        return inUse;
+        loaded = candidates[i].load();
       } catch (e) {
         const error = /** @type {{ code?: string, message?: string }} */ (e || {});
         problems.push(candidates[i].source + " policy refused (" + (error.code || "error") + "): " + (error.message || String(e)));
+        continue;
       }
+      const inUse = /** @type {PolicyInUse} */ (Object.assign({}, loaded, { tenant: loaded.tenant || config.tenant, source: candidates[i].source, problems: problems }));
+      if (!inUse.stale) {
+        if (stale) freeEngine(stale.engine);
+        return inUse;
+      }
+      if (stale) freeEngine(inUse.engine);
+      else stale = inUse;
     }
+    if (stale) return stale;
     const why = problems.length ? problems.join("; ") : "no policy is stored or built in";
     throw policyUnavailable(why, config.failMode);
   });

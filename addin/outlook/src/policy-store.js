@@ -1,61 +1,110 @@
-// The last good signed policy bundle and the keysets accepted as updates, kept in
-// Outlook's roamingSettings (the classic runtime has no localStorage; OfficeRuntime.storage
-// is missing in Outlook). roamingSettings holds at most 32 KB for the whole add-in, so the
-// bundle and the keysets together stay within the budget below: the keysets (1-2 KB each,
-// usually one) first, since they decide which bundles count; a bundle that does not fit beside it is not stored
-// and the policy baked into the add-in's files stands in for it.
+// Where the add-in keeps the last good signed policy bundle, the keysets accepted as updates
+// and the highest version held (the store of addin/shared/policy-refresh.js), per runtime:
+//   - localStorage in the HTML runtimes (Outlook on the web, new Outlook on Windows, Mac):
+//     room for any policy, shared by the task pane and the event runtime of one origin;
+//   - roamingSettings in classic Outlook on Windows, whose JavaScript-only runtime has no
+//     localStorage (OfficeRuntime.storage is reported missing in Outlook): mailbox-wide but at
+//     most 32 KB for the whole add-in, so the bundle and the keysets stay within BUNDLE_BUDGET,
+//     the keysets first (they decide which bundles count); a bundle that does not fit is not
+//     stored and the policy baked into the add-in stands in for it.
 // The records name their tenant: after repackaging for another tenant, the old tenant's
 // bundle and version are ignored (its version would otherwise make the new tenant's first
-// bundles look like rollbacks). roamingSettings cannot list keys, so the keys stay fixed.
-import { roamingSettingsStorage, createPolicyVersionStore } from "../../shared/policy-version.js";
+// bundles look like rollbacks). Stored bundles are verified again before every use.
+import { createPolicyVersionStore } from "../../shared/policy-version.js";
 
-/** roamingSettings keys. */
+/** Storage keys (the same in both stores). */
 export const BUNDLE_KEY = "sendguard.bundle";
 export const HELD_KEY = "sendguard.held";
 export const KEYSET_KEY = "sendguard.keyset";
-/** Characters allowed for the stored bundle and keyset records (with their ETags) together:
- * 32 KB less room for the other keys. */
+/** roamingSettings: characters allowed for the bundle and keyset records together, 32 KB
+ * less room for the other keys. */
 export const BUNDLE_BUDGET = 30000;
-/** A keyset record larger than this is not stored (the keyset trusted before stays in
- * force); real keysets are 1-2 KB and the chain holds one more per root rotation since the
- * pinned keyset, and this leaves most of the budget to the bundle. */
+/** A keyset record larger than this is not stored in roamingSettings (the keyset trusted
+ * before stays in force); real keysets are 1-2 KB. */
 export const KEYSET_BUDGET = 8000;
+/** localStorage: what a policy record may take (browsers give an origin about 5 MB; a
+ * bundle is at most 1 MiB, MAX_BUNDLE_BYTES in the core). */
+export const LOCAL_BUDGET = 2500000;
 
 /**
- * @typedef {{ bundle: string, etag: string | null, fetchedAt: number }} StoredBundle
- * @typedef {{ chain: string[], etag: string | null, acceptedAt: number }} StoredKeyset
- *   the keysets accepted since the pinned one, each an update of the one before
- *   (addin/shared/keyset-trust.js); the ETag is the last one's
+ * @typedef {{ kind: "localStorage" | "roamingSettings", budget: number, keysetBudget: number,
+ *   get(key: string): unknown, set(key: string, text: string): void, remove(key: string): void,
+ *   save(): Promise<void> }} Backend
  */
 
 /**
- * The length of a roamingSettings record (0 when absent).
- * @param {any} settings
+ * Office's roamingSettings (saved to the mailbox by saveAsync).
+ * @param {any} settings `Office.context.roamingSettings`
+ * @returns {Backend}
+ */
+export function roamingBackend(settings) {
+  return {
+    kind: "roamingSettings",
+    budget: BUNDLE_BUDGET,
+    keysetBudget: KEYSET_BUDGET,
+    get: function (key) { return settings.get(key); },
+    set: function (key, text) { settings.set(key, text); },
+    remove: function (key) { settings.remove(key); },
+    save: function () {
+      return new Promise(function (resolve, reject) {
+        settings.saveAsync(function (/** @type {any} */ result) {
+          if (result && result.status === "failed") reject(new Error("roamingSettings.saveAsync: " + (result.error && result.error.message)));
+          else resolve();
+        });
+      });
+    }
+  };
+}
+
+/**
+ * The page's localStorage.
+ * @param {Storage} storage
+ * @returns {Backend}
+ */
+export function localBackend(storage) {
+  return {
+    kind: "localStorage",
+    budget: LOCAL_BUDGET,
+    keysetBudget: LOCAL_BUDGET,
+    get: function (key) { return storage.getItem(key); },
+    set: function (key, text) { storage.setItem(key, text); },
+    remove: function (key) { storage.removeItem(key); },
+    save: function () { return Promise.resolve(); }
+  };
+}
+
+/**
+ * The store this runtime has: localStorage when it exists and takes a write (the HTML
+ * runtimes), else roamingSettings (classic Outlook's JavaScript-only runtime).
+ * @param {{ localStorage?: Storage, roamingSettings: any }} runtime
+ * @returns {Backend}
+ */
+export function pickBackend(runtime) {
+  try {
+    const storage = runtime.localStorage;
+    if (storage && typeof storage.setItem === "function") {
+      storage.setItem("sendguard.probe", "1");
+      storage.removeItem("sendguard.probe");
+      return localBackend(storage);
+    }
+  } catch (e) {
+    // Access denied (a privacy setting) or full: roamingSettings it is.
+  }
+  return roamingBackend(runtime.roamingSettings);
+}
+
+/**
+ * The length of a stored record (0 when absent).
+ * @param {Backend} backend
  * @param {string} key
  */
-function sizeOf(settings, key) {
-  const text = settings.get(key);
+function storedSize(backend, key) {
+  const text = backend.get(key);
   return typeof text === "string" ? text.length : 0;
 }
 
 /**
- * Saves roamingSettings; answers `value` once saved.
- * @template T
- * @param {any} settings
- * @param {T} value
- * @returns {Promise<T>}
- */
-function save(settings, value) {
-  return new Promise(function (resolve, reject) {
-    settings.saveAsync(function (/** @type {any} */ result) {
-      if (result && result.status === "failed") reject(new Error("roamingSettings.saveAsync: " + (result.error && result.error.message)));
-      else resolve(value);
-    });
-  });
-}
-
-/**
- * A JSON record of roamingSettings, or undefined unless it is an object for `tenant`.
+ * A JSON record, or undefined unless it is an object for `tenant`.
  * @param {unknown} text
  * @param {string} tenant
  * @returns {any}
@@ -72,77 +121,77 @@ function recordFor(text, tenant) {
 }
 
 /**
- * The highest accepted version (addin/shared/policy-version.js), kept for one tenant.
- * @param {any} settings
- * @param {string} tenant
- * @returns {import("../../shared/policy-version.js").TextStorage}
- */
-function tenantHeldStorage(settings, tenant) {
-  const raw = roamingSettingsStorage(settings, HELD_KEY);
-  return {
-    read: function () {
-      return raw.read().then(function (text) {
-        const record = recordFor(text, tenant);
-        return record ? JSON.stringify(record.held) : undefined;
-      });
-    },
-    write: function (text) {
-      return raw.write(JSON.stringify({ tenant: tenant, held: JSON.parse(text) }));
-    }
-  };
-}
-
-/**
- * @param {any} settings `Office.context.roamingSettings`
+ * @param {Backend} backend
  * @param {string} tenant the pinned tenant
  */
-export function createPolicyStore(settings, tenant) {
-  const held = createPolicyVersionStore(tenantHeldStorage(settings, tenant));
+export function createPolicyStore(backend, tenant) {
+  const held = createPolicyVersionStore({
+    read: function () {
+      const record = recordFor(backend.get(HELD_KEY), tenant);
+      return Promise.resolve(record ? JSON.stringify(record.held) : undefined);
+    },
+    write: function (text) {
+      backend.set(HELD_KEY, JSON.stringify({ tenant: tenant, held: JSON.parse(text) }));
+      return backend.save();
+    }
+  });
   return {
+    kind: backend.kind,
     held: held,
     /**
      * The stored bundle, or undefined when nothing (readable) is stored.
-     * @returns {StoredBundle | undefined}
+     * @returns {import("../../shared/policy-refresh.js").StoredBundle | undefined}
      */
-    read: function () {
-      const stored = recordFor(settings.get(BUNDLE_KEY), tenant);
+    readBundle: function () {
+      const stored = recordFor(backend.get(BUNDLE_KEY), tenant);
       if (!stored || typeof stored.bundle !== "string") return undefined;
-      return { bundle: stored.bundle, etag: typeof stored.etag === "string" ? stored.etag : null, fetchedAt: Number(stored.fetchedAt) || 0 };
+      const number = function (/** @type {unknown} */ n) { return typeof n === "number" ? n : null; };
+      return {
+        bundle: stored.bundle,
+        etag: typeof stored.etag === "string" ? stored.etag : null,
+        fetchedAt: Number(stored.fetchedAt) || 0,
+        checkedAt: Number(stored.checkedAt) || 0,
+        version: Number(stored.version) || 0,
+        digest: String(stored.digest || ""),
+        expiresAt: number(stored.expiresAt),
+        failMode: stored.failMode === "block" ? "block" : "warn",
+        stale: stored.stale === true
+      };
     },
     /**
      * Stores a bundle the engine accepted. Answers false (and stores nothing, removing any
-     * older bundle) when it does not fit roamingSettings beside the stored keyset.
-     * @param {StoredBundle} stored
+     * older bundle) when it does not fit beside the stored keyset.
+     * @param {import("../../shared/policy-refresh.js").StoredBundle} stored
      * @returns {Promise<boolean>}
      */
-    write: function (stored) {
-      const text = JSON.stringify({ tenant: tenant, bundle: stored.bundle, etag: stored.etag, fetchedAt: stored.fetchedAt });
-      const fits = text.length + sizeOf(settings, KEYSET_KEY) <= BUNDLE_BUDGET;
-      if (fits) settings.set(BUNDLE_KEY, text);
-      else settings.remove(BUNDLE_KEY);
-      return save(settings, fits);
+    writeBundle: function (stored) {
+      const text = JSON.stringify(Object.assign({ tenant: tenant }, stored));
+      const fits = text.length + storedSize(backend, KEYSET_KEY) <= backend.budget;
+      if (fits) backend.set(BUNDLE_KEY, text);
+      else backend.remove(BUNDLE_KEY);
+      return backend.save().then(function () { return fits; });
     },
     /**
      * The stored keyset chain (verified again before use), or undefined.
-     * @returns {StoredKeyset | undefined}
+     * @returns {import("../../shared/policy-refresh.js").StoredKeyset | undefined}
      */
     readKeyset: function () {
-      const stored = recordFor(settings.get(KEYSET_KEY), tenant);
+      const stored = recordFor(backend.get(KEYSET_KEY), tenant);
       if (!stored || !Array.isArray(stored.chain)) return undefined;
       return { chain: stored.chain, etag: typeof stored.etag === "string" ? stored.etag : null, acceptedAt: Number(stored.acceptedAt) || 0 };
     },
     /**
      * Stores the keyset chain the engine accepted. Answers false (storing nothing) when it is
-     * over KEYSET_BUDGET; a stored bundle that no longer fits beside it is removed.
-     * @param {StoredKeyset} stored
+     * over the keyset budget; a stored bundle that no longer fits beside it is removed.
+     * @param {import("../../shared/policy-refresh.js").StoredKeyset} stored
      * @returns {Promise<boolean>}
      */
     writeKeyset: function (stored) {
       const text = JSON.stringify({ tenant: tenant, chain: stored.chain, etag: stored.etag, acceptedAt: stored.acceptedAt });
-      if (text.length > KEYSET_BUDGET) return Promise.resolve(false);
-      settings.set(KEYSET_KEY, text);
-      if (text.length + sizeOf(settings, BUNDLE_KEY) > BUNDLE_BUDGET) settings.remove(BUNDLE_KEY);
-      return save(settings, true);
+      if (text.length > backend.keysetBudget) return Promise.resolve(false);
+      backend.set(KEYSET_KEY, text);
+      if (text.length + storedSize(backend, BUNDLE_KEY) > backend.budget) backend.remove(BUNDLE_KEY);
+      return backend.save().then(function () { return true; });
     }
   };
 }

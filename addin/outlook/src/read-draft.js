@@ -1,5 +1,6 @@
-// Reads the draft being sent from Outlook's compose item, through the callback APIs that
-// Mailbox 1.12 clients all have. The result is the engine's draft (addin/shared/draft.js).
+// Reads the draft being sent from Outlook's compose item (a message, or a meeting invite's
+// attendees), through the callback APIs that Mailbox 1.12 clients all have. The result is
+// the engine's draft (addin/shared/draft.js).
 import { officeCall } from "./office-async.js";
 import { draftFromOutlook } from "../../shared/draft.js";
 
@@ -17,15 +18,25 @@ function readOr(target, method, args, fallback) {
 }
 
 /**
- * @param {any} item `Office.context.mailbox.item` in compose mode
+ * Whether the item is a meeting invite being organised (attendees, not To/Cc/Bcc).
+ * @param {any} item
+ */
+export function isAppointment(item) {
+  return Boolean(item) && (item.itemType === "appointment" || (!item.to && Boolean(item.requiredAttendees)));
+}
+
+/**
+ * @param {any} item `Office.context.mailbox.item` in compose mode: a message, or a meeting
+ *   invite whose required and optional attendees are checked as To and Cc
  * @returns {Promise<import("../../shared/draft.js").Draft>}
  */
 export function readDraft(item) {
+  const appointment = isAppointment(item);
   return Promise.all([
-    officeCall(item.to, "getAsync", []),
-    officeCall(item.cc, "getAsync", []),
-    officeCall(item.bcc, "getAsync", []),
-    readOr(item.from, "getAsync", [], null),
+    officeCall(appointment ? item.requiredAttendees : item.to, "getAsync", []),
+    appointment ? readOr(item.optionalAttendees, "getAsync", [], []) : officeCall(item.cc, "getAsync", []),
+    appointment ? Promise.resolve([]) : officeCall(item.bcc, "getAsync", []),
+    readOr(appointment ? item.organizer : item.from, "getAsync", [], null),
     readOr(item.subject, "getAsync", [], ""),
     readOr(item.body, "getAsync", ["text"], ""),
     readOr(item, "getAttachmentsAsync", [], [])

@@ -1,57 +1,35 @@
-// The OnMessageSend (Smart Alerts) handler: read the draft, check it on the verified policy
-// held on this device, and either let the mail go silently or stop it with the engine's
-// explanation and a "Fix recipients" button. It never waits on the network, and a failure
-// of the check itself follows the policy's fail mode: never a silent pass.
-import { readDraft } from "./read-draft.js";
+// The OnMessageSend and OnAppointmentSend (Smart Alerts) handler: read the draft (a message,
+// or a meeting invite's attendees), check it on the verified policy held on this device, and
+// either let it go silently or stop it with the engine's explanation (and, for messages, a
+// "Fix recipients" button). It never waits on the network: when the held policy is near
+// expiry it starts a background refresh and goes on. A failure of the check itself follows
+// the fail mode: never a silent pass.
+import { readDraft, isAppointment } from "./read-draft.js";
 import { supportsMailbox } from "./office-async.js";
 import { completionFor } from "./completion.js";
-import { loadPolicy } from "./policy-session.js";
-import { checkOrFail } from "../../shared/check.js";
+import { loadPolicy, freeEngine } from "./policy-session.js";
+import { expirySoon } from "./refresh.js";
+import { checkOrFail, couldNotCheck } from "../../shared/check.js";
 
 /**
- * The verdict when no check could run (no verified policy, the draft unreadable).
- * @param {string} why
- * @param {"warn" | "block"} failMode
+ * A promise's outcome as a value, so that several can settle before one decision.
+ * @template T
+ * @param {Promise<T>} promise
+ * @returns {Promise<{ ok: true, value: T, error?: undefined } | { ok: false, error: unknown, value?: undefined }>}
  */
-export function failureVerdict(why, failMode) {
-  const message = "Sendguard could not check this email: " + why;
-  return {
-    action: failMode === "block" ? "block" : "warn",
-    summary: message.length > 500 ? message.slice(0, 499) + "…" : message,
-    findings: []
-  };
-}
-
-/**
- * A verdict on an expired policy: what the engine found stands; a clean result becomes a
- * fail-mode notice, because "allow" on a policy the admin let lapse would be a silent pass.
- * @param {any} verdict
- * @param {{ expiresAt: number | null, failMode: "warn" | "block" }} policy
- */
-export function staleVerdict(verdict, policy) {
-  if (verdict.action !== "allow") return verdict;
-  const since = policy.expiresAt ? " on " + new Date(policy.expiresAt * 1000).toISOString().slice(0, 10) : "";
-  return failureVerdict("its policy expired" + since + ". Open Sendguard (Check recipients) to update it, or ask your administrator.", policy.failMode);
-}
-
-/**
- * Releases an engine's memory in the WebAssembly module: the event runtime may live for many
- * sends, and each send loads the policy afresh (it may have been updated meanwhile).
- * @param {any} engine
- */
-export function freeEngine(engine) {
-  try {
-    if (engine && typeof engine.free === "function") engine.free();
-  } catch (e) {
-    // Already freed: nothing to release.
-  }
+function settled(promise) {
+  return promise.then(
+    function (value) { return { ok: /** @type {true} */ (true), value: value }; },
+    function (error) { return { ok: /** @type {false} */ (false), error: error }; }
+  );
 }
 
 /**
  * @typedef {{ office: any, api(): Promise<import("./policy-session.js").EngineApi>,
  *   config: import("./policy-session.js").AddinConfig,
- *   store: ReturnType<typeof import("./policy-store.js").createPolicyStore>,
- *   now(): number }} HandlerDeps   everything from outside, injected for tests
+ *   store: import("./policy-session.js").PolicyStore,
+ *   now(): number, refreshInBackground?: () => void }} HandlerDeps   everything from outside,
+ *   injected for tests; refreshInBackground starts a refresh that nobody waits for
  */
 
 /**
@@ -61,9 +39,12 @@ export function freeEngine(engine) {
 export function createSendHandler(deps) {
   return function onMessageSendHandler(event) {
     const office = deps.office;
+    const item = office.context.mailbox.item;
     const client = {
       mailbox114: supportsMailbox(office, "1.14"),
       mailbox115: supportsMailbox(office, "1.15"),
+      // The Fix button opens the message compose pane; meeting invites have none.
+      fixButton: !isAppointment(item),
       policy: {}
     };
     /** @type {"warn" | "block"} */
@@ -71,24 +52,29 @@ export function createSendHandler(deps) {
     const policyLoaded = Promise.resolve()
       .then(deps.api)
       .then(function (api) {
-        return loadPolicy(api, deps.config, deps.store, deps.now());
+        const now = deps.now();
+        if (deps.refreshInBackground && expirySoon(deps.store, now)) deps.refreshInBackground();
+        return loadPolicy(api, deps.config, deps.store, now);
       });
-    return Promise.all([readDraft(office.context.mailbox.item), policyLoaded])
+    // Both settle before anything is decided: a draft that cannot be read still fails by the
+    // loaded policy's fail mode.
+    return Promise.all([settled(readDraft(item)), settled(policyLoaded)])
       .then(function (parts) {
         const draft = parts[0];
         const policy = parts[1];
-        failMode = policy.failMode;
-        client.policy = { tenant: policy.tenant, version: policy.version };
+        if (!policy.ok) throw policy.error;
+        failMode = policy.value.failMode;
+        client.policy = { tenant: policy.value.tenant, version: policy.value.version };
         try {
-          const verdict = checkOrFail(policy.engine, draft, [], policy.failMode);
-          return policy.expired ? staleVerdict(verdict, policy) : verdict;
+          if (!draft.ok) throw draft.error;
+          return checkOrFail(policy.value.engine, draft.value, [], policy.value.failMode);
         } finally {
-          freeEngine(policy.engine);
+          freeEngine(policy.value.engine);
         }
       })
       .catch(function (e) {
         const error = /** @type {{ failMode?: "warn" | "block", message?: string }} */ (e || {});
-        return failureVerdict(error.message || String(e), error.failMode || failMode);
+        return couldNotCheck(error.message || String(e), error.failMode || failMode);
       })
       .then(function (verdict) {
         event.completed(completionFor(verdict, client));

@@ -3,11 +3,10 @@
 // and freshness. The engine, Office and storage are injected so that tests can drive it.
 import { readDraft } from "./read-draft.js";
 import { officeCall } from "./office-async.js";
-import { loadPolicy } from "./policy-session.js";
+import { loadPolicy, freeEngine } from "./policy-session.js";
 import { applyFix, removeRecipient } from "./fix.js";
-import { refreshPolicy } from "./refresh.js";
-import { failureVerdict, staleVerdict, freeEngine } from "./send-handler.js";
-import { checkOrFail } from "../../shared/check.js";
+import { refreshFromServer } from "./refresh.js";
+import { checkOrFail, couldNotCheck } from "../../shared/check.js";
 
 /**
  * The fixes the Smart Alerts dialog passed (contextData), or [] when there are none.
@@ -51,8 +50,8 @@ export function replaceLabel(fix) {
 export function policyLine(policy, problem) {
   if (!policy) return "No policy: " + (problem || "none loaded");
   const tenant = policy.tenant ? " for " + policy.tenant : "";
-  if (!policy.version) return "Built-in policy" + tenant + (policy.expired ? " (stale)" : "");
-  const state = policy.expired ? "stale (expired)" : policy.source === "stored" ? "current" : "built in";
+  if (!policy.version) return "Built-in policy" + tenant;
+  const state = policy.stale ? "stale (expired)" : policy.source === "stored" ? "current" : "built in";
   return "Policy version " + policy.version + tenant + ": " + state;
 }
 
@@ -60,7 +59,7 @@ export function policyLine(policy, problem) {
  * @typedef {{ document: Document, root: HTMLElement, office: any,
  *   api(): Promise<import("./policy-session.js").EngineApi>,
  *   config: import("./policy-session.js").AddinConfig,
- *   store: ReturnType<typeof import("./policy-store.js").createPolicyStore>,
+ *   store: import("./policy-session.js").PolicyStore,
  *   fetch: typeof fetch | null, now(): number }} TaskpaneDeps
  */
 
@@ -109,7 +108,7 @@ export function createTaskpane(deps) {
     const root = deps.root;
     while (root.firstChild) root.removeChild(root.firstChild);
     root.appendChild(el("h1", "Sendguard"));
-    root.appendChild(el("p", policyLine(policy, policyProblem), "policy" + (policy && !policy.expired ? "" : " policy-warning")));
+    root.appendChild(el("p", policyLine(policy, policyProblem), "policy" + (policy && !policy.stale ? "" : " policy-warning")));
     if (updateNote) root.appendChild(el("p", updateNote, "policy policy-warning"));
     if (notice) root.appendChild(el("p", notice, "notice"));
     if (verdict.action === "allow") {
@@ -156,12 +155,11 @@ export function createTaskpane(deps) {
   function refresh() {
     return readDraft(item)
       .then(function (draft) {
-        if (!policy) return failureVerdict(policyProblem || "no policy", deps.config.failMode);
-        const verdict = checkOrFail(policy.engine, draft, [], policy.failMode);
-        return policy.expired ? staleVerdict(verdict, policy) : verdict;
+        if (!policy) return couldNotCheck(policyProblem || "no policy", deps.config.failMode);
+        return checkOrFail(policy.engine, draft, [], policy.failMode);
       })
       .catch(function (e) {
-        return failureVerdict(e && e.message ? e.message : String(e), policy ? policy.failMode : deps.config.failMode);
+        return couldNotCheck(e && e.message ? e.message : String(e), policy ? policy.failMode : deps.config.failMode);
       })
       .then(function (verdict) {
         render(verdict);
@@ -225,7 +223,8 @@ export function createTaskpane(deps) {
         .then(function (verdict) {
           if (!deps.fetch || !api) return verdict;
           const fetchFn = deps.fetch;
-          return refreshPolicy({ fetch: fetchFn, api: api, config: deps.config, store: deps.store, now: deps.now }).then(function (result) {
+          const loadedApi = api;
+          return refreshFromServer({ fetch: fetchFn, api: function () { return Promise.resolve(loadedApi); }, config: deps.config, store: deps.store, now: deps.now }).then(function (result) {
             const keysetProblem = result.keyset.status === "failed" || result.keyset.status === "refused";
             const policyProblem = result.status === "failed" || result.status === "refused";
             if (keysetProblem || policyProblem) {

@@ -61,9 +61,8 @@ test("Chromium: army.ml is stopped by the real engine, the Fix button corrects i
   const fix = tab.getByRole("button", { name: "Replace army.ml with army.mil" });
   await fix.waitFor();
   await tab.getByText("Built-in policy for acme").waitFor();
-  // The background update tried the server (unreachable here: every address but 127.0.0.1 is
-  // refused) without holding the pane up.
-  await tab.getByText(/^Could not update the policy: /).waitFor();
+  // Packaged without a keyset, nothing could verify a server's policy: the pane asks no server.
+  assert.equal(await tab.getByText(/^Could not update/).count(), 0);
   mkdirSync(artifacts, { recursive: true });
   await tab.screenshot({ path: join(artifacts, "outlook-taskpane.png"), fullPage: true });
   await fix.click();

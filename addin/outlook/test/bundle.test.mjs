@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { send, config, realEngine, repoRoot, storedBundle, heldRecord } from "./helpers.mjs";
 import { fakeOutlook } from "./fake-outlook.mjs";
 import { createEngineApi } from "../src/engine-api.js";
-import { createPolicyStore, BUNDLE_KEY, HELD_KEY } from "../src/policy-store.js";
+import { createPolicyStore, BUNDLE_KEY, HELD_KEY, roamingBackend } from "../src/policy-store.js";
 import { loadPolicy } from "../src/policy-session.js";
-import { refreshPolicy } from "../src/refresh.js";
+import { refreshFromServer } from "../src/refresh.js";
 
 const vectors = join(repoRoot, "tests", "vectors", "bundles");
 const vector = (file) => readFileSync(join(vectors, file), "utf8");
@@ -24,7 +24,7 @@ const api = async () => createEngineApi(await realEngine());
 
 async function policyFrom(roaming, options = {}) {
   const fake = fakeOutlook({ roaming });
-  return loadPolicy(await api(), options.config || signed(), createPolicyStore(fake.office.context.roamingSettings, "acme"), options.now || NOW);
+  return loadPolicy(await api(), options.config || signed(), createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme"), options.now || NOW);
 }
 
 test("a valid signed bundle in roamingSettings is verified and used", async () => {
@@ -33,7 +33,7 @@ test("a valid signed bundle in roamingSettings is verified and used", async () =
   assert.equal(policy.version, 5);
   assert.equal(policy.tenant, "acme");
   assert.equal(policy.digest, V5.digest);
-  assert.equal(policy.expired, false);
+  assert.equal(policy.stale, false);
   assert.deepEqual(policy.problems, []);
 });
 
@@ -54,13 +54,14 @@ test("tampered, other-tenant, rolled-back and substituted bundles in roamingSett
   }
 });
 
-test("a tampered stored bundle with nothing baked stops the send by the packaged fail mode", async () => {
+test("a tampered stored bundle with nothing baked stops the send by the packaged fail mode, saying why and what to do", async () => {
   const { completed } = await send(
     { to: ["bob@army.mil"], roaming: { [BUNDLE_KEY]: stored("policy-transplanted-signature.json") } },
     { config: config(null, { keyset: KEYSET, failMode: "block" }), now: NOW }
   );
   assert.equal(completed.allowEvent, false);
-  assert.match(completed.errorMessage, /could not check this email: stored policy refused \(bad_signature\)/);
+  assert.match(completed.errorMessage, /^Try again in a minute.*could not check it \(stored policy refused \(bad_signature\)/);
+  assert.match(completed.errorMessageMarkdown, /^\*\*Sendguard could not check this email\.\*\*\r\r- Try again in a minute.*bad\\_signature/, "Mailbox 1.15 shows only the Markdown: it carries the reason");
   assert.equal(completed.sendModeOverride, undefined);
 });
 
@@ -76,26 +77,27 @@ test("a send runs on the stored signed policy: the dialog's fix data names its v
   assert.deepEqual([context.tenant, context.version], ["acme", 5]);
 });
 
-test("an expired signed bundle still runs, is shown as stale, and a clean draft is not passed silently", async () => {
+test("an expired signed bundle is in force as stale: no check of it runs, and no draft passes silently", async () => {
   const later = V5.expires_at + 86400;
   const policy = await policyFrom({ [BUNDLE_KEY]: stored("policy-v5.json") }, { now: later });
-  assert.equal(policy.source, "stored");
-  assert.equal(policy.expired, true);
+  assert.equal(policy.source, "stored", "not the baked plain policy: an expired signed policy is never swapped for an unsigned one");
+  assert.equal(policy.stale, true);
   const { completed } = await send({ to: ["bob@army.mil"], roaming: { [BUNDLE_KEY]: stored("policy-v5.json") } }, { config: signed(), now: later });
   assert.equal(completed.allowEvent, false);
-  assert.match(completed.errorMessage, /policy expired on 2026-01-31/);
-  assert.equal(completed.sendModeOverride, "promptUser", "packaged fail mode warn");
+  assert.match(completed.errorMessage, /^Check this email yourself before sending: .*policy expired on 2026-01-31/);
+  assert.equal(completed.sendModeOverride, "promptUser", "policy-v5's fail mode: warn");
 });
 
 test("refresh: a fetched bundle is verified, stored and its version held; an older one afterwards is refused", async () => {
   const fake = fakeOutlook();
   globalThis.Office = fake.office;
-  const store = createPolicyStore(fake.office.context.roamingSettings, "acme");
+  const store = createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme");
   const fetchOf = (file) => async () => ({ status: 200, ok: true, text: async () => vector(file), headers: { get: () => "\"etag\"" } });
-  const deps = { api: await api(), config: signed({ policyUrl: "https://guard.example.org/v1/tenants/acme/policy" }), store, now: () => NOW };
-  assert.equal((await refreshPolicy({ ...deps, fetch: fetchOf("policy-v5.json") })).status, "updated");
+  const engineApi = await api();
+  const deps = { api: async () => engineApi, config: signed({ policyUrl: "https://guard.example.org/v1/tenants/acme/policy" }), store, now: () => NOW };
+  assert.equal((await refreshFromServer({ ...deps, fetch: fetchOf("policy-v5.json") })).status, "updated");
   assert.deepEqual(await store.held.held(), { version: 5, digest: V5.digest });
-  const rollback = await refreshPolicy({ ...deps, fetch: fetchOf("policy-v4.json") });
+  const rollback = await refreshFromServer({ ...deps, fetch: fetchOf("policy-v4.json") });
   assert.equal(rollback.status, "refused");
   assert.match(rollback.detail, /^rollback: /);
   assert.equal(JSON.parse(fake.roaming.get(BUNDLE_KEY)).bundle, vector("policy-v5.json"), "the good bundle stays");

@@ -21,9 +21,11 @@ export function launchChromium() {
  * one (served through Node, still on 127.0.0.1); everything else is refused.
  * @param {import("playwright-core").Browser} browser
  * @param {string} url
- * @param {{ draft: object, contextData?: string | null, roaming?: object, forward?: (url: string) => string | null,
- *   noWebAssembly?: boolean }} state   noWebAssembly: the page has no WebAssembly (as a browser
- *   with it switched off), so the lean engine refuses to start
+ * @param {{ draft: object, contextData?: string | null, roaming?: object, local?: object,
+ *   forward?: (url: string) => string | null, noWebAssembly?: boolean }} state   local: the
+ *   origin's localStorage before the page loads (where the HTML runtimes keep the policy);
+ *   noWebAssembly: the page has no WebAssembly (as a browser with it switched off), so the
+ *   lean engine refuses to start
  */
 export async function openAddinPage(browser, url, state) {
   const context = await browser.newContext({ viewport: { width: 360, height: 520 } });
@@ -35,27 +37,50 @@ export async function openAddinPage(browser, url, state) {
     if (requested === OFFICE_JS) return route.fulfill({ contentType: "text/javascript", body: fakeOffice });
     if (requested.startsWith("http://127.0.0.1:")) return route.continue();
     const local = state.forward ? state.forward(requested) : null;
-    if (local) return route.fulfill({ response: await route.fetch({ url: local }) });
-    return route.abort();
+    if (!local) return route.abort();
+    // A background refresh may still be fetching when the test closes the page.
+    return route.fetch({ url: local }).then((response) => route.fulfill({ response }), () => route.abort().catch(() => {})).catch(() => {});
   });
-  await tab.addInitScript(([d, c, r, noWasm]) => {
+  await tab.addInitScript(([d, c, r, l, noWasm]) => {
     window.__draft = d;
     window.__contextData = c;
     window.__roaming = r;
+    for (const [key, value] of Object.entries(l)) localStorage.setItem(key, value);
     if (noWasm) delete window.WebAssembly;
-  }, [state.draft, state.contextData ?? null, state.roaming ?? {}, Boolean(state.noWebAssembly)]);
+  }, [state.draft, state.contextData ?? null, state.roaming ?? {}, state.local ?? {}, Boolean(state.noWebAssembly)]);
   await tab.goto(url);
   return { tab, context, errors };
 }
 
-/** Presses Send on the event runtime page; answers what event.completed received. */
-export async function pressSend(browser, url, state) {
+/** The origin's localStorage as a plain object. */
+export function localStorageOf(tab) {
+  return tab.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+}
+
+/**
+ * Runs launch-event handlers one after the other on one event runtime page (e.g. a compose
+ * event, then Send); answers what each event.completed received and the page's localStorage.
+ * @param {import("playwright-core").Browser} browser
+ * @param {string} url
+ * @param {Parameters<typeof openAddinPage>[2]} state
+ * @param {string[]} handlers names given to Office.actions.associate
+ */
+export async function runEvents(browser, url, state, handlers) {
   const { tab, context, errors } = await openAddinPage(browser, url, state);
-  await tab.waitForFunction(() => typeof window.__handlers.onMessageSendHandler === "function");
-  const completed = await tab.evaluate(() => new Promise((resolve) => window.__handlers.onMessageSendHandler({ completed: resolve })));
+  const completed = [];
+  for (const name of handlers) {
+    await tab.waitForFunction((n) => typeof window.__handlers[n] === "function", name);
+    completed.push(await tab.evaluate((n) => new Promise((resolve) => window.__handlers[n]({ completed: (options) => resolve(options ?? null) })), name));
+  }
+  const local = await localStorageOf(tab);
   await context.close();
   if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
-  return completed;
+  return { completed, local };
+}
+
+/** Presses Send on the event runtime page; answers what event.completed received. */
+export async function pressSend(browser, url, state) {
+  return (await runEvents(browser, url, state, ["onMessageSendHandler"])).completed[0];
 }
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".xml": "application/xml", ".json": "application/json" };

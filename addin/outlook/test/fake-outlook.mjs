@@ -17,8 +17,11 @@ const callbackOf = (args) => args.find((a) => typeof a === "function");
 /**
  * @param {{ to?: string[], cc?: string[], bcc?: string[], from?: string, subject?: string,
  *   body?: string, attachments?: { name: string, size: number }[], mailbox?: string,
- *   roaming?: Record<string, unknown>, contextData?: string | null, failing?: string[] }} draft
+ *   roaming?: Record<string, unknown>, contextData?: string | null, failing?: string[],
+ *   appointment?: boolean }} draft
  *   mailbox: the highest Mailbox requirement set the client supports ("1.12", "1.14", "1.15")
+ *   appointment: a meeting invite being organised: `to` are its required attendees, `cc` its
+ *   optional ones, `from` its organizer
  *   failing: methods ("to.getAsync", ...) that answer a failed AsyncResult
  */
 export function fakeOutlook(draft = {}) {
@@ -60,10 +63,20 @@ export function fakeOutlook(draft = {}) {
       },
       mailbox: {
         item: {
-          to: recipientsField("to"),
-          cc: recipientsField("cc"),
-          bcc: recipientsField("bcc"),
-          from: { getAsync: (...args) => answer("from.getAsync", args, draft.from ? recipient(draft.from) : null) },
+          ...(draft.appointment
+            ? {
+                itemType: "appointment",
+                requiredAttendees: { getAsync: (...args) => answer("requiredAttendees.getAsync", args, fields.to.map((r) => ({ ...r }))) },
+                optionalAttendees: { getAsync: (...args) => answer("optionalAttendees.getAsync", args, fields.cc.map((r) => ({ ...r }))) },
+                organizer: { getAsync: (...args) => answer("organizer.getAsync", args, draft.from ? recipient(draft.from) : null) }
+              }
+            : {
+                itemType: "message",
+                to: recipientsField("to"),
+                cc: recipientsField("cc"),
+                bcc: recipientsField("bcc"),
+                from: { getAsync: (...args) => answer("from.getAsync", args, draft.from ? recipient(draft.from) : null) }
+              }),
           subject: { getAsync: (...args) => answer("subject.getAsync", args, draft.subject || "") },
           body: { getAsync: (coercion, ...args) => answer("body.getAsync", args, coercion === "text" ? draft.body || "" : `<p>${draft.body || ""}</p>`) },
           getAttachmentsAsync: (...args) => answer("getAttachmentsAsync", args, (draft.attachments || []).map((a, i) => ({ id: String(i), attachmentType: "file", isInline: false, ...a }))),

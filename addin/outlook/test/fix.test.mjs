@@ -79,8 +79,8 @@ test("contextData: only well-formed Sendguard fixes are read", () => {
 
 test("labels: domain swaps, whole-address swaps and the policy line", () => {
   assert.equal(replaceLabel({ recipient: "jon.smith@example.org", fix: "john.smith@example.org" }), "Replace jon.smith@example.org with john.smith@example.org");
-  assert.equal(policyLine({ version: 7, tenant: "acme", expired: false, source: "stored" }, null), "Policy version 7 for acme: current");
-  assert.equal(policyLine({ version: 7, tenant: "acme", expired: true, source: "stored" }, null), "Policy version 7 for acme: stale (expired)");
-  assert.equal(policyLine({ version: null, tenant: "acme", expired: false, source: "baked" }, null), "Built-in policy for acme");
+  assert.equal(policyLine({ version: 7, tenant: "acme", stale: false, source: "stored" }, null), "Policy version 7 for acme: current");
+  assert.equal(policyLine({ version: 7, tenant: "acme", stale: true, source: "stored" }, null), "Policy version 7 for acme: stale (expired)");
+  assert.equal(policyLine({ version: null, tenant: "acme", stale: false, source: "baked" }, null), "Built-in policy for acme");
   assert.equal(policyLine(null, "no policy is stored or built in"), "No policy: no policy is stored or built in");
 });

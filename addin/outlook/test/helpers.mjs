@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSendHandler } from "../src/send-handler.js";
 import { createEngineApi } from "../src/engine-api.js";
-import { createPolicyStore } from "../src/policy-store.js";
+import { createPolicyStore, roamingBackend } from "../src/policy-store.js";
 import { fakeOutlook, sendEvent } from "./fake-outlook.mjs";
 import { loadClassicScript, repoRoot } from "./engine.mjs";
 
@@ -24,7 +24,7 @@ export function config(policy = {}, extra = {}) {
 /**
  * Runs one send through the handler; answers what event.completed received and the fake.
  * @param {object} draft see fakeOutlook
- * @param {{ config?: object, api?: () => Promise<any>, now?: number }} [options]
+ * @param {{ config?: object, api?: () => Promise<any>, now?: number, refreshInBackground?: () => void }} [options]
  */
 export async function send(draft, options = {}) {
   const fake = fakeOutlook(draft);
@@ -34,8 +34,9 @@ export async function send(draft, options = {}) {
     office: fake.office,
     api,
     config: options.config || config(),
-    store: createPolicyStore(fake.office.context.roamingSettings, (options.config || config()).tenant),
-    now: () => options.now ?? 1_800_000_000
+    store: createPolicyStore(roamingBackend(fake.office.context.roamingSettings), (options.config || config()).tenant),
+    now: () => options.now ?? 1_800_000_000,
+    refreshInBackground: options.refreshInBackground
   });
   const { event, done } = sendEvent();
   await handler(event);

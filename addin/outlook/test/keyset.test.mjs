@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { config, realEngine, repoRoot, send, storedBundle } from "./helpers.mjs";
 import { fakeOutlook } from "./fake-outlook.mjs";
 import { createEngineApi } from "../src/engine-api.js";
-import { createPolicyStore, BUNDLE_KEY, BUNDLE_BUDGET, KEYSET_BUDGET, KEYSET_KEY } from "../src/policy-store.js";
+import { createPolicyStore, BUNDLE_KEY, BUNDLE_BUDGET, KEYSET_BUDGET, KEYSET_KEY, roamingBackend } from "../src/policy-store.js";
 import { loadPolicy } from "../src/policy-session.js";
-import { refreshPolicy } from "../src/refresh.js";
+import { refreshFromServer } from "../src/refresh.js";
 
 /** A vector, or the fixture keyset v4 (signed by root B alone; see addin/test/fixtures/). */
 const vector = (file) => readFileSync(file === "keyset-v4-root-b-only.json" ? join(repoRoot, "addin", "test", "fixtures", file) : join(repoRoot, "tests", "vectors", "bundles", file), "utf8");
@@ -40,7 +40,7 @@ function server(state) {
 async function setup(state, extra = {}) {
   const fake = fakeOutlook({ roaming: extra.roaming });
   globalThis.Office = fake.office;
-  const store = createPolicyStore(fake.office.context.roamingSettings, "acme");
+  const store = createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme");
   const api = createEngineApi(await realEngine());
   const { fetch, requests } = server(state);
   const cfg = extra.config || pinned();
@@ -48,7 +48,7 @@ async function setup(state, extra = {}) {
     fake,
     store,
     requests,
-    refresh: () => refreshPolicy({ fetch, api, config: cfg, store, now: () => NOW }),
+    refresh: () => refreshFromServer({ fetch, api: async () => api, config: cfg, store, now: () => NOW }),
     policy: () => loadPolicy(api, cfg, store, NOW)
   };
 }
@@ -143,11 +143,11 @@ test("the keyset and the bundle share roamingSettings' budget; the keyset comes 
   assert.equal(await store.writeKeyset({ chain: ["k".repeat(KEYSET_BUDGET)], etag: null, acceptedAt: 1 }), false);
   assert.equal(fake.roaming.has(KEYSET_KEY), false);
   const keyset = vector("keyset-v2.json");
-  assert.equal(await store.write({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 }), true);
+  assert.equal(await store.writeBundle({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 }), true);
   assert.equal(await store.writeKeyset({ chain: [keyset], etag: null, acceptedAt: 1 }), true);
   assert.equal(fake.roaming.has(BUNDLE_KEY), false, "the bundle no longer fits beside the keyset");
-  assert.equal(await store.write({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 }), false);
-  assert.equal(await store.write({ bundle: "b".repeat(BUNDLE_BUDGET - keyset.length - 200), etag: null, fetchedAt: 1 }), true);
+  assert.equal(await store.writeBundle({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 }), false);
+  assert.equal(await store.writeBundle({ bundle: "b".repeat(BUNDLE_BUDGET - keyset.length - 200), etag: null, fetchedAt: 1 }), true);
   assert.ok(fake.roaming.get(KEYSET_KEY).length + fake.roaming.get(BUNDLE_KEY).length <= BUNDLE_BUDGET);
 });
 

@@ -33,10 +33,12 @@ test("packaging fills in the URL and SendMode, and the result passes", () => {
   assert.throws(() => normaliseUrl("https://guard.example.org/?x=1"), /query/);
 });
 
-test("the handler name and the Fix button id match the code", () => {
-  assert.match(template, /FunctionName="onMessageSendHandler"/);
+test("the handler names and the Fix button id match the code", () => {
   const main = readFileSync(join(repoRoot, "addin", "outlook", "src", "main-commands.js"), "utf8");
-  assert.match(main, /Office\.actions\.associate\("onMessageSendHandler"/);
+  for (const name of ["onMessageSendHandler", "onAppointmentSendHandler", "onNewComposeHandler"]) {
+    assert.match(template, new RegExp(`FunctionName="${name}"`));
+    assert.match(main, new RegExp(`Office\\.actions\\.associate\\("${name}"`));
+  }
   assert.ok(controlIds(template).includes(FIX_COMMAND_ID));
 });
 
@@ -53,6 +55,10 @@ const BROKEN = [
   ["an icon size missing", (m) => m.replace('<bt:Image size="80" resid="Icon.80x80"/>', ""), /icon size 80 is missing/],
   ["no high-resolution icon", (m) => m.replace(/ {2}<HighResolutionIconUrl[^\n]*\n/, ""), /HighResolutionIconUrl/],
   ["a bad SendMode", (m) => m.replace('SendMode="PromptUser"', 'SendMode="Sometimes"'), /SendMode must be one of/],
+  ["meeting invites sent in another SendMode", (m) => m.replace(/(Type="OnAppointmentSend"[^>]*)SendMode="PromptUser"/, '$1SendMode="Block"'), /same SendMode/],
+  ["no OnAppointmentSend", (m) => m.replace(/ *<LaunchEvent Type="OnAppointmentSend"[^>]*\/>\n/, ""), /exactly one OnAppointmentSend/],
+  ["no compose refresh", (m) => m.replace(/ *<LaunchEvent Type="OnNewMessageCompose"[^>]*\/>\n/, ""), /OnNewMessageCompose LaunchEvent/],
+  ["a SendMode on a compose event", (m) => m.replace('FunctionName="onNewComposeHandler"/>', 'FunctionName="onNewComposeHandler" SendMode="Block"/>'), /only send events/],
   ["two OnMessageSend events", (m) => m.replace(/(<LaunchEvent Type="OnMessageSend"[^>]*\/>)/, "$1$1"), /exactly one OnMessageSend/],
   ["no classic-Windows override", (m) => m.replace(/<Override type="javascript" resid="JSRuntime.Url"\/>/, ""), /Override type="javascript"/],
   ["the launch event on another runtime", (m) => m.replace('<SourceLocation resid="WebViewRuntime.Url"/>', '<SourceLocation resid="Taskpane.Url"/>'), /must name a <Runtime>/],
@@ -145,5 +151,30 @@ test("the packaging command refuses bad options with exit status 64", () => {
     const run = spawnSync(process.execPath, [tool, ...args], { encoding: "utf8" });
     assert.equal(run.status, 64, `${args.join(" ")}: ${run.stderr}`);
     assert.match(run.stderr, /^package-outlook: /);
+  }
+});
+
+test("no package that cannot check: a way to a verified policy, or the built-in one said out loud", async () => {
+  const { bakedPolicySources } = await import("../package.mjs");
+  const base = { url: "https://g.example", tenant: "acme" };
+  assert.throws(() => bakedPolicySources(base), /nothing to check with: give --keyset FILE .*--builtin-policy/);
+  assert.throws(() => bakedPolicySources({ ...base, bundle: "p.bundle" }), /--bundle needs --keyset/);
+  assert.throws(() => bakedPolicySources({ ...base, policy: "p.json", "builtin-policy": true }), /one of/);
+  assert.deepEqual(bakedPolicySources({ ...base, "builtin-policy": true }), ["baked: the built-in default policy (typos, lookalikes, risky destinations; no organisation lists)"]);
+  assert.deepEqual(bakedPolicySources({ ...base, keyset: "k.json" }), ["baked: keyset k.json pinned for tenant acme: the add-in fetches and verifies the server's signed policy"]);
+
+  const tool = join(repoRoot, "addin", "outlook", "package.mjs");
+  const refused = spawnSync(process.execPath, [tool, "--url", "https://g.example", "--tenant", "acme"], { encoding: "utf8" });
+  assert.equal(refused.status, 64, "the package that stopped every email is no longer built");
+  assert.match(refused.stderr, /nothing to check with/);
+  const { classicScriptPath, classicWebScriptPath } = await import("./engine.mjs");
+  const dir = mkdtempSync(join(tmpdir(), "sendguard-package-"));
+  try {
+    const run = spawnSync(process.execPath, [tool, "--url", "https://g.example", "--tenant", "acme", "--builtin-policy", "--engine", classicScriptPath, "--engine-web", classicWebScriptPath, "--out", dir], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^baked: the built-in default policy/);
+    assert.match(readFileSync(join(dir, "outlook", "commands.js"), "utf8"), /^var SENDGUARD_CONFIG = \{[^\n]*"bakedPolicy":"\{\}"/);
+  } finally {
+    rmSync(dir, { recursive: true });
   }
 });

@@ -1,40 +1,45 @@
 // Which policy a send runs on (roamingSettings, baked) and the background refresh. Bundle
 // verification itself is the engine's; here a stand-in `loadBundle` answers as the engine
-// would (accepted, expired, refused with its code), around the real checking engine.
+// would (accepted, or refused with its code), around the real checking engine (expiry, with
+// real signed bundles: signed-policy.test.mjs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { send, config, realEngine, storedBundle, heldRecord } from "./helpers.mjs";
 import { fakeOutlook } from "./fake-outlook.mjs";
 import { createEngineApi } from "../src/engine-api.js";
-import { createPolicyStore, BUNDLE_KEY, HELD_KEY, BUNDLE_BUDGET } from "../src/policy-store.js";
+import { createPolicyStore, BUNDLE_KEY, HELD_KEY, BUNDLE_BUDGET, roamingBackend } from "../src/policy-store.js";
 import { loadPolicy } from "../src/policy-session.js";
-import { refreshPolicy } from "../src/refresh.js";
+import { refreshFromServer } from "../src/refresh.js";
 
 const DIGEST = "ab".repeat(32);
 const ARMY_ML = { to: ["Colonel Smith <colonel.smith@army.ml>"] };
 const stored = (bundle) => storedBundle(bundle);
 
 /**
- * An engine API whose bundles are JSON `{ verdict: "ok" | "expired" | CODE, version, policy }`
- * (standing in for signed envelopes); records what it was asked.
+ * An engine API whose bundles are JSON `{ verdict: "ok" | CODE, version, policy }` (standing
+ * in for signed envelopes) and whose pinned keyset "K" is trusted as it is; records what it
+ * was asked.
  */
 async function bundleApi(log = []) {
   const real = createEngineApi(await realEngine());
   return {
     loadPlain: real.loadPlain,
+    trustKeysets: (request) => ({ keyset: request.pinned, source: "pinned", info: null, chain: [], problem: null, outcome: null, refusal: null }),
     loadBundle: (text, pins) => {
       log.push({ text, pins });
       const b = JSON.parse(text);
-      if (b.verdict !== "ok" && b.verdict !== "expired") {
+      if (b.verdict !== "ok") {
         const e = new Error(`refused: ${b.verdict}`);
         e.code = b.verdict;
         throw e;
       }
       const loaded = real.loadPlain(JSON.stringify(b.policy));
-      return { ...loaded, tenant: pins.tenant, version: b.version, digest: DIGEST, expiresAt: 1_700_000_000, expired: b.verdict === "expired" };
+      return { ...loaded, tenant: pins.tenant, version: b.version, digest: DIGEST, expiresAt: 1_900_000_000, stale: false };
     }
   };
 }
+/** The packaged configuration with the stand-in's pinned keyset and the policy server. */
+const pinned = (policy = {}) => config(policy, { keyset: "K", policyUrl: "https://guard.example.org/v1/tenants/acme/policy" });
 
 test("a verified bundle in roamingSettings is used, with the held version passed to the engine", async () => {
   const log = [];
@@ -43,7 +48,7 @@ test("a verified bundle in roamingSettings is used, with the held version passed
     [BUNDLE_KEY]: stored(JSON.stringify({ verdict: "ok", version: 7, policy: { blocked_domains: ["ml"] } })),
     [HELD_KEY]: heldRecord(7, DIGEST)
   };
-  const { completed } = await send({ ...ARMY_ML, roaming }, { api: async () => api });
+  const { completed } = await send({ ...ARMY_ML, roaming }, { api: async () => api, config: pinned() });
   assert.equal(completed.allowEvent, false);
   assert.match(completed.errorMessageMarkdown, /cannot be sent/, "the stored policy (blocking .ml) was used, not the baked one");
   assert.equal(JSON.parse(completed.contextData).version, 7);
@@ -55,11 +60,11 @@ test("a tampered or older bundle in roamingSettings is refused and the baked pol
   for (const refusal of ["bad_signature", "rollback", "wrong_tenant"]) {
     const roaming = { [BUNDLE_KEY]: stored(JSON.stringify({ verdict: refusal, version: 3, policy: {} })) };
     const fake = fakeOutlook({ roaming });
-    const policy = await loadPolicy(await bundleApi(), config({ internal_domains: ["army.mil"] }), createPolicyStore(fake.office.context.roamingSettings, "acme"), 1_800_000_000);
+    const policy = await loadPolicy(await bundleApi(), pinned({ internal_domains: ["army.mil"] }), createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme"), 1_800_000_000);
     assert.equal(policy.source, "baked");
     assert.match(policy.problems[0], new RegExp(`stored policy refused \\(${refusal}\\)`));
     // And the send still runs the check on the baked policy.
-    const { completed } = await send({ ...ARMY_ML, roaming }, { api: bundleApi });
+    const { completed } = await send({ ...ARMY_ML, roaming }, { api: bundleApi, config: pinned() });
     assert.equal(completed.allowEvent, false);
     assert.match(completed.errorMessage, /Mali/);
   }
@@ -67,29 +72,20 @@ test("a tampered or older bundle in roamingSettings is refused and the baked pol
 
 test("unreadable roamingSettings content is ignored, not trusted", async () => {
   const fake = fakeOutlook({ roaming: { [BUNDLE_KEY]: "{not json", [HELD_KEY]: "also not json" } });
-  const store = createPolicyStore(fake.office.context.roamingSettings, "acme");
-  assert.equal(store.read(), undefined);
+  const store = createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme");
+  assert.equal(store.readBundle(), undefined);
   globalThis.Office = fake.office;
   assert.equal(await store.held.held(), undefined);
 });
 
-test("an expired policy still checks; a clean draft then gets the fail-mode notice, not a silent pass", async () => {
-  const roaming = { [BUNDLE_KEY]: stored(JSON.stringify({ verdict: "expired", version: 4, policy: { fail_mode: "block" } })) };
-  const clean = (await send({ to: ["bob@army.mil"], roaming }, { api: bundleApi })).completed;
-  assert.equal(clean.allowEvent, false);
-  assert.match(clean.errorMessage, /policy expired on 2023-11-14/);
-  assert.equal(clean.sendModeOverride, undefined, "fail_mode block: no Send Anyway");
-  const risky = (await send({ ...ARMY_ML, roaming }, { api: bundleApi })).completed;
-  assert.match(risky.errorMessage, /Mali/, "findings on a stale policy are still shown");
-});
-
 test("the store keeps a bundle within the 32 KB budget and refuses a bigger one", async () => {
   const fake = fakeOutlook({ roaming: { [BUNDLE_KEY]: stored("old") } });
-  const store = createPolicyStore(fake.office.context.roamingSettings, "acme");
-  assert.equal(await store.write({ bundle: "x".repeat(1000), etag: "\"a\"", fetchedAt: 5 }), true);
-  assert.equal(store.read().bundle.length, 1000);
-  assert.equal(await store.write({ bundle: "x".repeat(BUNDLE_BUDGET), etag: null, fetchedAt: 6 }), false);
-  assert.equal(store.read(), undefined, "an oversized bundle is not kept, and the older one is gone too");
+  const store = createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme");
+  const record = (bundle, fetchedAt) => ({ bundle, etag: null, fetchedAt, checkedAt: fetchedAt, version: 1, digest: DIGEST, expiresAt: null, failMode: "warn", stale: false });
+  assert.equal(await store.writeBundle(record("x".repeat(1000), 5)), true);
+  assert.equal(store.readBundle().bundle.length, 1000);
+  assert.equal(await store.writeBundle(record("x".repeat(BUNDLE_BUDGET), 6)), false);
+  assert.equal(store.readBundle(), undefined, "an oversized bundle is not kept, and the older one is gone too");
   assert.ok(fake.saved.length === 2);
 });
 
@@ -104,8 +100,9 @@ function fakeFetch(status, body, requests = [], etag = "\"v8\"") {
 async function refreshWith(fetch, roaming = {}, extra = {}) {
   const fake = fakeOutlook({ roaming });
   globalThis.Office = fake.office;
-  const store = createPolicyStore(fake.office.context.roamingSettings, "acme");
-  const result = await refreshPolicy({ fetch, api: await bundleApi(), config: config({}, { policyUrl: "https://guard.example.org/v1/tenants/acme/policy" }), store, now: () => 1_800_000_000, ...extra });
+  const store = createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme");
+  const api = await bundleApi();
+  const result = await refreshFromServer({ fetch, api: async () => api, config: pinned(), store, now: () => 1_800_000_000, ...extra });
   return { result, fake, store };
 }
 
@@ -115,8 +112,8 @@ test("refresh: a newer verified bundle is stored with its ETag and raises the he
   const { result, store } = await refreshWith(fakeFetch(200, bundle, requests), { [BUNDLE_KEY]: stored("old"), [HELD_KEY]: heldRecord(7, "cd".repeat(32)) });
   assert.equal(result.status, "updated");
   assert.equal(requests[0].init.headers["If-None-Match"], "\"stored\"");
-  assert.equal(store.read().bundle, bundle);
-  assert.equal(store.read().etag, "\"v8\"");
+  assert.equal(store.readBundle().bundle, bundle);
+  assert.equal(store.readBundle().etag, "\"v8\"");
   assert.deepEqual(await store.held.held(), { version: 8, digest: DIGEST });
 });
 
@@ -130,7 +127,7 @@ test("refresh: 304, refusals, server errors and time-outs leave the stored polic
   ]) {
     const { result, store } = await refreshWith(fetch, before, { timeoutMs: 50 });
     assert.equal(result.status, status, result.detail);
-    assert.equal(store.read().bundle, "old");
+    assert.equal(store.readBundle().bundle, "old");
   }
 });
 
@@ -150,18 +147,18 @@ test("records of another tenant are ignored: its bundle is not offered, its vers
     [HELD_KEY]: heldRecord(40, DIGEST, "globex")
   };
   const fake = fakeOutlook({ roaming });
-  const store = createPolicyStore(fake.office.context.roamingSettings, "acme");
-  assert.equal(store.read(), undefined);
+  const store = createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme");
+  assert.equal(store.readBundle(), undefined);
   assert.equal(await store.held.held(), undefined);
-  const policy = await loadPolicy(api, config({}), store, 1_800_000_000);
+  const policy = await loadPolicy(api, pinned(), store, 1_800_000_000);
   assert.equal(policy.source, "baked");
   assert.equal(log.length, 0, "globex's bundle was never handed to the engine");
   // The first acme bundle is accepted (no rollback against globex's version 40) and replaces
   // globex's records.
   globalThis.Office = fake.office;
   const fetched = JSON.stringify({ verdict: "ok", version: 1, policy: {} });
-  const result = await refreshPolicy({ fetch: fakeFetch(200, fetched), api, config: config({}, { policyUrl: "https://guard.example.org/v1/tenants/acme/policy" }), store, now: () => 1 });
+  const result = await refreshFromServer({ fetch: fakeFetch(200, fetched), api: async () => api, config: pinned(), store, now: () => 1 });
   assert.equal(result.status, "updated");
   assert.equal(JSON.parse(fake.roaming.get(HELD_KEY)).tenant, "acme");
-  assert.equal(store.read().bundle, fetched);
+  assert.equal(store.readBundle().bundle, fetched);
 });

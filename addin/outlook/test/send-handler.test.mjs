@@ -106,12 +106,12 @@ test("from, subject, body text and attachments reach the engine", async () => {
 
 test("when the engine throws, the policy's fail mode decides: warn lets the sender choose, block stops", async () => {
   const throwing = (failMode) => async () => ({
-    loadPlain: () => ({ engine: { check: () => { const e = new Error("out of memory"); e.code = "internal"; throw e; } }, tenant: null, version: null, digest: null, expiresAt: null, expired: false, failMode }),
+    loadPlain: () => ({ engine: { check: () => { const e = new Error("out of memory"); e.code = "internal"; throw e; } }, tenant: null, version: null, digest: null, expiresAt: null, stale: false, failMode }),
     loadBundle: () => { throw new Error("unused"); }
   });
   const warn = (await send(ARMY_ML, { api: throwing("warn") })).completed;
   assert.equal(warn.allowEvent, false);
-  assert.match(warn.errorMessage, /could not check this email.*out of memory/);
+  assert.match(warn.errorMessage, /could not check it \(internal: out of memory\)/);
   assert.equal(warn.sendModeOverride, "promptUser");
   const block = (await send(ARMY_ML, { api: throwing("block") })).completed;
   assert.equal(block.allowEvent, false);
@@ -123,7 +123,7 @@ test("the engine failing to start follows the packaged fail mode, never a silent
   for (const failMode of ["warn", "block"]) {
     const { completed } = await send({ to: ["bob@army.mil"] }, { api: broken, config: config({}, { failMode }) });
     assert.equal(completed.allowEvent, false);
-    assert.match(completed.errorMessage, /could not check.*out of memory/);
+    assert.match(completed.errorMessage, /could not check it \(WebAssembly\.instantiate: out of memory\)/);
     assert.equal(completed.sendModeOverride, failMode === "warn" ? "promptUser" : undefined);
   }
 });
@@ -147,6 +147,18 @@ test("a draft that cannot be read stops the send (fail mode)", async () => {
   assert.match(completed.errorMessage, /cc\.getAsync failed/);
 });
 
+test("a held policy near expiry starts a background refresh that the send does not wait for", async () => {
+  const { storedBundle } = await import("./helpers.mjs");
+  const record = (expiresAt) => JSON.stringify({ ...JSON.parse(storedBundle("B")), expiresAt });
+  let started = 0;
+  const never = () => { started++; };
+  const soon = await send({ ...ARMY_ML, roaming: { "sendguard.bundle": record(1_800_000_000 + 3600) } }, { refreshInBackground: never });
+  assert.equal(soon.completed.allowEvent, false, "the send completed on what is held");
+  assert.equal(started, 1);
+  await send({ ...ARMY_ML, roaming: { "sendguard.bundle": record(1_800_000_000 + 30 * 86400) } }, { refreshInBackground: never });
+  assert.equal(started, 1, "a policy far from expiry is not refreshed from the send");
+});
+
 test("the handler never touches the network", async () => {
   const saved = globalThis.fetch;
   let fetched = 0;
@@ -167,7 +179,7 @@ test("the HTML pages' lean engine without WebAssembly: no fallback, the packaged
   for (const failMode of ["warn", "block"]) {
     const { completed } = await send(ARMY_ML, { api: lean, config: config({}, { failMode }) });
     assert.equal(completed.allowEvent, false);
-    assert.match(completed.errorMessage, /^Sendguard could not check this email: WebAssembly is not available \(this build of the engine has no JavaScript fallback\)/);
+    assert.match(completed.errorMessage, /could not check it \(WebAssembly is not available \(this build of the engine has no JavaScript fallback\)/);
     assert.equal(completed.sendModeOverride, failMode === "warn" ? "promptUser" : undefined);
   }
 });

@@ -1,53 +1,29 @@
 // End to end with the real policy server: `sendguard serve` on 127.0.0.1 serves the packaged
-// add-in (Chromium sees it at its public https URL, forwarded to 127.0.0.1), the task pane
-// fetches the tenant's signed policy in the background and the engine verifies it against
-// the pinned keyset, and the next send runs on it. Needs the `sendguard` binary
+// add-in (Chromium sees it at its public https URL, forwarded to 127.0.0.1); the compose
+// event or the task pane fetches the tenant's signed policy in the background, the engine
+// verifies it against the pinned keyset, the page keeps it in localStorage (the HTML
+// runtimes' store), and the next send runs on it. Needs the `sendguard` binary
 // (SENDGUARD_BIN, default target/debug/sendguard: `cargo build -p sendguard-cli`).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { launchChromium, openAddinPage, pressSend } from "./chromium.mjs";
+import { launchChromium, openAddinPage, pressSend, runEvents, localStorageOf } from "./chromium.mjs";
 import { writePackage } from "../package.mjs";
-import { repoRoot, classicScriptPath, classicWebScriptPath } from "./engine.mjs";
+import { classicScriptPath, classicWebScriptPath } from "./engine.mjs";
+import { startPolicyServer } from "./policy-server.mjs";
 
 const PUBLIC = "https://guard.example.org";
-const bin = process.env.SENDGUARD_BIN || join(repoRoot, "target", "debug", "sendguard");
-let dir, serve, local, token, browser;
-
-/** Starts `sendguard serve` and waits for its address and first admin token. */
-function startServer(dataDir, addinDir) {
-  const env = { ...process.env, SENDGUARD_ADDIN_DIR: addinDir, RUST_LOG: "warn" };
-  delete env.SENDGUARD_CONFIG;
-  serve = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
-    env,
-    stdio: ["ignore", "pipe", "inherit"]
-  });
-  return new Promise((resolve, reject) => {
-    serve.on("error", reject);
-    serve.on("exit", (code) => reject(new Error(`sendguard serve exited with ${code}`)));
-    createInterface({ input: serve.stdout }).on("line", (line) => {
-      if (line.startsWith("sgt_")) token = line.trim();
-      const address = line.match(/^sendguard: listening on (http:\/\/127\.0\.0\.1:\d+)$/);
-      if (address) resolve(address[1]);
-    });
-  });
-}
-
-async function admin(method, path, body) {
-  const response = await fetch(`${local}${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
-  return response;
-}
+let dir, server, local, admin, browser;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "sendguard-outlook-e2e-"));
   const addinDir = join(dir, "addin");
   mkdirSync(addinDir);
-  local = await startServer(join(dir, "data"), addinDir);
+  server = await startPolicyServer(join(dir, "data"), addinDir);
+  local = server.local;
+  admin = server.admin;
   await admin("POST", "/api/v1/tenants", { id: "acme" });
   await admin("POST", "/api/v1/tenants/acme/policy", { blocked_domains: ["ml"], fail_mode: "block" });
   const keyset = await (await fetch(`${local}/v1/tenants/acme/keyset`)).text();
@@ -59,10 +35,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (serve && serve.exitCode === null) {
-    serve.removeAllListeners("exit");
-    serve.kill("SIGTERM");
-  }
+  server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -90,26 +63,28 @@ test("the task pane fetches and verifies the signed policy; the next send runs o
 
   const { tab, context, errors } = await openAddinPage(browser, `${PUBLIC}/addin/outlook/taskpane.html`, { draft: DRAFT, forward });
   await tab.getByText("Policy version 1 for acme: current").waitFor();
-  const roaming = await tab.evaluate(() => window.__roaming);
+  const local = await localStorageOf(tab);
+  const roamingAfter = await tab.evaluate(() => window.__roaming);
   await context.close();
   assert.deepEqual(errors, []);
-  assert.deepEqual(JSON.parse(roaming["sendguard.held"]).tenant, "acme");
-  assert.equal(JSON.parse(roaming["sendguard.held"]).held.version, 1);
-  assert.match(JSON.parse(roaming["sendguard.bundle"]).etag, /^"/);
+  assert.deepEqual(roamingAfter, {}, "the HTML runtime keeps the policy in localStorage, not roamingSettings");
+  assert.deepEqual(JSON.parse(local["sendguard.held"]).tenant, "acme");
+  assert.equal(JSON.parse(local["sendguard.held"]).held.version, 1);
+  assert.match(JSON.parse(local["sendguard.bundle"]).etag, /^"/);
 
   // After: the stored signed policy blocks .ml outright (no Send Anyway).
-  const after = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, roaming });
+  const after = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, local });
   assert.equal(after.allowEvent, false);
   assert.equal(after.sendModeOverride, undefined);
   assert.match(after.errorMessageMarkdown, /cannot be sent/);
   assert.deepEqual(JSON.parse(after.contextData).version, 1);
 
-  // A tampered copy in roamingSettings is not trusted: back to the baked policy.
-  const stored = JSON.parse(roaming["sendguard.bundle"]);
+  // A tampered copy in localStorage is not trusted: back to the baked policy.
+  const stored = JSON.parse(local["sendguard.bundle"]);
   const envelope = JSON.parse(stored.bundle);
   envelope.payload = Buffer.from(Buffer.from(envelope.payload, "base64").toString().replace('\\"ml\\"', '\\"mx\\"')).toString("base64");
-  const tampered = { ...roaming, "sendguard.bundle": JSON.stringify({ ...stored, bundle: JSON.stringify(envelope) }) };
-  const refused = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, roaming: tampered });
+  const tampered = { ...local, "sendguard.bundle": JSON.stringify({ ...stored, bundle: JSON.stringify(envelope) }) };
+  const refused = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, local: tampered });
   assert.equal(refused.sendModeOverride, "promptUser", "the baked policy only warns");
   assert.equal(JSON.parse(refused.contextData).version, null);
 });
@@ -120,17 +95,33 @@ test("a signing key rotated and revoked on the server reaches the add-in through
   await admin("POST", "/api/v1/keys/rotate", { revoke_old: true });
   const { tab, context, errors } = await openAddinPage(browser, `${PUBLIC}/addin/outlook/taskpane.html`, { draft: DRAFT, forward });
   await tab.getByText("Policy version 2 for acme: current").waitFor();
-  const roaming = await tab.evaluate(() => window.__roaming);
+  const local = await localStorageOf(tab);
   await context.close();
   assert.deepEqual(errors, []);
-  assert.equal(JSON.parse(roaming["sendguard.keyset"]).tenant, "acme");
-  assert.equal(JSON.parse(roaming["sendguard.held"]).held.version, 2);
+  assert.equal(JSON.parse(local["sendguard.keyset"]).tenant, "acme");
+  assert.equal(JSON.parse(local["sendguard.held"]).held.version, 2);
 
-  const after = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, roaming });
+  const after = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, local });
   assert.deepEqual(JSON.parse(after.contextData).version, 2, "verified against the stored keyset");
   // Without the stored keyset the new key is unknown: the baked policy stands in.
-  const pinnedOnly = { ...roaming };
+  const pinnedOnly = { ...local };
   delete pinnedOnly["sendguard.keyset"];
-  const refused = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, roaming: pinnedOnly });
+  const refused = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: DRAFT, forward, local: pinnedOnly });
   assert.equal(JSON.parse(refused.contextData).version, null);
+});
+
+test("a policy published on the server is enforced at the next compose-and-send, the pane never opened", async () => {
+  // Version 3 blocks army.mil's lookalike and also the partner the mailbox writes to.
+  await admin("POST", "/api/v1/tenants/acme/policy", { blocked_domains: ["ml", "partner.example"], fail_mode: "block" });
+  const draft = { to: [{ displayName: "Bob", emailAddress: "bob@partner.example" }], cc: [], bcc: [] };
+  // A fresh mailbox (nothing stored): the compose event fetches keyset and policy, then Send.
+  const { completed, local } = await runEvents(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft, forward }, ["onNewComposeHandler", "onMessageSendHandler"]);
+  assert.equal(completed[0], null, "the compose event completes without options");
+  assert.equal(JSON.parse(local["sendguard.held"]).held.version, 3);
+  assert.equal(completed[1].allowEvent, false);
+  assert.equal(completed[1].sendModeOverride, undefined, "blocked by the published policy");
+  assert.equal(JSON.parse(completed[1].contextData).version, 3);
+  // The next Outlook start (a new page, same origin) sends on what the compose event stored.
+  const later = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft, forward, local });
+  assert.equal(JSON.parse(later.contextData).version, 3);
 });

@@ -1,7 +1,8 @@
 // The offline structural check of an Outlook XML manifest (Microsoft's validator is an online
 // service): well-formed XML, required elements present and in schema order, every resid
 // resolving to a resource of the right kind, https URLs only, the icon sizes Outlook needs,
-// and the Smart Alerts wiring (one OnMessageSend, a valid SendMode, its runtime, Mailbox 1.12).
+// and the Smart Alerts wiring (one OnMessageSend and one OnAppointmentSend with the same valid
+// SendMode, the compose events of the background refresh, their runtime, Mailbox 1.12).
 //   node addin/outlook/tools/manifest-check.mjs manifest.xml   (exit 1 and the problems if any)
 import { readFileSync } from "node:fs";
 import { DOMParser } from "@xmldom/xmldom";
@@ -30,6 +31,9 @@ const RESID_KIND = {
 };
 
 const SEND_MODES = ["PromptUser", "SoftBlock", "Block"];
+/** The send checks (one each, with a SendMode) and the compose events that refresh the policy. */
+const SEND_EVENTS = ["OnMessageSend", "OnAppointmentSend"];
+const COMPOSE_EVENTS = ["OnNewMessageCompose", "OnNewAppointmentOrganizer"];
 
 const elements = (node) => Array.from(node.childNodes || []).filter((n) => n.nodeType === 1);
 const all = (node, name) => Array.from(node.getElementsByTagName(name));
@@ -131,10 +135,21 @@ export function checkManifest(xml) {
   }
 
   // Smart Alerts wiring.
-  const sends = all(root, "LaunchEvent").filter((e) => e.getAttribute("Type") === "OnMessageSend");
-  if (sends.length !== 1) problems.push(`there must be exactly one OnMessageSend LaunchEvent, found ${sends.length}`);
-  for (const send of sends) {
-    if (!SEND_MODES.includes(send.getAttribute("SendMode"))) problems.push(`${where(send)}: SendMode must be one of ${SEND_MODES.join(", ")}`);
+  const launchEvents = all(root, "LaunchEvent");
+  for (const type of SEND_EVENTS) {
+    const found = launchEvents.filter((e) => e.getAttribute("Type") === type).length;
+    if (found !== 1) problems.push(`there must be exactly one ${type} LaunchEvent, found ${found}`);
+  }
+  for (const type of COMPOSE_EVENTS) {
+    if (!launchEvents.some((e) => e.getAttribute("Type") === type)) problems.push(`there must be a ${type} LaunchEvent (the background policy refresh)`);
+  }
+  const sendModes = new Set();
+  for (const send of launchEvents) {
+    const isSend = SEND_EVENTS.includes(send.getAttribute("Type"));
+    if (!isSend && !COMPOSE_EVENTS.includes(send.getAttribute("Type"))) problems.push(`${where(send)}: unknown LaunchEvent Type ${send.getAttribute("Type")}`);
+    if (isSend && !SEND_MODES.includes(send.getAttribute("SendMode"))) problems.push(`${where(send)}: SendMode must be one of ${SEND_MODES.join(", ")}`);
+    if (isSend) sendModes.add(send.getAttribute("SendMode"));
+    if (!isSend && send.hasAttribute("SendMode")) problems.push(`${where(send)}: only send events take a SendMode`);
     if (!/^[A-Za-z_$][\w$]*$/.test(send.getAttribute("FunctionName") || "")) problems.push(`${where(send)}: FunctionName is not a JavaScript name`);
     const ep = send.parentNode.parentNode;
     const source = elements(ep).find((e) => e.nodeName === "SourceLocation");
@@ -145,6 +160,7 @@ export function checkManifest(xml) {
     const override = elements(runtime).find((e) => e.nodeName === "Override" && e.getAttribute("type") === "javascript");
     if (!override) problems.push(`${where(runtime)}: no <Override type="javascript"> for classic Outlook on Windows`);
   }
+  if (sendModes.size > 1) problems.push("OnMessageSend and OnAppointmentSend must have the same SendMode");
   const sets = all(root, "bt:Sets").filter((s) => elements(s).some((e) => e.getAttribute("Name") === "Mailbox"));
   const minimum = sets.map((s) => s.getAttribute("DefaultMinVersion")).find(Boolean);
   if (!minimum || Number(minimum.split(".")[1]) < 12 || minimum.split(".")[0] !== "1") problems.push("the VersionOverrides must require Mailbox 1.12 or later (OnMessageSend)");

@@ -19,18 +19,10 @@ export const PING_INTERVAL_MS = 10000;
  */
 
 /**
- * Whether a verdict lets the send go now, given the sender's justification.
- * @param {Verdict} verdict
- * @param {string | undefined} justification
- */
-export function mayStillSend(verdict, justification) {
-  if (verdict.action !== "block") return true;
-  return Boolean(verdict.justification_required) && Boolean(justification && justification.trim());
-}
-
-/**
  * @param {{ windows: { create(o: object): Promise<{ id?: number }>, remove(id: number): Promise<void> },
- *   pageUrl: (path: string) => string }} deps
+ *   pageUrl: (path: string) => string,
+ *   maySend: (verdict: Verdict, justification: string | undefined) => Promise<boolean> }} deps
+ *   maySend: the engine's rule for whether a verdict lets the send go, given a justification
  */
 export function createDialogs(deps) {
   /** @type {Map<string, Question & { choices: any[], changed: Record<string, unknown[]>, windowId?: number, finish: (a: Answer) => void }>} */
@@ -107,18 +99,30 @@ export function createDialogs(deps) {
         case "dialog-cancel":
           finish(message.session, { cancel: true });
           return Promise.resolve({ done: true });
-        case "dialog-send": {
-          if (!mayStillSend(session.verdict, message.justification)) {
-            return Promise.resolve({ error: session.verdict.justification_required ? "A justification is required." : "This email cannot be sent as it is." });
-          }
-          const justification = message.justification ? String(message.justification).trim() : undefined;
-          finish(message.session, { details: session.changed, ...(justification ? { justification } : {}) });
-          return Promise.resolve({ done: true });
-        }
+        case "dialog-send":
+          return send(message.session, session, message.justification);
       }
       return undefined;
     }
   };
+
+  /** Send anyway, if the engine lets this verdict go with the sender's justification. */
+  async function send(id, session, justification) {
+    const text = typeof justification === "string" ? justification : undefined;
+    let allowed;
+    try {
+      allowed = await deps.maySend(session.verdict, text);
+    } catch (e) {
+      // No engine to ask: the send stays held (never a silent pass) and the sender is told.
+      return { error: `Sendguard could not confirm this send: ${e.message || e}` };
+    }
+    if (!allowed) {
+      return { error: session.verdict.justification_required ? "A justification is required." : "This email cannot be sent as it is." };
+    }
+    const kept = text && text.trim() ? text.trim() : undefined;
+    finish(id, { details: session.changed, ...(kept ? { justification: kept } : {}) });
+    return { done: true };
+  }
 
   /** Fix or Remove one recipient (a row of the engine's `by_recipient`), then check the corrected draft again. */
   async function choose(session, message) {

@@ -15,8 +15,7 @@ export const REFRESH_PERIOD_MINUTES = 15;
 export const REFRESH_WAIT_MS = 3000;
 
 /**
- * @param {{ messenger: any, engineApi: () => Promise<{ verify: import("./policy-sync.js").Verify, defaultEngine(): any,
- *     trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets }>,
+ * @param {{ messenger: any, engineApi: () => Promise<import("./policy-sync.js").EngineApi>,
  *   fetch: typeof fetch, EventSource?: typeof EventSource, now?: () => number, log?: (m: string) => void }} deps
  */
 export function startExtension(deps) {
@@ -25,15 +24,13 @@ export function startExtension(deps) {
   const log = deps.log || ((m) => console.log(`sendguard: ${m}`));
   const config = () => readConfig(messenger.storage);
 
-  const policy = createPolicySync({
-    fetch: deps.fetch,
-    storage: messenger.storage.local,
-    verify: async (input) => (await deps.engineApi()).verify(input),
-    trustKeysets: async () => (await deps.engineApi()).trustKeysets,
-    defaultEngine: async () => (await deps.engineApi()).defaultEngine(),
-    now
+  const policy = createPolicySync({ fetch: deps.fetch, storage: messenger.storage.local, engine: deps.engineApi, now });
+  const dialogs = createDialogs({
+    windows: messenger.windows,
+    pageUrl: (p) => messenger.runtime.getURL(p),
+    // Whether a verdict lets the send go is the engine's rule.
+    maySend: async (verdict, justification) => (await deps.engineApi()).maySend(verdict, justification)
   });
-  const dialogs = createDialogs({ windows: messenger.windows, pageUrl: (p) => messenger.runtime.getURL(p) });
   const onBeforeSend = createSendGuard({
     compose: messenger.compose,
     identities: messenger.identities,

@@ -1,30 +1,33 @@
-// Keeps the tenant's signed policy: fetches it with ETag, has the engine verify it (signature,
-// tenant, not older than what is held, expiry), stores it only when verified, and otherwise
-// keeps the last good one. A refused bundle is recorded for the options page, never used.
-// The highest version accepted is kept apart (shared with the Outlook add-in's logic), so
-// the engine refuses anything older: a rollback.
-// Bundles are verified against the trusted keyset: the pinned one, or a newer one fetched
-// first on each refresh and accepted by the engine as an update of it (the rules are the
-// core's keyset_chain.rs, reached through addin/shared/keyset-trust.js), stored per tenant
-// with the keysets that link it to the pinned one. So a revoked or rotated signing key
-// reaches every seat without touching policies.json.
+// Keeps the tenant's signed policy through the add-ins' one refresh protocol
+// (addin/shared/policy-refresh.js: keyset then policy, ETag, time-outs, verified by the
+// engine, highest version kept), over storage.local, and records what went wrong for the
+// options page. A refused bundle is never used; the last good one stays. Bundles are
+// verified against the trusted keyset: the pinned one, or a newer one the engine accepted as
+// an update (the core's keyset_chain.rs, through addin/shared/keyset-trust.js), stored per
+// tenant with the keysets that link it to the pinned one, so a revoked or rotated signing key
+// reaches every seat without touching policies.json. An expired policy is put in force by the
+// engine's expiry rule (its checks never run; every draft gets the could-not-check verdict).
 
-import { offerKeyset, trustedKeyset } from "../../shared/keyset-trust.js";
+import { trustedKeyset } from "../../shared/keyset-trust.js";
 import { createPolicyVersionStore, webExtensionStorage } from "../../shared/policy-version.js";
+import { refreshPolicy } from "../../shared/policy-refresh.js";
 
 /**
  * @typedef {{ tenant: string, bundle: string, etag?: string, version: number, digest: string,
- *   fetchedAt: number, checkedAt: number, expiresAt?: number, failMode?: "warn" | "block" }} StoredPolicy
+ *   fetchedAt: number, checkedAt: number, expiresAt?: number | null, failMode?: "warn" | "block",
+ *   stale?: boolean }} StoredPolicy
  * @typedef {{ code: string, message: string, at: number }} PolicyError
- * @typedef {{ tenant: string, chain: string[], etag?: string, version: number, acceptedAt: number }} StoredKeyset
+ * @typedef {{ tenant: string, chain: string[], etag?: string, version: number | null, acceptedAt: number }} StoredKeyset
  *   under `keyset:<tenant>`: the keysets accepted as updates since the pinned one, each an
  *   update of the one before (the last is the one the server serves, whose ETag this is)
- * @typedef {PolicyError & { tenant: string }} KeysetError   the last keyset refusal or fetch failure
  * @typedef {{ version: number | null, source: "pinned" | "update", error: { code: string, message: string } | null }} KeysetStatus
- * @typedef {{ engine: any, version: number, digest: string, expiresAt?: number, failMode?: "warn" | "block" }} Verified
- * @typedef {(input: { bundle: string, keyset: string, tenant: string,
- *   held?: { version: number, digest: string }, now: number }) => Verified | Promise<Verified>} Verify
- *   throws an Error with a `code` when the bundle is refused
+ * @typedef {{ engine: any, version: number, digest: string, expiresAt: number | null,
+ *   failMode: "warn" | "block", stale: boolean }} Verified
+ * @typedef {{ verify(input: { bundle: string, keyset: string, tenant: string,
+ *   held?: { version: number, digest: string } | null, now: number }): Verified,
+ *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets,
+ *   defaultEngine(): any, maySend(verdict: object, justification: string | undefined): boolean }} EngineApi
+ *   verify throws an Error with a `code` when the bundle is refused
  */
 
 /** Policies older than this since the last successful check are shown as stale. */
@@ -32,9 +35,8 @@ export const STALE_AFTER_SECONDS = 24 * 3600;
 
 /**
  * @param {{ fetch: typeof fetch, storage: { get(k: string): Promise<any>, set(o: object): Promise<void> },
- *   verify: Verify, trustKeysets: () => Promise<import("../../shared/keyset-trust.js").TrustKeysets>,
- *   defaultEngine: () => any | Promise<any>, now: () => number }} deps  now() in Unix seconds;
- *   trustKeysets() answers the engine's keyset trust decision (loading the engine if need be)
+ *   engine: () => Promise<EngineApi>, now: () => number, timeoutMs?: number }} deps  now() in Unix
+ *   seconds; engine() loads the engine if need be
  */
 export function createPolicySync(deps) {
   /** The engine kept for the policy in force, and the keyset that verified it. @type {{ digest: string, keyset: string, verified: Verified } | undefined} */
@@ -67,48 +69,57 @@ export function createPolicySync(deps) {
    */
   const trust = async (config) => {
     const stored = await storedKeyset(config.tenant);
-    return { stored, trust: trustedKeyset(await deps.trustKeysets(), { tenant: config.tenant, now: deps.now(), pinned: config.keyset, stored: stored && stored.chain }) };
+    return trustedKeyset((await deps.engine()).trustKeysets, { tenant: config.tenant, now: deps.now(), pinned: config.keyset, stored: stored && stored.chain });
   };
 
   /**
-   * Fetches the tenant's keyset (ETag) and keeps it if the engine verifies it as an update of
-   * the trusted one. A failure or refusal is recorded and the trust stays as it was.
+   * The refresh protocol's store: storage.local, for one tenant.
    * @param {import("./config.js").PolicySource} config
-   * @returns {Promise<import("../../shared/keyset-trust.js").KeysetTrust>} the trusted keyset afterwards
+   * @returns {import("../../shared/policy-refresh.js").RefreshStore}
    */
-  const refreshKeyset = async (config) => {
-    const { stored, trust: current } = await trust(config);
-    const url = `${config.server}/v1/tenants/${encodeURIComponent(config.tenant)}/keyset`;
-    // The ETag only describes the stored keyset while that is the one trusted.
-    const etag = stored && current.source === "update" && current.keyset === stored.chain[stored.chain.length - 1] ? stored.etag : undefined;
-    let response;
-    try {
-      response = await deps.fetch(url, { headers: etag ? { "If-None-Match": etag } : {}, cache: "no-store" });
-    } catch (e) {
-      await recordKeysetError(config.tenant, "unreachable", `The keyset could not be fetched: ${e.message || e}`);
-      return current;
-    }
-    if (response.status === 304 && etag) {
-      await deps.storage.set({ keysetError: null });
-      return current;
-    }
-    if (!response.ok) {
-      await recordKeysetError(config.tenant, `http_${response.status}`, `The policy server answered ${response.status} for the keyset.`);
-      return current;
-    }
-    const fetched = await response.text();
-    const offer = offerKeyset(await deps.trustKeysets(), { tenant: config.tenant, now: deps.now(), trust: current, fetched });
-    if (offer.outcome === "refused" && offer.refusal) {
-      await recordKeysetError(config.tenant, offer.refusal.code, `A keyset from the server was refused: ${offer.refusal.message}`);
-      return current;
-    }
-    if (offer.outcome === "updated" && offer.trust.info) {
+  const refreshStore = (config) => ({
+    readKeyset: async () => {
+      const record = await storedKeyset(config.tenant);
+      return record && { chain: record.chain, etag: record.etag || null, acceptedAt: record.acceptedAt };
+    },
+    writeKeyset: async (record) => {
       /** @type {StoredKeyset} */
-      const record = { tenant: config.tenant, chain: offer.trust.chain, etag: response.headers.get("etag") || undefined, version: offer.trust.info.version, acceptedAt: deps.now() };
-      await deps.storage.set({ [keysetKey(config.tenant)]: record });
+      const kept = { tenant: config.tenant, chain: record.chain, etag: record.etag || undefined, version: record.version === undefined ? null : record.version, acceptedAt: record.acceptedAt };
+      await deps.storage.set({ [keysetKey(config.tenant)]: kept });
+      return true;
+    },
+    readBundle: async () => {
+      const policy = await stored(/** @type {any} */ ({ ...config, source: "options" }));
+      return policy && { ...policy, etag: policy.etag || null, expiresAt: policy.expiresAt ?? null, failMode: policy.failMode === "block" ? "block" : "warn", stale: policy.stale === true };
+    },
+    writeBundle: async (record) => {
+      await deps.storage.set({ policy: { tenant: config.tenant, ...record, etag: record.etag || undefined } });
+      return true;
+    },
+    held: versions(config.tenant)
+  });
+
+  /**
+   * Records what a refresh found for the options page.
+   * @param {import("./config.js").PolicySource} config
+   * @param {import("../../shared/policy-refresh.js").RefreshResult} result
+   */
+  const record = async (config, result) => {
+    const keyset = result.keyset;
+    if (keyset.status === "failed") {
+      await recordKeysetError(config.tenant, keyset.code || "unreachable", keyset.code === "unreachable" ? `The keyset could not be fetched: ${keyset.detail}` : `The policy server answered ${keyset.code ? keyset.code.replace("http_", "") : "an error"} for the keyset.`);
+    } else if (keyset.status === "refused") {
+      await recordKeysetError(config.tenant, keyset.code || "refused", `A keyset from the server was refused: ${keyset.detail}`);
+    } else if (keyset.status !== "off") {
+      await deps.storage.set({ keysetError: null });
     }
-    await deps.storage.set({ keysetError: null });
-    return offer.trust;
+    if (result.status === "failed") {
+      await recordError(result.code || "unreachable", result.code === "unreachable" || result.code === "engine" ? `The policy server could not be reached: ${result.detail}` : `The policy server answered ${(result.code || "").replace("http_", "")}.`);
+    } else if (result.status === "refused") {
+      await recordError(result.code || "refused", `A policy from the server was refused: ${result.detail}`);
+    } else if (result.status !== "off") {
+      await deps.storage.set({ policyError: null });
+    }
   };
 
   /**
@@ -117,7 +128,7 @@ export function createPolicySync(deps) {
    * @returns {Promise<KeysetStatus>}
    */
   const keysetStatus = async (config) => {
-    const { trust: current } = await trust(config);
+    const current = await trust(config);
     const { keysetError } = await deps.storage.get("keysetError");
     const problem = keysetError && keysetError.tenant === config.tenant ? { code: keysetError.code, message: keysetError.message } : current.problem;
     return { version: current.info ? current.info.version : null, source: current.source, error: problem || null };
@@ -131,68 +142,53 @@ export function createPolicySync(deps) {
      */
     async refresh(config) {
       if (config.source === "none") return "unconfigured";
-      const keyset = (await refreshKeyset(config)).keyset;
-      const held = await stored(config);
-      const highest = await versions(config.tenant).held();
-      const url = `${config.server}/v1/tenants/${encodeURIComponent(config.tenant)}/policy`;
-      let response;
-      try {
-        response = await deps.fetch(url, { headers: held && held.etag ? { "If-None-Match": held.etag } : {}, cache: "no-store" });
-      } catch (e) {
-        await recordError("unreachable", `The policy server could not be reached: ${e.message || e}`);
-        return "failed";
-      }
-      if (response.status === 304 && held) {
-        await deps.storage.set({ policy: { ...held, checkedAt: deps.now() }, policyError: null });
-        return "unchanged";
-      }
-      if (!response.ok) {
-        await recordError(`http_${response.status}`, `The policy server answered ${response.status}.`);
-        return "failed";
-      }
-      const bundle = await response.text();
-      let verified;
-      try {
-        verified = await deps.verify({ bundle, keyset, tenant: config.tenant, held: highest, now: deps.now() });
-      } catch (e) {
-        await recordError(e.code || "refused", `A policy from the server was refused: ${e.message || e}`);
-        return "refused";
-      }
-      const now = deps.now();
-      /** @type {StoredPolicy} */
-      const policy = { tenant: config.tenant, bundle, etag: response.headers.get("etag") || undefined, version: verified.version, digest: verified.digest, fetchedAt: now, checkedAt: now, expiresAt: verified.expiresAt, failMode: verified.failMode };
-      await deps.storage.set({ policy, policyError: null });
-      await versions(config.tenant).accept({ version: verified.version, digest: verified.digest });
-      cached = { digest: verified.digest, keyset, verified };
-      return "updated";
+      const base = `${config.server}/v1/tenants/${encodeURIComponent(config.tenant)}`;
+      const result = await refreshPolicy({
+        fetch: deps.fetch,
+        store: refreshStore(config),
+        engine: async () => {
+          const api = await deps.engine();
+          return { trustKeysets: api.trustKeysets, verifyBundle: (bundle, pins) => api.verify({ bundle, keyset: pins.keyset, tenant: pins.tenant, held: pins.held, now: pins.now }) };
+        },
+        tenant: config.tenant,
+        pinnedKeyset: config.keyset,
+        keysetUrl: `${base}/keyset`,
+        policyUrl: `${base}/policy`,
+        now: deps.now,
+        timeoutMs: deps.timeoutMs
+      });
+      await record(config, result);
+      if (result.status === "updated") cached = undefined;
+      return result.status === "off" ? "failed" : result.status;
     },
 
     /**
      * The engine for the policy in force: the stored one (verified again on load, and again
-     * whenever the trusted keyset changed), else the built-in defaults.
+     * whenever the trusted keyset changed; an expired one in force as stale, by the engine's
+     * rule), else the built-in defaults.
      * @param {import("./config.js").Config} config
      */
     async currentEngine(config) {
       const policy = await stored(config);
-      if (!policy || config.source === "none") return await deps.defaultEngine();
-      const keyset = (await trust(config)).trust.keyset;
+      const api = await deps.engine();
+      if (!policy || config.source === "none") return api.defaultEngine();
+      const keyset = (await trust(config)).keyset;
       if (cached && cached.digest === policy.digest && cached.keyset === keyset) return cached.verified.engine;
       try {
-        const verified = await deps.verify({ bundle: policy.bundle, keyset, tenant: config.tenant, held: await versions(config.tenant).held(), now: deps.now() });
+        const verified = api.verify({ bundle: policy.bundle, keyset, tenant: config.tenant, held: await versions(config.tenant).held(), now: deps.now() });
         cached = { digest: policy.digest, keyset, verified };
         return verified.engine;
       } catch (e) {
-        // The stored policy no longer verifies (expired, its signing key revoked by a keyset
-        // update, another keyset pinned since): the built-in checks run, and the options
-        // page says why.
+        // The stored policy no longer verifies (its signing key revoked by a keyset update,
+        // another keyset pinned since): the built-in checks run, and the options page says why.
         await recordError(e.code || "refused", `The stored policy is no longer accepted: ${e.message || e}`);
-        return await deps.defaultEngine();
+        return api.defaultEngine();
       }
     },
 
     /**
-     * What to do when a check cannot run: the stored policy's choice, readable without the
-     * engine (which may be what failed).
+     * What to do when a check cannot run: the stored policy's choice as the engine reported
+     * it, readable without the engine (which may be what failed).
      * @param {import("./config.js").Config} config
      * @returns {Promise<"warn" | "block">}
      */
@@ -212,7 +208,7 @@ export function createPolicySync(deps) {
       const keyset = config.source === "none" ? {} : { keyset: await keysetStatus(config) };
       if (!policy) return { version: null, error: policyError || null, ...keyset };
       const age = now - policy.checkedAt;
-      const expired = policy.expiresAt !== undefined && now >= policy.expiresAt;
+      const expired = typeof policy.expiresAt === "number" && now >= policy.expiresAt;
       return { version: policy.version, fetchedAt: policy.fetchedAt, checkedAt: policy.checkedAt, ageSeconds: age, stale: expired || age > STALE_AFTER_SECONDS, error: policyError || null, ...keyset };
     }
   };

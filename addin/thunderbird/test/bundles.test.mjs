@@ -23,7 +23,7 @@ function serving(...files) {
 }
 
 function sync(...files) {
-  return createPolicySync({ fetch: serving(...files), storage: fakeStorageArea(), verify: (i) => realEngineApi.verify(i), trustKeysets: async () => realEngineApi.trustKeysets, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  return createPolicySync({ fetch: serving(...files), storage: fakeStorageArea(), engine: async () => realEngineApi, now: () => NOW });
 }
 
 test("a signed policy is verified and then in force", async () => {
@@ -60,7 +60,7 @@ test("a bundle checked against another tenant's pinned keyset is refused", async
 
 test("the highest version accepted is remembered apart from the stored bundle", async () => {
   const storage = fakeStorageArea();
-  const make = (...files) => createPolicySync({ fetch: serving(...files), storage, verify: (i) => realEngineApi.verify(i), trustKeysets: async () => realEngineApi.trustKeysets, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const make = (...files) => createPolicySync({ fetch: serving(...files), storage, engine: async () => realEngineApi, now: () => NOW });
   await make("policy-v5.json").refresh(config);
   assert.equal(JSON.parse(storage.data.get("heldPolicy:acme")).version, 5);
   storage.data.delete("policy"); // the stored bundle is lost: the rollback guard is not
@@ -69,11 +69,32 @@ test("the highest version accepted is remembered apart from the stored bundle", 
   assert.equal((await again.status(config)).error.code, "rollback");
 });
 
-test("fail_mode is read from the verified statement", async () => {
-  const { failModeOf } = await import("../lib/engine.js");
-  const envelope = (policy) => JSON.stringify({ payload: Buffer.from(JSON.stringify({ policy: JSON.stringify(policy) })).toString("base64") });
-  assert.equal(failModeOf(envelope({ fail_mode: "block", internal_domains: ["bücher.example"] })), "block");
-  assert.equal(failModeOf(envelope({})), "warn");
-  assert.equal(failModeOf("not json"), "warn");
-  assert.equal(failModeOf(vector("policy-v5.json")), "warn");
+test("an expired policy stays in force as stale: none of its checks run, every draft gets its fail mode", async () => {
+  const storage = fakeStorageArea();
+  let now = NOW;
+  const policy = createPolicySync({ fetch: serving("policy-v5.json"), storage, engine: async () => realEngineApi, now: () => now });
+  await policy.refresh(config);
+  now = 1769904000; // after policy-v5's expiry (2026-01-31)
+  const engine = await policy.currentEngine(config);
+  assert.notEqual(engine, realEngineApi.defaultEngine(), "not the built-in checks: the core's one expiry rule");
+  const verdict = engine.check({ to: ["x@acme.exmaple"] }, { known: [] });
+  assert.deepEqual([verdict.action, verdict.findings.length], ["warn", 0]);
+  assert.match(verdict.summary, /^Check this email yourself before sending: .*expired on 2026-01-31/);
+  assert.equal((await policy.status(config)).stale, true);
+});
+
+test("the fail mode is the engine's report of the verified policy", async () => {
+  assert.equal(realEngineApi.verify({ bundle: vector("policy-v5.json"), keyset: vector("keyset-v1.json"), tenant: "acme", now: NOW }).failMode, "warn");
+  const strict = realEngineApi.defaultEngine.call(null);
+  assert.equal(strict.failMode, "warn");
+});
+
+test("whether a blocked send may go with a justification is the engine's rule", () => {
+  const finding = { kind: "blocked_domain", action: "block", recipient: "a@b.ml", suggestion: null, message: "m" };
+  const justify = { action: "block", justification_required: true, summary: "s", findings: [{ ...finding, justification_required: true }] };
+  assert.equal(realEngineApi.maySend(justify, undefined), false);
+  assert.equal(realEngineApi.maySend(justify, "   "), false);
+  assert.equal(realEngineApi.maySend(justify, "the contract requires it"), true);
+  assert.equal(realEngineApi.maySend({ ...justify, justification_required: false }, "because"), false);
+  assert.equal(realEngineApi.maySend({ action: "warn", summary: "s", findings: [] }, undefined), true);
 });

@@ -126,7 +126,7 @@ test("the sender identity, attachments and body reach the engine; a failing chec
   await eventually(() => messenger.opened.length === 1);
   assert.deepEqual(seen, { from: "Alice <alice@northwind.org>", to: armyDraft.to, cc: [], bcc: [], subject: "Plan", body: "See attached.", attachments: [{ name: "plan.pdf", size: 1234 }] });
   const { verdict } = await page(messenger, "dialog-open");
-  assert.match(verdict.summary, /could not check this email \(error: engine exploded\)/);
+  assert.match(verdict.summary, /could not check it \(error: engine exploded\)/);
   await page(messenger, "dialog-cancel");
   assert.deepEqual(await result, { cancel: true });
 });

@@ -119,7 +119,7 @@ function fakeServer() {
       const body = server.keyset.startsWith("{") ? server.keyset : vector(server.keyset);
       const etag = `"${body.length}-${body.slice(-20, -3)}"`;
       if (init.headers["If-None-Match"] === etag) return { status: 304, ok: false, text: async () => "", headers: { get: () => etag } };
-      return { status: 200, ok: true, text: async () => body, headers: { get: (h) => (h === "etag" ? etag : null) } };
+      return { status: 200, ok: true, text: async () => body, headers: { get: (h) => (h.toLowerCase() === "etag" ? etag : null) } };
     }
     assert.equal(url, "http://127.0.0.1:9/v1/tenants/acme/policy");
     const body = vector(server.policy);
@@ -131,7 +131,7 @@ function fakeServer() {
 function setup() {
   const server = fakeServer();
   const storage = fakeStorageArea();
-  const sync = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), trustKeysets: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const sync = createPolicySync({ fetch: server.fetch, storage, engine: async () => realEngineApi, now: () => NOW });
   /** The policy in force recognises acme.example (the signed policies' internal domain). */
   const signedPolicyInForce = async () => (await sync.currentEngine(config)).check({ to: ["x@acme.exmaple"] }, { known: [] }).findings.some((f) => f.suggestion === "acme.example");
   return { server, storage, sync, signedPolicyInForce };
@@ -155,7 +155,7 @@ test("a revoked signing key: after keyset v2, signer-2's policy is set aside and
   server.policy = "policy-signed-by-signer-3.json";
   assert.equal(await sync.refresh(config), "updated");
   assert.deepEqual([(await sync.status(config)).version, await signedPolicyInForce()], [7, true]);
-  assert.deepEqual(server.keysetRequests.at(-1), { "If-None-Match": `"${vector("keyset-v2.json").length}-${vector("keyset-v2.json").slice(-20, -3)}"` }, "the keyset is fetched with its ETag");
+  assert.equal(server.keysetRequests.at(-1)["If-None-Match"], `"${vector("keyset-v2.json").length}-${vector("keyset-v2.json").slice(-20, -3)}"`, "the keyset is fetched with its ETag");
 });
 
 test("without the update, signer-3's policy is refused: keyset v1 does not list signer-3", async () => {
@@ -174,7 +174,7 @@ test("a rollback to keyset v1 is refused, shown, and v2 stays trusted (also afte
   const status = await sync.status(config);
   assert.deepEqual([status.keyset.version, status.keyset.source, status.keyset.error.code], [2, "update", "rollback"]);
   assert.match(describeStatus(status, "acme"), /Keyset version 2 \(updated from the server\)\. Keyset problem: A keyset from the server was refused: .*\(rollback\); the keyset trusted before stays in force\./);
-  const restarted = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), trustKeysets: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const restarted = createPolicySync({ fetch: server.fetch, storage, engine: async () => realEngineApi, now: () => NOW });
   assert.equal((await restarted.status(config)).keyset.version, 2);
 });
 
@@ -209,7 +209,7 @@ test("after a root rotation the next keyset (signed by the new root only) is fol
   assert.equal((await sync.status(config)).error.code, "revoked_key");
   assert.equal(await signedPolicyInForce(), false);
   server.policy = "policy-signed-by-signer-3.json";
-  const restarted = createPolicySync({ fetch: server.fetch, storage, verify: (i) => realEngineApi.verify(i), trustKeysets: async () => verify, defaultEngine: () => realEngineApi.defaultEngine(), now: () => NOW });
+  const restarted = createPolicySync({ fetch: server.fetch, storage, engine: async () => realEngineApi, now: () => NOW });
   assert.equal(await restarted.refresh(config), "updated");
   assert.deepEqual((await restarted.status(config)).keyset, { version: 4, source: "update", error: null });
   assert.equal(storage.data.get("keyset:acme").chain.length, 2);

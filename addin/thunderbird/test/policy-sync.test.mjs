@@ -18,7 +18,7 @@ function fakeVerify({ bundle, held }) {
 // Keysets here are the pinned "{}" only, which the server serves unchanged (keyset updates
 // are tested with the real engine in keyset-updates.test.mjs).
 // Trusts the pinned keyset and finds every fetched one the same.
-const fakeTrustKeysets = async () => (request) => ({
+const fakeTrustKeysets = (request) => ({
   keyset: request.pinned, source: "pinned", info: { tenant: "acme", version: 1, issued_at: 0, expires_at: 2 ** 40, digest: request.pinned.padEnd(64, "0") },
   chain: [], problem: null, outcome: request.fetched === undefined ? null : "unchanged", refusal: null
 });
@@ -33,16 +33,19 @@ function fakeServer(responses) {
     requests.push({ url, headers: init.headers });
     const r = responses.shift();
     if (r instanceof Error) throw r;
-    return { status: r.status, ok: r.status >= 200 && r.status < 300, text: async () => r.body, headers: { get: (h) => (h === "etag" ? r.etag || null : null) } };
+    return { status: r.status, ok: r.status >= 200 && r.status < 300, text: async () => r.body, headers: { get: (h) => (h.toLowerCase() === "etag" ? r.etag || null : null) } };
   };
   return { fetch, requests };
 }
+
+/** The engine as the extension sees it, around a verify function. */
+const fakeEngine = (verify) => async () => ({ verify, trustKeysets: fakeTrustKeysets, defaultEngine: () => ({ name: "built-in" }) });
 
 function setup(responses) {
   const server = fakeServer(responses);
   const storage = fakeStorageArea();
   let clock = 1_000_000;
-  const sync = createPolicySync({ fetch: server.fetch, storage, verify: fakeVerify, trustKeysets: fakeTrustKeysets, defaultEngine: () => ({ name: "built-in" }), now: () => clock });
+  const sync = createPolicySync({ fetch: server.fetch, storage, engine: fakeEngine(fakeVerify), now: () => clock });
   return { server, storage, sync, tick: (s) => (clock += s) };
 }
 
@@ -53,10 +56,10 @@ test("a verified bundle is stored with its ETag, and the next fetch is condition
   ]);
   assert.equal(await sync.refresh(config), "updated");
   assert.equal(server.requests[0].url, "http://127.0.0.1:9/v1/tenants/acme/policy");
-  assert.deepEqual(server.requests[0].headers, {});
+  assert.equal(server.requests[0].headers["If-None-Match"], undefined);
   assert.equal(storage.data.get("policy").version, 3);
   assert.equal(await sync.refresh(config), "unchanged");
-  assert.deepEqual(server.requests[1].headers, { "If-None-Match": "\"v3\"" });
+  assert.equal(server.requests[1].headers["If-None-Match"], "\"v3\"");
   assert.deepEqual(await sync.currentEngine(config), { name: "engine v3" });
 });
 
@@ -119,22 +122,22 @@ test("without configuration nothing is fetched and the built-in checks are in fo
   assert.deepEqual(await sync.status({ source: "none" }), { version: null, error: null });
 });
 
-test("a stored policy that no longer verifies (expired, new keyset) falls back to the built-in checks", async () => {
+test("a stored policy that no longer verifies (its key revoked, a new keyset) falls back to the built-in checks", async () => {
   const storage = fakeStorageArea();
-  let expired = false;
+  let revoked = false;
   const verify = (input) => {
-    if (expired) throw Object.assign(new Error("the policy expired"), { code: "expired" });
+    if (revoked) throw Object.assign(new Error("signed by a revoked key"), { code: "revoked_key" });
     return fakeVerify(input);
   };
   const responses = [{ status: 200, body: JSON.stringify({ version: 2, signed: true }) }];
   const { fetch } = fakeServer(responses);
-  const first = createPolicySync({ fetch, storage, verify, trustKeysets: fakeTrustKeysets, defaultEngine: () => ({ name: "built-in" }), now: () => 1 });
+  const first = createPolicySync({ fetch, storage, engine: fakeEngine(verify), now: () => 1 });
   await first.refresh(config);
-  expired = true;
+  revoked = true;
   // A new page (after the event page was suspended) has no engine in memory.
-  const restarted = createPolicySync({ fetch, storage, verify, trustKeysets: fakeTrustKeysets, defaultEngine: () => ({ name: "built-in" }), now: () => 2 });
+  const restarted = createPolicySync({ fetch, storage, engine: fakeEngine(verify), now: () => 2 });
   assert.deepEqual(await restarted.currentEngine(config), { name: "built-in" });
-  assert.equal((await restarted.status(config)).error.code, "expired");
+  assert.equal((await restarted.status(config)).error.code, "revoked_key");
 });
 
 test("another tenant starts from nothing: its version 1 is no rollback, and acme's policy is not its", async () => {

@@ -3,6 +3,7 @@
 use std::io::{BufRead, Write};
 
 use clap::{Args, ValueEnum};
+use sendguard_core::in_force::PolicyInForce;
 use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy, Verdict};
 
 use crate::{exit, input, output, trust, Failure};
@@ -18,9 +19,6 @@ pub struct CheckArgs {
     /// The tenant the signed policy must be for (with --trust).
     #[arg(long, value_name = "T", requires = "trust")]
     tenant: Option<String>,
-    /// With --trust: use an expired policy (with a warning) instead of refusing it.
-    #[arg(long, requires = "trust")]
-    allow_stale: bool,
     /// Known recipients: a file with one address per line.
     #[arg(long)]
     known: Option<String>,
@@ -38,12 +36,11 @@ enum Format {
 }
 
 pub fn run(args: CheckArgs) -> Result<u8, Failure> {
-    let engine = match (&args.trust, &args.policy, &args.tenant) {
-        (Some(keyset), Some(bundle), Some(tenant)) => {
-            trust::signed_policy_engine(bundle, keyset, tenant, args.allow_stale)?
-        }
-        _ => load_engine(args.policy.as_deref())?,
-    };
+    let engine = policy_engine(
+        args.policy.as_deref(),
+        args.trust.as_deref(),
+        args.tenant.as_deref(),
+    )?;
     let known = match &args.known {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -87,6 +84,22 @@ pub fn run(args: CheckArgs) -> Result<u8, Failure> {
     }))
 }
 
+/// The policy in force for `--policy` (plain JSON), or for a signed bundle verified against
+/// `--trust` for `--tenant` (expired: in force as stale, see `trust::signed_policy_engine`);
+/// shared by `check` and `gateway`.
+pub fn policy_engine(
+    policy: Option<&str>,
+    trust: Option<&str>,
+    tenant: Option<&str>,
+) -> Result<PolicyInForce, Failure> {
+    match (trust, policy, tenant) {
+        (Some(keyset), Some(bundle), Some(tenant)) => {
+            trust::signed_policy_engine(bundle, keyset, tenant)
+        }
+        _ => Ok(PolicyInForce::plain(load_engine(policy)?)),
+    }
+}
+
 pub fn load_engine(policy: Option<&str>) -> Result<Engine, Failure> {
     let policy = match policy {
         Some(path) => {
@@ -103,7 +116,7 @@ pub fn load_engine(policy: Option<&str>) -> Result<Engine, Failure> {
 /// One verdict line per input line, in order; a bad line yields an `{"error": ...}` line.
 /// Returns whether any line failed.
 fn check_json_lines(
-    engine: &Engine,
+    engine: &PolicyInForce,
     known: &KnownRecipients,
     format: Format,
     out: &mut impl Write,

@@ -3,6 +3,7 @@
 
 mod check;
 mod export;
+mod gateway;
 mod input;
 mod keygen;
 mod keyset_cmd;
@@ -52,6 +53,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run the policy server and admin console (docs/server.md).
     Serve(serve::ServeArgs),
+    /// Check each RCPT TO for Postfix, as a policy delegation service (docs/gateway.md).
+    Gateway(gateway::GatewayArgs),
     /// Write every tenant's signed bundle and keyset as static files for any web server.
     Export(export::ExportArgs),
     /// Generate an Ed25519 key pair (root or policy-signing key).
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Gateway(args) => gateway::run(args),
         Command::Export(args) => export::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Policy(command) => policy_cmd::run(command),

@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sendguard_core::bundle::{self, BundleError, VerifiedPolicy};
+use sendguard_core::bundle::BundleError;
 use sendguard_core::envelope::PublicKey;
+use sendguard_core::in_force::{LoadError, PolicyInForce};
 use sendguard_core::keyset::{self, Keyset};
-use sendguard_core::Engine;
 use sendguard_sign::SigningKey;
 
 use crate::{exit, Failure};
@@ -70,39 +70,32 @@ pub fn load_pinned_keyset(path: &str, tenant: &str, now: i64) -> Result<Keyset, 
     keyset::verify_pinned(&read_bytes(path)?, tenant, now).map_err(|e| refused(path, &e))
 }
 
-/// Verifies a policy bundle against a pinned keyset. A stale policy is refused unless
-/// `allow_stale`, in which case it is returned with a warning on stderr.
-pub fn load_signed_policy(
-    bundle_path: &str,
-    keyset_path: &str,
-    tenant: &str,
-    now: i64,
-    allow_stale: bool,
-) -> Result<VerifiedPolicy, Failure> {
-    let trust = load_pinned_keyset(keyset_path, tenant, now)?;
-    match bundle::verify(&read_bytes(bundle_path)?, &trust, tenant, None, now) {
-        Ok(verified) => Ok(verified),
-        Err(BundleError::Expired(stale)) if allow_stale => {
-            eprintln!(
-                "sendguard: warning: {bundle_path}: {}",
-                BundleError::Expired(stale.clone())
-            );
-            Ok(*stale)
-        }
-        Err(e) => Err(refused(bundle_path, &e)),
-    }
-}
-
-/// The engine for a signed policy: verified against the keyset now, then parsed.
+/// The policy in force for a signed bundle, verified against a pinned keyset now. An expired
+/// policy follows the core's one expiry rule (`sendguard_core::in_force`): its checks never
+/// run and every draft gets the could-not-check verdict in its `fail_mode`; stderr says so.
 pub fn signed_policy_engine(
     bundle_path: &str,
     keyset_path: &str,
     tenant: &str,
-    allow_stale: bool,
-) -> Result<Engine, Failure> {
-    let verified = load_signed_policy(bundle_path, keyset_path, tenant, now(), allow_stale)?;
-    Engine::from_json(&verified.policy_json)
-        .map_err(|e| Failure::new(exit::BAD_POLICY, format!("{bundle_path}: signed, but {e}")))
+) -> Result<PolicyInForce, Failure> {
+    let now = now();
+    let trust = load_pinned_keyset(keyset_path, tenant, now)?;
+    match PolicyInForce::from_bundle(&read_bytes(bundle_path)?, &trust, tenant, None, now) {
+        Ok((in_force, verified)) => {
+            if in_force.is_stale() {
+                eprintln!(
+                    "sendguard: warning: {bundle_path}: {}; no check of it runs: every draft gets the could-not-check verdict",
+                    BundleError::Expired(Box::new(verified))
+                );
+            }
+            Ok(in_force)
+        }
+        Err(LoadError::Refused(e)) => Err(refused(bundle_path, &e)),
+        Err(LoadError::BadPolicy(e)) => Err(Failure::new(
+            exit::BAD_POLICY,
+            format!("{bundle_path}: signed, but {e}"),
+        )),
+    }
 }
 
 #[cfg(test)]

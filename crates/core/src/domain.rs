@@ -310,41 +310,13 @@ pub fn nearest_generic_tld(tld: &str) -> Option<&'static str> {
         .find(|g| crate::index::osa_within_one(tld.as_bytes(), g.as_bytes()))
 }
 
-/// The generic TLDs within two edits (OSA) of `tld`, nearest first: `nry` → `net`.
+/// The generic TLDs within two edits (OSA) of `tld`, nearest first: `nry` → `net`, `org`.
 pub fn generic_tlds_near(tld: &str) -> Vec<&'static str> {
-    let mut near: Vec<(usize, &'static str)> = (GENERIC_TLDS.iter())
-        .map(|g| (osa_distance(tld.as_bytes(), g.as_bytes()), *g))
-        .filter(|(d, _)| *d <= 2)
+    let mut near: Vec<&'static str> = (GENERIC_TLDS.iter().copied())
+        .filter(|g| crate::index::osa_within_two(tld, g))
         .collect();
-    near.sort_by_key(|(d, _)| *d);
-    near.into_iter().map(|(_, g)| g).collect()
-}
-
-/// Optimal string alignment distance of two short strings (TLDs: a few bytes; anything longer
-/// than 16 bytes counts as far).
-fn osa_distance(a: &[u8], b: &[u8]) -> usize {
-    if a.len() > 16 || b.len() > 16 {
-        return usize::MAX;
-    }
-    let mut d = [[0usize; 17]; 17];
-    for (i, row) in d.iter_mut().enumerate().take(a.len() + 1) {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate().take(b.len() + 1) {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
+    near.sort_by_key(|g| !crate::index::str_within_one(tld, g));
+    near
 }
 
 #[cfg(test)]

@@ -61,6 +61,29 @@ impl NeighbourIndex {
         out
     }
 
+    /// Ids of entries that may be within two edits of `query` (verify with [`osa_within_two`]):
+    /// [`Self::candidates`] plus those that share a key with a one-character deletion of the
+    /// query. That finds every entry one edit away and, at two edits, the query with one or
+    /// two characters inserted, or with one inserted and one replaced (`gnnx.net` for
+    /// `gmx.net`); not two replacements or two omissions, which would need the entries' double
+    /// deletions (several times the index).
+    pub fn candidates_within_two(&self, query: &str) -> Vec<u32> {
+        let mut out = self.candidates(query);
+        let mut hasher = VariantHasher::default();
+        let mut deleted = String::with_capacity(query.len());
+        for (start, c) in query.char_indices() {
+            deleted.clear();
+            deleted.push_str(&query[..start]);
+            deleted.push_str(&query[start + c.len_utf8()..]);
+            hasher.for_each_variant(&deleted, |h| {
+                out.extend(self.buckets.values(h).map(|v| v & !WHOLE));
+            });
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Ids of entries that may be `name` itself (of the same hash; the caller compares the
     /// names), latest first.
     pub fn exact_candidates(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
@@ -244,14 +267,57 @@ pub fn osa_within_one<T: PartialEq>(a: &[T], b: &[T]) -> bool {
     }
 }
 
+/// True when `a` and `b` are at most two edits apart under optimal string alignment, over
+/// characters.
+pub fn osa_within_two(a: &str, b: &str) -> bool {
+    over_characters(a, b, osa_slices_within_two, osa_slices_within_two)
+}
+
+/// [`osa_within_two`] over slices: three rows of the table at a time, cut off as soon as a
+/// whole row exceeds two.
+fn osa_slices_within_two<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    if a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        row[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(before[j - 2] + 1);
+            }
+        }
+        if row.iter().all(|&d| d > 2) {
+            return false;
+        }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut row);
+    }
+    prev[b.len()] <= 2
+}
+
 /// [`osa_within_one`] over characters (not bytes) of two strings.
 pub fn str_within_one(a: &str, b: &str) -> bool {
+    over_characters(a, b, osa_within_one, osa_within_one)
+}
+
+/// Compares two strings by characters: as bytes when both are ASCII (no copy), else as chars.
+fn over_characters(
+    a: &str,
+    b: &str,
+    bytes: fn(&[u8], &[u8]) -> bool,
+    chars: fn(&[char], &[char]) -> bool,
+) -> bool {
     if a.is_ascii() && b.is_ascii() {
-        osa_within_one(a.as_bytes(), b.as_bytes())
+        bytes(a.as_bytes(), b.as_bytes())
     } else {
         let a: Vec<char> = a.chars().collect();
         let b: Vec<char> = b.chars().collect();
-        osa_within_one(&a, &b)
+        chars(&a, &b)
     }
 }
 
@@ -281,6 +347,24 @@ mod tests {
             assert!(!str_within_one(a, b), "{a} !~ {b}");
         }
         assert!(str_within_one("jürgen", "jurgen"));
+    }
+
+    #[test]
+    fn within_two() {
+        for (a, b) in [
+            ("gmx.net", "gnnx.net"),
+            ("wellsfargo.com", "wellsesfargo.com"),
+            ("abc", "abc"),
+            ("munchen.de", "mumchem.de"),
+            ("ab", "ba"),
+        ] {
+            assert!(osa_within_two(a, b), "{a} ~ {b}");
+        }
+        assert!(!osa_within_two("army.mil", "navy.mil.x"));
+        assert!(!osa_within_two("abcdef", "badcfe"));
+        let idx = NeighbourIndex::build(&["gmx.net", "wellsfargo.com"]);
+        assert!(idx.candidates_within_two("gnnx.net").contains(&0));
+        assert!(idx.candidates_within_two("wellsesfargo.com").contains(&1));
     }
 
     #[test]

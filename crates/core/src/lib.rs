@@ -3,8 +3,8 @@
 //!
 //! Pure: no I/O, no clock, no threads, so the same code runs natively and in WebAssembly.
 //! Everything that reads files, talks to networks or holds keys lives in other crates.
-//! Signed policies are verified here too (`trust`), so the add-ins check them in
-//! WebAssembly; signing lives in `sendguard-sign`.
+//! Signed policies are verified here too (`trust`), and put in force by one expiry rule
+//! (`in_force`), so the add-ins check them in WebAssembly; signing lives in `sendguard-sign`.
 //!
 //! ```
 //! use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy};
@@ -26,6 +26,7 @@ pub mod draft;
 pub mod engine;
 pub mod error;
 mod fast_hash;
+pub mod in_force;
 pub mod index;
 pub mod json;
 pub mod lookalike;

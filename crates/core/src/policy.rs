@@ -8,21 +8,13 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::action::Action;
+pub use crate::action::FailMode;
 use crate::content::ContentSettings;
 use crate::domain::Domain;
 pub use crate::error::PolicyError;
 
 /// The schema version this engine reads.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// What the add-ins do when a check cannot run (engine error, no valid policy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FailMode {
-    #[default]
-    Warn,
-    Block,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -152,6 +152,19 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// Whether the sender may send now ("Send anyway"): after anything but a block; after a
+    /// block only when it takes a written justification and one was given (not blank).
+    pub fn may_send(&self, justification: Option<&str>) -> bool {
+        match self.action {
+            Outcome::Block => {
+                self.justification_required && justification.is_some_and(|j| !j.trim().is_empty())
+            }
+            Outcome::Allow | Outcome::Warn => true,
+        }
+    }
+}
+
 /// For each recipient position, the findings that concern it: its own (same address and
 /// field) and each content finding that names its address. One pass over the findings.
 fn findings_per_recipient(findings: &[Finding], recipients: &[(Field, &str)]) -> Vec<Vec<usize>> {
@@ -403,5 +416,19 @@ mod tests {
             v.summary,
             "Remove b@y.org. (+1 more reason)\nCheck a@x.org. (+1 more reason)\nConsider Bcc."
         );
+    }
+
+    #[test]
+    fn a_block_goes_only_with_a_justification_it_asks_for() {
+        let warn = Verdict::from_findings(vec![(0, Action::Warn, finding("w."))], &[]);
+        assert!(warn.may_send(None));
+        let block = Verdict::from_findings(vec![(0, Action::Block, finding("b."))], &[]);
+        assert!(!block.may_send(Some("because")));
+        let justify = Verdict::from_findings(
+            vec![(0, Action::BlockWithJustification, finding("j."))],
+            &[],
+        );
+        assert!(!justify.may_send(None) && !justify.may_send(Some("  ")));
+        assert!(justify.may_send(Some("the contract requires it")));
     }
 }

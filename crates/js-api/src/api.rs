@@ -4,9 +4,10 @@
 
 use sendguard_core::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
 use sendguard_core::envelope::hex;
+use sendguard_core::in_force::{LoadError, PolicyInForce};
 use sendguard_core::keyset::{self, KeyEntry, Keyset};
 use sendguard_core::keyset_chain;
-use sendguard_core::{Draft, Engine, KnownRecipients};
+use sendguard_core::{Draft, Engine, FailMode, KnownRecipients};
 use serde::{Deserialize, Serialize};
 
 /// An error for JavaScript: a stable machine-readable code and a sentence for people.
@@ -35,7 +36,9 @@ impl ApiError {
     fn bundle(error: BundleError, what: &str) -> ApiError {
         let mut api = ApiError::new(error.code(), format!("{what}: {error}"));
         match &error {
-            BundleError::Expired(verified) => api.policy = Some(Box::new(PolicyInfo::of(verified))),
+            BundleError::Expired(verified) => {
+                api.policy = Some(Box::new(PolicyInfo::of(verified, None)))
+            }
             BundleError::KeysetExpired(keyset) => {
                 api.keyset = Some(Box::new(KeysetInfo::of(keyset)))
             }
@@ -46,7 +49,9 @@ impl ApiError {
 }
 
 /// What a client keeps about a verified signed policy (the next bundle's `held` is its
-/// `{version, digest}`).
+/// `{version, digest}`), and the decisions it follows: `fail_mode` when a check cannot run,
+/// and `stale` when the policy expired (its checks then never run; see
+/// `sendguard_core::in_force`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyInfo {
     pub tenant: String,
@@ -56,10 +61,12 @@ pub struct PolicyInfo {
     pub key_id: String,
     /// SHA-256 of the signed statement, hex.
     pub digest: String,
+    pub fail_mode: FailMode,
+    pub stale: bool,
 }
 
 impl PolicyInfo {
-    fn of(verified: &VerifiedPolicy) -> PolicyInfo {
+    fn of(verified: &VerifiedPolicy, in_force: Option<&PolicyInForce>) -> PolicyInfo {
         PolicyInfo {
             tenant: verified.tenant.clone(),
             version: verified.version,
@@ -67,6 +74,9 @@ impl PolicyInfo {
             expires_at: verified.expires_at,
             key_id: verified.key_id.clone(),
             digest: verified.digest_hex(),
+            // Without the policy in force (an error's details), what is known: it expired.
+            fail_mode: in_force.map_or(FailMode::Warn, PolicyInForce::fail_mode),
+            stale: in_force.is_none_or(PolicyInForce::is_stale),
         }
     }
 }
@@ -281,23 +291,28 @@ pub fn engine_from_policy_json(policy_json: &str) -> Result<Engine, ApiError> {
     Engine::from_json(policy_json).map_err(|e| ApiError::new("bad_policy", e.to_string()))
 }
 
-/// Verifies the pinned keyset, then the bundle against it (signature, tenant, rollback,
-/// expiry), then builds the engine from the signed policy. Error codes are
-/// [`BundleError::code`]'s, or `bad_request` / `bad_policy`.
+/// Verifies the pinned keyset, then the bundle against it (signature, tenant, rollback),
+/// then puts the signed policy in force by the core's expiry rule (an expired policy loads
+/// as `stale`: its checks never run). Error codes are [`BundleError::code`]'s, or
+/// `bad_request` / `bad_policy`.
 pub fn engine_from_bundle(
     bundle_bytes: &[u8],
     keyset_bytes: &[u8],
     request: &BundleRequest,
-) -> Result<(Engine, PolicyInfo), ApiError> {
-    engine_from_verified(&verify_bundle(bundle_bytes, keyset_bytes, request)?)
+) -> Result<(PolicyInForce, PolicyInfo), ApiError> {
+    engine_from_verified(verify_bundle(bundle_bytes, keyset_bytes, request)?)
 }
+
+/// What bundle verification answers for the expiry rule: the verified policy, or
+/// [`BundleError::Expired`] carrying it (every other refusal is an [`ApiError`]).
+pub type Verification = Result<VerifiedPolicy, BundleError>;
 
 /// The first half of [`engine_from_bundle`]: the pinned keyset, then the bundle against it.
 pub fn verify_bundle(
     bundle_bytes: &[u8],
     keyset_bytes: &[u8],
     request: &BundleRequest,
-) -> Result<VerifiedPolicy, ApiError> {
+) -> Result<Verification, ApiError> {
     let held = match &request.held {
         None => None,
         Some(h) => Some(HeldPolicy::from_hex(h.version, &h.digest).ok_or_else(|| {
@@ -306,35 +321,47 @@ pub fn verify_bundle(
     };
     let trust = keyset::verify_pinned(keyset_bytes, &request.tenant, request.now)
         .map_err(|e| ApiError::bundle(e, "pinned keyset"))?;
-    bundle::verify(
+    match bundle::verify(
         bundle_bytes,
         &trust,
         &request.tenant,
         held.as_ref(),
         request.now,
-    )
-    .map_err(|e| ApiError::bundle(e, "policy bundle"))
+    ) {
+        Ok(verified) => Ok(Ok(verified)),
+        Err(expired @ BundleError::Expired(_)) => Ok(Err(expired)),
+        Err(refused) => Err(ApiError::bundle(refused, "policy bundle")),
+    }
 }
 
-/// The second half of [`engine_from_bundle`]: the engine built from a verified policy.
-pub fn engine_from_verified(verified: &VerifiedPolicy) -> Result<(Engine, PolicyInfo), ApiError> {
-    let engine = Engine::from_json(&verified.policy_json)
-        .map_err(|e| ApiError::new("bad_policy", format!("signed {e}")))?;
-    Ok((engine, PolicyInfo::of(verified)))
+/// The second half of [`engine_from_bundle`]: the policy put in force by the core's expiry
+/// rule (a current one's engine built, an expired one stale).
+pub fn engine_from_verified(
+    verification: Verification,
+) -> Result<(PolicyInForce, PolicyInfo), ApiError> {
+    match PolicyInForce::from_verification(verification) {
+        Ok((in_force, verified)) => {
+            let info = PolicyInfo::of(&verified, Some(&in_force));
+            Ok((in_force, info))
+        }
+        Err(LoadError::Refused(e)) => Err(ApiError::bundle(e, "policy bundle")),
+        Err(LoadError::BadPolicy(e)) => Err(ApiError::new("bad_policy", format!("signed {e}"))),
+    }
 }
 
-/// What loading a policy answers: the handle for later checks and, for a signed bundle,
-/// what was verified (`null` for a plain policy).
+/// What loading a policy answers: the handle for later checks, the policy's `fail_mode`
+/// and, for a signed bundle, what was verified (`null` for a plain policy).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Loaded {
     pub handle: u32,
+    pub fail_mode: FailMode,
     pub policy: Option<PolicyInfo>,
 }
 
 /// The engines loaded so far. A handle is an index; dropped engines leave a hole.
 #[derive(Default)]
 pub struct Engines {
-    slots: Vec<Option<Engine>>,
+    slots: Vec<Option<PolicyInForce>>,
 }
 
 fn utf8<'a>(bytes: &'a [u8], what: &str, code: &'static str) -> Result<&'a str, ApiError> {
@@ -345,7 +372,7 @@ impl Engines {
     /// Loads a plain (unsigned) policy from its JSON.
     pub fn load_policy(&mut self, policy_json: &[u8]) -> Result<Loaded, ApiError> {
         let engine = engine_from_policy_json(utf8(policy_json, "policy", "bad_policy")?)?;
-        Ok(self.keep(engine, None))
+        Ok(self.keep(PolicyInForce::plain(engine), None))
     }
 
     /// Loads a signed policy bundle; `request_json` is a [`BundleRequest`].
@@ -381,10 +408,12 @@ impl Engines {
         Ok(trust_keysets(&request))
     }
 
-    fn keep(&mut self, engine: Engine, policy: Option<PolicyInfo>) -> Loaded {
-        self.slots.push(Some(engine));
+    fn keep(&mut self, in_force: PolicyInForce, policy: Option<PolicyInfo>) -> Loaded {
+        let fail_mode = in_force.fail_mode();
+        self.slots.push(Some(in_force));
         Loaded {
             handle: (self.slots.len() - 1) as u32,
+            fail_mode,
             policy,
         }
     }
@@ -469,14 +498,22 @@ mod tests {
             .load_bundle(&vector("policy-v4.json"), &keyset, &request(&held, NOW))
             .unwrap_err();
         assert_eq!(e.code, "rollback");
-        let e = engines
+        assert_eq!((info.stale, info.fail_mode), (false, FailMode::Warn));
+        // Expired: loaded as stale (the core's one expiry rule), its checks never run.
+        let stale = engines
             .load_bundle(
                 &vector("policy-v5.json"),
                 &keyset,
                 &request("null", 1769904000),
             )
-            .unwrap_err();
-        assert_eq!((e.code, e.policy.map(|p| p.version)), ("expired", Some(5)));
+            .unwrap();
+        let stale_info = stale.policy.unwrap();
+        assert_eq!((stale_info.version, stale_info.stale), (5, true));
+        let verdict = engines
+            .check(stale.handle, br#"{"to": ["x@acme.exmaple"]}"#, b"[]")
+            .unwrap();
+        assert!(verdict.contains("expired on 2026-01-31"), "{verdict}");
+        assert!(!verdict.contains("acme.example"), "{verdict}");
         let e = engines
             .load_bundle(&vector("policy-v5.json"), b"{}", &request("null", NOW))
             .unwrap_err();
@@ -541,7 +578,9 @@ mod tests {
         assert_eq!(engines.load_policy(b"\xff").unwrap_err().code, "bad_policy");
 
         let loaded = engines.load_policy(b"{}").unwrap();
-        assert_eq!(loaded.policy, None);
+        assert_eq!((loaded.policy, loaded.fail_mode), (None, FailMode::Warn));
+        let strict = engines.load_policy(br#"{"fail_mode": "block"}"#).unwrap();
+        assert_eq!(strict.fail_mode, FailMode::Block);
         let e = engines
             .check(loaded.handle, br#"{"to": "not-a-list"}"#, b"[]")
             .unwrap_err();

@@ -24,7 +24,8 @@
 mod convert;
 mod phases;
 
-use sendguard_core::KnownRecipients;
+use sendguard_core::in_force::PolicyInForce;
+use sendguard_core::{FailMode, KnownRecipients};
 use sendguard_js_api::api::{self, PolicyInfo};
 use wasm_bindgen::prelude::*;
 
@@ -70,10 +71,20 @@ pub fn trust_keysets(request: JsValue) -> Result<JsValue, JsValue> {
     to_js(&api::trust_keysets(&request))
 }
 
-/// A policy compiled into its indexes, ready for many checks.
+/// Whether a verdict (as `check` answered it) lets the sender send now, given the sender's
+/// written justification (or `null`): the core's rule (`Verdict::may_send`), so that no
+/// client decides it in JavaScript.
+#[wasm_bindgen(js_name = maySend)]
+pub fn may_send(verdict: JsValue, justification: Option<String>) -> Result<bool, JsValue> {
+    let verdict: sendguard_core::Verdict = from_js(verdict, "verdict")?;
+    Ok(verdict.may_send(justification.as_deref()))
+}
+
+/// A policy compiled into its indexes, ready for many checks (or, for an expired signed
+/// policy, its fail mode alone: the core's expiry rule).
 #[wasm_bindgen]
 pub struct Engine {
-    inner: sendguard_core::Engine,
+    inner: PolicyInForce,
     /// What was verified, for a signed policy bundle.
     policy: Option<PolicyInfo>,
 }
@@ -83,10 +94,10 @@ impl Engine {
     /// Loads a plain (unsigned) policy from its JSON text.
     #[wasm_bindgen(js_name = fromPolicyJson)]
     pub fn from_policy_json(policy_json: &str) -> Result<Engine, JsValue> {
-        let inner = phases::measure(Phase::Index, || api::engine_from_policy_json(policy_json))
+        let engine = phases::measure(Phase::Index, || api::engine_from_policy_json(policy_json))
             .map_err(|e| api_error(&e))?;
         Ok(Engine {
-            inner,
+            inner: PolicyInForce::plain(engine),
             policy: None,
         })
     }
@@ -94,7 +105,8 @@ impl Engine {
     /// Loads a signed policy bundle: verifies the pinned keyset (the bytes of its file), then
     /// the bundle against it. `request` is `{tenant, held: {version, digest} | null, now}`
     /// with `now` in Unix seconds. A refusal is an error with the core's code (`rollback`,
-    /// `wrong_tenant`, …); `expired` also carries the stale `policy`.
+    /// `wrong_tenant`, …). An expired policy loads with `policy.stale` true: every check then
+    /// answers the could-not-check verdict in its `fail_mode`.
     #[wasm_bindgen(js_name = fromBundle)]
     pub fn from_bundle(
         bundle: &[u8],
@@ -106,7 +118,7 @@ impl Engine {
             api::verify_bundle(bundle, pinned_keyset, &request)
         })
         .map_err(|e| api_error(&e))?;
-        let (inner, info) = phases::measure(Phase::Index, || api::engine_from_verified(&verified))
+        let (inner, info) = phases::measure(Phase::Index, || api::engine_from_verified(verified))
             .map_err(|e| api_error(&e))?;
         Ok(Engine {
             inner,
@@ -121,11 +133,21 @@ impl Engine {
         self.policy.as_ref().map(|p| p.version as f64)
     }
 
-    /// `{tenant, version, issued_at, expires_at, key_id, digest}` of the signed policy
-    /// loaded, or `null` for a plain policy; `{version, digest}` is the next load's `held`.
+    /// `{tenant, version, issued_at, expires_at, key_id, digest, fail_mode, stale}` of the
+    /// signed policy loaded, or `null` for a plain policy; `{version, digest}` is the next
+    /// load's `held`.
     #[wasm_bindgen(getter)]
     pub fn policy(&self) -> Result<JsValue, JsValue> {
         to_js(&self.policy)
+    }
+
+    /// `"warn"` or `"block"`: what a client does when a check cannot run, as the policy says.
+    #[wasm_bindgen(getter, js_name = failMode)]
+    pub fn fail_mode(&self) -> String {
+        match self.inner.fail_mode() {
+            FailMode::Warn => "warn".into(),
+            FailMode::Block => "block".into(),
+        }
     }
 
     /// Checks a draft (`{from, to, cc, bcc, subject, body, attachments}`) given a context

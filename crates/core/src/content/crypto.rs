@@ -1,4 +1,6 @@
-//! Cryptocurrency keys: BIP39 seed phrases (English list, SHA-256 checksum verified), WIF
+//! Cryptocurrency keys: BIP39 seed phrases (English list, SHA-256 checksum verified, standing
+//! apart from the prose around them: on lines of their own, as a numbered list or one word a
+//! line, or next to a keyword such as "recovery phrase"), WIF
 //! private keys (Base58Check verified) and Ethereum private keys (64 hex digits next to a
 //! keyword such as "private key": a bare hash is not a key).
 
@@ -83,9 +85,10 @@ impl SeedWords {
     /// one pass over the text's letter-and-digit runs.
     pub fn scan(&self, text: &str, runs: &[(usize, usize)], tally: &mut Tally) {
         let bytes = text.as_bytes();
-        let mut run: Vec<u16> = Vec::new();
+        let mut run: Vec<RunWord> = Vec::new();
         let mut last_word_end = 0;
         let mut keyword_spans = None;
+        let mut seed_spans = None;
         for &(start, end) in runs {
             let token = &bytes[start..end];
             let glued = bytes.get(end).is_some_and(|b| *b >= 0x80 || *b == b'_')
@@ -102,39 +105,50 @@ impl SeedWords {
                     .all(|&b| SEPARATOR[usize::from(b)]);
             let index = if glued { None } else { self.index_of(token) };
             match index {
-                Some(index) if separated || run.is_empty() => run.push(index),
+                Some(index) if separated || run.is_empty() => run.push((index, start, end)),
                 Some(index) => {
-                    self.count_phrases(&run, tally);
+                    self.count_phrases(text, &run, &mut seed_spans, tally);
                     run.clear();
-                    run.push(index);
+                    run.push((index, start, end));
                 }
                 None => {
-                    self.count_phrases(&run, tally);
+                    self.count_phrases(text, &run, &mut seed_spans, tally);
                     run.clear();
                 }
             }
             last_word_end = end;
         }
-        self.count_phrases(&run, tally);
+        self.count_phrases(text, &run, &mut seed_spans, tally);
     }
 
-    fn count_phrases(&self, run: &[u16], tally: &mut Tally) {
+    /// Counts the phrases of a run of list words: checksum-valid windows that stand apart
+    /// ([`stands_apart`]). `seed_spans` caches where the seed keywords stand.
+    fn count_phrases(
+        &self,
+        text: &str,
+        run: &[RunWord],
+        seed_spans: &mut Option<Vec<(usize, usize)>>,
+        tally: &mut Tally,
+    ) {
         // A phrase stands at the start or end of a long run of list words (prose made of
         // common words, or hostile input): only those windows are tried, so cost stays linear
         // with a small constant.
         let long = run.len() > LONG_RUN;
+        let indices: Vec<u16> = run.iter().map(|w| w.0).collect();
         let mut start = 0;
         while start + 12 <= run.len() {
             if long && start > 24 && start + 24 < run.len() {
                 start = run.len() - 24;
                 continue;
             }
-            let length = PHRASE_LENGTHS
-                .into_iter()
-                .find(|&n| start + n <= run.len() && checksum_valid(&run[start..start + n]));
+            let length = PHRASE_LENGTHS.into_iter().find(|&n| {
+                start + n <= run.len()
+                    && checksum_valid(&indices[start..start + n])
+                    && stands_apart(text, run, start, n, seed_spans)
+            });
             match length {
                 Some(n) => {
-                    let first = self.words[usize::from(run[start])];
+                    let first = self.words[usize::from(run[start].0)];
                     tally.add(Detector::Bip39SeedPhrase, || {
                         format!("{first} … ({n} words)")
                     });
@@ -144,6 +158,83 @@ impl SeedWords {
             }
         }
     }
+}
+
+/// A list word in a run: its index in the list and where it stands in the text.
+type RunWord = (u16, usize, usize);
+
+/// Words that announce a seed phrase nearby (within 200 bytes).
+const SEED_KEYWORDS: Nearby = Nearby::new(
+    &[
+        "seed phrase",
+        "seed words",
+        "seed:",
+        "phrase:",
+        "recovery phrase",
+        "recovery words",
+        "recovery seed",
+        "secret phrase",
+        "backup phrase",
+        "mnemonic",
+        "passphrase",
+        "wallet seed",
+        "bip39",
+        "bip-39",
+        "12 words",
+        "24 words",
+        "12-word",
+        "24-word",
+    ],
+    200,
+);
+
+/// Whether the `n` words of `run` from `start` stand apart from prose the way real seed
+/// phrases do: a seed keyword nearby; a numbered list or one word a line (every gap between
+/// the words holds a digit or a line break); or lines of their own (nothing but numbering and
+/// punctuation beside it on its lines, and the phrase either the whole run of list words or
+/// opening a paragraph or following a line that ends in a colon). A
+/// run of common words inside a sentence passes the checksum by chance 1 time in 16; this
+/// keeps such runs out.
+fn stands_apart(
+    text: &str,
+    run: &[RunWord],
+    start: usize,
+    n: usize,
+    seed_spans: &mut Option<Vec<(usize, usize)>>,
+) -> bool {
+    let bytes = text.as_bytes();
+    let words = &run[start..start + n];
+    let (first, last) = (words[0].1, words[n - 1].2);
+    let listed = words.windows(2).all(|pair| {
+        bytes[pair[0].2..pair[1].1]
+            .iter()
+            .any(|b| b.is_ascii_digit() || *b == b'\n')
+    });
+    let line_start = bytes[..first]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_end = bytes[last..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| last + i);
+    // The line before: none, blank, or an introduction ending in a colon ("Recovery words:").
+    let before = text[..line_start].trim_end_matches(['\n', '\r']);
+    let introduced = before.is_empty()
+        || before.ends_with(['\n', ':'])
+        || text[..line_start].ends_with("\n\n")
+        || text[..line_start].ends_with("\n\r\n");
+    let own_lines = (n == run.len() || introduced)
+        && (bytes[line_start..first].iter()).all(|&b| SEPARATOR[usize::from(b)])
+        && (bytes[last..line_end].iter())
+            .all(|&b| SEPARATOR[usize::from(b)] || b == b'!' || b == b'?');
+    listed
+        || own_lines
+        || SEED_KEYWORDS.near(
+            seed_spans.get_or_insert_with(|| SEED_KEYWORDS.spans(text)),
+            first,
+            last,
+        )
 }
 
 impl Default for SeedWords {
@@ -325,6 +416,22 @@ mod tests {
             "quotes break a run"
         );
         assert_eq!(seeds(&format!("{valid}s")), 0, "abouts is no list word");
+    }
+
+    #[test]
+    fn seed_phrases_stand_apart_from_prose() {
+        let valid = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+        // Inside a sentence: a run of common words that passes the checksum by chance.
+        let sentence = format!("Weekend plans: we {valid} the old cabin, then drive home.");
+        assert_eq!(seeds(&sentence), 0);
+        // The same sentence next to a keyword, on a line of its own, or one word a line.
+        assert_eq!(
+            seeds(&format!("My recovery phrase, {valid} the old cabin")),
+            1
+        );
+        assert_eq!(seeds(&format!("Hi Bob,\n\n{valid}\n\nThanks")), 1);
+        assert_eq!(seeds(&format!("Words:\n{valid}\nkeep it safe")), 1);
+        assert_eq!(seeds(&valid.replace(' ', "\n")), 1);
     }
 
     #[test]

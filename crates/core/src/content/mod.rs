@@ -18,10 +18,9 @@ pub mod rules;
 pub mod secrets;
 pub mod text;
 
-use crate::action::Action;
+use crate::action::{Action, FailMode};
 use crate::draft::Draft;
 use crate::error::PolicyError;
-use crate::policy::FailMode;
 use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind};
 

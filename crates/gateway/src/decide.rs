@@ -1,0 +1,275 @@
+//! From one policy request to one action: the engine's verdict on the recipient, mapped to
+//! what Postfix should do. The verdict is the engine's alone; this file only maps it.
+
+use std::sync::Mutex;
+
+use sendguard_core::in_force::PolicyInForce;
+use sendguard_core::{Draft, FailMode, KnownRecipients, Outcome, Verdict};
+
+use crate::action::{one_line, PolicyAction};
+use crate::confirm::ConfirmStore;
+use crate::protocol::Request;
+
+/// What a warning does to the mail (the admin's choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarnMode {
+    /// Refuse the first attempt with the sentence; the same sender, recipient pair resent
+    /// within the window passes once.
+    Confirm,
+    /// Deliver, with an `X-Sendguard-Warning` header for monitoring.
+    Header,
+    /// Accept into Postfix's hold queue, for an administrator to release or delete.
+    Hold,
+}
+
+/// The header a warning adds in [`WarnMode::Header`].
+pub const WARNING_HEADER: &str = "X-Sendguard-Warning";
+
+/// The policy in force, the warn choice and the pending confirmations; shared by all
+/// connections. An expired signed policy is in force as stale: every recipient then gets the
+/// core's could-not-check verdict, in the policy's `fail_mode`.
+pub struct Decider {
+    policy: PolicyInForce,
+    warn_mode: WarnMode,
+    confirmations: Mutex<ConfirmStore>,
+}
+
+impl Decider {
+    pub fn new(policy: PolicyInForce, warn_mode: WarnMode, confirmations: ConfirmStore) -> Decider {
+        Decider {
+            policy,
+            warn_mode,
+            confirmations: Mutex::new(confirmations),
+        }
+    }
+
+    /// The action for one well-formed request at Unix time `now` (seconds).
+    pub fn decide(&self, request: &Request, now: i64) -> Result<PolicyAction, String> {
+        if request.request.as_deref() != Some("smtpd_access_policy") {
+            return Err(match &request.request {
+                Some(other) => format!("unknown request type `{}`", one_line(other)),
+                None => "the request has no `request` attribute".into(),
+            });
+        }
+        if !request
+            .protocol_state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("RCPT"))
+        {
+            // Recipients are checked once each, at RCPT TO; other stages get no opinion,
+            // said in the log so that a misplaced check_policy_service is noticed.
+            crate::server::log(format_args!(
+                "protocol_state={}: recipients are checked only at RCPT; answered DUNNO \
+                 (call the gateway from smtpd_recipient_restrictions)",
+                one_line(request.protocol_state.as_deref().unwrap_or(""))
+            ));
+            return Ok(PolicyAction::Dunno);
+        }
+        let recipient = match request.recipient.as_deref() {
+            Some(r) if !r.is_empty() => r,
+            _ => return Err("an RCPT request without a recipient".into()),
+        };
+        let sender = request.sender.as_deref().unwrap_or("");
+        let verdict = self.check(sender, recipient);
+        Ok(self.map(&verdict, sender, recipient, now))
+    }
+
+    /// The engine's verdict on a draft with this one recipient, from this sender.
+    fn check(&self, sender: &str, recipient: &str) -> Verdict {
+        let draft = Draft {
+            from: (!sender.is_empty()).then(|| sender.to_string()),
+            to: vec![recipient.to_string()],
+            ..Draft::default()
+        };
+        self.policy.check(&draft, &KnownRecipients::default())
+    }
+
+    fn map(&self, verdict: &Verdict, sender: &str, recipient: &str, now: i64) -> PolicyAction {
+        let sentence = verdict
+            .findings
+            .first()
+            .map(|f| f.message.as_str())
+            .unwrap_or(verdict.summary.as_str());
+        match verdict.action {
+            Outcome::Allow => PolicyAction::Dunno,
+            Outcome::Block => PolicyAction::Reject(one_line(sentence)),
+            Outcome::Warn => match self.warn_mode {
+                WarnMode::Header => {
+                    PolicyAction::Prepend(format!("{WARNING_HEADER}: {}", one_line(sentence)))
+                }
+                WarnMode::Hold => PolicyAction::Hold(one_line(sentence)),
+                WarnMode::Confirm => {
+                    let mut store = self
+                        .confirmations
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if store.confirm_or_remember(sender, recipient, now) {
+                        crate::server::log(format_args!(
+                            "a warned recipient was confirmed by a resend; answered DUNNO"
+                        ));
+                        PolicyAction::Dunno
+                    } else {
+                        // Rounded down, so a sender who trusts the figure is never late.
+                        let minutes = match (store.window_seconds() / 60).max(1) {
+                            1 => "1 minute".to_string(),
+                            n => format!("{n} minutes"),
+                        };
+                        PolicyAction::Reject(format!(
+                            "{} If you meant it, send it again within {minutes}.",
+                            one_line(sentence)
+                        ))
+                    }
+                }
+            },
+        }
+    }
+
+    /// The answer when a request cannot be checked, by the policy's `fail_mode`: never a
+    /// pass. `block` refuses for good; `warn` refuses for now, so the client tries again.
+    pub fn fail_action(&self) -> PolicyAction {
+        match self.policy.fail_mode() {
+            FailMode::Block => PolicyAction::Reject(
+                "Contact your administrator: the recipient check could not run.".into(),
+            ),
+            FailMode::Warn => {
+                PolicyAction::Defer("Try again later: the recipient check could not run.".into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sendguard_core::{Engine, Policy};
+
+    fn decider(policy: &str, mode: WarnMode) -> Decider {
+        let engine = Engine::new(Policy::from_json(policy).unwrap()).unwrap();
+        Decider::new(
+            PolicyInForce::plain(engine),
+            mode,
+            ConfirmStore::new(600, 100),
+        )
+    }
+
+    fn rcpt(sender: &str, recipient: &str) -> Request {
+        Request {
+            request: Some("smtpd_access_policy".into()),
+            protocol_state: Some("RCPT".into()),
+            sender: Some(sender.into()),
+            recipient: Some(recipient.into()),
+        }
+    }
+
+    const TYPO: &str = "colonel.smith@army.ml";
+
+    #[test]
+    fn allow_is_dunno() {
+        let d = decider("{}", WarnMode::Confirm);
+        let a = d.decide(&rcpt("a@example.org", "colonel.smith@army.mil"), 0);
+        assert_eq!(a, Ok(PolicyAction::Dunno));
+    }
+
+    #[test]
+    fn block_is_a_reject_with_the_engines_sentence() {
+        let d = decider(r#"{"blocked_domains": ["ml"]}"#, WarnMode::Header);
+        let Ok(PolicyAction::Reject(text)) = d.decide(&rcpt("a@example.org", TYPO), 0) else {
+            panic!("not a reject");
+        };
+        assert!(text.contains("army.ml"), "{text}");
+        assert!(!text.contains("send it again"), "{text}");
+    }
+
+    #[test]
+    fn warn_confirm_refuses_then_passes_the_resend_once() {
+        let d = decider("{}", WarnMode::Confirm);
+        let first = d.decide(&rcpt("a@example.org", TYPO), 1000).unwrap();
+        let PolicyAction::Reject(text) = &first else {
+            panic!("{first:?}")
+        };
+        assert!(text.starts_with("Check colonel.smith@army.ml"), "{text}");
+        assert!(text.contains("army.mil"), "{text}");
+        assert!(
+            text.ends_with("If you meant it, send it again within 10 minutes."),
+            "{text}"
+        );
+        let again = d.decide(&rcpt("a@example.org", TYPO), 1300).unwrap();
+        assert_eq!(again, PolicyAction::Dunno);
+        let third = d.decide(&rcpt("a@example.org", TYPO), 1301).unwrap();
+        assert_eq!(third.name(), "REJECT");
+        // Another sender's resend is not this sender's confirmation.
+        let other = d.decide(&rcpt("b@example.org", TYPO), 1302).unwrap();
+        assert_eq!(other.name(), "REJECT");
+        // After the window, a resend is refused again.
+        let late = d.decide(&rcpt("a@example.org", TYPO), 1301 + 600).unwrap();
+        assert_eq!(late.name(), "REJECT");
+    }
+
+    #[test]
+    fn a_short_window_is_said_in_the_singular() {
+        let engine = Engine::new(Policy::default()).unwrap();
+        let d = Decider::new(
+            PolicyInForce::plain(engine),
+            WarnMode::Confirm,
+            ConfirmStore::new(90, 100),
+        );
+        let Ok(PolicyAction::Reject(text)) = d.decide(&rcpt("a@example.org", TYPO), 0) else {
+            panic!("not a reject");
+        };
+        assert!(text.ends_with("send it again within 1 minute."), "{text}");
+    }
+
+    #[test]
+    fn warn_header_and_hold() {
+        let d = decider("{}", WarnMode::Header);
+        let Ok(PolicyAction::Prepend(header)) = d.decide(&rcpt("a@example.org", TYPO), 0) else {
+            panic!("not a prepend");
+        };
+        assert!(
+            header.starts_with("X-Sendguard-Warning: Check colonel.smith@army.ml"),
+            "{header}"
+        );
+        let d = decider("{}", WarnMode::Hold);
+        let Ok(PolicyAction::Hold(text)) = d.decide(&rcpt("a@example.org", TYPO), 0) else {
+            panic!("not a hold");
+        };
+        assert!(text.contains("army.mil"), "{text}");
+    }
+
+    #[test]
+    fn other_stages_get_no_opinion_and_bad_requests_are_errors() {
+        let d = decider("{}", WarnMode::Confirm);
+        let mut data = rcpt("a@example.org", TYPO);
+        data.protocol_state = Some("DATA".into());
+        assert_eq!(d.decide(&data, 0), Ok(PolicyAction::Dunno));
+        let mut no_rcpt = rcpt("a@example.org", "");
+        assert!(d.decide(&no_rcpt, 0).is_err());
+        no_rcpt.recipient = None;
+        assert!(d.decide(&no_rcpt, 0).is_err());
+        let mut wrong = rcpt("a@example.org", TYPO);
+        wrong.request = Some("junk".into());
+        assert!(d.decide(&wrong, 0).unwrap_err().contains("`junk`"));
+        wrong.request = None;
+        assert!(d.decide(&wrong, 0).is_err());
+    }
+
+    #[test]
+    fn an_expired_policy_never_passes_a_recipient() {
+        let stale = PolicyInForce::expired(1_769_817_600, FailMode::Block);
+        let d = Decider::new(stale, WarnMode::Confirm, ConfirmStore::new(600, 100));
+        let a = d.decide(&rcpt("a@example.org", "colonel.smith@army.mil"), 0);
+        assert_eq!(a.unwrap().name(), "REJECT");
+        let stale = PolicyInForce::expired(1_769_817_600, FailMode::Warn);
+        let d = Decider::new(stale, WarnMode::Header, ConfirmStore::new(600, 100));
+        let a = d.decide(&rcpt("a@example.org", "colonel.smith@army.mil"), 0);
+        assert_eq!(a.unwrap().name(), "PREPEND");
+    }
+
+    #[test]
+    fn the_fail_action_follows_the_policy_and_never_passes() {
+        let d = decider("{}", WarnMode::Confirm);
+        assert_eq!(d.fail_action().name(), "DEFER");
+        let d = decider(r#"{"fail_mode": "block"}"#, WarnMode::Confirm);
+        assert_eq!(d.fail_action().name(), "REJECT");
+    }
+}
