@@ -5,9 +5,22 @@
 /** The page's element with this id (index.html has every id this file asks for; any kind). */
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 const TOKEN_KEY = "sendguard-token";
-const ACTIONS = ["lookalike_domain", "tld_trap", "lookalike_address", "invalid_address",
-  "risky_destination", "blocked_domain", "external_recipients"];
-const ACTION_VALUES = ["allow", "warn", "block_with_justification", "block"];
+// Each finding the policy sets an action for: a plain label and one line of help.
+const ACTIONS = {
+  lookalike_domain: ["A lookalike domain", "One slip from a known domain, such as arrny.mil or paypa1.com."],
+  tld_trap: ["A country ending that mimics .mil, .com or .net", "Such as army.ml (Mali) for army.mil, where the sender has never written."],
+  lookalike_address: ["A lookalike address", "One letter from a known contact at the same domain, such as jon.smith@ for john.smith@."],
+  invalid_address: ["An address that cannot work", "A mistyped address, or an ending that does not exist, such as .con."],
+  risky_destination: ["A high-risk country", "A domain ending listed as a high-risk destination in the full policy."],
+  blocked_domain: ["A blocked domain", "A domain or ending on the blocked list above."],
+  external_recipients: ["Many outside recipients", "More recipients outside the organisation than the full policy allows."],
+};
+const ACTION_VALUES = {
+  allow: "Allow: say nothing",
+  warn: "Warn: the sender may still send",
+  block_with_justification: "Block unless the sender gives a reason",
+  block: "Block: stop the email",
+};
 const DEFAULT_ACTION = { blocked_domain: "block" }; // every other action defaults to "warn"
 const LIST_FIELDS = ["internal_domains", "trusted_domains", "blocked_domains"];
 
@@ -18,8 +31,9 @@ const state = {
   engineModule: /** @type {typeof import("/wasm/sendguard.js") | null} */ (null)
 };
 
-/** Calls the admin API; throws an Error with `code`, `path` and `status` on failure. */
-async function api(method, path, body) {
+/** Calls the admin API; answers its JSON (or text, with `{ raw: true }`); throws an Error
+ * with `code`, `path` and `status` on failure. */
+async function api(method, path, body, { raw = false } = {}) {
   const init = { method, headers: { Authorization: `Bearer ${state.token}` } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -35,7 +49,7 @@ async function api(method, path, body) {
     Object.assign(error, { code: data?.error?.code, path: data?.error?.path, status: response.status });
     throw error;
   }
-  return data;
+  return raw ? text : data;
 }
 
 function say(message) { $("status").textContent = message; }
@@ -59,10 +73,14 @@ async function logIn(token) {
     const me = await api("GET", "/api/v1/whoami");
     sessionStorage.setItem(TOKEN_KEY, token);
     $("who-name").textContent = `Logged in as ${me.name}${me.tenant ? ` (tenant ${me.tenant})` : ""}`;
-    $("tokens-section").hidden = Boolean(me.tenant); // tenant-scoped tokens cannot manage tokens
+    // Tenant-scoped tokens can manage neither tokens nor keys.
+    state.scoped = Boolean(me.tenant);
+    $("tokens-link").hidden = state.scoped;
+    $("rotate").hidden = state.scoped;
     $("who").hidden = false;
     $("login").hidden = true;
     $("app").hidden = false;
+    showView();
     await Promise.all([loadTenants(), me.tenant ? null : loadTokens()]);
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -109,18 +127,54 @@ $("new-tenant-form").addEventListener("submit", async (event) => {
 
 async function openTenant(tenant) {
   state.tenant = tenant;
-  await Promise.all([loadPolicy(), loadHistory(), loadKeys()]);
+  await Promise.all([loadPolicy(), loadHistory(), loadKeys(), loadDeploy()]);
+}
+
+// ---- pages --------------------------------------------------------------------------------
+
+const VIEWS = ["policy", "history", "keys", "tokens", "deploy"];
+
+/** Shows the page the address names (#history ...), the policy editor by default. */
+function showView() {
+  let view = location.hash.slice(1);
+  if (!VIEWS.includes(view) || (view === "tokens" && state.scoped)) view = "policy";
+  for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
+  for (const link of document.querySelectorAll("nav a[data-view]")) {
+    if (link.dataset.view === view) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+window.addEventListener("hashchange", showView);
+
+// ---- confirmation -------------------------------------------------------------------------
+
+/** Asks before a change that reaches every mailbox: a title, what happens, a preview (a
+ * node), an optional extra control; answers true only for the confirm button. Cancel is
+ * focused first, and Escape cancels. */
+function confirmChange({ title, text, preview, confirmLabel }) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-preview").replaceChildren(preview);
+  $("confirm-ok").textContent = confirmLabel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
 }
 
 // ---- policy editor ------------------------------------------------------------------------
 
 function buildActionControls() {
-  $("actions").replaceChildren(...ACTIONS.map((name) => {
+  $("actions").replaceChildren(...Object.entries(ACTIONS).map(([name, [title, help]]) => {
     const select = el("select", { id: `f-action-${name}` });
     select.dataset.action = name;
-    select.append(...ACTION_VALUES.map((v) => el("option", { value: v, textContent: v.replaceAll("_", " ") })));
-    const label = el("label", { htmlFor: select.id, textContent: name.replaceAll("_", " ") });
-    return el("div", {}, label, select);
+    select.setAttribute("aria-describedby", `h-action-${name} block-note`);
+    select.append(...Object.entries(ACTION_VALUES).map(([value, text]) => el("option", { value, textContent: text })));
+    const label = el("label", { htmlFor: select.id, textContent: title });
+    return el("div", { className: "action" }, label, el("p", { id: `h-action-${name}`, className: "help", textContent: help }), select);
   }));
 }
 
@@ -135,9 +189,9 @@ function formFromJson() {
     const value = policy[field];
     $(`f-${field}`).value = Array.isArray(value) ? value.join("\n") : "";
   }
-  for (const name of ACTIONS) {
+  for (const name of Object.keys(ACTIONS)) {
     const value = policy.actions?.[name] ?? DEFAULT_ACTION[name] ?? "warn";
-    $(`f-action-${name}`).value = ACTION_VALUES.includes(value) ? value : "warn";
+    $(`f-action-${name}`).value = value in ACTION_VALUES ? value : "warn";
   }
 }
 
@@ -244,7 +298,7 @@ $("sim-form").addEventListener("submit", async (event) => {
   try {
     module = await engineModule();
   } catch {
-    out.replaceChildren(el("p", { className: "error", textContent: "The engine is not available: build it with scripts/build-wasm and serve build/wasm/esm (wasm_dir)." }));
+    out.replaceChildren(el("p", { className: "error", textContent: "The engine is not built into this server: build it with scripts/build-release (or scripts/build-wasm and set wasm_dir)." }));
     return;
   }
   let engine;
@@ -269,7 +323,8 @@ function renderVerdict(verdict) {
   const list = el("ul");
   for (const finding of verdict.findings) {
     const fix = finding.fix ? ` Fix: ${finding.fix}.` : "";
-    list.append(el("li", { textContent: `${finding.kind.replaceAll("_", " ")} (${finding.action}): ${finding.message}${fix}` }));
+    const kind = ACTIONS[finding.kind]?.[0] ?? finding.kind.replaceAll("_", " ");
+    list.append(el("li", { textContent: `${kind} (${ACTION_VALUES[finding.action] ?? finding.action}): ${finding.message}${fix}` }));
   }
   if (verdict.findings.length) box.append(list);
   return box;
@@ -294,15 +349,17 @@ async function loadHistory() {
     return;
   }
   list.replaceChildren(...history.map((entry, i) => {
-    const title = `Version ${entry.version}, published by ${entry.published_by}, ${when(entry.published_at)}`
-      + (entry.rollback_of ? ` (roll back to version ${entry.rollback_of})` : "") + (i === 0 ? " (current)" : "");
+    const title = (entry.renewal_of
+      ? `Version ${entry.version}, renewed by the server ${when(entry.published_at)} (the same policy as version ${entry.renewal_of}, signed again before it expires)`
+      : `Version ${entry.version}, published by ${entry.published_by}, ${when(entry.published_at)}`
+        + (entry.rollback_of ? ` (roll back to version ${entry.rollback_of})` : "")) + (i === 0 ? " (current)" : "");
     const item = el("li", { className: "version" }, el("span", { textContent: title }));
     item.dataset.version = entry.version;
     if (entry.diff) {
       item.append(el("details", {}, el("summary", { textContent: `Changes from version ${entry.version - 1}` }), renderDiff(entry.diff)));
     }
     if (i > 0) {
-      const button = el("button", { type: "button", className: "secondary", textContent: `Roll back to version ${entry.version}` });
+      const button = el("button", { type: "button", className: "secondary", textContent: `Roll back to version ${entry.version}…` });
       button.addEventListener("click", () => rollBack(entry.version));
       item.append(el("div", {}, button));
     }
@@ -311,6 +368,26 @@ async function loadHistory() {
 }
 
 async function rollBack(version) {
+  let detail;
+  try {
+    detail = await api("GET", `/api/v1/tenants/${state.tenant}/history/${version}`);
+  } catch (error) {
+    say(`Roll back failed: ${error.message}`);
+    return;
+  }
+  const preview = detail.rollback_diff
+    ? el("div", {}, el("p", { textContent: "Changes from the current policy:" }), renderDiff(detail.rollback_diff))
+    : el("p", { textContent: "No change: the current policy is the same text." });
+  const ok = await confirmChange({
+    title: `Roll back ${state.tenant} to version ${version}?`,
+    text: `Version ${version}'s policy is published again as a new version and reaches every add-in of ${state.tenant} at its next refresh.`,
+    preview,
+    confirmLabel: `Roll back to version ${version}`,
+  });
+  if (!ok) {
+    say("Roll back cancelled: nothing changed.");
+    return;
+  }
   try {
     const published = await api("POST", `/api/v1/tenants/${state.tenant}/rollback`, { version });
     say(`Rolled back: version ${published.version} now carries version ${version}'s policy.`);
@@ -336,12 +413,77 @@ async function loadKeys() {
 }
 
 $("rotate").addEventListener("click", async () => {
+  let keys;
   try {
-    const keys = await api("POST", "/api/v1/keys/rotate", {});
-    say(`New signing key ${keys.signing_key_id}; every tenant's keyset now lists it.`);
-    await loadKeys();
+    keys = await api("GET", "/api/v1/keys");
   } catch (error) {
     say(`Rotation failed: ${error.message}`);
+    return;
+  }
+  const list = el("ul", { className: "tenants-changing" }, ...keys.keysets.map((k) =>
+    el("li", { textContent: `${k.tenant}: keyset version ${k.version} becomes ${k.version + 1}` })));
+  const revoke = el("input", { type: "checkbox", id: "revoke-old" });
+  const preview = el("div", {},
+    el("p", { textContent: keys.keysets.length ? "These tenants' keysets change:" : "No tenant has a keyset yet." }), list,
+    el("div", { className: "check" }, revoke,
+      el("label", { htmlFor: "revoke-old", textContent: "The old key was stolen: revoke it, and sign every tenant's current policy again as a new version" })));
+  const ok = await confirmChange({
+    title: "Rotate the signing key?",
+    text: `A new key signs every policy from now on (the current key is ${keys.signing_key_id}). Add-ins take the new keysets at their next refresh.`,
+    preview,
+    confirmLabel: "Rotate the key",
+  });
+  if (!ok) {
+    say("Rotation cancelled: nothing changed.");
+    return;
+  }
+  try {
+    const rotated = await api("POST", "/api/v1/keys/rotate", { revoke_old: revoke.checked });
+    say(`New signing key ${rotated.signing_key_id}; every tenant's keyset now lists it.`);
+    await Promise.all([loadKeys(), loadHistory(), loadDeploy()]);
+  } catch (error) {
+    say(`Rotation failed: ${error.message}`);
+  }
+});
+
+// ---- deploy -------------------------------------------------------------------------------
+
+/** Offers `text` as a file download. */
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = el("a", { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+async function loadDeploy() {
+  const deploy = await api("GET", `/api/v1/tenants/${state.tenant}/deploy`);
+  state.deploy = deploy;
+  $("deploy-tenant").textContent = `for ${deploy.tenant}`;
+  $("deploy-server").textContent = deploy.public_url_set
+    ? `Add-ins reach this server at ${deploy.server_url}.`
+    : `Add-ins would reach this server at ${deploy.server_url}, guessed from this page: set public_url (SENDGUARD_PUBLIC_URL) to the https address users reach it at.`;
+  $("xpi-problem").textContent = deploy.thunderbird.problem || "";
+  $("policies-json").textContent = JSON.stringify(deploy.thunderbird.policies_json, null, 2);
+  $("outlook-problem").textContent = deploy.outlook.problem || "";
+  $("download-manifest").disabled = Boolean(deploy.outlook.problem);
+  $("keyset-url").textContent = `${deploy.server_url}/v1/tenants/${deploy.tenant}/keyset`;
+  $("deploy-keyset").textContent = deploy.keyset;
+}
+
+$("download-policies").addEventListener("click", () =>
+  download("policies.json", JSON.stringify(state.deploy.thunderbird.policies_json, null, 2) + "\n", "application/json"));
+$("download-keyset").addEventListener("click", () => download(`${state.deploy.tenant}-keyset.json`, state.deploy.keyset, "application/json"));
+$("download-manifest").addEventListener("click", async () => {
+  const mode = $("send-mode").value;
+  try {
+    const xml = await api("GET", `${state.deploy.outlook.manifest_path}?send_mode=${encodeURIComponent(mode)}`, undefined, { raw: true });
+    download(`sendguard-${state.deploy.tenant}-manifest.xml`, xml, "application/xml");
+    say(`Outlook manifest for ${state.deploy.tenant} (SendMode ${mode}) downloaded.`);
+  } catch (error) {
+    $("outlook-problem").textContent = error.message;
   }
 });
 

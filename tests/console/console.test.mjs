@@ -1,11 +1,14 @@
 // The admin console in real headless Chromium (playwright-core, /usr/bin/chromium) against a
-// real `sendguard serve` on 127.0.0.1 with a temporary data directory.
-// Env: SENDGUARD_BIN (the built binary), WASM_DIR (build/wasm/esm, for the simulator),
-// ARTIFACTS (where the screenshot goes).
+// real `sendguard serve` on 127.0.0.1 with a temporary data directory. Every view (and each
+// confirmation dialog) is checked with axe-core (zero violations) and for reflow at 320 px.
+// Env: SENDGUARD_BIN (the built binary; the suite builds it with the client files inside),
+// REQUIRE_ENGINE=1 (the binary must serve the engine, the .xpi and the Outlook add-in),
+// ARTIFACTS (where the screenshots go).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -13,19 +16,18 @@ import { chromium } from "playwright-core";
 
 const root = resolve(import.meta.dirname, "../..");
 const binary = process.env.SENDGUARD_BIN || join(root, "target/debug/sendguard");
-const wasmDir = process.env.WASM_DIR || join(root, "build/wasm/esm");
-const hasEngine = existsSync(join(wasmDir, "sendguard.js"));
-// The suite sets REQUIRE_ENGINE=1 once scripts/build-wasm exists: then a missing build fails.
-if (process.env.REQUIRE_ENGINE === "1" && !hasEngine) throw new Error(`no engine build in ${wasmDir}`);
+const requireAssets = process.env.REQUIRE_ENGINE === "1";
 const artifacts = process.env.ARTIFACTS || join(root, "artifacts");
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const PUBLIC_URL = "https://guard.example.test";
 
-let server, base, token, browser, page, dataDir;
+let server, base, token, browser, page, dataDir, hasEngine;
+const consoleMessages = [];
 
 /** Starts the server and resolves once it prints its address (and first-start token). */
 function startServer() {
   dataDir = mkdtempSync(join(tmpdir(), "sendguard-console-"));
-  const env = { ...process.env, RUST_LOG: "warn" };
-  if (hasEngine) env.SENDGUARD_WASM_DIR = wasmDir;
+  const env = { ...process.env, RUST_LOG: "warn", SENDGUARD_PUBLIC_URL: PUBLIC_URL };
   server = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(dataDir, "data")], { env, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolveStart, reject) => {
     server.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
@@ -39,13 +41,16 @@ function startServer() {
 
 before(async () => {
   base = await startServer();
+  hasEngine = (await fetch(`${base}/wasm/sendguard.js`)).ok;
+  if (requireAssets) assert.ok(hasEngine, "the binary serves the engine at /wasm/sendguard.js");
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
-  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  page = await browser.newPage({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
   page.on("pageerror", (error) => { throw error; });
+  page.on("console", (message) => consoleMessages.push(message.text()));
 });
 
 after(async () => {
@@ -56,8 +61,29 @@ after(async () => {
 
 const text = (selector) => page.locator(selector).innerText();
 
+/** axe-core on the page as it is now: no violation of any rule. (Evaluated through the
+ * DevTools protocol, so the console's strict content security policy stays on.) */
+async function assertAccessible(what) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => (await window.axe.run(document)).violations
+    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`));
+  assert.deepEqual(violations, [], `${what}: axe-core violations`);
+}
+
+async function openView(name) {
+  await page.click(`nav a[data-view='${name}']`);
+  await page.waitForSelector(`#view-${name}:not([hidden])`);
+}
+
+/** Each view fits 320 CSS pixels without horizontal scrolling (WCAG reflow). */
+async function assertReflows(what) {
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert.ok(widths[0] <= widths[1], `${what}: ${widths[0]} px wide in a ${widths[1]} px window`);
+}
+
 test("a wrong token is refused, the admin token logs in", async () => {
   await page.goto(base + "/");
+  await assertAccessible("log in");
   await page.fill("#token", "sgt_not-a-real-token");
   await page.click("#login-form button");
   await page.waitForFunction(() => document.querySelector("#login-error").textContent.includes("not valid"));
@@ -67,11 +93,32 @@ test("a wrong token is refused, the admin token logs in", async () => {
   assert.match(await text("#who"), /Logged in as admin/);
 });
 
+test("the tenant id is checked in the browser", async () => {
+  const mismatch = (value) => page.evaluate((v) => {
+    const input = document.querySelector("#new-tenant");
+    input.value = v;
+    return input.validity.patternMismatch;
+  }, value);
+  assert.equal(await mismatch("Acme Corp"), true);
+  assert.equal(await mismatch("-acme"), true);
+  assert.equal(await mismatch("acme-2"), false);
+  assert.deepEqual(consoleMessages.filter((m) => /pattern/i.test(m)), [], "Chromium accepts the pattern attribute");
+  await page.fill("#new-tenant", "");
+});
+
 test("create a tenant, edit with validation next to the field", async () => {
   await page.fill("#new-tenant", "acme");
   await page.click("#new-tenant-form button");
   await page.waitForFunction(() => document.querySelector("#tenant").value === "acme");
   await page.waitForFunction(() => document.querySelector("#policy-json").value.includes("schema_version"));
+
+  // Plain labels with one line of help each, no internal names.
+  const actions = await text("#actions");
+  assert.doesNotMatch(actions, /_|tld trap/i);
+  assert.match(await text("label[for='f-action-tld_trap']"), /country ending/);
+  assert.match(await text("#h-action-tld_trap"), /army\.ml/);
+  assert.match(await text("#block-note"), /SendMode/);
+  assert.match(await page.getAttribute("#f-action-blocked_domain", "aria-describedby"), /block-note/);
 
   await page.fill("#f-internal_domains", "acme.example");
   await page.fill("#f-trusted_domains", "partner.example\nnot a domain");
@@ -87,9 +134,11 @@ test("create a tenant, edit with validation next to the field", async () => {
   const policy = JSON.parse(await page.inputValue("#policy-json"));
   assert.deepEqual(policy.trusted_domains, ["partner.example"]);
   assert.equal(policy.actions.tld_trap, "block");
+  await assertAccessible("policy");
 });
 
-test("simulate a draft to army.ml with the real engine", { skip: hasEngine ? false : `no engine build in ${wasmDir} (scripts/build-wasm)` }, async () => {
+test("simulate a draft to army.ml with the real engine", async (t) => {
+  if (!hasEngine) return t.skip("the binary serves no engine (scripts/build-release)");
   await page.click("#sim-form button");
   await page.waitForSelector("#sim-result .verdict");
   const result = await text("#sim-result");
@@ -102,9 +151,11 @@ test("simulate a draft to army.ml with the real engine", { skip: hasEngine ? fal
   await page.click("#sim-form button");
   await page.waitForFunction(() => document.querySelector("#sim-result").textContent.includes("Verdict: allow"));
   await page.fill("#sim-known", "");
+  await assertAccessible("simulator result");
 });
 
-test("the engine marks its cold-start phases in the page's User Timing", { skip: hasEngine ? false : `no engine build in ${wasmDir} (scripts/build-wasm)` }, async (t) => {
+test("the engine marks its cold-start phases in the page's User Timing", async (t) => {
+  if (!hasEngine) return t.skip("the binary serves no engine (scripts/build-release)");
   // The simulator above instantiated the engine, built a policy's index and checked drafts:
   // each phase is marked once (crates/wasm/src/phases.rs), so a slow one can be named.
   const timing = await page.evaluate(() => ({
@@ -117,11 +168,9 @@ test("the engine marks its cold-start phases in the page's User Timing", { skip:
   t.diagnostic(timing.measures.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(", "));
 });
 
-test("publish, see it in history, roll back with one click", async () => {
+test("publish, see it in history, roll back after seeing the diff", async () => {
   await page.click("#publish");
   await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Published version 1"));
-  await page.waitForSelector("#history li.version[data-version='1']");
-  assert.match(await text("#history"), /Version 1, published by admin/);
 
   // What add-ins download is the signed bundle of exactly the edited text.
   const bundle = await (await fetch(`${base}/v1/tenants/acme/policy`)).json();
@@ -145,17 +194,56 @@ test("publish, see it in history, roll back with one click", async () => {
   await page.fill("#f-trusted_domains", "partner.example\nnato.int");
   await page.waitForFunction(() => document.querySelector("#validity").textContent.includes("is valid"));
   await page.click("#publish");
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Published version 2"));
+
+  await openView("history");
   await page.waitForSelector("#history li.version[data-version='2']");
+  assert.match(await text("#history"), /Version 1, published by admin/);
   await page.click("#history li.version[data-version='2'] summary");
   assert.match(await text("#history li.version[data-version='2'] pre"), /\+\s+"nato\.int"/);
+  await assertAccessible("history");
+
+  // Roll back: the dialog shows what would change; Cancel changes nothing.
+  await page.click("#history li.version[data-version='1'] button");
+  await page.waitForSelector("#confirm[open]");
+  assert.match(await text("#confirm-title"), /Roll back acme to version 1/);
+  assert.match(await text("#confirm-preview"), /-\s+"nato\.int"/, "the preview shows the line that goes");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "confirm-cancel", "Cancel has the focus");
+  await assertAccessible("roll back confirmation");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("#confirm:not([open])", { state: "attached" });
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("cancelled"));
+  assert.equal(await page.locator("#history li.version[data-version='3']").count(), 0);
 
   await page.click("#history li.version[data-version='1'] button");
+  await page.click("#confirm-ok");
   await page.waitForSelector("#history li.version[data-version='3']");
   assert.match(await text("#history li.version[data-version='3']"), /roll back to version 1/);
   assert.doesNotMatch(await page.inputValue("#policy-json"), /nato\.int/, "the editor shows the rolled-back policy");
-  assert.match(await text("#keys"), /Signing key/);
+});
 
-  // Tokens: create one for a robot, see it listed, revoke it with one click.
+test("rotating the signing key first shows which tenants' keysets change", async () => {
+  await openView("keys");
+  const before = await text("#keys");
+  assert.match(before, /Signing key/);
+  await assertAccessible("keys");
+  await page.click("#rotate");
+  await page.waitForSelector("#confirm[open]");
+  assert.match(await text("#confirm-preview"), /acme: keyset version 1 becomes 2/);
+  await assertAccessible("rotation confirmation");
+  await page.click("#confirm-cancel");
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Rotation cancelled"));
+  assert.equal(await text("#keys"), before, "nothing changed");
+
+  await page.click("#rotate");
+  await page.click("#confirm-ok");
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("New signing key"));
+  await page.waitForFunction(() => /Keyset version\s*2/.test(document.querySelector("#keys").innerText));
+  assert.notEqual(await text("#keys"), before);
+});
+
+test("tokens: create one for a robot, revoke it with one click", async () => {
+  await openView("tokens");
   await page.fill("#new-token-name", "ci robot");
   await page.fill("#new-token-tenant", "acme");
   await page.click("#new-token-form button");
@@ -163,11 +251,70 @@ test("publish, see it in history, roll back with one click", async () => {
   const robotToken = (await text("#new-token")).match(/sgt_[0-9a-f]+/)[0];
   const whoami = await fetch(`${base}/api/v1/whoami`, { headers: { Authorization: `Bearer ${robotToken}` } });
   assert.equal((await whoami.json()).tenant, "acme");
+  await assertAccessible("tokens");
   await page.click("#tokens button:has-text('Revoke ci robot')");
   await page.waitForFunction(() => document.querySelector("#tokens").textContent.includes("revoked"));
   const refused = await fetch(`${base}/api/v1/whoami`, { headers: { Authorization: `Bearer ${robotToken}` } });
   assert.equal(refused.status, 401);
+});
 
+test("deploy: keyset, policies.json, the .xpi and the Outlook manifest for this server", async () => {
+  await openView("deploy");
+  await page.waitForFunction(() => document.querySelector("#deploy-keyset").textContent.length > 0);
+  const keyset = await (await fetch(`${base}/v1/tenants/acme/keyset`)).text();
+  assert.equal(await text("#deploy-keyset"), keyset, "the keyset add-ins are served (after the rotation)");
+
+  const download = async (button) => {
+    const [file] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+    return { name: file.suggestedFilename(), text: readFileSync(await file.path(), "utf8") };
+  };
+  const policies = await download("#download-policies");
+  assert.equal(policies.name, "policies.json");
+  const pinned = JSON.parse(policies.text).policies["3rdparty"].Extensions["sendguard@sendguard.org"];
+  assert.deepEqual(pinned, { server: PUBLIC_URL, tenant: "acme", keyset });
+  assert.deepEqual(JSON.parse(await text("#policies-json")), JSON.parse(policies.text));
+
+  const xpi = await fetch(new URL(await page.getAttribute("#xpi-link", "href"), base));
+  const outlookProblem = await text("#outlook-problem");
+  if (!requireAssets && !hasEngine) {
+    assert.equal(xpi.status, 404);
+    assert.match(await text("#xpi-problem"), /build-release/);
+    assert.match(outlookProblem, /build-release/);
+  } else {
+    assert.equal(xpi.status, 200);
+    assert.deepEqual([...new Uint8Array(await xpi.arrayBuffer()).slice(0, 4)], [0x50, 0x4b, 3, 4], "a zip archive");
+    assert.equal(outlookProblem, "");
+    await page.selectOption("#send-mode", "SoftBlock");
+    const manifest = await download("#download-manifest");
+    assert.equal(manifest.name, "sendguard-acme-manifest.xml");
+    assert.match(manifest.text, /SendMode="SoftBlock"/);
+    assert.ok(manifest.text.includes(`${PUBLIC_URL}/t/acme/addin/outlook/commands.js`));
+    const { checkManifest } = await import(join(root, "addin/outlook/tools/manifest-check.mjs"));
+    assert.deepEqual(checkManifest(manifest.text), [], "the packaged manifest passes the structural check");
+    // The script the manifest names pins this tenant's keyset.
+    const commands = await (await fetch(`${base}/t/acme/addin/outlook/commands.js`)).text();
+    assert.ok(commands.startsWith("var SENDGUARD_CONFIG = "));
+    assert.equal(JSON.parse(commands.split("\n")[0].slice("var SENDGUARD_CONFIG = ".length, -1)).keyset, keyset);
+  }
+  await assertAccessible("deploy");
+});
+
+test("every view reflows at 320 px", async () => {
   mkdirSync(artifacts, { recursive: true });
+  await openView("policy");
   await page.screenshot({ path: join(artifacts, "console.png"), fullPage: true });
+  await page.setViewportSize({ width: 320, height: 800 });
+  for (const view of ["policy", "history", "keys", "tokens", "deploy"]) {
+    await openView(view);
+    await assertReflows(view);
+    await assertAccessible(`${view} at 320 px`);
+  }
+  await openView("policy");
+  await page.screenshot({ path: join(artifacts, "console-320.png"), fullPage: true });
+  await openView("history");
+  await page.click("#history li.version[data-version='1'] button");
+  await page.waitForSelector("#confirm[open]");
+  await assertReflows("roll back confirmation");
+  await page.screenshot({ path: join(artifacts, "console-320-confirm.png") });
+  await page.click("#confirm-cancel");
 });

@@ -16,6 +16,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Origins (e.g. `https://addin.example.org`) allowed to fetch policy from a browser.
     pub addin_origins: Vec<String>,
+    /// The https address users reach this server at (behind its TLS proxy), e.g.
+    /// `https://guard.example.org`: used in the Outlook manifest, the add-ins' pinned URLs
+    /// and Thunderbird's `policies.json` (console, Deploy).
+    pub public_url: Option<String>,
     /// Serve the console from this folder instead of the copy built into the binary.
     pub console_dir: Option<PathBuf>,
     /// Static add-in files served under `/addin/`, if set.
@@ -25,6 +29,11 @@ pub struct Config {
     pub wasm_dir: Option<PathBuf>,
     /// A signed bundle is valid this many days after publication.
     pub bundle_lifetime_days: u32,
+    /// The renewal job re-signs a tenant's current policy when it has fewer than this many
+    /// days left (must be less than `bundle_lifetime_days`).
+    pub policy_renewal_margin_days: u32,
+    /// How often the renewal job looks for bundles (and keysets) close to expiry.
+    pub renewal_interval_minutes: u32,
     /// Largest accepted request body (at most [`MAX_BUNDLE_BYTES`]: no larger body could
     /// become a bundle that clients accept).
     pub max_body_bytes: usize,
@@ -71,10 +80,13 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("sendguard-data"),
             addin_origins: Vec::new(),
+            public_url: None,
             console_dir: None,
             addin_dir: None,
             wasm_dir: None,
             bundle_lifetime_days: 30,
+            policy_renewal_margin_days: 10,
+            renewal_interval_minutes: 60,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 15,
             header_timeout_secs: 10,
@@ -97,10 +109,13 @@ pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_LISTEN",
     "SENDGUARD_DATA_DIR",
     "SENDGUARD_ADDIN_ORIGINS",
+    "SENDGUARD_PUBLIC_URL",
     "SENDGUARD_CONSOLE_DIR",
     "SENDGUARD_ADDIN_DIR",
     "SENDGUARD_WASM_DIR",
     "SENDGUARD_BUNDLE_LIFETIME_DAYS",
+    "SENDGUARD_POLICY_RENEWAL_MARGIN_DAYS",
+    "SENDGUARD_RENEWAL_INTERVAL_MINUTES",
     "SENDGUARD_MAX_BODY_BYTES",
     "SENDGUARD_REQUEST_TIMEOUT_SECS",
     "SENDGUARD_HEADER_TIMEOUT_SECS",
@@ -129,8 +144,34 @@ impl Config {
         Ok(config)
     }
 
-    /// Refuses settings that cannot work.
+    /// Refuses settings that cannot work (a renewal margin as long as a bundle's life would
+    /// re-sign on every check).
     pub fn check(&self) -> Result<(), String> {
+        if self.bundle_lifetime_days == 0 {
+            return Err("bundle_lifetime_days must be at least 1".into());
+        }
+        if self.policy_renewal_margin_days == 0
+            || self.policy_renewal_margin_days >= self.bundle_lifetime_days
+        {
+            return Err(format!(
+                "policy_renewal_margin_days ({}) must be at least 1 and less than bundle_lifetime_days ({})",
+                self.policy_renewal_margin_days, self.bundle_lifetime_days
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            let host = url.strip_prefix("https://").unwrap_or("");
+            if host.is_empty()
+                || host.starts_with('/')
+                || url.contains(['?', '#', ' ', '"', '<', '>'])
+            {
+                return Err(format!(
+                    "public_url `{url}` must be an https URL without query or fragment (Outlook loads add-ins only over https)"
+                ));
+            }
+        }
+        if self.renewal_interval_minutes == 0 {
+            return Err("renewal_interval_minutes must be at least 1".into());
+        }
         if self.max_body_bytes > MAX_BUNDLE_BYTES {
             return Err(format!(
                 "max_body_bytes: at most {MAX_BUNDLE_BYTES} (clients refuse larger bundles), not {}",
@@ -153,6 +194,21 @@ impl Config {
         Ok(())
     }
 
+    /// `public_url` without a trailing slash.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref().map(|u| u.trim_end_matches('/'))
+    }
+
+    /// How long a signed bundle is valid, in seconds.
+    pub fn bundle_lifetime_secs(&self) -> i64 {
+        i64::from(self.bundle_lifetime_days) * 86_400
+    }
+
+    /// A bundle expiring within this many seconds is renewed.
+    pub fn policy_renewal_margin_secs(&self) -> i64 {
+        i64::from(self.policy_renewal_margin_days) * 86_400
+    }
+
     /// Applies `SENDGUARD_*` variables; `get` is the environment (a parameter so tests need not set it).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
         fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
@@ -169,11 +225,18 @@ impl Config {
                 "SENDGUARD_ADDIN_ORIGINS" => {
                     self.addin_origins = comma_list(&value).map(String::from).collect()
                 }
+                "SENDGUARD_PUBLIC_URL" => self.public_url = Some(value.trim().to_string()),
                 "SENDGUARD_CONSOLE_DIR" => self.console_dir = Some(PathBuf::from(value)),
                 "SENDGUARD_ADDIN_DIR" => self.addin_dir = Some(PathBuf::from(value)),
                 "SENDGUARD_WASM_DIR" => self.wasm_dir = Some(PathBuf::from(value)),
                 "SENDGUARD_BUNDLE_LIFETIME_DAYS" => {
                     self.bundle_lifetime_days = parse(name, &value)?
+                }
+                "SENDGUARD_POLICY_RENEWAL_MARGIN_DAYS" => {
+                    self.policy_renewal_margin_days = parse(name, &value)?
+                }
+                "SENDGUARD_RENEWAL_INTERVAL_MINUTES" => {
+                    self.renewal_interval_minutes = parse(name, &value)?
                 }
                 "SENDGUARD_MAX_BODY_BYTES" => self.max_body_bytes = parse(name, &value)?,
                 "SENDGUARD_REQUEST_TIMEOUT_SECS" => {
@@ -258,6 +321,22 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("SENDGUARD_LISTEN"), "{e}");
         assert!(toml::from_str::<Config>("listne = \"x\"").is_err());
+    }
+
+    #[test]
+    fn a_renewal_margin_must_be_shorter_than_a_bundles_life() {
+        assert!(Config::default().check().is_ok());
+        let config = Config {
+            policy_renewal_margin_days: 30,
+            ..Config::default()
+        };
+        let e = config.check().unwrap_err();
+        assert!(e.contains("policy_renewal_margin_days (30)"), "{e}");
+        let config = Config {
+            public_url: Some("http://guard.example.org".into()),
+            ..Config::default()
+        };
+        assert!(config.check().unwrap_err().contains("https"));
     }
 
     #[test]

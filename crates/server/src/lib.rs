@@ -8,7 +8,10 @@
 //! `listen` (accepting connections, with their limits), `routes` (the router and one module
 //! per resource, and the distribution fast path), `layers` (the middleware stack),
 //! `ratelimit` (admin budgets), `state` (what handlers share), `error` (the API's one error
-//! type), `export` (bundles as static files). HTTP API and security: docs/server.md.
+//! type), `export` (bundles as static files), `jobs` (renewal of bundles and keysets in the
+//! background), `clock` (the injectable "now"), `assets` and `outlook` (the client files
+//! built into the release binary, each tenant's Outlook add-in). HTTP API and security:
+//! docs/server.md.
 //!
 //! ```
 //! use tower::ServiceExt; // for `oneshot`
@@ -25,15 +28,19 @@
 //! # }
 //! ```
 
+pub mod assets;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod jobs;
 pub mod key_store;
 mod layers;
 pub mod listen;
 pub mod metrics;
 mod openapi;
+pub mod outlook;
 pub mod ratelimit;
 pub mod routes;
 pub mod signer;
@@ -67,6 +74,11 @@ pub struct Server {
 impl Server {
     /// Opens (or on first start creates) the data directory: database, keys, admin token.
     pub fn open(config: Config) -> Result<Server, String> {
+        Server::open_with_clock(config, Arc::new(clock::SystemClock))
+    }
+
+    /// [`Server::open`] with another clock (tests move it to see day 40 today).
+    pub fn open_with_clock(config: Config, clock: Arc<dyn clock::Clock>) -> Result<Server, String> {
         config.check()?;
         create_private_dir(&config.data_dir)?;
         let db_path = config.data_dir.join(DATABASE_FILE);
@@ -77,7 +89,7 @@ impl Server {
         let first_admin_token = if store.token_count().map_err(db_error)? == 0 {
             let token = auth::new_token();
             store
-                .insert_token("admin", &auth::hash_token(&token), None, None, now_unix())
+                .insert_token("admin", &auth::hash_token(&token), None, None, clock.now())
                 .map_err(db_error)?;
             Some(token)
         } else {
@@ -110,6 +122,7 @@ impl Server {
             events: broadcast::channel(64).0,
             metrics: metrics::Metrics::default(),
             shutdown: shutdown_rx,
+            clock,
         });
         Ok(Server {
             state,
@@ -120,6 +133,11 @@ impl Server {
 
     pub fn router(&self) -> axum::Router {
         routes::router(self.state.clone())
+    }
+
+    /// Runs the background jobs once now (renewals), as the server does on each interval.
+    pub async fn run_jobs_once(&self) {
+        jobs::run_once(&self.state).await;
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting, ends event streams and lets
@@ -135,7 +153,7 @@ impl Server {
         listener: tokio::net::TcpListener,
         stop: impl std::future::Future<Output = ()>,
     ) -> std::io::Result<()> {
-        let renewal = tokio::spawn(renew_keysets_periodically(self.state.clone()));
+        let renewal = tokio::spawn(jobs::run_periodically(self.state.clone()));
         let app = listen::App {
             state: self.state.clone(),
             router: self.router(),
@@ -156,64 +174,6 @@ impl Server {
 /// History diffs computed at once, on the blocking pool.
 const DIFFS_AT_ONCE: usize = 2;
 
-/// Keysets are renewed this long before they expire.
-const KEYSET_RENEWAL_SECS: i64 = 60 * 86_400;
-
-/// Renews keysets close to expiry, at start and every 6 hours (see docs/server.md).
-async fn renew_keysets_periodically(state: AppState) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
-    loop {
-        every.tick().await;
-        renew_keysets(&state).await;
-    }
-}
-
-async fn renew_keysets(state: &AppState) {
-    let now = now_unix();
-    let current: Vec<(String, Arc<Distributed>)> = state
-        .keysets
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .map(|(t, k)| (t.clone(), k.clone()))
-        .collect();
-    for (tenant, keyset) in current {
-        match state
-            .signer
-            .renew_keyset(&tenant, &keyset.bytes, KEYSET_RENEWAL_SECS, now)
-        {
-            Ok(None) => {}
-            Ok(Some(next)) => {
-                let stored = next.clone();
-                let saved = state
-                    .db(move |store| {
-                        store.insert_keysets(
-                            [(
-                                stored.tenant.as_str(),
-                                stored.version as i64,
-                                stored.bytes.as_slice(),
-                            )],
-                            now,
-                        )
-                    })
-                    .await;
-                match saved {
-                    Ok(()) => {
-                        state.distribute_keyset(&tenant, next.version as i64, next.bytes);
-                        tracing::info!(tenant, version = next.version, "keyset renewed");
-                    }
-                    Err(e) => {
-                        tracing::error!(tenant, error = %e.message, "cannot store the renewed keyset")
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(tenant, error = %e, "keyset expires soon and cannot be renewed here: upload a renewed one")
-            }
-        }
-    }
-}
-
 /// `sendguard serve`: logs, opens the data directory, listens, serves. Blocks until shutdown.
 pub fn run(config: Config) -> Result<(), String> {
     init_logging(config.log_format);
@@ -233,6 +193,9 @@ pub fn run(config: Config) -> Result<(), String> {
             println!("sendguard: first start in {}", data_dir.display());
             println!("sendguard: admin token (shown once, only its hash is stored; keep it safe):");
             println!("{token}");
+        }
+        for problem in assets::missing(&server.state.config) {
+            println!("sendguard: {problem}");
         }
         println!("sendguard: listening on http://{address}");
         tracing::info!(%address, data_dir = %data_dir.display(), "listening");

@@ -103,6 +103,20 @@ const OPERATIONS: &[(&str, &str, &str, bool, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/tenants/{tenant}/deploy",
+        "What to hand out for a tenant: keyset, Thunderbird's policies.json, .xpi and Outlook manifest links",
+        true,
+        "200",
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{tenant}/deploy/outlook-manifest.xml",
+        "The tenant's Outlook manifest for this server's public URL (query: send_mode)",
+        true,
+        "200",
+    ),
+    (
+        "get",
         "/v1/tenants/{tenant}/policy",
         "The signed policy bundle (ETag; If-None-Match gets 304)",
         false,

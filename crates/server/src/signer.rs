@@ -67,3 +67,25 @@ pub trait Signer: Send + Sync + 'static {
     /// Makes the key prepared by the last [`Signer::rotate`] the active one.
     fn activate(&self) -> Result<String, String>;
 }
+
+/// Signs a version about to be stored (inside the store's transaction): valid from its
+/// publication for `lifetime_secs`. Shared by admin publishes and the renewal job.
+pub fn sign_version(
+    signer: &dyn Signer,
+    lifetime_secs: i64,
+    new: &crate::store::NewVersion,
+) -> Result<crate::store::SignedVersion, String> {
+    let expires_at = new.published_at + lifetime_secs;
+    let signed = signer.sign_policy(&BundleRequest {
+        tenant: new.tenant,
+        version: new.version as u64,
+        issued_at: new.published_at,
+        expires_at,
+        policy: new.policy,
+    })?;
+    Ok(crate::store::SignedVersion {
+        bundle: signed.bytes,
+        key_id: signed.key_id,
+        expires_at,
+    })
+}

@@ -1,6 +1,6 @@
 //! The one state struct every handler gets: settings, the store, the signer, the bundles
 //! being distributed (kept in memory so a policy GET never touches the database), the event
-//! channel, metrics and the admin rate limiters.
+//! channel, metrics, the admin rate limiters and the clock.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue};
 use tokio::sync::{broadcast, watch, Semaphore};
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -39,6 +40,8 @@ pub struct ServerState {
     pub diff_slots: Arc<Semaphore>,
     /// Becomes `true` when the server is shutting down, ending the event streams.
     pub shutdown: watch::Receiver<bool>,
+    /// "Now" for signing, expiry and renewal (moved by tests).
+    pub clock: Arc<dyn Clock>,
 }
 
 /// A signed document as served: its bytes, strong ETag and the response headers of a 200
@@ -90,6 +93,11 @@ pub struct PolicyEvent {
 }
 
 impl ServerState {
+    /// Seconds since 1970, by the server's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// Runs a store call on the blocking pool (SQLite calls block, and a publish fsyncs).
     pub async fn db<T, E, F>(&self, call: F) -> Result<T, ApiError>
     where

@@ -2,7 +2,9 @@
 //! bundle. One connection behind a mutex (SQLite serialises writers anyway); WAL so readers
 //! of other processes (`sendguard export`) do not block the server; `synchronous=FULL` so a
 //! publish that was answered survives a crash. A publish is one transaction: after a crash
-//! a version is either fully there (policy, bundle, ETag) or absent.
+//! a version is either fully there (policy, bundle, ETag) or absent. A renewal (the same
+//! policy re-signed before it expires, `jobs::renewal`) is a version like any other, marked
+//! with `renewal_of`.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -11,7 +13,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 /// Schema changes, applied in order once each; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &["CREATE TABLE tokens (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE tokens (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
         hash TEXT NOT NULL UNIQUE,
@@ -44,7 +47,11 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE tokens (
         keyset BLOB NOT NULL,
         created_at INTEGER NOT NULL,
         PRIMARY KEY (tenant, version)
-    );"];
+    );",
+    // A version that re-signs the previous one's exact policy before it expires, made by the
+    // server rather than an admin.
+    "ALTER TABLE policy_versions ADD COLUMN renewal_of INTEGER;",
+];
 
 pub struct Store {
     conn: Mutex<Connection>,
@@ -89,6 +96,17 @@ pub struct PolicyVersion {
     pub published_at: i64,
     pub expires_at: i64,
     pub rollback_of: Option<i64>,
+    /// Set when the server re-signed that version's policy unchanged (a renewal).
+    pub renewal_of: Option<i64>,
+}
+
+/// Why a version exists: an admin's publish, a roll back to an old version's policy, or the
+/// server's renewal of the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Publish,
+    RollbackOf(i64),
+    RenewalOf(i64),
 }
 
 /// What the signer made of a version about to be stored.
@@ -107,7 +125,7 @@ pub struct NewVersion<'a> {
 }
 
 const VERSION_COLUMNS: &str =
-    "tenant, version, policy, bundle, etag, key_id, published_by, published_at, expires_at, rollback_of";
+    "tenant, version, policy, bundle, etag, key_id, published_by, published_at, expires_at, rollback_of, renewal_of";
 
 fn version_from_row(row: &rusqlite::Row) -> rusqlite::Result<PolicyVersion> {
     Ok(PolicyVersion {
@@ -121,6 +139,7 @@ fn version_from_row(row: &rusqlite::Row) -> rusqlite::Result<PolicyVersion> {
         published_at: row.get(7)?,
         expires_at: row.get(8)?,
         rollback_of: row.get(9)?,
+        renewal_of: row.get(10)?,
     })
 }
 
@@ -356,7 +375,7 @@ impl Store {
         tenant: &str,
         policy: &str,
         published_by: &str,
-        rollback_of: Option<i64>,
+        origin: Origin,
         now: i64,
         sign: impl FnOnce(&NewVersion) -> Result<SignedVersion, E>,
     ) -> Result<PolicyVersion, E> {
@@ -367,43 +386,107 @@ impl Store {
             [tenant],
             |r| r.get(0),
         )?;
-        let version = previous.unwrap_or(0) + 1;
-        let signed = sign(&NewVersion {
+        let stored = insert_version(
+            &tx,
             tenant,
-            version,
-            policy,
-            published_at: now,
-        })?;
-        let stored = PolicyVersion {
-            tenant: tenant.to_string(),
-            version,
-            policy: policy.to_string(),
-            etag: crate::etag(&signed.bundle),
-            bundle: signed.bundle,
-            key_id: signed.key_id,
-            published_by: published_by.to_string(),
-            published_at: now,
-            expires_at: signed.expires_at,
-            rollback_of,
-        };
-        tx.execute(
-            &format!("INSERT INTO policy_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-            params![
-                stored.tenant,
-                stored.version,
-                stored.policy,
-                stored.bundle,
-                stored.etag,
-                stored.key_id,
-                stored.published_by,
-                stored.published_at,
-                stored.expires_at,
-                stored.rollback_of
-            ],
+            previous.unwrap_or(0) + 1,
+            (policy, published_by, origin),
+            now,
+            sign,
         )?;
         tx.commit()?;
         Ok(stored)
     }
+
+    /// Re-signs the tenant's newest version as the next one (same policy text, fresh expiry)
+    /// if it expires at or before `due_before`; `Ok(None)` when it is not due or nothing was
+    /// published. Decided under the write lock, so a publish in between is never renewed over.
+    pub fn renew<E: From<rusqlite::Error>>(
+        &self,
+        tenant: &str,
+        due_before: i64,
+        now: i64,
+        sign: impl FnOnce(&NewVersion) -> Result<SignedVersion, E>,
+    ) -> Result<Option<PolicyVersion>, E> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM policy_versions WHERE tenant = ?1 ORDER BY version DESC LIMIT 1"
+        );
+        let latest = tx.query_row(&sql, [tenant], version_from_row).optional()?;
+        let Some(latest) = latest.filter(|v| v.expires_at <= due_before) else {
+            return Ok(None);
+        };
+        let stored = insert_version(
+            &tx,
+            tenant,
+            latest.version + 1,
+            (
+                &latest.policy,
+                RENEWED_BY,
+                Origin::RenewalOf(latest.version),
+            ),
+            now,
+            sign,
+        )?;
+        tx.commit()?;
+        Ok(Some(stored))
+    }
+}
+
+/// The `published_by` of a renewal: the server itself, not an admin's token.
+pub const RENEWED_BY: &str = "sendguard (renewal)";
+
+/// Signs and inserts one version inside the caller's transaction.
+fn insert_version<E: From<rusqlite::Error>>(
+    tx: &rusqlite::Transaction,
+    tenant: &str,
+    version: i64,
+    (policy, published_by, origin): (&str, &str, Origin),
+    now: i64,
+    sign: impl FnOnce(&NewVersion) -> Result<SignedVersion, E>,
+) -> Result<PolicyVersion, E> {
+    let signed = sign(&NewVersion {
+        tenant,
+        version,
+        policy,
+        published_at: now,
+    })?;
+    let (rollback_of, renewal_of) = match origin {
+        Origin::Publish => (None, None),
+        Origin::RollbackOf(v) => (Some(v), None),
+        Origin::RenewalOf(v) => (None, Some(v)),
+    };
+    let stored = PolicyVersion {
+        tenant: tenant.to_string(),
+        version,
+        policy: policy.to_string(),
+        etag: crate::etag(&signed.bundle),
+        bundle: signed.bundle,
+        key_id: signed.key_id,
+        published_by: published_by.to_string(),
+        published_at: now,
+        expires_at: signed.expires_at,
+        rollback_of,
+        renewal_of,
+    };
+    tx.execute(
+        &format!("INSERT INTO policy_versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+        params![
+            stored.tenant,
+            stored.version,
+            stored.policy,
+            stored.bundle,
+            stored.etag,
+            stored.key_id,
+            stored.published_by,
+            stored.published_at,
+            stored.expires_at,
+            stored.rollback_of,
+            stored.renewal_of
+        ],
+    )?;
+    Ok(stored)
 }
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -440,21 +523,21 @@ mod tests {
             store.create_tenant("b", "B", (1, b"ks"), 1).unwrap();
             assert_eq!(
                 store
-                    .publish("a", "{}", "x", None, 2, signed)
+                    .publish("a", "{}", "x", Origin::Publish, 2, signed)
                     .unwrap()
                     .version,
                 1
             );
             assert_eq!(
                 store
-                    .publish("a", "{}", "x", None, 3, signed)
+                    .publish("a", "{}", "x", Origin::Publish, 3, signed)
                     .unwrap()
                     .version,
                 2
             );
             assert_eq!(
                 store
-                    .publish("b", "{}", "x", None, 3, signed)
+                    .publish("b", "{}", "x", Origin::Publish, 3, signed)
                     .unwrap()
                     .version,
                 1
@@ -473,11 +556,47 @@ mod tests {
     }
 
     #[test]
+    fn a_renewal_resigns_the_newest_policy_only_when_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        store.create_tenant("a", "A", (1, b"ks"), 1).unwrap();
+        let lasting = |v: &NewVersion| {
+            Ok::<_, rusqlite::Error>(SignedVersion {
+                bundle: format!("{}:{}", v.version, v.policy).into_bytes(),
+                key_id: "k".into(),
+                expires_at: v.published_at + 100,
+            })
+        };
+        assert!(
+            store.renew("a", 1000, 10, lasting).unwrap().is_none(),
+            "nothing published"
+        );
+        store
+            .publish("a", "{\"x\": 1}", "admin", Origin::Publish, 10, lasting)
+            .unwrap();
+        assert!(
+            store.renew("a", 109, 20, lasting).unwrap().is_none(),
+            "expires at 110: not due"
+        );
+        let renewed = store.renew("a", 110, 30, lasting).unwrap().unwrap();
+        assert_eq!((renewed.version, renewed.renewal_of), (2, Some(1)));
+        assert_eq!(renewed.policy, "{\"x\": 1}");
+        assert_eq!(renewed.published_by, RENEWED_BY);
+        assert_eq!(renewed.expires_at, 130);
+        let reread = store.version("a", 2).unwrap().unwrap();
+        assert_eq!((reread.renewal_of, reread.rollback_of), (Some(1), None));
+        assert!(
+            store.renew("a", 110, 30, lasting).unwrap().is_none(),
+            "the new one is fresh"
+        );
+    }
+
+    #[test]
     fn a_failed_signature_stores_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
         store.create_tenant("a", "A", (1, b"ks"), 1).unwrap();
-        let failed = store.publish("a", "{}", "x", None, 2, |_| {
+        let failed = store.publish("a", "{}", "x", Origin::Publish, 2, |_| {
             Err(rusqlite::Error::InvalidQuery)
         });
         assert!(failed.is_err());

@@ -2,6 +2,7 @@
 //! live in one module per resource; the middleware stack lives in `layers.rs`.
 
 mod console;
+mod deploy;
 mod distribution;
 mod operations;
 mod policy;
@@ -41,6 +42,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/tenants/{tenant}/keyset",
             axum::routing::put(signing_keys::upload),
+        )
+        .route("/tenants/{tenant}/deploy", get(deploy::show))
+        .route(
+            "/tenants/{tenant}/deploy/outlook-manifest.xml",
+            get(deploy::outlook_manifest),
         )
         .route("/keys", get(signing_keys::list))
         .route("/keys/rotate", post(signing_keys::rotate))

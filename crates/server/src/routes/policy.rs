@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::{JsonBody, TextBody};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::signer::BundleRequest;
-use crate::store::{PolicyVersion, SignedVersion};
+use crate::signer::sign_version;
+use crate::store::{Origin, PolicyVersion};
 use crate::AppState;
 
 /// A version without its bundle bytes, as the admin API shows it.
@@ -27,6 +27,8 @@ pub struct VersionSummary {
     published_at: i64,
     expires_at: i64,
     rollback_of: Option<i64>,
+    /// Set when the server re-signed that version's policy unchanged before it expired.
+    renewal_of: Option<i64>,
 }
 
 impl From<&PolicyVersion> for VersionSummary {
@@ -40,6 +42,7 @@ impl From<&PolicyVersion> for VersionSummary {
             published_at: v.published_at,
             expires_at: v.expires_at,
             rollback_of: v.rollback_of,
+            renewal_of: v.renewal_of,
         }
     }
 }
@@ -54,7 +57,7 @@ pub struct CurrentPolicy {
 }
 
 /// Checks the caller may administer `tenant` and that it exists.
-async fn authorise(state: &AppState, caller: &Caller, tenant: &str) -> ApiResult<()> {
+pub(super) async fn authorise(state: &AppState, caller: &Caller, tenant: &str) -> ApiResult<()> {
     caller.require_tenant(tenant)?;
     let id = tenant.to_string();
     match state.db(move |store| store.tenant(&id)).await? {
@@ -137,27 +140,17 @@ pub async fn publish(
 ) -> ApiResult<PolicyVersion> {
     check_policy(&text)?;
     let signer = std::sync::Arc::clone(&state.signer);
-    let lifetime = i64::from(state.config.bundle_lifetime_days) * 86_400;
+    let lifetime = state.config.bundle_lifetime_secs();
     let (tenant_id, by) = (tenant.to_string(), published_by.to_string());
-    let now = crate::now_unix();
+    let origin = rollback_of.map_or(Origin::Publish, Origin::RollbackOf);
+    let now = state.now();
     let published = state
         .db(move |store| {
-            store.publish(&tenant_id, &text, &by, rollback_of, now, |new| {
-                let expires_at = new.published_at + lifetime;
-                let request = BundleRequest {
-                    tenant: new.tenant,
-                    version: new.version as u64,
-                    issued_at: new.published_at,
-                    expires_at,
-                    policy: new.policy,
-                };
-                let signed = signer.sign_policy(&request).map_err(ApiError::internal)?;
-                refuse_oversized_bundle(signed.bytes.len())?;
-                Ok::<_, ApiError>(SignedVersion {
-                    bundle: signed.bytes,
-                    key_id: signed.key_id,
-                    expires_at,
-                })
+            store.publish(&tenant_id, &text, &by, origin, now, |new| {
+                let signed =
+                    sign_version(signer.as_ref(), lifetime, new).map_err(ApiError::internal)?;
+                refuse_oversized_bundle(signed.bundle.len())?;
+                Ok::<_, ApiError>(signed)
             })
         })
         .await?;
@@ -213,21 +206,29 @@ pub async fn history(
 ) -> ApiResult<Json<Vec<HistoryEntry>>> {
     authorise(&state, &caller, &tenant).await?;
     let versions = state.db(move |store| store.history(&tenant)).await?;
+    let budget = std::time::Duration::from_secs(state.config.request_timeout_secs) / 2;
+    let deadline = std::time::Instant::now() + budget;
+    let entries = in_diff_slot(&state, move || history_entries(&versions, deadline)).await?;
+    Ok(Json(entries))
+}
+
+/// Runs diff work on the blocking pool, a few at a time (`diff_slots`), never on the workers.
+async fn in_diff_slot<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
     let slot = state
         .diff_slots
         .clone()
         .acquire_owned()
         .await
         .map_err(ApiError::internal)?;
-    let budget = std::time::Duration::from_secs(state.config.request_timeout_secs) / 2;
-    let deadline = std::time::Instant::now() + budget;
-    let entries = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        history_entries(&versions, deadline)
+        work()
     })
     .await
-    .map_err(|e| ApiError::internal(format!("diff task failed: {e}")))?;
-    Ok(Json(entries))
+    .map_err(|e| ApiError::internal(format!("diff task failed: {e}")))
 }
 
 /// Each version with its diff from the one before, newest first.
@@ -307,6 +308,9 @@ pub struct VersionDetail {
     #[serde(flatten)]
     summary: VersionSummary,
     policy: String,
+    /// Unified diff from the current version to this one: what a roll back to it would
+    /// change (empty when it is the current policy text). The console previews it.
+    rollback_diff: String,
 }
 
 pub async fn version(
@@ -316,13 +320,34 @@ pub async fn version(
 ) -> ApiResult<Json<VersionDetail>> {
     authorise(&state, &caller, &tenant).await?;
     let number = parse_version(&version)?;
-    let found = state
-        .db(move |store| store.version(&tenant, number))
+    let current_version = state.policy(&tenant).map(|d| d.version);
+    let (found, current) = state
+        .db(move |store| {
+            let found = store.version(&tenant, number)?;
+            let current = match current_version {
+                Some(c) => store.version(&tenant, c)?,
+                None => None,
+            };
+            Ok::<_, rusqlite::Error>((found, current))
+        })
         .await?;
     let v = found.ok_or_else(|| ApiError::not_found(format!("no version {number}")))?;
+    let rollback_diff = match current {
+        Some(c) if c.policy != v.policy => {
+            // Like history's diffs: a few at a time, bounded in time.
+            let target = (v.policy.clone(), v.version);
+            in_diff_slot(&state, move || {
+                let deadline = std::time::Instant::now() + MAX_DIFF_TIME;
+                unified_diff(&c.policy, &target.0, c.version, target.1, deadline)
+            })
+            .await?
+        }
+        _ => String::new(),
+    };
     Ok(Json(VersionDetail {
         summary: (&v).into(),
         policy: v.policy,
+        rollback_diff,
     }))
 }
 
@@ -398,6 +423,7 @@ mod tests {
             published_at: 0,
             expires_at: 0,
             rollback_of: None,
+            renewal_of: None,
         };
         let versions = [version(2, lines("b")), version(1, lines("a"))];
         let spent = history_entries(&versions, std::time::Instant::now());

@@ -56,7 +56,7 @@ pub async fn rotate(
     JsonBody(request): JsonBody<RotateRequest>,
 ) -> ApiResult<Json<KeysResponse>> {
     caller.require_global()?;
-    let now = crate::now_unix();
+    let now = state.now();
     let current = state.db(|store| store.latest_keysets()).await?;
     let current: Vec<(String, Vec<u8>)> = current
         .into_iter()
@@ -134,7 +134,7 @@ pub async fn upload(
     let current = state
         .keyset(&tenant)
         .ok_or_else(|| ApiError::not_found(format!("no tenant `{tenant}`")))?;
-    let now = crate::now_unix();
+    let now = state.now();
     let trusted =
         keyset::verify_pinned(&current.bytes, &tenant, now).map_err(ApiError::internal)?;
     let next = keyset::verify_update(text.as_bytes(), &trusted, now).map_err(invalid_keyset)?;

@@ -44,7 +44,7 @@ pub async fn create(
     caller.require_global()?;
     check_tenant_id(&request.id)?;
     let name = check_name("name", request.name.as_deref().unwrap_or(&request.id))?;
-    let now = crate::now_unix();
+    let now = state.now();
     // Signed (or checked) outside the database lock; thrown away if the id is taken.
     let (version, keyset) = match request.keyset {
         Some(text) => {

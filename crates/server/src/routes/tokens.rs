@@ -59,7 +59,7 @@ pub async fn create(
     let token = new_token();
     let hash = hash_token(&token);
     let created_by = caller.name().to_string();
-    let now = crate::now_unix();
+    let now = state.now();
     let record = state
         .db(move |store| {
             store.insert_token(
@@ -85,7 +85,7 @@ pub async fn revoke(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("token id `{id}` is not a number")))?;
-    let now = crate::now_unix();
+    let now = state.now();
     match state.db(move |store| store.revoke_token(id, now)).await? {
         Revocation::Revoked => {
             tracing::info!(token_id = id, by = %caller.name(), "token revoked");
