@@ -140,6 +140,7 @@ function showView() {
   if (!VIEWS.includes(view) || (view === "tokens" && state.scoped)) view = "policy";
   for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
   for (const link of document.querySelectorAll("nav a[data-view]")) {
+    if (!(link instanceof HTMLElement)) continue;
     if (link.dataset.view === view) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
