@@ -1,10 +1,14 @@
 //! Times building an engine for a policy of N trusted domains (default 10,000): parsing and
-//! validating alone, then `Engine::from_json` (parse, validate once, build the indexes). Used to find what dominates the
-//! add-ins' cold start. Run: `cargo run --release -p sendguard-core --example cold_start [N]`.
+//! validating alone, then `Engine::from_json` (parse, validate once, build the indexes); then
+//! the warm 100-recipient check of `scripts/wasm-budgets.mjs` (its policy and draft), and the
+//! same check against a policy of one trusted domain, side by side: their ratio is what the
+//! 10,000 references cost a check, whatever the machine. Used to find what dominates the
+//! add-ins' cold start and check. Run:
+//! `cargo run --release -p sendguard-core --example cold_start [N]`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use sendguard_core::{Engine, Policy};
+use sendguard_core::{Draft, Engine, KnownRecipients, Policy};
 
 fn main() {
     let n: usize = std::env::args()
@@ -31,4 +35,72 @@ fn main() {
             engine.index_stats().0
         );
     }
+    warm_check(n);
+}
+
+/// The budgets script's warm check: its policy of `n` trusted domains and its draft of 100
+/// recipients, against the same draft checked with a one-domain policy in the same run.
+fn warm_check(n: usize) {
+    let large = Engine::from_json(&budgets_policy(n)).unwrap();
+    let small = Engine::from_json(&budgets_policy(1)).unwrap();
+    let draft = hundred_recipients();
+    let known = KnownRecipients::default();
+    let (mut large_times, mut small_times) = (Vec::new(), Vec::new());
+    for _ in 0..200 {
+        large_times.push(timed(|| large.check(&draft, &known).findings.len()));
+        small_times.push(timed(|| small.check(&draft, &known).findings.len()));
+    }
+    let (large_ms, small_ms) = (median_ms(large_times), median_ms(small_times));
+    println!(
+        "100-recipient check, warm (median of 200): {n} domains {large_ms:.3} ms, one domain \
+         {small_ms:.3} ms, ratio {:.2}",
+        large_ms / small_ms
+    );
+}
+
+fn timed(check: impl FnOnce() -> usize) -> Duration {
+    let t = Instant::now();
+    assert!(check() >= 20, "the check found too little");
+    t.elapsed()
+}
+
+fn median_ms(mut times: Vec<Duration>) -> f64 {
+    times.sort();
+    times[times.len() / 2].as_secs_f64() * 1e3
+}
+
+/// `signedPolicy`'s policy text in `scripts/wasm-budgets.mjs`.
+fn budgets_policy(count: usize) -> String {
+    let words = [
+        "north", "trade", "blue", "river", "alpha", "metro", "green", "delta", "union", "coast",
+    ];
+    let trusted: Vec<String> = (0..count)
+        .map(|i| format!("{}{}-{i}.com", words[i % 10], words[(i / 10) % 10]))
+        .collect();
+    serde_json::json!({ "internal_domains": ["acme.example.com"], "trusted_domains": trusted })
+        .to_string()
+}
+
+/// `hundredRecipients` in `scripts/wasm-budgets.mjs`.
+fn hundred_recipients() -> Draft {
+    let mut draft = Draft {
+        from: Some("me@acme.example.com".into()),
+        subject: "Quarterly figures".into(),
+        body: "See attached.".into(),
+        ..Draft::default()
+    };
+    for i in 0..100 {
+        let address = match i % 10 {
+            0 => format!("user{i}@gmial.com"),
+            1 => format!("user{i}@army.ml"),
+            _ => format!("user{i}@northtrade-{}.com", i * 97),
+        };
+        let field = match i % 3 {
+            0 => &mut draft.to,
+            1 => &mut draft.cc,
+            _ => &mut draft.bcc,
+        };
+        field.push(format!("User {i} <{address}>"));
+    }
+    draft
 }

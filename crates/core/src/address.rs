@@ -117,8 +117,7 @@ pub fn candidates(input: &str) -> Vec<Address> {
     if let Ok(m) = parse_mailbox(input) {
         add(m.address, &mut found);
     }
-    let separators = |c: char| c.is_whitespace() || ",;<>()\"'[]`".contains(c);
-    for word in input.split(separators).filter(|w| w.contains('@')) {
+    for word in input.split(is_word_separator).filter(|w| w.contains('@')) {
         if found.len() > MAX_CANDIDATES {
             break;
         }
@@ -127,6 +126,42 @@ pub fn candidates(input: &str) -> Vec<Address> {
         }
     }
     found
+}
+
+/// What ends an `@`-word for [`candidates`]: how a careless reader cuts a string.
+fn is_word_separator(c: char) -> bool {
+    c.is_whitespace() || ",;<>()\"'[]`".contains(c)
+}
+
+/// True when `input`, which [`parse_mailbox`] reads, can be read as no other address: its
+/// only `@` stands in a word (as [`candidates`] cuts them) that is the very text the RFC 5322
+/// reading took as the address, so [`candidates`] would list that address alone. Nearly
+/// every recipient (`Name <a@b.org>`, `a@b.org`) passes this one scan without the
+/// candidates' parsing and allocation.
+pub fn has_one_reading(input: &str) -> bool {
+    let mut ats = input.match_indices('@').map(|(at, _)| at);
+    let (Some(at), None) = (ats.next(), ats.next()) else {
+        return false;
+    };
+    let start = (input[..at].char_indices().rev())
+        .find(|&(_, c)| is_word_separator(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let end = (input[at..].char_indices())
+        .find(|&(_, c)| is_word_separator(c))
+        .map_or(input.len(), |(i, _)| at + i);
+    address_text(input) == Some(&input[start..end])
+}
+
+/// The text [`parse_mailbox`] hands to [`parse_address`] (trimmed as that trims it), when
+/// the angle brackets are well formed.
+fn address_text(input: &str) -> Option<&str> {
+    let text = input.trim();
+    let Some(open) = find_unquoted(text, '<') else {
+        return Some(text);
+    };
+    let rest = &text[open + 1..];
+    let close = find_unquoted(rest, '>')?;
+    Some(rest[..close].trim())
 }
 
 /// Parses a bare address `local@domain`; the local part may be quoted (`"john doe"@x.org`).
@@ -307,6 +342,38 @@ fn rfind_unquoted(text: &str, target: char) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The shortcut before `candidates` never hides a second reading.
+        #[test]
+        fn one_reading_means_one_candidate(
+            input in "[a-z\"' <>.,()\\\\]{0,8}@?[a-z\"' <>.,()\\\\]{0,6}@[a-z]{1,5}\\.(com|org)[ >\"']{0,2}"
+        ) {
+            if parse_mailbox(&input).is_ok() && has_one_reading(&input) {
+                proptest::prop_assert_eq!(candidates(&input).len(), 1, "{}", input);
+            }
+        }
+    }
+
+    #[test]
+    fn one_reading() {
+        for plain in [
+            "a@b.org",
+            "User 5 <user5@b.org>",
+            " <a@b.org> ",
+            "\"Smith, J\" <j@x.org>",
+        ] {
+            assert!(has_one_reading(plain), "{plain}");
+        }
+        for ambiguous in [
+            "a'b@c.com",
+            "\"x y\"@b.com",
+            "\"a@army.ml\" <b@army.mil>",
+            "a@b.org <c@d.org>",
+        ] {
+            assert!(!has_one_reading(ambiguous), "{ambiguous}");
+        }
+    }
 
     #[test]
     fn display_names_and_bare_addresses() {

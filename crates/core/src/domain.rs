@@ -312,11 +312,16 @@ pub fn nearest_generic_tld(tld: &str) -> Option<&'static str> {
 
 /// The generic TLDs within two edits (OSA) of `tld`, nearest first: `nry` → `net`, `org`.
 pub fn generic_tlds_near(tld: &str) -> Vec<&'static str> {
-    let mut near: Vec<&'static str> = (GENERIC_TLDS.iter().copied())
-        .filter(|g| crate::index::osa_within_two(tld, g))
-        .collect();
-    near.sort_by_key(|g| !crate::index::str_within_one(tld, g));
-    near
+    // Two passes in list order, not a sort: a sort's code for one call site would cost more
+    // WebAssembly than this whole function.
+    let within = |edits: fn(&str, &str) -> bool| {
+        (GENERIC_TLDS.iter().copied()).filter(move |g| edits(tld, g))
+    };
+    let one = |a: &str, b: &str| crate::index::str_within_one(a, b);
+    let two_not_one = |a: &str, b: &str| {
+        crate::index::osa_within_two(a, b) && !crate::index::str_within_one(a, b)
+    };
+    within(one).chain(within(two_not_one)).collect()
 }
 
 #[cfg(test)]

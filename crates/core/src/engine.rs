@@ -541,7 +541,7 @@ impl Context<'_> {
     fn check_external(&mut self, checked: &[CheckedRecipient]) {
         let settings = self.engine.policy.external_recipients.clone();
         let external: Vec<&CheckedRecipient> = checked.iter().filter(|c| !c.internal).collect();
-        let visible_domains: HashSet<&str> = external
+        let visible_domains: FastSet<&str> = external
             .iter()
             .filter(|c| c.field != Field::Bcc)
             .filter_map(|c| c.address.rsplit_once('@').map(|(_, d)| d))
@@ -630,6 +630,9 @@ impl Context<'_> {
         mailbox: &Mailbox,
         findings_before: usize,
     ) {
+        if address::has_one_reading(raw) {
+            return;
+        }
         let candidates = address::candidates(raw);
         if candidates.len() < 2 {
             return;

@@ -15,8 +15,6 @@ pub struct NeighbourIndex {
     /// Each entry's id under the hash of the entry and of each of its deletions ([`WHOLE`]
     /// marks the hash of the entry itself).
     buckets: HashBuckets,
-    /// Reused between insertions.
-    scratch: VariantHasher,
 }
 
 impl NeighbourIndex {
@@ -34,7 +32,6 @@ impl NeighbourIndex {
     pub fn with_capacity(entries: usize, total_len: usize) -> NeighbourIndex {
         NeighbourIndex {
             buckets: HashBuckets::with_capacity(entries + total_len),
-            scratch: VariantHasher::default(),
         }
     }
 
@@ -43,7 +40,7 @@ impl NeighbourIndex {
         assert!(id < WHOLE, "ids must leave the WHOLE bit free");
         let mut whole = WHOLE;
         let buckets = &mut self.buckets;
-        self.scratch.for_each_variant(entry, |h| {
+        for_each_variant(entry, |h| {
             buckets.insert(h, whole | id);
             whole = 0;
         });
@@ -52,13 +49,16 @@ impl NeighbourIndex {
     /// Ids of entries that may be within one edit of `query` (verify with [`osa_within_one`]),
     /// sorted and without repeats.
     pub fn candidates(&self, query: &str) -> Vec<u32> {
-        let mut out = Vec::new();
-        VariantHasher::default().for_each_variant(query, |h| {
-            out.extend(self.buckets.values(h).map(|v| v & !WHOLE));
-        });
+        let mut out = Vec::with_capacity(16);
+        self.extend_with_neighbours(query, &mut out);
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Appends the ids filed under `query`'s hash and under those of its deletions.
+    fn extend_with_neighbours(&self, query: &str, out: &mut Vec<u32>) {
+        for_each_variant(query, |h| self.buckets.extend_with_values(h, out));
     }
 
     /// Ids of entries that may be within two edits of `query` (verify with [`osa_within_two`]):
@@ -68,16 +68,14 @@ impl NeighbourIndex {
     /// `gmx.net`); not two replacements or two omissions, which would need the entries' double
     /// deletions (several times the index).
     pub fn candidates_within_two(&self, query: &str) -> Vec<u32> {
-        let mut out = self.candidates(query);
-        let mut hasher = VariantHasher::default();
+        let mut out = Vec::with_capacity(64);
+        self.extend_with_neighbours(query, &mut out);
         let mut deleted = String::with_capacity(query.len());
         for (start, c) in query.char_indices() {
             deleted.clear();
             deleted.push_str(&query[..start]);
             deleted.push_str(&query[start + c.len_utf8()..]);
-            hasher.for_each_variant(&deleted, |h| {
-                out.extend(self.buckets.values(h).map(|v| v & !WHOLE));
-            });
+            self.extend_with_neighbours(&deleted, &mut out);
         }
         out.sort_unstable();
         out.dedup();
@@ -166,6 +164,19 @@ impl HashBuckets {
         })
     }
 
+    /// Appends the ids filed under `hash` (without the [`WHOLE`] mark) to `out`: the
+    /// neighbour search's inner loop, without an iterator adapter in between.
+    fn extend_with_values(&self, hash: u32, out: &mut Vec<u32>) {
+        let bucket = hash.checked_shr(self.shift).unwrap_or(0) as usize;
+        let mut at = self.heads.get(bucket).copied().unwrap_or(0);
+        while let Some(key) = (at as usize).checked_sub(1).and_then(|i| self.keys.get(i)) {
+            if key.hash == hash {
+                out.push(key.value & !WHOLE);
+            }
+            at = key.next;
+        }
+    }
+
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.heads.capacity() * std::mem::size_of::<u32>()
@@ -184,17 +195,22 @@ struct Key {
 /// Marks, in a key's id half, the hash of the whole entry (not of one of its deletions).
 const WHOLE: u32 = 1 << 31;
 
-/// Polynomial hashes (mod 2^32) of a string and of each of its one-character deletions, each
-/// deletion in O(1): `h(s without s[i..j]) = P(i)·B^(n-j) + S(j)`, with `P` the prefix hashes
-/// and `S(j)` the hash of `s[j..]`, built up from the end.
-#[derive(Debug, Default, Clone)]
-struct VariantHasher {
-    prefix: Vec<u32>,
-}
-
+/// The polynomial hash (mod 2^32) of a string: `h(s) = Σ (s[k] + 1)·B^(n-1-k)`.
 const BASE: u32 = 0x0100_0193;
 
-/// [`VariantHasher`]'s hash of a whole string (also used to file texts in [`HashBuckets`]).
+/// `BASE`'s inverse mod 2^32 (it is odd), by Newton's iteration: each step doubles the
+/// number of correct low bits (1, 2, 4, … 32; five steps from the 3 bits `BASE` itself gives).
+const BASE_INVERSE: u32 = {
+    let mut inverse = BASE;
+    let mut step = 0;
+    while step < 5 {
+        inverse = inverse.wrapping_mul(2u32.wrapping_sub(BASE.wrapping_mul(inverse)));
+        step += 1;
+    }
+    inverse
+};
+
+/// [`for_each_variant`]'s hash of a whole string (also used to file texts in [`HashBuckets`]).
 pub fn string_hash(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0, |h, &c| extend_hash(h, c))
 }
@@ -204,42 +220,36 @@ pub fn extend_hash(hash: u32, byte: u8) -> u32 {
     hash.wrapping_mul(BASE).wrapping_add(byte as u32 + 1)
 }
 
-impl VariantHasher {
-    /// Calls `f` with the hash of `s` and of each one-character deletion of `s` (a deletion
-    /// equal to the one before it, as in `oo`, is given once). Not inlined, so that a policy's
-    /// many calls run optimised after the first few: WebAssembly engines swap optimised code in
-    /// only between calls, never inside a running loop.
-    #[inline(never)]
-    fn for_each_variant(&mut self, s: &str, mut f: impl FnMut(u32)) {
-        let b = s.as_bytes();
-        let n = b.len();
-        self.prefix.clear();
-        self.prefix.push(0);
-        let mut h = 0u32;
-        for &c in b {
-            h = extend_hash(h, c);
-            self.prefix.push(h);
-        }
-        f(h);
-        // From the last character back: `suffix` = S(end), `power` = B^(n - end).
-        let (mut suffix, mut power) = (0u32, 1u32);
-        let mut previous = None;
-        let mut end = n;
-        while end > 0 {
-            let mut start = end - 1;
-            while !s.is_char_boundary(start) {
-                start -= 1;
-            }
-            let deleted = self.prefix[start].wrapping_mul(power).wrapping_add(suffix);
+/// Calls `f` with the hash of `s`, then with the hash of each one-character deletion of `s`
+/// from the first character on (a deletion equal to the one before it, as in `oo`, is given
+/// once). Each deletion costs O(1) and no memory: with `P(i)` the hash of `s[..i]` and `H`
+/// that of `s`, deleting the character at `start..end` gives
+/// `H - (P(end) - P(start))·B^(n-end)`, and `B^(n-end)` steps down by `BASE_INVERSE`.
+/// Not inlined, so that a policy's many calls run optimised after the first few:
+/// WebAssembly engines swap optimised code in only between calls, never inside a running loop.
+#[inline(never)]
+fn for_each_variant(s: &str, mut f: impl FnMut(u32)) {
+    let b = s.as_bytes();
+    let (mut whole, mut power) = (0u32, 1u32);
+    for &c in b {
+        whole = extend_hash(whole, c);
+        power = power.wrapping_mul(BASE);
+    }
+    f(whole);
+    // `before` = P(start) and `after` = P(end) of the character being deleted; `power` steps
+    // down to B^(n-end) as its bytes pass.
+    let (mut before, mut after, mut previous) = (0u32, 0u32, None);
+    for (i, &c) in b.iter().enumerate() {
+        after = extend_hash(after, c);
+        power = power.wrapping_mul(BASE_INVERSE);
+        // A character ends where the next byte is not a UTF-8 continuation byte.
+        if b.get(i + 1).is_none_or(|&next| (next as i8) >= -0x40) {
+            let deleted = whole.wrapping_sub(after.wrapping_sub(before).wrapping_mul(power));
             if previous != Some(deleted) {
                 f(deleted);
                 previous = Some(deleted);
             }
-            for &c in b[start..end].iter().rev() {
-                suffix = suffix.wrapping_add((c as u32 + 1).wrapping_mul(power));
-                power = power.wrapping_mul(BASE);
-            }
-            end = start;
+            before = after;
         }
     }
 }
@@ -371,10 +381,9 @@ mod tests {
     fn variant_hashes_are_the_hashes_of_the_deletions() {
         for s in ["army.mil", "gmaill.com", "jürgen.de", "a", "", "ab.c"] {
             let mut got = Vec::new();
-            VariantHasher::default().for_each_variant(s, |h| got.push(h));
+            for_each_variant(s, |h| got.push(h));
             let mut expected = vec![string_hash(s.as_bytes())];
-            let chars: Vec<(usize, char)> = s.char_indices().collect();
-            for &(i, c) in chars.iter().rev() {
+            for (i, c) in s.char_indices() {
                 let deleted = format!("{}{}", &s[..i], &s[i + c.len_utf8()..]);
                 let h = string_hash(deleted.as_bytes());
                 if expected.len() == 1 || *expected.last().unwrap() != h {

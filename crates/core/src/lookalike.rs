@@ -70,19 +70,28 @@ pub struct ReferenceSet {
     /// Per name, every class it was listed under (bit `1 << class`): a domain both internal
     /// and trusted matches as internal but still counts as trusted.
     listed_as: Vec<u8>,
+    /// Every name within one edit; also the exact lookups that classify each recipient.
     index: NeighbourIndex,
-    /// Ids under the hash of their skeleton, for names that differ from their skeleton.
-    skeletons: HashBuckets,
-    /// The skeletons of those names, for a homoglyph plus one edit (few: most references are
-    /// their own skeleton, and those are found through `index`).
-    skeleton_index: NeighbourIndex,
-    /// Ids under the hash of their name without its TLD, for [`Resemblance::OtherTld`]
-    /// (organisation domains only).
-    stems: HashBuckets,
+    /// What only a lookalike search needs, built on the first one: a draft to internal,
+    /// trusted and known recipients alone never needs it, and a cold start does not wait.
+    searches: std::sync::OnceLock<SearchIndexes>,
     /// Ids by the length of their name in characters (up to [`MAX_SCANNED_LENGTH`]), built on
     /// the first internationalised query: only those are compared with every reference of
     /// about their length, for a homoglyph plus two replaced letters (`mümchem.de`).
     by_length: std::sync::OnceLock<Vec<Vec<u32>>>,
+}
+
+/// The indexes of the homoglyph, glued-name and other-TLD searches.
+#[derive(Debug, Clone)]
+struct SearchIndexes {
+    /// Ids under the hash of their skeleton, for names that differ from their skeleton.
+    skeletons: HashBuckets,
+    /// The skeletons of those names, for a homoglyph plus one edit (most references are
+    /// their own skeleton, and those are found through the main index).
+    skeleton_index: NeighbourIndex,
+    /// Ids under the hash of their name without its TLD, for [`Resemblance::OtherTld`]
+    /// (organisation domains only).
+    stems: HashBuckets,
     /// Ids under the hash of their name without dots (`armymil`), for the whole name typed
     /// as one label under some TLD (`armymil.com`, `army-mil.mil`, `paypalcom.com`).
     glued: HashBuckets,
@@ -112,27 +121,13 @@ impl ReferenceSet {
         for (name, class) in entries {
             set.add(name, class);
         }
-        // Most names are their own skeleton; those are found by exact lookup instead.
-        let mut other_skeletons = Vec::new();
-        set.skeletons = HashBuckets::from_pairs(
-            (set.names.iter().enumerate())
-                .filter_map(|(id, name)| Some((hash_of_other_skeleton(name)?, id as u32)))
-                .inspect(|&(_, id)| other_skeletons.push(id)),
-        );
-        set.skeleton_index = skeleton_index(&set.names, &other_skeletons);
-        set.stems = HashBuckets::from_pairs(
-            (set.names.iter().zip(&set.classes).enumerate())
-                .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
-                .flat_map(|(id, (name, _))| {
-                    let national = national_stem(name).filter(|n| Some(*n) != stem_of(name));
-                    (stem_of(name).into_iter().chain(national))
-                        .map(move |stem| (text_hash(stem), id as u32))
-                }),
-        );
-        set.glued = HashBuckets::from_pairs(
-            (set.names.iter().enumerate()).map(|(id, name)| (glued_hash(name), id as u32)),
-        );
         set
+    }
+
+    /// The search indexes, built on first use.
+    fn searches(&self) -> &SearchIndexes {
+        self.searches
+            .get_or_init(|| SearchIndexes::build(&self.names, &self.classes))
     }
 
     /// Adds a reference, or for a name already listed (rare: a domain both internal and
@@ -164,13 +159,15 @@ impl ReferenceSet {
         self.names.is_empty()
     }
 
-    /// Approximate heap bytes held (index, names, maps).
+    /// Approximate heap bytes held (index, names, maps), the search indexes included (built
+    /// now if no search built them yet).
     pub fn heap_bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|n| n.capacity() + 24).sum();
-        let maps = self.skeletons.heap_bytes()
-            + self.stems.heap_bytes()
-            + self.glued.heap_bytes()
-            + self.skeleton_index.heap_bytes();
+        let s = self.searches();
+        let maps = s.skeletons.heap_bytes()
+            + s.stems.heap_bytes()
+            + s.glued.heap_bytes()
+            + s.skeleton_index.heap_bytes();
         self.index.heap_bytes() + names + maps + self.classes.capacity()
     }
 
@@ -198,6 +195,9 @@ impl ReferenceSet {
 
     /// The reference `domain` most likely imitates, if any.
     pub fn find(&self, domain: &Domain) -> Option<Lookalike> {
+        if self.names.is_empty() {
+            return None;
+        }
         let full = domain.as_str();
         let mut best: Option<(u8, Lookalike)> = None;
         // The domain itself, then its parents; a match on a longer name is more specific.
@@ -261,6 +261,7 @@ impl ReferenceSet {
     }
 
     fn matches(&self, query: &str) -> Vec<(usize, Resemblance)> {
+        let searches = self.searches();
         let mut out = Vec::new();
         for id in self.index.candidates(query) {
             let name = &self.names[id as usize];
@@ -274,7 +275,7 @@ impl ReferenceSet {
         // The lowest id among the names with this skeleton: one stored in the map, or a name
         // that is its own skeleton.
         let skel = skeleton(query);
-        let stored = (self.skeletons.values(text_hash(&skel)))
+        let stored = (searches.skeletons.values(text_hash(&skel)))
             .map(|id| id as usize)
             .filter(|&id| skeleton(&self.names[id]) == skel)
             .min();
@@ -305,7 +306,7 @@ impl ReferenceSet {
             );
         }
         out.extend(
-            (near(&self.skeleton_index).into_iter())
+            (near(&searches.skeleton_index).into_iter())
                 .map(|id| id as usize)
                 .filter(|&id| self.within_reach(&skeleton(&self.names[id]), &skel, two_from))
                 .map(|id| (id, Resemblance::Homoglyph)),
@@ -316,7 +317,7 @@ impl ReferenceSet {
         if let Some((stem, _)) = query.rsplit_once('.') {
             let glued = glued_name(stem, "");
             out.extend(
-                (self.glued.values(text_hash(&glued)))
+                (searches.glued.values(text_hash(&glued)))
                     .map(|id| id as usize)
                     .filter(|&id| glued_reference(&self.names[id]) == glued)
                     // `fastmail.com.au` is the reference under a country suffix, not glued.
@@ -326,7 +327,7 @@ impl ReferenceSet {
             );
         }
         if let Some((stem, _)) = query.rsplit_once('.') {
-            let with_stem = (self.stems.values(text_hash(stem))).filter(|&id| {
+            let with_stem = (searches.stems.values(text_hash(stem))).filter(|&id| {
                 let name = &self.names[id as usize];
                 stem_of(name) == Some(stem) || national_stem(name) == Some(stem)
             });
@@ -339,6 +340,43 @@ impl ReferenceSet {
         }
         out
     }
+}
+
+impl SearchIndexes {
+    /// The search indexes of `names` (their classes in `classes`).
+    #[inline(never)]
+    fn build(names: &[String], classes: &[ReferenceClass]) -> SearchIndexes {
+        // Most names are their own skeleton; those are found by exact lookup instead.
+        let mut other_skeletons = Vec::new();
+        let skeletons = HashBuckets::from_pairs(
+            (names.iter().enumerate())
+                .filter_map(|(id, name)| Some((hash_of_other_skeleton(name)?, id as u32)))
+                .inspect(|&(_, id)| other_skeletons.push(id)),
+        );
+        let skeleton_index = skeleton_index(names, &other_skeletons);
+        let stems = HashBuckets::from_pairs(
+            (names.iter().zip(classes).enumerate())
+                .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
+                .flat_map(|(id, (name, _))| stem_hashes(name).map(move |h| (h, id as u32))),
+        );
+        let glued = HashBuckets::from_pairs(
+            (names.iter().enumerate()).map(|(id, name)| (glued_hash(name), id as u32)),
+        );
+        SearchIndexes {
+            skeletons,
+            skeleton_index,
+            stems,
+            glued,
+        }
+    }
+}
+
+/// The hashes `name` is filed under in `stems`: its name without the TLD, and without a
+/// national suffix such as `.co.uk` when it has one.
+#[inline(never)]
+fn stem_hashes(name: &str) -> impl Iterator<Item = u32> + '_ {
+    let national = national_stem(name).filter(|n| Some(*n) != stem_of(name));
+    (stem_of(name).into_iter().chain(national)).map(text_hash)
 }
 
 /// The skeletons of the names at `ids`, indexed under those ids.
@@ -419,6 +457,7 @@ fn stem_of(name: &str) -> Option<&str> {
 
 /// [`text_hash`] of `name`'s skeleton, or `None` when `name` is its own skeleton. Plain names
 /// (nearly all) are hashed as they are folded, without building the skeleton.
+#[inline(never)]
 fn hash_of_other_skeleton(name: &str) -> Option<u32> {
     if !name.is_ascii() || name.contains("xn--") {
         let skel = skeleton(name);

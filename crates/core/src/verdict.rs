@@ -1,12 +1,11 @@
 //! What the engine answers: findings, the overall verdict, and the findings grouped per
 //! recipient (one row per recipient in every dialog and pane, with one Fix and one Remove).
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
 use crate::draft::Field;
+use crate::fast_hash::FastMap;
 
 /// The kinds of risk the engine reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -135,12 +134,13 @@ impl Verdict {
         recipients: &[(Field, &str)],
     ) -> Verdict {
         findings.retain(|(_, action, _)| *action != Action::Allow);
-        findings.sort_by_key(|(position, action, _)| (std::cmp::Reverse(*action), *position));
-        let strictest = findings
-            .first()
-            .map(|(_, a, _)| *a)
+        let order = stable_order(
+            (findings.iter()).map(|(position, action, _)| (strictness(*action as u32), *position)),
+        );
+        let strictest = (order.first())
+            .map(|&i| findings[i].1)
             .unwrap_or(Action::Allow);
-        let findings: Vec<Finding> = findings.into_iter().map(|(_, _, f)| f).collect();
+        let findings: Vec<Finding> = in_order(findings, &order).map(|(_, _, f)| f).collect();
         let by_recipient = group_by_recipient(&findings, recipients);
         Verdict {
             action: strictest.outcome(),
@@ -166,26 +166,35 @@ impl Verdict {
 }
 
 /// For each recipient position, the findings that concern it: its own (same address and
-/// field) and each content finding that names its address. One pass over the findings.
+/// field) and each content finding that names its address. One pass over the findings, with
+/// the positions of each address chained (no allocation per recipient).
 fn findings_per_recipient(findings: &[Finding], recipients: &[(Field, &str)]) -> Vec<Vec<usize>> {
-    let mut positions: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (position, (_, address)) in recipients.iter().enumerate() {
-        positions.entry(address).or_default().push(position);
+    // `first[address]`: its first position; `next[p]`: the next position of p's address.
+    let mut first: FastMap<&str, usize> =
+        FastMap::with_capacity_and_hasher(recipients.len(), Default::default());
+    let mut next = vec![usize::MAX; recipients.len()];
+    for (position, (_, address)) in recipients.iter().enumerate().rev() {
+        if let Some(later) = first.insert(address, position) {
+            next[position] = later;
+        }
     }
     let mut mine: Vec<Vec<usize>> = vec![Vec::new(); recipients.len()];
     for (i, finding) in findings.iter().enumerate() {
-        let named: Vec<&str> = if finding.recipients.is_empty() {
-            finding.recipient.as_deref().into_iter().collect()
-        } else {
-            finding.recipients.iter().map(String::as_str).collect()
-        };
+        let named = (finding.recipients.iter().map(String::as_str)).chain(
+            finding
+                .recipient
+                .as_deref()
+                .filter(|_| finding.recipients.is_empty()),
+        );
         for address in named {
-            for &p in positions.get(address).into_iter().flatten() {
-                let fits = finding.field.is_none_or(|f| f == recipients[p].0);
+            let mut at = first.get(address).copied().unwrap_or(usize::MAX);
+            while let Some(&(field, _)) = recipients.get(at) {
+                let fits = finding.field.is_none_or(|f| f == field);
                 // An address listed twice in a content finding joins each row once.
-                if fits && mine[p].last() != Some(&i) {
-                    mine[p].push(i);
+                if fits && mine[at].last() != Some(&i) {
+                    mine[at].push(i);
                 }
+                at = next[at];
             }
         }
     }
@@ -202,16 +211,18 @@ fn group_by_recipient(
     let mut rows: Vec<(usize, RecipientFindings)> = Vec::new();
     let mut placed = vec![false; findings.len()];
     let per_recipient = findings_per_recipient(findings, recipients);
-    for (position, mut mine) in per_recipient.into_iter().enumerate() {
+    for (position, mine) in per_recipient.into_iter().enumerate() {
         if mine.is_empty() {
             continue;
         }
         // Strictest first; among equals, this recipient's own findings before those shared
         // with others (a content finding naming several), so that the row's line is its own.
-        mine.sort_by_key(|&i| {
+        let order = stable_order(mine.iter().map(|&i| {
             let f = &findings[i];
-            (std::cmp::Reverse(f.action), f.recipients.len() > 1, i)
-        });
+            let shared = u32::from(f.recipients.len() > 1);
+            (strictness(f.action as u32) * 2 + shared, i)
+        }));
+        let mine: Vec<usize> = order.into_iter().map(|k| mine[k]).collect();
         for &i in &mine {
             placed[i] = true;
         }
@@ -226,8 +237,10 @@ fn group_by_recipient(
     if !rest.is_empty() {
         rows.push((usize::MAX, row(findings, None, None, rest)));
     }
-    rows.sort_by_key(|(position, row)| (std::cmp::Reverse(row.action), *position));
-    let mut rows: Vec<RecipientFindings> = rows.into_iter().map(|(_, r)| r).collect();
+    let order = stable_order(
+        (rows.iter()).map(|(position, row)| (strictness(row.action as u32), *position)),
+    );
+    let mut rows: Vec<RecipientFindings> = in_order(rows, &order).map(|(_, r)| r).collect();
     let mut given = vec![false; findings.len()];
     for row in &mut rows {
         let Some(&lead) = row.findings.iter().find(|&&i| !given[i]) else {
@@ -242,6 +255,30 @@ fn group_by_recipient(
         });
     }
     rows
+}
+
+/// A rank that sorts the strictest first: `rank` is an [`Action`] or [`Outcome`] as a number
+/// (both are declared mildest first, in fewer than 256 variants).
+fn strictness(rank: u32) -> u32 {
+    255 - rank
+}
+
+/// The positions of `keys` ordered by key, equal keys in their order (a stable sort's
+/// permutation). Every ordering of a verdict goes through this one `sort_unstable` of plain
+/// numbers: each sort call site over its own types would add its own copy of the sort code
+/// (several KB) to the WebAssembly build.
+fn stable_order(keys: impl Iterator<Item = (u32, usize)>) -> Vec<usize> {
+    let mut keyed: Vec<(u32, usize, usize)> = (keys.enumerate())
+        .map(|(i, (rank, position))| (rank, position, i))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, _, i)| i).collect()
+}
+
+/// `items` moved out in `order` (a permutation of their positions).
+fn in_order<'a, T: 'a>(items: Vec<T>, order: &'a [usize]) -> impl Iterator<Item = T> + 'a {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order.iter().filter_map(move |&i| slots[i].take())
 }
 
 fn row(
