@@ -8,6 +8,19 @@
 // --strict-sizes. Times over budget are marked "over (informational)": they depend on the
 // machine and its load, so they never fail the run (a passing run may show some).
 //
+// Ratios against a peer measured side by side in the same run (absolute times differ ~1.7x
+// between machines, and more under load; a ratio moves only when the engine does):
+//   cold start ÷ reading the same policy in JavaScript: in the same fresh process, before the
+//     engine loads, the bundle's envelope, payload and policy decoded (Buffer's base64 and
+//     JSON.parse) and its 10,000 domains put in a Set: the least any client does to hold that policy
+//     (no signature check, no index). Also per phase: verify and index ÷ that reading.
+//   warm check ÷ a JavaScript allow-list: the same 100 recipients, each cut by a regular
+//     expression and its domain looked up in a Set of the 10,000 trusted domains (what a
+//     check without lookalike search costs in plain JavaScript, warm, in the same process);
+//   warm check ÷ the same engine and path with a policy of one trusted domain: what the
+//     10,000 references add to a check (the per-recipient work cancels out of this one).
+// Baseline (2 cores, quiet): see docs/wasm.md, "Budgets".
+//
 // Usage: node scripts/wasm-budgets.mjs [--strict-sizes]  (all; spawns itself for cold starts)
 //        node scripts/wasm-budgets.mjs --cold PATH [plain] (one cold start, prints JSON)
 import { spawnSync } from "node:child_process";
@@ -80,6 +93,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
  * shows what the signature check costs. */
 async function coldStart(path, plain) {
   const { bundle, keyset, policy } = signedPolicy(10000);
+  const peer = readPolicyInJavaScript(bundle);
   const start = performance.now();
   const core = await instantiate(path);
   const instantiated = performance.now();
@@ -93,7 +107,49 @@ async function coldStart(path, plain) {
   const verdict = engine.check(hundredRecipients(), { known: [] });
   const checked = performance.now();
   if (verdict.findings.length < 20) throw new Error("the check found too little");
-  console.log(JSON.stringify({ total: end - start, instantiate: instantiated - start, load: end - instantiated, firstCheck: checked - end, phases: enginePhases(start) }));
+  console.log(JSON.stringify({ total: end - start, instantiate: instantiated - start, load: end - instantiated, firstCheck: checked - end, peer, phases: enginePhases(start) }));
+}
+
+/** The cold start's peer: milliseconds to read a signed bundle's policy in JavaScript (the
+ * envelope, its base64 payload, the statement and the policy parsed, the trusted domains put
+ * in a Set), the first time in this process, as the engine's cold start is. */
+function readPolicyInJavaScript(bundle) {
+  const start = performance.now();
+  const envelope = JSON.parse(new TextDecoder().decode(bundle));
+  const statement = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
+  const trusted = new Set(JSON.parse(statement.policy).trusted_domains);
+  const time = performance.now() - start;
+  if (trusted.size !== 10000) throw new Error("the peer read the policy wrong");
+  return time;
+}
+
+/** The warm check's JavaScript peer: checks `draft`'s recipients against a Set of `domains`
+ * (each recipient cut by a regular expression, its domain lower-cased and looked up), and
+ * answers the median milliseconds of one check over `rounds` warm samples (each the mean of
+ * 20 checks: one takes about a timer tick). */
+function allowListPeer(draft, domains, rounds) {
+  const trusted = new Set(domains);
+  const recipients = [...draft.to, ...draft.cc, ...draft.bcc];
+  const times = [];
+  let untrusted = 0;
+  for (let i = 0; i < rounds; i++) {
+    const start = performance.now();
+    for (let pass = 0; pass < 20; pass++) {
+      untrusted = 0;
+      for (const recipient of recipients) {
+        const match = /<?([^<>@\s]+)@([^<>@\s]+)>?\s*$/.exec(recipient);
+        if (!match || !trusted.has(match[2].toLowerCase())) untrusted++;
+      }
+    }
+    times.push((performance.now() - start) / 20);
+  }
+  if (untrusted !== recipients.length) throw new Error("the allow-list peer trusted a recipient");
+  return median(times.slice(rounds / 6));
+}
+
+/** Prints one ratio row: `value` ÷ `peer`, named. */
+function ratioRow(name, value, peer) {
+  console.log(`${`  ${name}`.padEnd(72)} ${(value / peer).toFixed(1).padStart(9)} x`);
 }
 
 /** The phases the ES module's engine marked itself (crates/wasm/src/phases.rs): User Timing
@@ -107,6 +163,47 @@ function enginePhases(start) {
     if (measure.name.startsWith("sendguard:")) phases[measure.name.slice("sendguard:".length)] = measure.duration;
   }
   return phases;
+}
+
+/** The cold start's ratios to its peer (medians over the runs of each run's own ratio). */
+function printColdRatios(ratios) {
+  const peer = `reading the policy in JavaScript (${ratios.peer.toFixed(1)} ms)`;
+  ratioRow(`cold start ÷ ${peer}`, ratios.total, 1);
+  if (!Number.isNaN(ratios.index)) {
+    ratioRow("  verify ÷ the same reading", ratios.verify, 1);
+    ratioRow("  index ÷ the same reading", ratios.index, 1);
+  }
+}
+
+/** Median milliseconds of a warm 100-recipient check (the first runs left out). */
+function warmCheck(engine, draft) {
+  const times = [];
+  for (let i = 0; i < 60; i++) {
+    const start = performance.now();
+    const verdict = engine.check(draft, { known: [] });
+    times.push(performance.now() - start);
+    if (verdict.findings.length < 20) throw new Error("the check found too little");
+  }
+  return median(times.slice(10));
+}
+
+/** The warm 100-recipient check on every path, with its ratios to the JavaScript allow-list
+ * and to the same engine holding a one-domain policy, each measured right after it. */
+async function warmChecks(row) {
+  const large = signedPolicy(10000);
+  const small = signedPolicy(1);
+  const domains = JSON.parse(large.policy).trusted_domains;
+  const draft = hundredRecipients();
+  const request = { tenant: "acme", held: null, now: NOW };
+  for (const path of PATHS) {
+    const core = await instantiate(path);
+    const time = warmCheck(core.Engine.fromBundle(large.bundle, large.keyset, request), draft);
+    row(`100-recipient check, warm, ${path}`, time, "ms", path === "classic-js" ? 20 : 2);
+    const oneDomain = warmCheck(core.Engine.fromBundle(small.bundle, small.keyset, request), draft);
+    const allowList = allowListPeer(draft, domains, 60);
+    ratioRow(`÷ a JavaScript allow-list of the same domains (${allowList.toFixed(3)} ms)`, time, allowList);
+    ratioRow(`÷ the same check with a one-domain policy (${oneDomain.toFixed(2)} ms)`, time, oneDomain);
+  }
 }
 
 async function main() {
@@ -144,7 +241,9 @@ async function main() {
     // The engine's own phase marks, each the median over the runs (absent for the classic paths).
     const names = [...new Set(runs.flatMap((r) => Object.keys(r.phases)))];
     const phases = names.map((n) => `${n} ${median(runs.map((r) => r.phases[n] ?? NaN)).toFixed(1)}`).join(", ");
-    return { total: median(runs.map((r) => r.total)), parts, firstCheck: median(runs.map((r) => r.firstCheck)), phases };
+    const ratio = (key) => median(runs.map((r) => key(r) / r.peer));
+    const ratios = { total: ratio((r) => r.total), verify: ratio((r) => r.phases.verify ?? NaN), index: ratio((r) => r.phases.index ?? NaN), peer: median(runs.map((r) => r.peer)) };
+    return { total: median(runs.map((r) => r.total)), parts, firstCheck: median(runs.map((r) => r.firstCheck)), phases, ratios };
   };
   for (const path of PATHS) {
     const signed = cold(path, false);
@@ -153,24 +252,12 @@ async function main() {
     else row(name, signed.total, "ms", 50);
     console.log(`${"  then the first 100-recipient check".padEnd(72)} ${signed.firstCheck.toFixed(2).padStart(9)} ms`);
     if (signed.phases) console.log(`  the engine's phase marks, ms (median): ${signed.phases}`);
+    printColdRatios(signed.ratios);
   }
   const plain = cold("esm", true);
   console.log(`${`  the same policy unsigned, esm (${plain.parts})`.padEnd(72)} ${plain.total.toFixed(2).padStart(9)} ms`);
 
-  const { bundle, keyset } = signedPolicy(10000);
-  const draft = hundredRecipients();
-  for (const path of PATHS) {
-    const core = await instantiate(path);
-    const engine = core.Engine.fromBundle(bundle, keyset, { tenant: "acme", held: null, now: NOW });
-    const times = [];
-    for (let i = 0; i < 60; i++) {
-      const start = performance.now();
-      const verdict = engine.check(draft, { known: [] });
-      times.push(performance.now() - start);
-      if (verdict.findings.length < 20) throw new Error("the check found too little");
-    }
-    row(`100-recipient check, warm, ${path}`, median(times.slice(10)), "ms", path === "classic-js" ? 20 : 2);
-  }
+  await warmChecks(row);
   console.log(`(load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${(await import("node:os")).cpus().length} cores: times are inflated by a busy machine)`);
   if (sizeOver && process.argv.includes("--strict-sizes")) process.exit(1);
 }
