@@ -1,13 +1,14 @@
 //! From one policy request to one action: the engine's verdict on the recipient, mapped to
 //! what Postfix should do. The verdict is the engine's alone; this file only maps it.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sendguard_core::in_force::PolicyInForce;
 use sendguard_core::{Draft, FailMode, KnownRecipients, Outcome, Verdict};
 
 use crate::action::{one_line, PolicyAction};
 use crate::confirm::ConfirmStore;
+use crate::live::{InForce, LivePolicy};
 use crate::protocol::Request;
 
 /// What a warning does to the mail (the admin's choice).
@@ -27,20 +28,37 @@ pub const WARNING_HEADER: &str = "X-Sendguard-Warning";
 
 /// The policy in force, the warn choice and the pending confirmations; shared by all
 /// connections. An expired signed policy is in force as stale: every recipient then gets the
-/// core's could-not-check verdict, in the policy's `fail_mode`.
+/// core's could-not-check verdict, in the policy's `fail_mode`. Until a first policy is
+/// verified, every recipient gets the fail answer (DEFER: never a pass).
 pub struct Decider {
-    policy: PolicyInForce,
+    policy: Arc<LivePolicy>,
     warn_mode: WarnMode,
     confirmations: Mutex<ConfirmStore>,
 }
 
 impl Decider {
+    /// A fixed policy (a local file).
     pub fn new(policy: PolicyInForce, warn_mode: WarnMode, confirmations: ConfirmStore) -> Decider {
+        let live = LivePolicy::new(Some(InForce::plain(policy)));
+        Decider::live(Arc::new(live), warn_mode, confirmations)
+    }
+
+    /// A policy that a refresher replaces while the service runs.
+    pub fn live(
+        policy: Arc<LivePolicy>,
+        warn_mode: WarnMode,
+        confirmations: ConfirmStore,
+    ) -> Decider {
         Decider {
             policy,
             warn_mode,
             confirmations: Mutex::new(confirmations),
         }
+    }
+
+    /// The shared policy, for the refresher, metrics and `/healthz`.
+    pub fn policy(&self) -> &Arc<LivePolicy> {
+        &self.policy
     }
 
     /// The action for one well-formed request at Unix time `now` (seconds).
@@ -70,18 +88,25 @@ impl Decider {
             _ => return Err("an RCPT request without a recipient".into()),
         };
         let sender = request.sender.as_deref().unwrap_or("");
-        let verdict = self.check(sender, recipient);
-        Ok(self.map(&verdict, sender, recipient, now))
-    }
-
-    /// The engine's verdict on a draft with this one recipient, from this sender.
-    fn check(&self, sender: &str, recipient: &str) -> Verdict {
-        let draft = Draft {
-            from: (!sender.is_empty()).then(|| sender.to_string()),
-            to: vec![recipient.to_string()],
-            ..Draft::default()
+        let Some(policy) = self.policy.get() else {
+            return Err("no verified policy is in force yet".into());
         };
-        self.policy.check(&draft, &KnownRecipients::default())
+        let verdict = check(&policy, sender, recipient, now);
+        let action = self.map(&verdict, sender, recipient, now);
+        if action != PolicyAction::Dunno {
+            let finding = verdict
+                .findings
+                .first()
+                .and_then(|f| serde_json::to_value(f.kind).ok())
+                .and_then(|kind| kind.as_str().map(str::to_string))
+                .unwrap_or_else(|| "none".into());
+            crate::server::log(format_args!(
+                "answered {} (finding {finding}){}",
+                action.name(),
+                crate::logging::addresses(sender, recipient)
+            ));
+        }
+        Ok(action)
     }
 
     fn map(&self, verdict: &Verdict, sender: &str, recipient: &str, now: i64) -> PolicyAction {
@@ -104,8 +129,10 @@ impl Decider {
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
                     if store.confirm_or_remember(sender, recipient, now) {
+                        crate::metrics::METRICS.confirmed_resend();
                         crate::server::log(format_args!(
-                            "a warned recipient was confirmed by a resend; answered DUNNO"
+                            "a warned recipient was confirmed by a resend; answered DUNNO{}",
+                            crate::logging::addresses(sender, recipient)
                         ));
                         PolicyAction::Dunno
                     } else {
@@ -127,7 +154,8 @@ impl Decider {
     /// The answer when a request cannot be checked, by the policy's `fail_mode`: never a
     /// pass. `block` refuses for good; `warn` refuses for now, so the client tries again.
     pub fn fail_action(&self) -> PolicyAction {
-        match self.policy.fail_mode() {
+        let mode = self.policy.get().map_or(FailMode::Warn, |p| p.fail_mode());
+        match mode {
             FailMode::Block => PolicyAction::Reject(
                 "Contact your administrator: the recipient check could not run.".into(),
             ),
@@ -136,6 +164,16 @@ impl Decider {
             }
         }
     }
+}
+
+/// The engine's verdict on a draft with this one recipient, from this sender.
+fn check(policy: &InForce, sender: &str, recipient: &str, now: i64) -> Verdict {
+    let draft = Draft {
+        from: (!sender.is_empty()).then(|| sender.to_string()),
+        to: vec![recipient.to_string()],
+        ..Draft::default()
+    };
+    policy.check(&draft, &KnownRecipients::default(), now)
 }
 
 #[cfg(test)]

@@ -1,0 +1,240 @@
+//! `sendguard gateway` fed by a real `sendguard serve` on 127.0.0.1, and by a folder made by
+//! `sendguard export`: the add-ins' refresh protocol (pinned keyset, ETag, event stream,
+//! last good policy kept on disk), refusals (tampered, rolled back) that leave the last good
+//! policy in force, and a restart with the server down.
+
+#[path = "../../server/tests/support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::Server;
+
+/// A running gateway whose log goes to a file; killed on drop.
+struct Gateway {
+    child: Child,
+    log: PathBuf,
+    address: String,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Gateway {
+    fn start(dir: &Path, name: &str, args: &[&str]) -> Gateway {
+        let log = dir.join(format!("{name}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_sendguard"))
+            .args([
+                "gateway",
+                "--listen",
+                "127.0.0.1:0",
+                "--poll-interval",
+                "1h",
+            ])
+            .args(args)
+            .env_remove("SENDGUARD_GATEWAY_CONFIG")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut gateway = Gateway {
+            child,
+            log,
+            address: String::new(),
+        };
+        let line = gateway.wait_for("listening on ");
+        gateway.address = line.rsplit(' ').next().unwrap().to_string();
+        gateway
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The first log line containing `needle`, waiting for it (bounded: not a timing test).
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(line) = self.log().lines().find(|l| l.contains(needle)) {
+                return line.to_string();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the gateway exited ({status}):\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{needle}` in:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn ask(&self, recipient: &str) -> String {
+        let mut stream = TcpStream::connect(&self.address).unwrap();
+        let request = format!(
+            "request=smtpd_access_policy\nprotocol_state=RCPT\nsender=alice@example.org\n\
+             recipient={recipient}\n\n"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).unwrap();
+        line
+    }
+}
+
+const V1: &str = r#"{"blocked_domains": ["mail.ru"]}"#;
+const V2: &str = r#"{"blocked_domains": ["mail.ru", "yandex.ru"]}"#;
+
+fn server_with_policy(dir: &Path) -> (Server, PathBuf) {
+    let server = Server::start(&dir.join("server-data"), None, &[]);
+    server.create_tenant("acme");
+    let published = server.publish("acme", V1);
+    assert!(published.status < 300, "{}", published.text());
+    // The keyset an installation pins: the tenant's first keyset, as served.
+    let keyset = server.get("/v1/tenants/acme/keyset");
+    assert_eq!(keyset.status, 200);
+    let pinned = dir.join("pinned-keyset.json");
+    std::fs::write(&pinned, &keyset.body).unwrap();
+    (server, pinned)
+}
+
+#[test]
+fn a_server_policy_is_fetched_kept_fresh_and_survives_the_server_going_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, pinned) = server_with_policy(dir.path());
+    let url = format!("http://{}", server.address);
+    let state = dir.path().join("state");
+    let args = [
+        "--policy-url",
+        &url,
+        "--trust",
+        pinned.to_str().unwrap(),
+        "--tenant",
+        "acme",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ];
+    let mut gateway = Gateway::start(dir.path(), "first", &args);
+    assert!(
+        gateway.log().contains("policy version 1 in force"),
+        "{}",
+        gateway.log()
+    );
+    assert!(gateway
+        .ask("ivan@mail.ru")
+        .starts_with("action=REJECT 5.7.1 Remove ivan@mail.ru"));
+    assert_eq!(gateway.ask("olga@yandex.ru"), "action=DUNNO\n");
+
+    // A publish reaches the gateway through the event stream (polling is an hour away).
+    let published = server.publish("acme", V2);
+    assert!(published.status < 300, "{}", published.text());
+    gateway.wait_for("policy version 2 in force");
+    assert!(gateway
+        .ask("olga@yandex.ru")
+        .starts_with("action=REJECT 5.7.1 "));
+    drop(gateway);
+
+    // Restarted with the server gone: the last good policy, verified again, stays in force.
+    server.kill_9();
+    let mut gateway = Gateway::start(dir.path(), "second", &args);
+    gateway.wait_for("the last good policy (version 2) is in force");
+    gateway.wait_for("policy not refreshed");
+    assert!(
+        gateway.log().contains("policy version 2 stays in force"),
+        "{}",
+        gateway.log()
+    );
+    assert!(gateway
+        .ask("olga@yandex.ru")
+        .starts_with("action=REJECT 5.7.1 "));
+    assert!(
+        !gateway.log().contains("olga"),
+        "no addresses in the logs by default"
+    );
+
+    // The kept bundle changed on disk is refused like a fetched one: no policy, no pass.
+    drop(gateway);
+    let kept = state.join("policy.bundle");
+    let mut bytes = std::fs::read(&kept).unwrap();
+    let i = bytes.len() / 2;
+    bytes[i] ^= 1;
+    std::fs::write(&kept, bytes).unwrap();
+    let mut gateway = Gateway::start(dir.path(), "third", &args);
+    gateway.wait_for("the kept policy is refused");
+    assert!(gateway
+        .ask("colonel.smith@army.mil")
+        .starts_with("action=DEFER 4.7.1 "));
+}
+
+#[test]
+fn an_exported_folder_refuses_tampered_and_rolled_back_bundles() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, pinned) = server_with_policy(dir.path());
+    let v1 = server.get("/v1/tenants/acme/policy").body;
+    assert!(server.publish("acme", V2).status < 300);
+    let export = dir.path().join("export");
+    let exported = Command::new(env!("CARGO_BIN_EXE_sendguard"))
+        .args(["export", "--out"])
+        .arg(&export)
+        .arg("--data-dir")
+        .arg(dir.path().join("server-data"))
+        .output()
+        .unwrap();
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let policy_file = export.join("v1/tenants/acme/policy");
+    let v2 = std::fs::read(&policy_file).unwrap();
+    let state = dir.path().join("state");
+    let args = [
+        "--policy-dir",
+        export.to_str().unwrap(),
+        "--trust",
+        pinned.to_str().unwrap(),
+        "--tenant",
+        "acme",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ];
+    let gateway = Gateway::start(dir.path(), "v2", &args);
+    assert!(
+        gateway.log().contains("policy version 2 in force"),
+        "{}",
+        gateway.log()
+    );
+    drop(gateway);
+
+    // Tampered: refused, and the last good policy stays in force.
+    let mut tampered = v2.clone();
+    let i = tampered.len() / 3;
+    tampered[i] ^= 4;
+    std::fs::write(&policy_file, &tampered).unwrap();
+    let gateway = Gateway::start(dir.path(), "tampered", &args);
+    let log = gateway.log();
+    assert!(log.contains("the fetched policy is refused"), "{log}");
+    assert!(log.contains("policy version 2 stays in force"), "{log}");
+    assert!(gateway
+        .ask("olga@yandex.ru")
+        .starts_with("action=REJECT 5.7.1 "));
+    drop(gateway);
+
+    // An older, validly signed bundle: a rollback, refused.
+    std::fs::write(&policy_file, &v1).unwrap();
+    let gateway = Gateway::start(dir.path(), "rollback", &args);
+    let log = gateway.log();
+    assert!(log.contains("[rollback]"), "{log}");
+    assert!(gateway
+        .ask("olga@yandex.ru")
+        .starts_with("action=REJECT 5.7.1 "));
+}
