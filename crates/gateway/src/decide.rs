@@ -91,6 +91,15 @@ impl Decider {
         let Some(policy) = self.policy.get() else {
             return Err("no verified policy is in force yet".into());
         };
+        if let Some(exception) = policy.exception(sender, recipient, now) {
+            crate::metrics::METRICS.exception();
+            crate::server::log(format_args!(
+                "passed by the policy's {} exception; answered DUNNO{}",
+                exception.name(),
+                crate::logging::addresses(sender, recipient)
+            ));
+            return Ok(PolicyAction::Dunno);
+        }
         let verdict = check(&policy, sender, recipient, now);
         let action = self.map(&verdict, sender, recipient, now);
         if action != PolicyAction::Dunno {
@@ -289,6 +298,27 @@ mod tests {
         assert!(d.decide(&wrong, 0).unwrap_err().contains("`junk`"));
         wrong.request = None;
         assert!(d.decide(&wrong, 0).is_err());
+    }
+
+    #[test]
+    fn exceptions_by_sender_recipient_and_domain_win_over_findings() {
+        let d = decider(
+            r#"{"blocked_domains": ["ml"], "gateway": {"exceptions": {
+                "senders": ["printer@example.org"], "recipients": ["liaison@army.ml"],
+                "domains": ["partner.ml"]}}}"#,
+            WarnMode::Confirm,
+        );
+        let pass = |s: &str, r: &str| d.decide(&rcpt(s, r), 0).unwrap();
+        assert_eq!(pass("printer@example.org", TYPO), PolicyAction::Dunno);
+        assert_eq!(
+            pass("a@example.org", "liaison@army.ml"),
+            PolicyAction::Dunno
+        );
+        assert_eq!(
+            pass("a@example.org", "x@mail.partner.ml"),
+            PolicyAction::Dunno
+        );
+        assert_eq!(pass("a@example.org", TYPO).name(), "REJECT");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use sendguard_core::bundle::effective_now;
+use sendguard_core::gateway_policy::{ExceptionMatch, ExceptionSet};
 use sendguard_core::in_force::{expired_verdict, PolicyInForce};
 use sendguard_core::{Draft, FailMode, KnownRecipients, Verdict};
 
@@ -17,16 +18,41 @@ pub struct InForce {
     pub expires_at: Option<i64>,
     /// When it was signed: the clock is never taken as earlier (`bundle::effective_now`).
     pub issued_at: i64,
+    /// The policy's `gateway.exceptions` (none for an expired policy: none of it applies).
+    exceptions: ExceptionSet,
 }
 
 impl InForce {
     pub fn plain(policy: PolicyInForce) -> InForce {
+        InForce::signed(policy, None, None, 0)
+    }
+
+    pub fn signed(
+        policy: PolicyInForce,
+        version: Option<u64>,
+        expires_at: Option<i64>,
+        issued_at: i64,
+    ) -> InForce {
+        // Validated with the policy, so compiling again cannot fail; an empty set if it did.
+        let exceptions = policy
+            .engine()
+            .and_then(|e| e.policy().gateway.compile().ok())
+            .unwrap_or_default();
         InForce {
             policy,
-            version: None,
-            expires_at: None,
-            issued_at: 0,
+            version,
+            expires_at,
+            issued_at,
+            exceptions,
         }
+    }
+
+    /// The policy's exception that lets this recipient through, while the policy is current.
+    pub fn exception(&self, sender: &str, recipient: &str, now: i64) -> Option<ExceptionMatch> {
+        if self.is_stale(now) {
+            return None;
+        }
+        self.exceptions.matches(sender, recipient)
     }
 
     /// True once the policy has expired (or was loaded expired): none of its checks run.
@@ -87,12 +113,8 @@ mod tests {
     #[test]
     fn a_policy_that_expires_while_in_force_stops_checking() {
         let policy = Policy::from_json(r#"{"fail_mode": "block"}"#).unwrap();
-        let in_force = InForce {
-            policy: PolicyInForce::plain(Engine::new(policy).unwrap()),
-            version: Some(3),
-            expires_at: Some(2_000),
-            issued_at: 1_000,
-        };
+        let engine = Engine::new(policy).unwrap();
+        let in_force = InForce::signed(PolicyInForce::plain(engine), Some(3), Some(2_000), 1_000);
         let draft = Draft {
             to: vec!["a@army.mil".into()],
             ..Draft::default()

@@ -206,12 +206,12 @@ impl Refresher {
         policy: PolicyInForce,
         verified: &sendguard_core::bundle::VerifiedPolicy,
     ) -> InForce {
-        InForce {
+        InForce::signed(
             policy,
-            version: Some(verified.version),
-            expires_at: Some(verified.expires_at),
-            issued_at: verified.issued_at,
-        }
+            Some(verified.version),
+            Some(verified.expires_at),
+            verified.issued_at,
+        )
     }
 
     /// One refresh: keyset, then policy. A newly accepted policy is stored and put in force
