@@ -3,93 +3,15 @@
 //! last good policy kept on disk), refusals (tampered, rolled back) that leave the last good
 //! policy in force, and a restart with the server down.
 
+mod gateway_support;
 #[path = "../../server/tests/support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use gateway_support::Gateway;
 use support::Server;
-
-/// A running gateway whose log goes to a file; killed on drop.
-struct Gateway {
-    child: Child,
-    log: PathBuf,
-    address: String,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Gateway {
-    fn start(dir: &Path, name: &str, args: &[&str]) -> Gateway {
-        let log = dir.join(format!("{name}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_sendguard"))
-            .args([
-                "gateway",
-                "--listen",
-                "127.0.0.1:0",
-                "--poll-interval",
-                "1h",
-            ])
-            .args(args)
-            .env_remove("SENDGUARD_GATEWAY_CONFIG")
-            .stderr(std::fs::File::create(&log).unwrap())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut gateway = Gateway {
-            child,
-            log,
-            address: String::new(),
-        };
-        let line = gateway.wait_for("listening on ");
-        gateway.address = line.rsplit(' ').next().unwrap().to_string();
-        gateway
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The first log line containing `needle`, waiting for it (bounded: not a timing test).
-    fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(line) = self.log().lines().find(|l| l.contains(needle)) {
-                return line.to_string();
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the gateway exited ({status}):\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no `{needle}` in:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn ask(&self, recipient: &str) -> String {
-        let mut stream = TcpStream::connect(&self.address).unwrap();
-        let request = format!(
-            "request=smtpd_access_policy\nprotocol_state=RCPT\nsender=alice@example.org\n\
-             recipient={recipient}\n\n"
-        );
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut line = String::new();
-        BufReader::new(stream).read_line(&mut line).unwrap();
-        line
-    }
-}
 
 const V1: &str = r#"{"blocked_domains": ["mail.ru"]}"#;
 const V2: &str = r#"{"blocked_domains": ["mail.ru", "yandex.ru"]}"#;
