@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use sendguard_gateway::config::{GatewayConfig, ListenAddress, LogFormat, Warn};
+use sendguard_gateway::history_store::HistoryStore;
 use sendguard_gateway::{
     logging, ops_http, watch, ConfirmStore, Decider, LivePolicy, Refresher, Settings, Source,
     WarnMode,
@@ -67,6 +68,9 @@ pub struct GatewayArgs {
     /// Name senders and recipients in the logs.
     #[arg(long)]
     log_addresses: bool,
+    /// Do not learn senders' accepted recipients (history is on by default).
+    #[arg(long)]
+    no_history: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -123,6 +127,9 @@ fn settings(args: GatewayArgs) -> Result<GatewayConfig, Failure> {
         config.log_format = LogFormat::Json;
     }
     config.log_addresses |= args.log_addresses;
+    if args.no_history {
+        config.history = false;
+    }
     Ok(config)
 }
 
@@ -137,7 +144,15 @@ pub fn run(args: GatewayArgs) -> Result<u8, Failure> {
         Warn::Hold => WarnMode::Hold,
     };
     let confirmations = ConfirmStore::new(config.confirm_window_secs, CONFIRM_CAPACITY);
-    let decider = Arc::new(Decider::live(Arc::clone(&live), warn_mode, confirmations));
+    let mut decider = Decider::live(Arc::clone(&live), warn_mode, confirmations);
+    if config.history {
+        let dir = config.state_dir.join("history");
+        let store =
+            HistoryStore::open(&dir, config.history_max_entries, config.history_max_senders)
+                .map_err(|e| Failure::new(exit::UNAVAILABLE, e))?;
+        decider = decider.with_history(store);
+    }
+    let decider = Arc::new(decider);
     if let Some(address) = config.ops_listen {
         let ops = TcpListener::bind(address).map_err(|e| unavailable(&address, e))?;
         let shown = ops.local_addr().map_err(|e| unavailable(&address, e))?;

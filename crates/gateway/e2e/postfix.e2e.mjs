@@ -181,6 +181,8 @@ function writePostfixConfig(sinkPort) {
     "mynetworks = 127.0.0.0/8",
     "maillog_file = /dev/stdout",
     `smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:${gatewayPort}, permit_mynetworks, reject`,
+    // The end of each accepted message: the gateway learns its sender's history.
+    `smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:${gatewayPort}`,
     "smtpd_policy_service_default_action = 451 4.3.5 Try again later: the recipient check is unavailable.",
     "smtpd_policy_service_timeout = 10s",
     "",
@@ -255,6 +257,16 @@ test("the right domain is delivered", async () => {
   const reply = await send("colonel.smith@army.mil", "right-domain");
   assert.equal(reply.code, 250, reply.text);
   await waitFor("army.mil mail to reach the sink", () => timesDelivered("right-domain") === 1);
+});
+
+test("the sender's history learnt from accepted mail catches a lookalike address", async () => {
+  const first = await send("jonathan.smithers@partner.com", "history-1");
+  assert.equal(first.code, 250, first.text);
+  await waitFor("the first message to reach the sink", () => timesDelivered("history-1") === 1);
+  const typo = await send("jonathan.smihters@partner.com", "history-2");
+  assert.equal(typo.code, 554, typo.text);
+  assert.match(typo.text, /jonathan\.smithers@partner\.com/);
+  assert.equal(timesDelivered("history-2"), 0);
 });
 
 test("a blocked TLD (the policy blocks .ru) is refused and a resend does not pass", async () => {

@@ -56,7 +56,9 @@ fn main() {
 
 fn run(address: &str, worker: usize, requests: usize) -> Vec<Duration> {
     let stream = TcpStream::connect(address).expect("the gateway accepts");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream.set_nodelay(true).unwrap();
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
@@ -70,7 +72,9 @@ fn run(address: &str, worker: usize, requests: usize) -> Vec<Duration> {
              instance={worker}.{i}\nrecipient_count=0\n\n"
         );
         let sent = Instant::now();
-        writer.write_all(request.as_bytes()).expect("the request is sent");
+        writer
+            .write_all(request.as_bytes())
+            .expect("the request is sent");
         line.clear();
         reader.read_line(&mut line).expect("an answer");
         assert!(line.starts_with("action="), "not an answer: {line}");

@@ -38,6 +38,13 @@ pub struct GatewayConfig {
     pub log_format: LogFormat,
     /// Name senders and recipients in the logs (off: logs carry no addresses).
     pub log_addresses: bool,
+    /// Learn each sender's accepted recipients (under `state_dir/history`), so that
+    /// address-level lookalikes are caught here too.
+    pub history: bool,
+    /// The most recipients kept per sender (the least useful are dropped first).
+    pub history_max_entries: usize,
+    /// The most senders whose history is kept; a new sender past it is not learnt.
+    pub history_max_senders: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -73,6 +80,9 @@ impl Default for GatewayConfig {
             ops_listen: None,
             log_format: LogFormat::Text,
             log_addresses: false,
+            history: true,
+            history_max_entries: 5_000,
+            history_max_senders: 100_000,
         }
     }
 }
@@ -101,6 +111,9 @@ pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_GATEWAY_OPS_LISTEN",
     "SENDGUARD_GATEWAY_LOG_FORMAT",
     "SENDGUARD_GATEWAY_LOG_ADDRESSES",
+    "SENDGUARD_GATEWAY_HISTORY",
+    "SENDGUARD_GATEWAY_HISTORY_MAX_ENTRIES",
+    "SENDGUARD_GATEWAY_HISTORY_MAX_SENDERS",
 ];
 
 impl GatewayConfig {
@@ -158,6 +171,13 @@ impl GatewayConfig {
                 "SENDGUARD_GATEWAY_OPS_LISTEN" => self.ops_listen = Some(parse(name, &value)?),
                 "SENDGUARD_GATEWAY_LOG_FORMAT" => self.log_format = word(name, &value)?,
                 "SENDGUARD_GATEWAY_LOG_ADDRESSES" => self.log_addresses = parse(name, &value)?,
+                "SENDGUARD_GATEWAY_HISTORY" => self.history = parse(name, &value)?,
+                "SENDGUARD_GATEWAY_HISTORY_MAX_ENTRIES" => {
+                    self.history_max_entries = parse(name, &value)?
+                }
+                "SENDGUARD_GATEWAY_HISTORY_MAX_SENDERS" => {
+                    self.history_max_senders = parse(name, &value)?
+                }
                 _ => unreachable!("every name in ENV_VARS is handled"),
             }
         }
@@ -201,9 +221,17 @@ impl GatewayConfig {
             ("poll_interval_secs", self.poll_interval_secs),
             ("idle_timeout_secs", self.idle_timeout_secs),
             ("max_connections", self.max_connections as u64),
+            ("history_max_entries", self.history_max_entries as u64),
+            ("history_max_senders", self.history_max_senders as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name}: must be at least 1"));
+        }
+        if self.history_max_entries > sendguard_core::history::MAX_ENTRIES {
+            return Err(format!(
+                "history_max_entries: at most {}",
+                sendguard_core::history::MAX_ENTRIES
+            ));
         }
         if self.confirm_window_secs < 60 || self.confirm_window_secs > 86_400 {
             return Err("confirm_window_secs: from 60 (one minute) to 86400 (one day)".into());

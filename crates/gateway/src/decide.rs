@@ -8,6 +8,7 @@ use sendguard_core::{Draft, FailMode, KnownRecipients, Outcome, Verdict};
 
 use crate::action::{one_line, PolicyAction};
 use crate::confirm::ConfirmStore;
+use crate::history_store::HistoryStore;
 use crate::live::{InForce, LivePolicy};
 use crate::protocol::Request;
 
@@ -34,6 +35,8 @@ pub struct Decider {
     policy: Arc<LivePolicy>,
     warn_mode: WarnMode,
     confirmations: Mutex<ConfirmStore>,
+    /// Each sender's history, learnt from accepted mail (off when `None`).
+    history: Option<HistoryStore>,
 }
 
 impl Decider {
@@ -53,7 +56,14 @@ impl Decider {
             policy,
             warn_mode,
             confirmations: Mutex::new(confirmations),
+            history: None,
         }
+    }
+
+    /// Learns each sender's accepted recipients and checks against them.
+    pub fn with_history(mut self, history: HistoryStore) -> Decider {
+        self.history = Some(history);
+        self
     }
 
     /// The shared policy, for the refresher, metrics and `/healthz`.
@@ -69,11 +79,15 @@ impl Decider {
                 None => "the request has no `request` attribute".into(),
             });
         }
-        if !request
-            .protocol_state
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("RCPT"))
-        {
+        let state = request.protocol_state.as_deref().unwrap_or("");
+        if state.eq_ignore_ascii_case("END-OF-MESSAGE") {
+            // The message was accepted: its sender's history learns the recipients passed.
+            if let Some(history) = &self.history {
+                history.accepted(request.instance.as_deref(), (now / 86_400) as u32);
+                return Ok(PolicyAction::Dunno);
+            }
+        }
+        if !state.eq_ignore_ascii_case("RCPT") {
             // Recipients are checked once each, at RCPT TO; other stages get no opinion,
             // said in the log so that a misplaced check_policy_service is noticed.
             crate::server::log(format_args!(
@@ -91,6 +105,7 @@ impl Decider {
         let Some(policy) = self.policy.get() else {
             return Err("no verified policy is in force yet".into());
         };
+        let instance = request.instance.as_deref();
         if let Some(exception) = policy.exception(sender, recipient, now) {
             crate::metrics::METRICS.exception();
             crate::server::log(format_args!(
@@ -100,8 +115,18 @@ impl Decider {
             ));
             return Ok(PolicyAction::Dunno);
         }
-        let verdict = check(&policy, sender, recipient, now);
+        let known = match &self.history {
+            Some(history) => history.known(sender),
+            None => Arc::default(),
+        };
+        let verdict = check(&policy, sender, recipient, &known, now);
         let action = self.map(&verdict, sender, recipient, now);
+        // Only what the engine allowed is learnt: a warned recipient sent anyway (confirmed
+        // by a resend) or one passed by an exception may be the very typo, and once in the
+        // history it would stand as a reference that flags the right address.
+        if verdict.action == Outcome::Allow {
+            self.passed(instance, sender, recipient);
+        }
         if action != PolicyAction::Dunno {
             let finding = verdict
                 .findings
@@ -160,6 +185,12 @@ impl Decider {
         }
     }
 
+    fn passed(&self, instance: Option<&str>, sender: &str, recipient: &str) {
+        if let Some(history) = &self.history {
+            history.passed(instance, sender, recipient);
+        }
+    }
+
     /// The answer when a request cannot be checked, by the policy's `fail_mode`: never a
     /// pass. `block` refuses for good; `warn` refuses for now, so the client tries again.
     pub fn fail_action(&self) -> PolicyAction {
@@ -176,13 +207,19 @@ impl Decider {
 }
 
 /// The engine's verdict on a draft with this one recipient, from this sender.
-fn check(policy: &InForce, sender: &str, recipient: &str, now: i64) -> Verdict {
+fn check(
+    policy: &InForce,
+    sender: &str,
+    recipient: &str,
+    known: &KnownRecipients,
+    now: i64,
+) -> Verdict {
     let draft = Draft {
         from: (!sender.is_empty()).then(|| sender.to_string()),
         to: vec![recipient.to_string()],
         ..Draft::default()
     };
-    policy.check(&draft, &KnownRecipients::default(), now)
+    policy.check(&draft, known, now)
 }
 
 #[cfg(test)]
@@ -205,6 +242,7 @@ mod tests {
             protocol_state: Some("RCPT".into()),
             sender: Some(sender.into()),
             recipient: Some(recipient.into()),
+            instance: None,
         }
     }
 
@@ -319,6 +357,41 @@ mod tests {
             PolicyAction::Dunno
         );
         assert_eq!(pass("a@example.org", TYPO).name(), "REJECT");
+    }
+
+    #[test]
+    fn accepted_mail_teaches_the_senders_history_and_a_lookalike_address_is_caught() {
+        let dir = std::env::temp_dir().join(format!("sg-gw-decide-history-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let d = decider("{}", WarnMode::Header)
+            .with_history(HistoryStore::open(&dir, 100, 100).unwrap());
+        let rcpt_in = |recipient: &str, instance: &str| {
+            let mut r = rcpt("alice@example.org", recipient);
+            r.instance = Some(instance.into());
+            d.decide(&r, 86_400 * 20_000).unwrap()
+        };
+        assert_eq!(
+            rcpt_in("jonathan.smithers@partner.com", "m1"),
+            PolicyAction::Dunno
+        );
+        assert_eq!(
+            rcpt_in("jonathan.smithers@partner.com", "m2"),
+            PolicyAction::Dunno
+        );
+        let mut end = rcpt("alice@example.org", "");
+        end.protocol_state = Some("END-OF-MESSAGE".into());
+        end.recipient = None;
+        end.instance = Some("m1".into());
+        assert_eq!(d.decide(&end, 86_400 * 20_000), Ok(PolicyAction::Dunno));
+        let typo = rcpt_in("jonathan.smihters@partner.com", "m3");
+        let PolicyAction::Prepend(header) = &typo else {
+            panic!("{typo:?}")
+        };
+        assert!(header.contains("jonathan.smithers@partner.com"), "{header}");
+        // Another sender has no such history.
+        let other = d.decide(&rcpt("bob@example.org", "jonathan.smihters@partner.com"), 0);
+        assert_eq!(other, Ok(PolicyAction::Dunno));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -64,6 +64,11 @@ macro_rules! connection {
     };
 }
 connection!(TcpStream);
+
+/// Answers are small and awaited one at a time: sent at once, never held for coalescing.
+fn no_delay(stream: &TcpStream) {
+    let _ = stream.set_nodelay(true);
+}
 connection!(UnixStream);
 
 /// Serves connections from `listener` until accepting fails.
@@ -76,6 +81,9 @@ pub fn serve(
     match listener.into() {
         Listener::Tcp(listener) => {
             for stream in listener.incoming() {
+                if let Ok(stream) = &stream {
+                    no_delay(stream);
+                }
                 admit(stream, &active, &decider, settings);
             }
         }

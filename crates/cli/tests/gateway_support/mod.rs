@@ -29,8 +29,17 @@ impl Gateway {
     /// Started with exactly these arguments (after `--poll-interval 1h`).
     pub fn start_with(dir: &Path, name: &str, args: &[&str]) -> Gateway {
         let log = dir.join(format!("{name}.log"));
+        // Never the default state folder (the working directory's).
+        let state = dir.join(format!("{name}-state"));
+        let default_state = ["--state-dir", state.to_str().unwrap()];
+        let state_args: &[&str] = if args.contains(&"--state-dir") {
+            &[]
+        } else {
+            &default_state
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_sendguard"))
             .args(["gateway", "--poll-interval", "1h"])
+            .args(state_args)
             .args(args)
             .env_remove("SENDGUARD_GATEWAY_CONFIG")
             .stderr(std::fs::File::create(&log).unwrap())
