@@ -46,11 +46,7 @@ fn a_server_policy_is_fetched_kept_fresh_and_survives_the_server_going_down() {
         state.to_str().unwrap(),
     ];
     let mut gateway = Gateway::start(dir.path(), "first", &args);
-    assert!(
-        gateway.log().contains("policy version 1 in force"),
-        "{}",
-        gateway.log()
-    );
+    gateway.assert_logged("policy version 1 in force");
     assert!(gateway
         .ask("ivan@mail.ru")
         .starts_with("action=REJECT 5.7.1 Remove ivan@mail.ru"));
@@ -70,11 +66,7 @@ fn a_server_policy_is_fetched_kept_fresh_and_survives_the_server_going_down() {
     let mut gateway = Gateway::start(dir.path(), "second", &args);
     gateway.wait_for("the last good policy (version 2) is in force");
     gateway.wait_for("policy not refreshed");
-    assert!(
-        gateway.log().contains("policy version 2 stays in force"),
-        "{}",
-        gateway.log()
-    );
+    gateway.assert_logged("policy version 2 stays in force");
     assert!(gateway
         .ask("olga@yandex.ru")
         .starts_with("action=REJECT 5.7.1 "));
@@ -130,11 +122,7 @@ fn an_exported_folder_refuses_tampered_and_rolled_back_bundles() {
         state.to_str().unwrap(),
     ];
     let gateway = Gateway::start(dir.path(), "v2", &args);
-    assert!(
-        gateway.log().contains("policy version 2 in force"),
-        "{}",
-        gateway.log()
-    );
+    gateway.assert_logged("policy version 2 in force");
     drop(gateway);
 
     // Tampered: refused, and the last good policy stays in force.
@@ -143,9 +131,8 @@ fn an_exported_folder_refuses_tampered_and_rolled_back_bundles() {
     tampered[i] ^= 4;
     std::fs::write(&policy_file, &tampered).unwrap();
     let gateway = Gateway::start(dir.path(), "tampered", &args);
-    let log = gateway.log();
-    assert!(log.contains("the fetched policy is refused"), "{log}");
-    assert!(log.contains("policy version 2 stays in force"), "{log}");
+    gateway.assert_logged("the fetched policy is refused");
+    gateway.assert_logged("policy version 2 stays in force");
     assert!(gateway
         .ask("olga@yandex.ru")
         .starts_with("action=REJECT 5.7.1 "));
@@ -154,8 +141,7 @@ fn an_exported_folder_refuses_tampered_and_rolled_back_bundles() {
     // An older, validly signed bundle: a rollback, refused.
     std::fs::write(&policy_file, &v1).unwrap();
     let gateway = Gateway::start(dir.path(), "rollback", &args);
-    let log = gateway.log();
-    assert!(log.contains("[rollback]"), "{log}");
+    gateway.assert_logged("[rollback]");
     assert!(gateway
         .ask("olga@yandex.ru")
         .starts_with("action=REJECT 5.7.1 "));

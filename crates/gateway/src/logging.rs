@@ -1,6 +1,6 @@
 //! The gateway's log lines on stderr: plain text (`sendguard gateway: ...`) or one JSON
 //! object per line. No line names a sender or recipient unless the admin's `log_addresses`
-//! setting asks (docs/privacy.md: addresses are the sender's history).
+//! setting asks: addresses are the senders' history, which stays on this server.
 
 use std::io::Write;
 use std::sync::OnceLock;

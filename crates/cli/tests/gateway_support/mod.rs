@@ -67,6 +67,12 @@ impl Gateway {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Asserts that the log (so far) has `needle`.
+    pub fn assert_logged(&self, needle: &str) {
+        let log = self.log();
+        assert!(log.contains(needle), "no `{needle}` in:\n{log}");
+    }
+
     /// The first log line containing `needle`, waiting for it (bounded: not a timing test).
     pub fn wait_for(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
