@@ -40,6 +40,9 @@ pub struct HistoryStore {
     max_entries: usize,
     max_senders: usize,
     state: Mutex<State>,
+    /// Held across read, learn and write of a file, so that two messages ending at once
+    /// both count.
+    writing: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -75,6 +78,7 @@ impl HistoryStore {
                 senders_on_disk,
                 ..State::default()
             }),
+            writing: Mutex::new(()),
         })
     }
 
@@ -143,6 +147,10 @@ impl HistoryStore {
         let Some(key) = sender_key(&sender) else {
             return;
         };
+        let _writing = self
+            .writing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let path = self.path(&key);
         let new_sender = !path.exists();
         if new_sender && self.lock().senders_on_disk >= self.max_senders {
