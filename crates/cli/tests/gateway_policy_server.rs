@@ -29,22 +29,29 @@ fn server_with_policy(dir: &Path) -> (Server, PathBuf) {
     (server, pinned)
 }
 
+/// The gateway's arguments for tenant `acme` from `source` (`--policy-url` or `--policy-dir`).
+fn source_args(flag: &str, source: &str, pinned: &Path, state: &Path) -> Vec<String> {
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    vec![
+        flag.into(),
+        source.into(),
+        "--trust".into(),
+        path(pinned),
+        "--tenant".into(),
+        "acme".into(),
+        "--state-dir".into(),
+        path(state),
+    ]
+}
+
 #[test]
 fn a_server_policy_is_fetched_kept_fresh_and_survives_the_server_going_down() {
     let dir = tempfile::tempdir().unwrap();
     let (server, pinned) = server_with_policy(dir.path());
     let url = format!("http://{}", server.address);
     let state = dir.path().join("state");
-    let args = [
-        "--policy-url",
-        &url,
-        "--trust",
-        pinned.to_str().unwrap(),
-        "--tenant",
-        "acme",
-        "--state-dir",
-        state.to_str().unwrap(),
-    ];
+    let args = source_args("--policy-url", &url, &pinned, &state);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut gateway = Gateway::start(dir.path(), "first", &args);
     gateway.assert_logged("policy version 1 in force");
     assert!(gateway
@@ -111,16 +118,8 @@ fn an_exported_folder_refuses_tampered_and_rolled_back_bundles() {
     let policy_file = export.join("v1/tenants/acme/policy");
     let v2 = std::fs::read(&policy_file).unwrap();
     let state = dir.path().join("state");
-    let args = [
-        "--policy-dir",
-        export.to_str().unwrap(),
-        "--trust",
-        pinned.to_str().unwrap(),
-        "--tenant",
-        "acme",
-        "--state-dir",
-        state.to_str().unwrap(),
-    ];
+    let args = source_args("--policy-dir", export.to_str().unwrap(), &pinned, &state);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let gateway = Gateway::start(dir.path(), "v2", &args);
     gateway.assert_logged("policy version 2 in force");
     drop(gateway);
