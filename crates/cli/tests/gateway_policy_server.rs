@@ -1,6 +1,6 @@
 //! `sendguard gateway` fed by a real `sendguard serve` on 127.0.0.1, and by a folder made by
 //! `sendguard export`: the add-ins' refresh protocol (pinned keyset, ETag, event stream,
-//! last good policy kept on disk), refusals (tampered, rolled back) that leave the last good
+//! keyset updates, last good policy kept on disk), refusals (tampered, rolled back) that leave the last good
 //! policy in force, and a restart with the server down.
 
 mod gateway_support;
@@ -66,14 +66,22 @@ fn a_server_policy_is_fetched_kept_fresh_and_survives_the_server_going_down() {
     assert!(gateway
         .ask("olga@yandex.ru")
         .starts_with("action=REJECT 5.7.1 "));
+
+    // A key rotation that revokes the old key: the keyset update is accepted (verified from
+    // the pinned keyset), then the policy re-signed by the new key as version 3.
+    let rotated = server.admin("POST", "/api/v1/keys/rotate", r#"{"revoke_old": true}"#);
+    assert!(rotated.status < 300, "{}", rotated.text());
+    gateway.wait_for("keyset version 2 accepted");
+    gateway.wait_for("policy version 3 in force");
     drop(gateway);
 
     // Restarted with the server gone: the last good policy, verified again, stays in force.
     server.kill_9();
     let mut gateway = Gateway::start(dir.path(), "second", &args);
-    gateway.wait_for("the last good policy (version 2) is in force");
+    // Its keyset chain is kept too: version 3 is signed by a key the pinned keyset lacks.
+    gateway.wait_for("the last good policy (version 3) is in force");
     gateway.wait_for("policy not refreshed");
-    gateway.assert_logged("policy version 2 stays in force");
+    gateway.assert_logged("policy version 3 stays in force");
     assert!(gateway
         .ask("olga@yandex.ru")
         .starts_with("action=REJECT 5.7.1 "));
