@@ -1,7 +1,7 @@
 //! `sendguard gateway` fed by a real `sendguard serve` on 127.0.0.1, and by a folder made by
-//! `sendguard export`: the add-ins' refresh protocol (pinned keyset, ETag, event stream,
-//! keyset updates, last good policy kept on disk), refusals (tampered, rolled back) that leave the last good
-//! policy in force, and a restart with the server down.
+//! `sendguard export`: the add-ins' refresh protocol (pinned keyset, keyset updates, ETag,
+//! event stream, last good policy kept on disk), refusals (tampered, rolled back) that leave
+//! the last good policy in force, and a restart with the server down.
 
 mod gateway_support;
 #[path = "../../server/tests/support/mod.rs"]
