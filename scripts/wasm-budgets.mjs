@@ -19,7 +19,7 @@
 //     check without lookalike search costs in plain JavaScript, warm, in the same process);
 //   warm check ÷ the same engine and path with a policy of one trusted domain: what the
 //     10,000 references add to a check (the per-recipient work cancels out of this one).
-// Baseline (2 cores, quiet): see docs/wasm.md, "Budgets".
+// What each peer is, and numbers measured before and after the December 2026 speed work: docs/wasm.md.
 //
 // Usage: node scripts/wasm-budgets.mjs [--strict-sizes]  (all; spawns itself for cold starts)
 //        node scripts/wasm-budgets.mjs --cold PATH [plain] (one cold start, prints JSON)
