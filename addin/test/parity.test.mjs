@@ -77,7 +77,8 @@ describe("the sender's history: the same texts, summaries and verdicts through e
     const answers = Object.entries(engines).map(([name, core]) => {
       const learnt = core.learnHistory(history, send);
       const imported = core.learnHistory(learnt, { recipients: ["ann@acme.com"], now_day: 20402, import: true });
-      return [name, { learnt, imported, trimmed: core.trimHistory(imported, { max_bytes: 80 }), summary: core.historySummary(history) }];
+      const answer = { learnt, imported, trimmed: core.trimHistory(imported, { max_bytes: 80 }), summary: core.historySummary(history) };
+      return /** @type {[string, typeof answer]} */ ([name, answer]);
     });
     const [, first] = answers[0];
     assert.equal(first.learnt, "#sendguard-history 1\njohn.smith@lockheedmartin.com\t13\t20401\tJohn Smith\nzoe@b\u00fccher.de\t1\t20401\tZoë Brandt\n");
