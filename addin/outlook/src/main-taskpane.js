@@ -3,6 +3,7 @@
 import { createTaskpane } from "./taskpane.js";
 import { createEngineApi } from "./engine-api.js";
 import { createPolicyStore, pickBackend } from "./policy-store.js";
+import { createHistoryStore } from "./history-store.js";
 
 /**
  * Runs `start` once both Office and the page's body are ready.
@@ -19,13 +20,15 @@ whenReady(function () {
   const root = document.getElementById("sendguard");
   if (!root) return;
   const runtime = { localStorage: typeof localStorage === "undefined" ? undefined : localStorage, roamingSettings: Office.context.roamingSettings };
+  const backend = pickBackend(runtime);
   createTaskpane({
     document: document,
     root: root,
     office: Office,
     api: function () { return SendguardEngine.instantiate().then(createEngineApi); },
     config: SENDGUARD_CONFIG,
-    store: createPolicyStore(pickBackend(runtime), SENDGUARD_CONFIG.tenant),
+    store: createPolicyStore(backend, SENDGUARD_CONFIG.tenant),
+    history: createHistoryStore(backend),
     fetch: typeof fetch === "function" ? fetch.bind(null) : null,
     now: function () { return Math.floor(Date.now() / 1000); }
   }).start();

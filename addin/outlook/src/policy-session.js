@@ -16,14 +16,18 @@ import { trustedKeyset } from "../../shared/keyset-trust.js";
 
 /**
  * The engine, as the add-in needs it (adapter over the WASM module: engine-api.js).
- * @typedef {{ check(draft: any, context: { known: string[] }): any }} LoadedEngine
+ * @typedef {{ check(draft: any, context: { known: string[], history?: string }): any }} LoadedEngine
  * @typedef {{ engine: LoadedEngine, tenant: string | null, version: number | null,
  *   digest: string | null, expiresAt: number | null, stale: boolean,
  *   failMode: "warn" | "block" }} LoadedPolicy   as the engine reports it
  * @typedef {{ loadBundle(bundle: string, pins: { tenant: string, keyset: string,
  *   held: { version: number, digest: string } | undefined | null, now: number }): LoadedPolicy,
  *   loadPlain(policyJson: string): LoadedPolicy,
- *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets }} EngineApi
+ *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets,
+ *   learnHistory(history: string, options: { recipients: string[], now_day: number, max_entries?: number }): string,
+ *   trimHistory(history: string, options: { max_bytes?: number, max_entries?: number }): string,
+ *   historySummary(history: string): { entries: number, last_day: number | null, rejected: number } }} EngineApi
+ *   the history functions are the engine's (docs/history-format.md)
  * @typedef {{ tenant: string, keyset: string | null, bakedBundle: string | null,
  *   bakedPolicy: string | null, failMode: "warn" | "block",
  *   policyUrl: string | null, keysetUrl?: string | null }} AddinConfig   set by
