@@ -59,3 +59,25 @@ export function createHistoryStore(backend) {
 }
 
 /** @typedef {ReturnType<typeof createHistoryStore>} HistoryStore */
+
+/**
+ * The history as the task pane sees it. The pane is an HTML page, with localStorage, even in
+ * classic Outlook on Windows, whose send handler keeps the history in roamingSettings (which
+ * also roam to the user's other Outlooks); so the pane checks with and counts whichever store
+ * holds more, and Forget erases every one.
+ * @param {HistoryStore[]} stores the page's own store first
+ * @returns {HistoryStore}
+ */
+export function combinedHistoryStore(stores) {
+  return {
+    kind: stores[0].kind,
+    read: function () {
+      return stores.map(function (s) { return s.read(); }).reduce(function (a, b) { return b.length > a.length ? b : a; }, "");
+    },
+    room: function () { return stores[0].room(); },
+    write: function (text) { return stores[0].write(text); },
+    forget: function () {
+      return Promise.all(stores.map(function (s) { return s.forget(); })).then(function () {});
+    }
+  };
+}
