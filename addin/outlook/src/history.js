@@ -61,26 +61,41 @@ export function fitHistory(api, store, text) {
  * @param {import("./history-store.js").HistoryStore} store
  * @param {string[]} recipients the draft's To, Cc and Bcc as the engine reads them
  * @param {number} now Unix seconds
- * @returns {Promise<boolean>} whether a new history was stored
+ * @returns {Promise<string | null>} the history stored, or null when nothing new was
  */
 export function learnFromSend(api, store, recipients, now) {
   return Promise.resolve()
     .then(function () {
-      if (recipients.length === 0 || typeof api.learnHistory !== "function") return false;
+      if (recipients.length === 0 || typeof api.learnHistory !== "function") return null;
       const learnt = api.learnHistory(store.read(), { recipients: recipients, now_day: Math.floor(now / 86400) });
       const fitted = fitHistory(api, store, learnt);
-      if (fitted === null) return store.forget().then(function () { return false; });
+      if (fitted === null) return store.forget().then(function () { return null; });
       return store.write(fitted).then(
-        function () { return true; },
+        function () { return fitted; },
         function () {
           // localStorage full (other data of the origin): keep the more useful half.
-          return store.write(api.trimHistory(fitted, { max_bytes: Math.floor(fitted.length / 2) })).then(function () { return true; });
+          const half = api.trimHistory(fitted, { max_bytes: Math.floor(fitted.length / 2) });
+          return store.write(half).then(function () { return half; });
         }
       );
     })
     .catch(function () {
-      return false;
+      return null;
     });
+}
+
+/**
+ * Has a kept engine index `history` (the engine re-indexes only when the text changes), so
+ * that the next send's check costs what it costs without one. Best effort.
+ * @param {import("./policy-session.js").LoadedEngine} engine
+ * @param {string} history
+ */
+export function primeHistory(engine, history) {
+  try {
+    engine.check({ to: [], cc: [], bcc: [] }, { known: [], history: history });
+  } catch (e) {
+    // The next send checks (and indexes) as usual.
+  }
 }
 
 /**

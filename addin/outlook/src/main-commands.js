@@ -7,9 +7,13 @@ import { createEngineApi } from "./engine-api.js";
 import { createPolicyStore, pickBackend } from "./policy-store.js";
 import { createHistoryStore } from "./history-store.js";
 import { refreshFromServer } from "./refresh.js";
+import { createPolicyCache } from "./policy-session.js";
 
 /** @type {Promise<import("./policy-session.js").EngineApi> | null} */
 let engineApi = null;
+
+/** The policy (and its engine, with the sender's history indexed) kept between sends. */
+const policyCache = createPolicyCache();
 
 /** The engine, started once per runtime and kept for later events. */
 function loadEngineApi() {
@@ -32,6 +36,7 @@ function runtimeDeps() {
     config: SENDGUARD_CONFIG,
     store: createPolicyStore(backend, SENDGUARD_CONFIG.tenant),
     history: createHistoryStore(backend),
+    policyCache: policyCache,
     fetch: function (/** @type {string} */ url, /** @type {object} */ init) { return fetch(url, init); },
     now: function () { return Math.floor(Date.now() / 1000); }
   };

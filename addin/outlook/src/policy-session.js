@@ -122,3 +122,48 @@ export function loadPolicy(api, config, store, now) {
     throw policyUnavailable(why, config.failMode);
   });
 }
+
+/** A send reuses the engine of an earlier send for at most this long (seconds). */
+export const POLICY_CACHE_SECONDS = 600;
+
+/**
+ * The policy last loaded in this runtime, kept for the next send (so that the engine keeps
+ * the sender's history indexed between sends: indexing 20,000 addresses costs far more than
+ * a check). Reused only while every input of loadPolicy is unchanged (the stored bundle,
+ * keyset chain and held version, the same engine module), the policy is neither stale nor
+ * past its expiry, and for at most POLICY_CACHE_SECONDS (which bounds how long a keyset's
+ * own expiry can go unnoticed); otherwise loaded and verified afresh.
+ * @returns {{ entry: { key: string, api: EngineApi, policy: PolicyInUse, loadedAt: number } | null }}
+ */
+export function createPolicyCache() {
+  return { entry: null };
+}
+
+/**
+ * loadPolicy through the runtime's cache; the cache owns the engine (do not free it).
+ * @param {ReturnType<typeof createPolicyCache>} cache
+ * @param {EngineApi} api
+ * @param {AddinConfig} config
+ * @param {PolicyStore} store
+ * @param {number} now Unix seconds
+ * @returns {Promise<PolicyInUse>}
+ */
+export function loadPolicyCached(cache, api, config, store, now) {
+  return store.held.held().then(function (held) {
+    const key = JSON.stringify([store.readBundle() || null, store.readKeyset() || null, held || null]);
+    const entry = cache.entry;
+    if (entry && entry.key === key && entry.api === api && !entry.policy.stale && now >= entry.loadedAt &&
+        now - entry.loadedAt < POLICY_CACHE_SECONDS && (entry.policy.expiresAt === null || now < entry.policy.expiresAt)) {
+      return entry.policy;
+    }
+    return loadPolicy(api, config, store, now).then(function (policy) {
+      if (cache.entry) freeEngine(cache.entry.policy.engine);
+      cache.entry = { key: key, api: api, policy: policy, loadedAt: now };
+      return policy;
+    }, function (e) {
+      if (cache.entry) freeEngine(cache.entry.policy.engine);
+      cache.entry = null;
+      throw e;
+    });
+  });
+}

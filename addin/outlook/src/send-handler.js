@@ -9,10 +9,10 @@
 import { readDraft, isAppointment } from "./read-draft.js";
 import { supportsMailbox } from "./office-async.js";
 import { completionFor } from "./completion.js";
-import { loadPolicy, freeEngine } from "./policy-session.js";
+import { loadPolicy, loadPolicyCached, freeEngine } from "./policy-session.js";
 import { expirySoon } from "./refresh.js";
 import { couldNotCheck } from "../../shared/check.js";
-import { checkWithHistory, learnFromSend } from "./history.js";
+import { checkWithHistory, learnFromSend, primeHistory } from "./history.js";
 import { readOriginal } from "./reply-snapshot.js";
 
 /**
@@ -33,9 +33,11 @@ function settled(promise) {
  *   config: import("./policy-session.js").AddinConfig,
  *   store: import("./policy-session.js").PolicyStore,
  *   history?: import("./history-store.js").HistoryStore,
+ *   policyCache?: ReturnType<typeof import("./policy-session.js").createPolicyCache>,
  *   now(): number, refreshInBackground?: () => void }} HandlerDeps   everything from outside,
  *   injected for tests; refreshInBackground starts a refresh that nobody waits for; history:
- *   this runtime's store of the sender's history (none: checks without one, learns nothing)
+ *   this runtime's store of the sender's history (none: checks without one, learns nothing);
+ *   policyCache: the runtime's, kept between sends (none: each send loads and frees its own)
  */
 
 /**
@@ -61,12 +63,14 @@ export function createSendHandler(deps) {
     let engineApi = null;
     /** @type {string[] | null} the recipients to learn once the verdict lets the send go */
     let toLearn = null;
+    /** @type {import("./policy-session.js").LoadedEngine | null} */
+    let engine = null;
     const policyLoaded = Promise.resolve()
       .then(deps.api)
       .then(function (api) {
         engineApi = api;
         if (deps.refreshInBackground && expirySoon(deps.store, now)) deps.refreshInBackground();
-        return loadPolicy(api, deps.config, deps.store, now);
+        return deps.policyCache ? loadPolicyCached(deps.policyCache, api, deps.config, deps.store, now) : loadPolicy(api, deps.config, deps.store, now);
       });
     // Both settle before anything is decided: a draft that cannot be read still fails by the
     // loaded policy's fail mode.
@@ -82,9 +86,10 @@ export function createSendHandler(deps) {
           if (!draft.ok) throw draft.error;
           const d = draft.value;
           toLearn = (d.to || []).concat(d.cc || [], d.bcc || []);
+          engine = policy.value.engine;
           return checkWithHistory(policy.value.engine, d, history ? history.read() : "", parts[2], policy.value.failMode);
         } finally {
-          freeEngine(policy.value.engine);
+          if (!deps.policyCache) freeEngine(policy.value.engine);
         }
       })
       .catch(function (e) {
@@ -95,8 +100,13 @@ export function createSendHandler(deps) {
         event.completed(completionFor(verdict, client));
         // Only a send that goes without a dialog is known to go: the add-in is never told
         // whether the sender chose "Send Anyway".
-        if (verdict.action === "allow" && history && engineApi && toLearn) return learnFromSend(engineApi, history, toLearn, now).then(function () {});
-        return undefined;
+        if (verdict.action !== "allow" || !history || !engineApi || !toLearn) return undefined;
+        const kept = deps.policyCache ? engine : null;
+        return learnFromSend(engineApi, history, toLearn, now).then(function (learnt) {
+          // The runtime keeps this engine for the next send: index the new history now, while
+          // nobody waits, rather than at the next Send.
+          if (learnt !== null && kept) primeHistory(kept, learnt);
+        });
       });
   };
 }

@@ -39,8 +39,10 @@ export function memoryLocalStorage(entries = {}) {
  * `localStorage` when given (the HTML runtimes), as pickBackend chooses.
  * @param {object} draft see fakeOutlook
  * @param {{ config?: object, api?: () => Promise<any>, now?: number, refreshInBackground?: () => void,
- *   localStorage?: ReturnType<typeof memoryLocalStorage>, onCompleted?: (options: any) => void }} [options]
- *   onCompleted: called inside event.completed (before any learning)
+ *   localStorage?: ReturnType<typeof memoryLocalStorage>, onCompleted?: (options: any) => void,
+ *   policyCache?: object }} [options]
+ *   onCompleted: called inside event.completed (before any learning); policyCache: a
+ *   runtime's (createPolicyCache), to send as one runtime does several times
  */
 export async function send(draft, options = {}) {
   const fake = fakeOutlook(draft);
@@ -54,7 +56,8 @@ export async function send(draft, options = {}) {
     store: createPolicyStore(backend, (options.config || config()).tenant),
     history: createHistoryStore(backend),
     now: () => options.now ?? 1_800_000_000,
-    refreshInBackground: options.refreshInBackground
+    refreshInBackground: options.refreshInBackground,
+    policyCache: options.policyCache
   });
   const { event, done } = sendEvent();
   const completed = options.onCompleted ? { completed: (o) => { options.onCompleted(o); event.completed(o); } } : event;
