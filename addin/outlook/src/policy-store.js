@@ -12,7 +12,9 @@
 // (the history is removed, then learnt again within what is left).
 // The records name their tenant: after repackaging for another tenant, the old tenant's
 // bundle and version are ignored (its version would otherwise make the new tenant's first
-// bundles look like rollbacks). Stored bundles are verified again before every use.
+// bundles look like rollbacks). Stored bundles are verified again before use: at every send,
+// or, where the event runtime keeps its policy between sends (policy-session.js), whenever a
+// stored record changes and at least every 10 minutes.
 import { createPolicyVersionStore } from "../../shared/policy-version.js";
 
 /** Storage keys (the same in both stores). */
