@@ -176,7 +176,7 @@ test("Chromium (real localStorage): a send learns the address, the next one-lett
   assert.equal(after["sendguard.history"], undefined);
 });
 
-test("Chromium: a reply that adds a new outside domain warns, with the known neighbour as fix", { todo: "reply_adds_domain arrives with the next history-engine merge" }, async () => {
+test("Chromium: a reply that adds a new outside domain warns, with the known neighbour as fix", async () => {
   const bob = { displayName: "Bob", emailAddress: "bob@acme.com" };
   const page = await openPage("commands.html", { to: [bob], cc: [], bcc: [] }, null);
   assert.deepEqual(await runHandler(page.tab, "onMessageSendHandler"), { allowEvent: true });

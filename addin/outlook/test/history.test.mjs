@@ -135,7 +135,7 @@ async function replyThenSend(draft, edit, local) {
 
 const THREAD = { from: "Me <me@home.example>", to: ["Alice <alice@acme.com>", "Nils <nils@nato.int>"], cc: ["carol@acme.com"] };
 
-test("a reply records the recipients it started with; adding a new outside domain warns, with the known neighbour as fix", { todo: "reply_adds_domain arrives with the next history-engine merge" }, async () => {
+test("a reply records the recipients it started with; adding a new outside domain warns, with the known neighbour as fix", async () => {
   const local = memoryLocalStorage();
   // Earlier sends: bob@acme.com is a known contact.
   await send({ to: ["Bob <bob@acme.com>"] }, { localStorage: local, now: NOW });
