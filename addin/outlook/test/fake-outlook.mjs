@@ -44,6 +44,7 @@ export function fakeOutlook(draft = {}) {
       answer(`${name}.setAsync`, args, undefined);
     }
   });
+  /** @type {Map<string, any>} */
   const roaming = new Map(Object.entries(draft.roaming || {}));
   const session = new Map(Object.entries(draft.session || {}));
   const sessionData = draft.session === null ? {} : {
@@ -56,6 +57,7 @@ export function fakeOutlook(draft = {}) {
   const saved = [];
   const [major, minor] = (draft.mailbox || "1.15").split(".").map(Number);
   const associated = {};
+  /** @type {any} a partial Office.js: the typed code under test reads only what it mocks */
   const office = new OfficeMockObject({
     AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
     actions: { associate: (name, fn) => { associated[name] = fn; } },
@@ -97,7 +99,7 @@ export function fakeOutlook(draft = {}) {
         }
       }
     }
-  }, "outlook");
+  }, /** @type {any} */ ("outlook"));
   return { office, fields, roaming, session, saved, calls, associated };
 }
 

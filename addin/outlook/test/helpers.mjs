@@ -17,12 +17,15 @@ export async function realEngine() {
   return engineModule;
 }
 
-/** The packaging command's configuration with a baked plain policy. */
+/**
+ * The packaging command's configuration with a baked plain policy.
+ * @returns {any}
+ */
 export function config(policy = {}, extra = {}) {
   return { tenant: "acme", keyset: null, policyUrl: null, bakedBundle: null, bakedPolicy: policy === null ? null : JSON.stringify(policy), failMode: "warn", ...extra };
 }
 
-/** A Map-backed localStorage, as the HTML runtimes have. */
+/** A Map-backed localStorage, as the HTML runtimes have. @returns {any} */
 export function memoryLocalStorage(entries = {}) {
   const items = new Map(Object.entries(entries));
   return {
@@ -40,7 +43,7 @@ export function memoryLocalStorage(entries = {}) {
  * @param {object} draft see fakeOutlook
  * @param {{ config?: object, api?: () => Promise<any>, now?: number, refreshInBackground?: () => void,
  *   localStorage?: ReturnType<typeof memoryLocalStorage>, onCompleted?: (options: any) => void,
- *   policyCache?: object }} [options]
+ *   policyCache?: any }} [options]
  *   onCompleted: called inside event.completed (before any learning); policyCache: a
  *   runtime's (createPolicyCache), to send as one runtime does several times
  */

@@ -151,7 +151,7 @@ test("a reply that stays within its participants' domains goes; a new mail or a 
   const local = memoryLocalStorage();
   const within = await replyThenSend(THREAD, (fields) => { fields.cc.push({ displayName: "Dan", emailAddress: "dan@acme.com", recipientType: "other" }); }, local);
   assert.deepEqual(within.completed, { allowEvent: true });
-  for (const composeType of ["newMail", "forward"]) {
+  for (const composeType of /** @type {const} */ (["newMail", "forward"])) {
     const fake = fakeOutlook({ ...THREAD, composeType });
     const compose = sendEvent();
     await createComposeHandler({ office: fake.office, api, config: config(), store: createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme"), fetch: () => Promise.reject(new Error("offline")), now: () => NOW })(compose.event);
