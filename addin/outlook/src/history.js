@@ -101,12 +101,12 @@ export function primeHistory(engine, history) {
 /**
  * What the pane shows: how many addresses are known, or null when the engine cannot say.
  * @param {import("./policy-session.js").EngineApi} api
- * @param {import("./history-store.js").HistoryStore} store
+ * @param {string} history the stored text
  * @returns {{ entries: number, last_day: number | null, rejected: number } | null}
  */
-export function historyCount(api, store) {
+export function historyCount(api, history) {
   try {
-    return api.historySummary(store.read());
+    return api.historySummary(history);
   } catch (e) {
     return null;
   }

@@ -156,6 +156,9 @@ export function createTaskpane(deps) {
     root.appendChild(list);
   }
 
+  /** @type {{ text: string, summary: ReturnType<typeof historyCount> } | null} */
+  let counted = null;
+
   /**
    * How many addresses are known, and the button that forgets them.
    * @param {HTMLElement} root
@@ -163,7 +166,10 @@ export function createTaskpane(deps) {
   function renderHistory(root) {
     const store = deps.history;
     if (!store || !api) return;
-    const summary = historyCount(api, store);
+    // The engine reads the whole text for its summary: only again when the text changed.
+    const text = store.read();
+    if (counted === null || counted.text !== text) counted = { text: text, summary: historyCount(api, text) };
+    const summary = counted.summary;
     const line = historyLine(summary);
     if (!line) return;
     const section = el("div", undefined, "history");
@@ -174,7 +180,7 @@ export function createTaskpane(deps) {
       forget.addEventListener("click", function () {
         forget.disabled = true;
         store.forget().then(
-          function () { notice = "Forgot every known address on this device."; return refresh(); },
+          function () { notice = "Forgot every known address."; return refresh(); },
           function (/** @type {any} */ e) { notice = "Could not forget the known addresses: " + (e && e.message ? e.message : e); return refresh(); }
         );
       });

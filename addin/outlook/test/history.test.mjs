@@ -176,10 +176,10 @@ test("the pane's count and Forget: the engine's summary of the store, erased fro
   const fake = fakeOutlook({});
   const store = createHistoryStore(pickBackend({ localStorage: local, roamingSettings: fake.office.context.roamingSettings }));
   const engine = await api();
-  assert.equal(historyCount(engine, store).entries, 2);
+  assert.equal(historyCount(engine, store.read()).entries, 2);
   await store.forget();
   assert.equal(local.items.has(HISTORY_KEY), false);
-  assert.equal(historyCount(engine, store).entries, 0);
+  assert.equal(historyCount(engine, store.read()).entries, 0);
 });
 
 test("a runtime that stays keeps its policy between sends and has the engine index the history after each send", async () => {
