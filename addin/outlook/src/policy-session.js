@@ -32,7 +32,7 @@ import { trustedKeyset } from "../../shared/keyset-trust.js";
  *   bakedPolicy: string | null, failMode: "warn" | "block",
  *   policyUrl: string | null, keysetUrl?: string | null }} AddinConfig   set by
  *   the packaging command; keyset: the pinned one; failMode: for when no policy loads at all
- * @typedef {LoadedPolicy & { source: "stored" | "baked", problems: string[] }} PolicyInUse
+ * @typedef {LoadedPolicy & { source: "stored" | "baked", problems: string[], keysetExpiresAt?: number | null }} PolicyInUse
  * @typedef {ReturnType<typeof import("./policy-store.js").createPolicyStore>} PolicyStore
  */
 
@@ -109,7 +109,8 @@ export function loadPolicy(api, config, store, now) {
         problems.push(candidates[i].source + " policy refused (" + (error.code || "error") + "): " + (error.message || String(e)));
         continue;
       }
-      const inUse = /** @type {PolicyInUse} */ (Object.assign({}, loaded, { tenant: loaded.tenant || config.tenant, source: candidates[i].source, problems: problems }));
+      const keysetExpiresAt = candidates[i].signed && trust && trust.info ? trust.info.expires_at : null;
+      const inUse = /** @type {PolicyInUse} */ (Object.assign({}, loaded, { tenant: loaded.tenant || config.tenant, source: candidates[i].source, problems: problems, keysetExpiresAt: keysetExpiresAt }));
       if (!inUse.stale) {
         if (stale) freeEngine(stale.engine);
         return inUse;
@@ -131,8 +132,8 @@ export const POLICY_CACHE_SECONDS = 600;
  * the sender's history indexed between sends: indexing 20,000 addresses costs far more than
  * a check). Reused only while every input of loadPolicy is unchanged (the stored bundle,
  * keyset chain and held version, the same engine module), the policy is neither stale nor
- * past its expiry, and for at most POLICY_CACHE_SECONDS (which bounds how long a keyset's
- * own expiry can go unnoticed); otherwise loaded and verified afresh.
+ * past its expiry nor its keyset's (the engine re-decides both on the next load), and for at
+ * most POLICY_CACHE_SECONDS; otherwise loaded and verified afresh.
  * @returns {{ entry: { key: string, api: EngineApi, policy: PolicyInUse, loadedAt: number } | null }}
  */
 export function createPolicyCache() {
@@ -153,7 +154,8 @@ export function loadPolicyCached(cache, api, config, store, now) {
     const key = JSON.stringify([store.readBundle() || null, store.readKeyset() || null, held || null]);
     const entry = cache.entry;
     if (entry && entry.key === key && entry.api === api && !entry.policy.stale && now >= entry.loadedAt &&
-        now - entry.loadedAt < POLICY_CACHE_SECONDS && (entry.policy.expiresAt === null || now < entry.policy.expiresAt)) {
+        now - entry.loadedAt < POLICY_CACHE_SECONDS && (entry.policy.expiresAt === null || now < entry.policy.expiresAt) &&
+        (entry.policy.keysetExpiresAt == null || now < entry.policy.keysetExpiresAt)) {
       return entry.policy;
     }
     return loadPolicy(api, config, store, now).then(function (policy) {
