@@ -15,7 +15,8 @@
  *     { kind: "wasm" | "js", version(), verifyKeyset(keysetBytes, currentKeysetBytes | null, request),
  *       trustKeysets({tenant, now, pinned, stored, fetched}),
  *       Engine: { fromPolicyJson(text), fromBundle(bundleBytes, pinnedKeysetBytes, request) } }
- *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.policy; engine.failMode;
+ *   engine.check(draft, context) -> verdict object; engine.reportTally({verdict, outcome}) -> tally;
+ *   engine.policyVersion; engine.policy; engine.failMode;
  *   engine.free()
  * Errors are `Error`s with `code` and `message` (and `policy` for `expired`), as in the ES
  * module. Bytes are Uint8Arrays (strings are taken as their UTF-8).
@@ -154,6 +155,14 @@ function wrapExports(exports, kind) {
       });
     });
     return JSON.parse(text);
+  };
+  /* The countable facts of a verdict for the daily report ({verdict, outcome?, justification?}). */
+  EngineHandle.prototype.reportTally = function (request) {
+    var handle = this.handle;
+    var requestJson = jsonOf(request, "bad_request", "tally request");
+    return JSON.parse(withBytes(requestJson, function (ptr, len) {
+      return answer(exports.sg_report_tally(handle, ptr, len));
+    }));
   };
   EngineHandle.prototype.free = function () {
     answer(exports.sg_drop_engine(this.handle));

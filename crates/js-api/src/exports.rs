@@ -157,6 +157,21 @@ pub unsafe extern "C" fn sg_check(
     }
 }
 
+/// The countable facts of a verdict: `{verdict, outcome?, justification?}` (JSON) in,
+/// `{enabled, counts, domains, justification?}` out (`api::report_tally`).
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_report_tally(
+    handle: u32,
+    request: *const u8,
+    request_len: usize,
+) -> u32 {
+    let request = bytes(request, request_len);
+    respond(ENGINES.with(|e| e.borrow().report_tally(handle, request)))
+}
+
 /// Frees an engine.
 #[no_mangle]
 pub extern "C" fn sg_drop_engine(handle: u32) -> u32 {

@@ -160,4 +160,24 @@ impl Engine {
         });
         to_js(&verdict)
     }
+
+    /// The countable facts of a verdict for the daily report: `request` is `{verdict,
+    /// outcome?, justification?}` (`outcome`: `fixed`, `removed`, `cancelled`, `sent_anyway`,
+    /// `sent_with_justification` or `blocked`; absent when nothing was shown). Answers
+    /// `{enabled, counts, domains, justification?}`: what is counted is the core's decision
+    /// (`report::tally`), never an address or content.
+    #[wasm_bindgen(js_name = reportTally)]
+    pub fn report_tally(&self, request: JsValue) -> Result<JsValue, JsValue> {
+        let text = match js_sys::JSON::stringify(&request) {
+            Ok(text) if request.is_object() => String::from(text),
+            _ => {
+                return Err(convert::error(
+                    "bad_request",
+                    "tally request: expected an object",
+                ))
+            }
+        };
+        let tally = api::report_tally(&self.inner, text.as_bytes()).map_err(|e| api_error(&e))?;
+        to_js(&tally)
+    }
 }
