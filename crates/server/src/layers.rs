@@ -152,6 +152,24 @@ pub fn distribution(router: Router<AppState>, state: &AppState) -> Router<AppSta
     )
 }
 
+/// Reports from devices: posted from the configured add-in origins too (Thunderbird and
+/// the gateway need no CORS).
+pub fn reports(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let origins: Vec<HeaderValue> = state
+        .config
+        .addin_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::POST])
+            .allow_headers([header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600)),
+    )
+}
+
 pub fn timeout(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let limit = Duration::from_secs(state.config.request_timeout_secs);
     router.layer(TimeoutLayer::with_status_code(
