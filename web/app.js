@@ -2,6 +2,8 @@
 // every decision about drafts is made by the engine (WebAssembly), never here.
 // Data from the server is always inserted as text (textContent), never as HTML.
 
+import { loadDashboard } from "./dashboard.js";
+
 /** The page's element with this id (index.html has every id this file asks for; any kind). */
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 const TOKEN_KEY = "sendguard-token";
@@ -128,11 +130,12 @@ $("new-tenant-form").addEventListener("submit", async (event) => {
 async function openTenant(tenant) {
   state.tenant = tenant;
   await Promise.all([loadPolicy(), loadHistory(), loadKeys(), loadDeploy()]);
+  await showDashboard();
 }
 
 // ---- pages --------------------------------------------------------------------------------
 
-const VIEWS = ["policy", "history", "keys", "tokens", "deploy"];
+const VIEWS = ["dashboard", "policy", "history", "keys", "tokens", "deploy"];
 
 /** Shows the page the address names (#history ...), the policy editor by default. */
 function showView() {
@@ -252,6 +255,7 @@ async function validate() {
 
 async function loadPolicy() {
   const current = await api("GET", `/api/v1/tenants/${state.tenant}/policy`);
+  state.published = current.policy;
   $("policy-json").value = current.policy;
   $("policy-version").textContent = current.version ? `version ${current.version}` : "(nothing published yet)";
   formFromJson();
@@ -272,7 +276,8 @@ $("policy-form").addEventListener("submit", async (event) => {
     showErrors(null);
     say(`Published version ${published.version} for ${published.tenant}, signed with key ${published.key_id}.`);
     $("policy-version").textContent = `version ${published.version}`;
-    await loadHistory();
+    state.published = policyText();
+    await Promise.all([loadHistory(), showDashboard()]);
   } catch (error) {
     showErrors(error);
     say(`Not published: ${error.message}`);
@@ -329,6 +334,49 @@ function renderVerdict(verdict) {
   }
   if (verdict.findings.length) box.append(list);
   return box;
+}
+
+// ---- dashboard ----------------------------------------------------------------------------
+
+/** The published policy, parsed (null before the first publish or if it cannot be read). */
+function publishedPolicy() {
+  try { return state.published ? JSON.parse(state.published) : null; } catch { return null; }
+}
+
+async function showDashboard() {
+  $("dashboard-error").textContent = "";
+  try {
+    await loadDashboard({
+      api, tenant: String(state.tenant), days: Number($("dashboard-days").value), policy: publishedPolicy(),
+      label: (kind) => ACTIONS[kind]?.[0] ?? kind.replaceAll("_", " "),
+      blockDomain: draftBlockedDomain,
+    });
+  } catch (error) {
+    $("dashboard-error").textContent = `Cannot show the dashboard: ${error.message}`;
+  }
+}
+
+$("dashboard-days").addEventListener("change", showDashboard);
+
+/** Adds a domain to the blocked list in the policy editor: a draft, published like any other
+ * change (nothing reaches a mailbox until the admin presses Publish). */
+function draftBlockedDomain(domain) {
+  let policy;
+  try {
+    policy = JSON.parse(policyText());
+  } catch {
+    say("Fix the policy's JSON before adding a blocked domain.");
+    location.hash = "#policy";
+    return;
+  }
+  const blocked = Array.isArray(policy.blocked_domains) ? policy.blocked_domains : [];
+  if (!blocked.includes(domain)) policy.blocked_domains = [...blocked, domain];
+  $("policy-json").value = JSON.stringify(policy, null, 2) + "\n";
+  formFromJson();
+  scheduleValidate();
+  location.hash = "#policy";
+  say(`Draft: ${domain} added to the blocked domains. Review it, then Publish to send it to every add-in.`);
+  $("f-blocked_domains").focus();
 }
 
 // ---- history ------------------------------------------------------------------------------
