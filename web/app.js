@@ -333,6 +333,11 @@ function renderVerdict(verdict) {
     list.append(el("li", { textContent: `${kind} (${ACTION_VALUES[finding.action] ?? finding.action}): ${finding.message}${fix}` }));
   }
   if (verdict.findings.length) box.append(list);
+  // Monitor mode: counted in the reports, never shown to the sender.
+  if (verdict.monitored?.length) {
+    box.append(el("p", { textContent: "Counted only (monitor mode), not shown to the sender:" }),
+      el("ul", {}, ...verdict.monitored.map((finding) => el("li", { textContent: `${ACTIONS[finding.kind]?.[0] ?? finding.kind.replaceAll("_", " ")}: ${finding.message}` }))));
+  }
   return box;
 }
 
