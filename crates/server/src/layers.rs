@@ -136,15 +136,9 @@ pub fn admin(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 
 /// Distribution: readable from the configured add-in origins only.
 pub fn distribution(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let origins: Vec<HeaderValue> = state
-        .config
-        .addin_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
     router.layer(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
+            .allow_origin(addin_origins(state))
             .allow_methods([Method::GET])
             .allow_headers([header::IF_NONE_MATCH])
             .expose_headers([header::ETAG])
@@ -155,18 +149,23 @@ pub fn distribution(router: Router<AppState>, state: &AppState) -> Router<AppSta
 /// Reports from devices: posted from the configured add-in origins too (Thunderbird and
 /// the gateway need no CORS).
 pub fn reports(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let origins: Vec<HeaderValue> = state
-        .config
-        .addin_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
     router.layer(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
+            .allow_origin(addin_origins(state))
             .allow_methods([Method::POST])
             .allow_headers([header::CONTENT_TYPE])
             .max_age(Duration::from_secs(3600)),
+    )
+}
+
+/// The add-ins' origins (`addin_origins`), the only ones CORS lets in.
+fn addin_origins(state: &AppState) -> AllowOrigin {
+    AllowOrigin::list(
+        state
+            .config
+            .addin_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok()),
     )
 }
 
@@ -207,7 +206,8 @@ async fn admin_gate(State(state): State<AppState>, mut request: Request, next: N
     }
 }
 
-fn rate_limited(state: &AppState) -> Response {
+/// The 429 of a spent budget (admin requests, devices' reports), counted in the metrics.
+pub fn rate_limited(state: &AppState) -> Response {
     state
         .metrics
         .rate_limited

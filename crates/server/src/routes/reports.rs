@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sendguard_core::report::{days_since_epoch, Report, ReportingSettings};
@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use super::policy::authorise;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::layers;
 use crate::ratelimit::client_address;
 use crate::store::{ReportSummary, Stored};
 use crate::AppState;
@@ -75,23 +76,6 @@ fn bad_report(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_report", message)
 }
 
-fn rate_limited(state: &AppState) -> Response {
-    state
-        .metrics
-        .rate_limited
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut response = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "too many reports; send again later",
-    )
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-    response
-}
-
 /// `POST /v1/tenants/{tenant}/reports`.
 pub async fn ingest(
     State(state): State<AppState>,
@@ -106,7 +90,7 @@ pub async fn ingest(
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let client = client_address(peer, request.headers(), &state.config.trusted_proxies);
     if !state.report_client_limiter.allow(client, now) {
-        return rate_limited(&state);
+        return layers::rate_limited(&state);
     }
     let body = match axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES).await {
         Ok(body) => body,
@@ -132,7 +116,7 @@ pub async fn ingest(
         .report_install_limiter
         .allow((tenant.clone(), install.clone()), now)
     {
-        return rate_limited(&state);
+        return layers::rate_limited(&state);
     }
     match store(&state, &tenant, &install, report).await {
         Ok(accepted) => Json(accepted).into_response(),
