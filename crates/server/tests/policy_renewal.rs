@@ -4,58 +4,21 @@
 //! (`bundle::verify` with the version it holds) accepts each one. In-process server with a
 //! `ManualClock`; requests go through the router.
 
+mod router;
+
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
+use router::call;
 use sendguard_core::bundle::{self, HeldPolicy};
 use sendguard_core::keyset;
 use sendguard_server::clock::ManualClock;
 use sendguard_server::{Config, Server};
-use tower::ServiceExt;
 
 const DAY: i64 = 86_400;
 /// 2027-01-15: any fixed start works; the keyset (a year) outlives the test's 40 days.
 const START: i64 = 1_800_000_000;
 const POLICY: &str =
     "{\n  \"internal_domains\": [\"acme.example\"],\n  \"actions\": {\"tld_trap\": \"block\"}\n}\n";
-
-struct Answer {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).expect("JSON")
-    }
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        body: body.to_vec(),
-    }
-}
 
 /// A server on a fresh data directory at the clock's time, with tenant `acme` and `POLICY`
 /// published.

@@ -5,16 +5,16 @@
 //! retention. The server runs in this process on 127.0.0.1; retention uses a moved clock.
 
 mod in_process;
+mod router;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::body::Body;
 use in_process::{request, Running};
+use router::call;
 use sendguard_core::in_force::utc_date;
 use sendguard_server::clock::ManualClock;
 use sendguard_server::{Config, Server};
-use tower::ServiceExt;
 
 fn today() -> String {
     utc_date(sendguard_server::now_unix())
@@ -269,32 +269,6 @@ const DAY: i64 = 86_400;
 /// 2027-01-15.
 const START: i64 = 1_800_000_000;
 
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> (u16, serde_json::Value) {
-    let mut request = axum::http::Request::builder().method(method).uri(path);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
-}
-
 #[tokio::test]
 async fn the_retention_job_deletes_days_past_the_setting() {
     let dir = tempfile::tempdir().unwrap();
@@ -316,7 +290,7 @@ async fn the_retention_job_deletes_days_past_the_setting() {
             r#"{"id":"acme"}"#
         )
         .await
-        .0,
+        .status,
         201
     );
     assert_eq!(
@@ -328,14 +302,14 @@ async fn the_retention_job_deletes_days_past_the_setting() {
             "{}"
         )
         .await
-        .0,
+        .status,
         201
     );
     let sent = report(&install(1), &utc_date(START), COUNTS);
     assert_eq!(
         call(&app, "POST", "/v1/tenants/acme/reports", None, &sent)
             .await
-            .0,
+            .status,
         200
     );
     let installs = |app: axum::Router, token: String| async move {
@@ -347,7 +321,7 @@ async fn the_retention_job_deletes_days_past_the_setting() {
             "",
         )
         .await
-        .1["installs"]
+        .json()["installs"]
             .clone()
     };
 
@@ -370,5 +344,10 @@ async fn the_retention_job_deletes_days_past_the_setting() {
     );
     clock.set(START + 30 * DAY);
     let late = call(&app, "POST", "/v1/tenants/acme/reports", None, &sent).await;
-    assert_eq!(late.0, 400, "a day past retention is refused: {}", late.1);
+    assert_eq!(
+        late.status,
+        400,
+        "a day past retention is refused: {}",
+        late.json()
+    );
 }
