@@ -120,19 +120,19 @@ describe("the engine's tally on every JavaScript path", () => {
       subject: "Itinerary", body: "Card 4111 1111 1111 1111", attachments: [],
     };
     const answers = [];
-    for (const engines of await loadAll()) {
+    for (const [kind, engines] of Object.entries(await loadAll())) {
       const engine = engines.Engine.fromPolicyJson('{"monitor": {"kinds": ["lookalike_domain"]}}');
       const verdict = engine.check(draft, { known: [] });
       const tally = engine.reportTally({ verdict, outcome: "fixed" });
       const text = JSON.stringify(tally);
-      assert.doesNotMatch(text, /@|colonel|smith|alice|itinerary|4111/i, `${engines.kind}: ${text}`);
-      assert.ok(tally.domains.some((d) => d.domain === "army.ml"), `${engines.kind}: ${text}`);
-      assert.ok(tally.counts.some((c) => c.outcome === "monitored"), `${engines.kind}: the monitored lookalike is counted`);
-      assert.throws(() => engine.reportTally({ verdict, outcome: "blocked" }), (e) => e.code === "bad_outcome");
+      assert.doesNotMatch(text, /@|colonel|smith|alice|itinerary|4111/i, `${kind}: ${text}`);
+      assert.ok(tally.domains.some((d) => d.domain === "army.ml"), `${kind}: ${text}`);
+      assert.ok(tally.counts.some((c) => c.outcome === "monitored"), `${kind}: the monitored lookalike is counted`);
+      assert.throws(() => engine.reportTally({ verdict, outcome: "blocked" }), { code: "bad_outcome" });
       answers.push(text);
       engine.free?.();
     }
-    assert.ok(answers.length >= 2);
+    assert.equal(answers.length, 4);
     assert.equal(new Set(answers).size, 1, "every path tallies alike");
   });
 });
