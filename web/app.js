@@ -178,7 +178,10 @@ function buildActionControls() {
     select.setAttribute("aria-describedby", `h-action-${name} block-note`);
     select.append(...Object.entries(ACTION_VALUES).map(([value, text]) => el("option", { value, textContent: text })));
     const label = el("label", { htmlFor: select.id, textContent: title });
-    return el("div", { className: "action" }, label, el("p", { id: `h-action-${name}`, className: "help", textContent: help }), select);
+    const monitor = el("input", { type: "checkbox", id: `f-monitor-${name}` });
+    monitor.dataset.monitor = name;
+    const count = el("div", { className: "check" }, monitor, el("label", { htmlFor: monitor.id, textContent: "Count only (monitor mode)" }));
+    return el("div", { className: "action" }, label, el("p", { id: `h-action-${name}`, className: "help", textContent: help }), select, count);
   }));
 }
 
@@ -196,6 +199,13 @@ function formFromJson() {
   for (const name of Object.keys(ACTIONS)) {
     const value = policy.actions?.[name] ?? DEFAULT_ACTION[name] ?? "warn";
     $(`f-action-${name}`).value = value in ACTION_VALUES ? value : "warn";
+    $(`f-monitor-${name}`).checked = Boolean(policy.monitor?.kinds?.includes(name));
+  }
+  for (const box of document.querySelectorAll("input[data-setting]")) {
+    if (!(box instanceof HTMLInputElement)) continue;
+    const [section, field] = String(box.dataset.setting).split(".");
+    const value = policy[section]?.[field];
+    box.checked = typeof value === "boolean" ? value : box.dataset.default === "true";
   }
 }
 
@@ -212,6 +222,12 @@ function jsonFromForm(control) {
     policy[control.dataset.list] = control.value.split("\n").map((s) => s.trim()).filter(Boolean);
   } else if (control.dataset.action) {
     policy.actions = { ...(policy.actions || {}), [control.dataset.action]: control.value };
+  } else if (control.dataset.monitor) {
+    const kinds = (policy.monitor?.kinds || []).filter((k) => k !== control.dataset.monitor);
+    policy.monitor = { ...(policy.monitor || {}), kinds: control.checked ? [...kinds, control.dataset.monitor] : kinds };
+  } else if (control.dataset.setting) {
+    const [section, field] = control.dataset.setting.split(".");
+    policy[section] = { ...(policy[section] || {}), [field]: control.checked };
   }
   $("policy-json").value = JSON.stringify(policy, null, 2) + "\n";
 }
@@ -267,6 +283,9 @@ for (const field of LIST_FIELDS) {
   $(`f-${field}`).addEventListener("input", (event) => { jsonFromForm(event.target); scheduleValidate(); });
 }
 $("actions").addEventListener("change", (event) => { jsonFromForm(event.target); scheduleValidate(); });
+for (const box of document.querySelectorAll("input[data-setting]")) {
+  box.addEventListener("change", (event) => { jsonFromForm(event.target); scheduleValidate(); });
+}
 $("policy-json").addEventListener("input", () => { formFromJson(); scheduleValidate(); });
 
 $("policy-form").addEventListener("submit", async (event) => {

@@ -353,6 +353,32 @@ test("dashboard: slips prevented, the noisy rule, typo destinations blocked by a
   await page.waitForFunction(() => document.querySelector("#dashboard-domains tr[data-domain='army.ml']").textContent.includes("Blocked"));
 });
 
+test("monitor mode and reporting are set in the form; the simulator shows what is only counted", async (t) => {
+  await openView("policy");
+  assert.equal(await page.isChecked("#f-reporting-enabled"), true, "reporting is on by default");
+  assert.equal(await page.isChecked("#f-reporting-justifications"), false, "justifications are off by default");
+  await page.check("#f-monitor-tld_trap");
+  await page.check("#f-reporting-justifications");
+  const policy = JSON.parse(await page.inputValue("#policy-json"));
+  assert.deepEqual(policy.monitor.kinds, ["tld_trap"]);
+  assert.equal(policy.reporting.record_justifications, true);
+  await page.waitForFunction(() => document.querySelector("#validity").textContent.includes("is valid"));
+  await assertAccessible("policy with monitor mode");
+  if (hasEngine) {
+    await page.fill("#sim-to", "Colonel Smith <colonel.smith@navy.ml>");
+    await page.click("#sim-form button");
+    await page.waitForFunction(() => document.querySelector("#sim-result").textContent.includes("Counted only"));
+    const result = await text("#sim-result");
+    assert.match(result, /Verdict: allow/, "nothing is shown to the sender");
+    assert.match(result, /Counted only \(monitor mode\)[\s\S]*country ending/);
+  } else {
+    t.diagnostic("the binary serves no engine: simulator part skipped");
+  }
+  await page.uncheck("#f-monitor-tld_trap");
+  await page.uncheck("#f-reporting-justifications");
+  assert.deepEqual(JSON.parse(await page.inputValue("#policy-json")).monitor.kinds, []);
+});
+
 test("every view reflows at 320 px", async () => {
   mkdirSync(artifacts, { recursive: true });
   await openView("policy");
