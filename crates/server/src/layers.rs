@@ -6,10 +6,9 @@
 //! The distribution GETs that hit memory skip all of this (`routes::distribution::fast`):
 //! they set the same headers themselves. Connection limits live in `listen.rs`.
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +23,7 @@ use tracing::Level;
 use crate::auth;
 use crate::error::ApiError;
 use crate::metrics::Area;
-use crate::ratelimit::client_address;
+use crate::ratelimit::client_of;
 use crate::AppState;
 
 /// The content security policy of every response but the add-in's files: only the
@@ -190,12 +189,7 @@ async fn admin_gate(State(state): State<AppState>, mut request: Request, next: N
             next.run(request).await
         }
         Ok(None) => {
-            let peer = request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-            let client = client_address(peer, request.headers(), &state.config.trusted_proxies);
+            let client = client_of(&request, &state.config.trusted_proxies);
             if state.failed_admin_limiter.allow(client, now) {
                 ApiError::unauthorized().into_response()
             } else {

@@ -8,7 +8,7 @@ mod router;
 
 use std::sync::Arc;
 
-use router::call;
+use router::{call, published_server};
 use sendguard_core::bundle::{self, HeldPolicy};
 use sendguard_core::keyset;
 use sendguard_server::clock::ManualClock;
@@ -19,43 +19,6 @@ const DAY: i64 = 86_400;
 const START: i64 = 1_800_000_000;
 const POLICY: &str =
     "{\n  \"internal_domains\": [\"acme.example\"],\n  \"actions\": {\"tld_trap\": \"block\"}\n}\n";
-
-/// A server on a fresh data directory at the clock's time, with tenant `acme` and `POLICY`
-/// published.
-async fn published_server(dir: &std::path::Path, clock: &ManualClock) -> (Server, String) {
-    let config = Config {
-        data_dir: dir.into(),
-        ..Config::default()
-    };
-    let server = Server::open_with_clock(config, Arc::new(clock.clone())).unwrap();
-    let token = server.first_admin_token.clone().unwrap();
-    let app = server.router();
-    assert_eq!(
-        call(
-            &app,
-            "POST",
-            "/api/v1/tenants",
-            Some(&token),
-            r#"{"id":"acme"}"#
-        )
-        .await
-        .status,
-        201
-    );
-    assert_eq!(
-        call(
-            &app,
-            "POST",
-            "/api/v1/tenants/acme/policy",
-            Some(&token),
-            POLICY
-        )
-        .await
-        .status,
-        201
-    );
-    (server, token)
-}
 
 async fn pinned_keyset(app: &axum::Router, now: i64) -> keyset::Keyset {
     let bytes = call(app, "GET", "/v1/tenants/acme/keyset", None, "")
@@ -68,7 +31,7 @@ async fn pinned_keyset(app: &axum::Router, now: i64) -> keyset::Keyset {
 async fn day_40_still_serves_a_valid_bundle_of_the_same_policy_with_no_admin_action() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(START);
-    let (server, token) = published_server(dir.path(), &clock).await;
+    let (server, token) = published_server(dir.path(), &clock, |_| {}, POLICY).await;
     let app = server.router();
     let trusted = pinned_keyset(&app, START).await;
 
@@ -171,7 +134,7 @@ async fn day_40_still_serves_a_valid_bundle_of_the_same_policy_with_no_admin_act
 async fn the_serving_server_renews_at_start_without_being_asked() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(START);
-    let (server, _token) = published_server(dir.path(), &clock).await;
+    let (server, _token) = published_server(dir.path(), &clock, |_| {}, POLICY).await;
     drop(server);
 
     // Restarted 25 days later: the bundle has 5 days left, within the 10-day margin.

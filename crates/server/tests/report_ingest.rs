@@ -8,13 +8,11 @@ mod in_process;
 mod router;
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use in_process::{request, Running};
-use router::call;
+use router::{call, published_server};
 use sendguard_core::in_force::utc_date;
 use sendguard_server::clock::ManualClock;
-use sendguard_server::{Config, Server};
 
 fn today() -> String {
     utc_date(sendguard_server::now_unix())
@@ -273,38 +271,9 @@ const START: i64 = 1_800_000_000;
 async fn the_retention_job_deletes_days_past_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(START);
-    let config = Config {
-        data_dir: dir.path().into(),
-        report_retention_days: 30,
-        ..Config::default()
-    };
-    let server = Server::open_with_clock(config, Arc::new(clock.clone())).unwrap();
-    let token = server.first_admin_token.clone().unwrap();
+    let (server, token) =
+        published_server(dir.path(), &clock, |c| c.report_retention_days = 30, "{}").await;
     let app = server.router();
-    assert_eq!(
-        call(
-            &app,
-            "POST",
-            "/api/v1/tenants",
-            Some(&token),
-            r#"{"id":"acme"}"#
-        )
-        .await
-        .status,
-        201
-    );
-    assert_eq!(
-        call(
-            &app,
-            "POST",
-            "/api/v1/tenants/acme/policy",
-            Some(&token),
-            "{}"
-        )
-        .await
-        .status,
-        201
-    );
     let sent = report(&install(1), &utc_date(START), COUNTS);
     assert_eq!(
         call(&app, "POST", "/v1/tenants/acme/reports", None, &sent)

@@ -4,10 +4,9 @@
 //! tenant's current policy switched reporting off), and `GET /api/v1/tenants/{tenant}/reports`
 //! sums them up for the console's dashboard. What may be in a report: docs/privacy.md.
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,7 +18,7 @@ use super::policy::authorise;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::layers;
-use crate::ratelimit::client_address;
+use crate::ratelimit::client_of;
 use crate::store::{ReportSummary, Stored};
 use crate::AppState;
 
@@ -83,12 +82,7 @@ pub async fn ingest(
     request: Request,
 ) -> Response {
     let now = Instant::now();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let client = client_address(peer, request.headers(), &state.config.trusted_proxies);
+    let client = client_of(&request, &state.config.trusted_proxies);
     if !state.report_client_limiter.allow(client, now) {
         return layers::rate_limited(&state);
     }

@@ -3,8 +3,12 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::Request;
+use sendguard_server::clock::ManualClock;
+use sendguard_server::{Config, Server};
 use tower::ServiceExt;
 
 pub struct Answer {
@@ -43,4 +47,41 @@ pub async fn call(
         status,
         body: body.to_vec(),
     }
+}
+
+/// A server on a fresh data directory at the clock's time (settings adjusted by `configure`),
+/// with tenant `acme` and `policy` published; answers it and the admin token.
+pub async fn published_server(
+    dir: &std::path::Path,
+    clock: &ManualClock,
+    configure: impl FnOnce(&mut Config),
+    policy: &str,
+) -> (Server, String) {
+    let mut config = Config {
+        data_dir: dir.into(),
+        ..Config::default()
+    };
+    configure(&mut config);
+    let server = Server::open_with_clock(config, Arc::new(clock.clone())).unwrap();
+    let token = server.first_admin_token.clone().unwrap();
+    let app = server.router();
+    let created = call(
+        &app,
+        "POST",
+        "/api/v1/tenants",
+        Some(&token),
+        r#"{"id":"acme"}"#,
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let published = call(
+        &app,
+        "POST",
+        "/api/v1/tenants/acme/policy",
+        Some(&token),
+        policy,
+    )
+    .await;
+    assert_eq!(published.status, 201);
+    (server, token)
 }
