@@ -205,19 +205,31 @@ fn check_outcome(
     if fits {
         Ok(outcome)
     } else {
+        let action = match verdict.action {
+            Outcome::Allow => "allow",
+            Outcome::Warn => "warn",
+            Outcome::Block => "block",
+        };
         Err(TallyError(format!(
-            "outcome `{}` does not fit a verdict of `{}`",
-            json_name(&outcome),
-            json_name(&verdict.action)
+            "outcome `{}` does not fit a verdict of `{action}`",
+            outcome.name()
         )))
     }
 }
 
-fn json_name(value: &impl Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+impl SenderOutcome {
+    /// The outcome's JSON name, for messages.
+    fn name(self) -> &'static str {
+        match self {
+            SenderOutcome::Fixed => "fixed",
+            SenderOutcome::Removed => "removed",
+            SenderOutcome::Cancelled => "cancelled",
+            SenderOutcome::SentAnyway => "sent_anyway",
+            SenderOutcome::SentWithJustification => "sent_with_justification",
+            SenderOutcome::Blocked => "blocked",
+            SenderOutcome::Monitored => "monitored",
+        }
+    }
 }
 
 /// The finding's action as the policy names it.
@@ -735,6 +747,21 @@ mod tests {
             "one object only"
         );
         assert!(Report::from_json(b"[]").is_err());
+    }
+
+    #[test]
+    fn outcome_names_are_their_json_names() {
+        for outcome in [
+            SenderOutcome::Fixed,
+            SenderOutcome::Removed,
+            SenderOutcome::Cancelled,
+            SenderOutcome::SentAnyway,
+            SenderOutcome::SentWithJustification,
+            SenderOutcome::Blocked,
+            SenderOutcome::Monitored,
+        ] {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.name());
+        }
     }
 
     #[test]

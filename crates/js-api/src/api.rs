@@ -483,6 +483,12 @@ pub struct TallyRequest {
 pub fn report_tally(in_force: &PolicyInForce, request_json: &[u8]) -> Result<Tally, ApiError> {
     let request: TallyRequest = sendguard_core::json::from_slice(request_json)
         .map_err(|e| ApiError::new("bad_request", format!("tally request: {e}")))?;
+    tally_of(in_force, &request)
+}
+
+/// [`report_tally`] of a request already read (the ES module reads it as a JavaScript
+/// object, with the verdict reader `maySend` already uses: no second JSON reader of verdicts).
+pub fn tally_of(in_force: &PolicyInForce, request: &TallyRequest) -> Result<Tally, ApiError> {
     let Some(engine) = in_force.engine() else {
         return Ok(Tally::default());
     };
