@@ -1,18 +1,19 @@
 //! The engine: a policy compiled once into indexes, then [`Engine::check`] per draft.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::address::{self, parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
+use crate::conversation::{other_address_of, Participants, Resemblance};
 use crate::domain::{
     generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists, tld_trap,
     Domain, DomainSet,
 };
-use crate::draft::{Draft, Field};
+use crate::draft::{Draft, Field, OriginalKind};
 pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
-use crate::index::str_within_one;
+pub use crate::known::KnownRecipients;
 use crate::lookalike::{script_spoof, Lookalike, ReferenceClass, ReferenceSet};
 use crate::policy::{Action, Policy};
 pub use crate::recipient::CheckedRecipient;
@@ -30,63 +31,6 @@ pub struct Engine {
     risky: FastMap<String, String>,
     references: ReferenceSet,
     content: ContentScanner,
-}
-
-/// The addresses the sender has written to before. Prepare once, reuse for many checks.
-#[derive(Debug, Clone, Default)]
-pub struct KnownRecipients {
-    addresses: HashSet<String>,
-    /// Domain → lower-cased local parts known there.
-    locals: HashMap<String, Vec<String>>,
-    references: ReferenceSet,
-    rejected: Vec<String>,
-}
-
-impl KnownRecipients {
-    /// Parses addresses (bare or `Name <addr>`); unparsable entries are kept in [`Self::rejected`].
-    pub fn new<S: AsRef<str>>(entries: impl IntoIterator<Item = S>) -> KnownRecipients {
-        let mut known = KnownRecipients::default();
-        for entry in entries {
-            let entry = entry.as_ref().trim();
-            if entry.is_empty() || entry.starts_with('#') {
-                continue;
-            }
-            match parse_mailbox(entry) {
-                Ok(m) => {
-                    let domain = m.address.domain.as_str().to_string();
-                    let local = m.address.local.to_lowercase();
-                    if known.addresses.insert(m.address.canonical()) {
-                        known.locals.entry(domain).or_default().push(local);
-                    }
-                }
-                Err(_) => known.rejected.push(entry.to_string()),
-            }
-        }
-        known.references = ReferenceSet::build(
-            known
-                .locals
-                .keys()
-                .map(|d| (d.clone(), ReferenceClass::Known)),
-        );
-        known
-    }
-
-    /// Entries that were not addresses.
-    pub fn rejected(&self) -> &[String] {
-        &self.rejected
-    }
-
-    pub fn len(&self) -> usize {
-        self.addresses.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty()
-    }
-
-    fn knows_domain(&self, domain: &str) -> bool {
-        self.locals.contains_key(domain)
-    }
 }
 
 /// `(domain, class)` pairs for [`ReferenceSet::build`].
@@ -173,11 +117,22 @@ impl Engine {
                 .iter()
                 .map(|d| (d.clone(), ReferenceClass::SenderOwn)),
         );
+        // The draft's own addresses, for the contact check (the sender chose all of them).
+        let in_draft: HashSet<String> = if known.is_empty() {
+            HashSet::new()
+        } else {
+            (draft.recipients())
+                .filter_map(|(_, raw)| parse_mailbox(raw).ok())
+                .map(|m| m.address.canonical())
+                .collect()
+        };
         let mut ctx = Context {
             engine: self,
             known,
             own: &own,
             sender_domain,
+            participants: draft.original.as_ref().and_then(Participants::of),
+            in_draft,
             findings: Vec::new(),
         };
         let checked: Vec<CheckedRecipient> = draft
@@ -196,6 +151,10 @@ struct Context<'a> {
     known: &'a KnownRecipients,
     own: &'a ReferenceSet,
     sender_domain: Option<String>,
+    /// The participants of the message answered or forwarded, if any.
+    participants: Option<Participants>,
+    /// The canonical addresses of the draft's recipients (when something is known).
+    in_draft: HashSet<String>,
     findings: Vec<(usize, Action, Finding)>,
 }
 
@@ -265,6 +224,10 @@ impl Context<'_> {
             FindingKind::LookalikeAddress => a.lookalike_address,
             FindingKind::RiskyDestination => a.risky_destination,
             FindingKind::ExternalRecipients => a.external_recipients,
+            FindingKind::ReplyAddsDomain => a.reply_adds_domain,
+            // The action for protected contacts; `check_contact_at_other_address` picks.
+            FindingKind::ContactAtOtherAddress => a.contact_at_other_address,
+            FindingKind::FirstTimeRecipient => a.first_time_recipient,
             // Content findings carry their own action, from `content.rules`.
             FindingKind::SensitiveContent => Action::Warn,
         }
@@ -303,6 +266,7 @@ impl Context<'_> {
         mailbox: &Mailbox,
     ) -> CheckedRecipient {
         let address = &mailbox.address;
+        let before = self.findings.len();
         let mut checked = CheckedRecipient::new(position, field, address.display());
         self.classify(&mut checked, address);
         self.check_blocked(&checked, &address.domain);
@@ -315,7 +279,11 @@ impl Context<'_> {
             self.check_script_spoof(&mut checked, address);
         }
         self.check_risky_destination(&mut checked, &address.domain);
-        self.check_lookalike_address(&mut checked, mailbox);
+        if !self.check_lookalike_address(&mut checked, mailbox) {
+            self.check_contact_at_other_address(&mut checked, mailbox);
+        }
+        self.check_reply_adds_domain(&checked, mailbox);
+        self.check_first_time(&mut checked, before);
         checked
     }
 
@@ -339,7 +307,7 @@ impl Context<'_> {
         let d = domain.as_str();
         let listed = self.engine.references.covers(d)
             || self.own.covers(d)
-            || self.known.references.covers(d);
+            || self.known.references().covers(d);
         if listed {
             return Some(d.to_string());
         }
@@ -362,7 +330,7 @@ impl Context<'_> {
         checked.address = address.display();
         checked.internal = self.is_internal(d);
         checked.trusted = (self.engine.references).covers_as(d, ReferenceClass::Trusted);
-        checked.known = self.known.addresses.contains(&address.canonical());
+        checked.known = self.known.knows(address);
     }
 
     /// Domains never reported as lookalikes or TLD traps: the organisation's, partners', known
@@ -500,13 +468,18 @@ impl Context<'_> {
     }
 
     /// A new address one letter away from one the sender has written to at the same domain.
-    fn check_lookalike_address(&mut self, checked: &mut CheckedRecipient, mailbox: &Mailbox) {
+    /// Answers whether it was reported.
+    fn check_lookalike_address(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        mailbox: &Mailbox,
+    ) -> bool {
         let d = mailbox.address.domain.as_str();
         if checked.known || !(self.known.knows_domain(d) || checked.internal) {
-            return;
+            return false;
         }
         let Some(meant) = self.known_neighbour(mailbox) else {
-            return;
+            return false;
         };
         checked.suspicious = true;
         let parts = FindingParts {
@@ -517,25 +490,113 @@ impl Context<'_> {
             fix: Some(meant),
         };
         self.report(checked.position, FindingKind::LookalikeAddress, parts);
+        true
+    }
+
+    /// A known contact's name or personal local part at an address the sender never used.
+    /// A contact known at an internal or trusted address, now at an outside untrusted one,
+    /// gets `contact_at_other_address`; every other contact `outside_contact_at_other_address`.
+    fn check_contact_at_other_address(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        mailbox: &Mailbox,
+    ) {
+        if checked.known || self.known.is_empty() {
+            return;
+        }
+        let Some((contact, how)) = other_address_of(mailbox, self.known, &self.in_draft) else {
+            return;
+        };
+        let protected = self.is_internal(&contact.domain)
+            || (self.engine.references).covers_as(&contact.domain, ReferenceClass::Trusted);
+        let actions = &self.engine.policy.actions;
+        let action = if protected && !checked.internal && !checked.trusted {
+            actions.contact_at_other_address
+        } else {
+            actions.outside_contact_at_other_address
+        };
+        let meant = contact.display();
+        let who = match how {
+            Resemblance::Name => contact
+                .name
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+            Resemblance::LocalPart => contact.local.clone(),
+        };
+        checked.suspicious |= action != Action::Allow;
+        let parts = FindingParts {
+            recipient: Some(checked.address.clone()),
+            suggestion: Some(meant.clone()),
+            sentence: wording::contact_at_other_address(&checked.address, &meant, &who),
+            field: Some(checked.field),
+            fix: Some(meant),
+        };
+        self.report_as(
+            checked.position,
+            FindingKind::ContactAtOtherAddress,
+            action,
+            parts,
+        );
+    }
+
+    /// A reply or forward that adds an outside domain none of the original's participants had.
+    fn check_reply_adds_domain(&mut self, checked: &CheckedRecipient, mailbox: &Mailbox) {
+        let domain = &mailbox.address.domain;
+        let Some(participants) = &self.participants else {
+            return;
+        };
+        if checked.internal || !participants.is_new_domain(domain.as_str()) {
+            return;
+        }
+        let fix = participants.fix_for(&mailbox.address.local, self.known);
+        let shown = participants.shown_domains(|d| self.is_internal(d));
+        let forward = participants.kind == OriginalKind::Forward;
+        let sentence = wording::reply_adds_domain(
+            &checked.address,
+            domain.unicode(),
+            forward,
+            &shown,
+            fix.as_deref(),
+        );
+        let parts = FindingParts {
+            recipient: Some(checked.address.clone()),
+            suggestion: fix.clone(),
+            sentence,
+            field: Some(checked.field),
+            fix,
+        };
+        self.report(checked.position, FindingKind::ReplyAddsDomain, parts);
+    }
+
+    /// An outside address the history does not hold (only with a history): in the content
+    /// rules' `first_time` class, and reported when nothing else was said about it.
+    fn check_first_time(&mut self, checked: &mut CheckedRecipient, findings_before: usize) {
+        if !self.known.has_history() || checked.internal || checked.known {
+            return;
+        }
+        checked.first_time = true;
+        if self.findings.len() > findings_before {
+            return;
+        }
+        let sentence = wording::first_time_recipient(&checked.address);
+        let parts = FindingParts::new(&checked.address.clone(), sentence, checked.field);
+        self.report(checked.position, FindingKind::FirstTimeRecipient, parts);
     }
 
     /// The best lookalike among the policy's references, the sender's own domain and known ones.
     fn lookalike(&self, domain: &Domain) -> Option<Lookalike> {
-        [&self.engine.references, self.own, &self.known.references]
+        [&self.engine.references, self.own, self.known.references()]
             .into_iter()
             .filter_map(|set| set.find(domain))
             .min_by_key(|l| (l.class, l.resemblance as u8))
     }
 
     fn known_neighbour(&self, mailbox: &Mailbox) -> Option<String> {
-        let domain = mailbox.address.domain.as_str();
-        let local = mailbox.address.local.to_lowercase();
-        let locals = self.known.locals.get(domain)?;
-        locals
-            .iter()
-            .filter(|k| **k != local && k.chars().count() >= 3 && str_within_one(k, &local))
-            .min()
-            .map(|k| format!("{k}@{}", mailbox.address.domain.unicode()))
+        let address = &mailbox.address;
+        let local = address.local.to_lowercase();
+        (self.known.neighbour(&local, address.domain.as_str())).map(|c| c.display())
     }
 
     fn check_external(&mut self, checked: &[CheckedRecipient]) {
@@ -579,14 +640,16 @@ impl CheckedRecipient {
             known: false,
             suspicious: false,
             risky_destination: false,
+            first_time: false,
         }
     }
 
     /// A recipient string that is not (only) an address: in every class a content rule can
-    /// name (suspicious, never internal, trusted or known).
+    /// name (suspicious, first-time, never internal, trusted or known).
     fn unparsed(position: usize, field: Field, raw: &str) -> CheckedRecipient {
         CheckedRecipient {
             suspicious: true,
+            first_time: true,
             ..CheckedRecipient::new(position, field, raw.trim().to_string())
         }
     }
@@ -683,6 +746,7 @@ impl Context<'_> {
             checked.known &= c.known;
             checked.suspicious |= c.suspicious;
             checked.risky_destination |= c.risky_destination;
+            checked.first_time |= c.first_time;
         }
         let strictest = self.findings.drain(before..).map(|(_, a, _)| a).max();
         strictest.unwrap_or(Action::Allow)

@@ -12,6 +12,7 @@ pub use crate::action::FailMode;
 use crate::content::ContentSettings;
 use crate::domain::Domain;
 pub use crate::error::PolicyError;
+use crate::gateway_policy::GatewaySettings;
 use crate::monitor::MonitorSettings;
 use crate::report::ReportingSettings;
 
@@ -43,6 +44,8 @@ pub struct Policy {
     pub reporting: ReportingSettings,
     /// Findings counted but not shown to senders: the whole policy or some kinds.
     pub monitor: MonitorSettings,
+    /// What only the mail gateway reads (`gateway_policy.rs`).
+    pub gateway: GatewaySettings,
 }
 
 impl Default for Policy {
@@ -60,6 +63,7 @@ impl Default for Policy {
             content: ContentSettings::default(),
             reporting: ReportingSettings::default(),
             monitor: MonitorSettings::default(),
+            gateway: GatewaySettings::default(),
         }
     }
 }
@@ -114,6 +118,16 @@ pub struct Actions {
     pub risky_destination: Action,
     pub blocked_domain: Action,
     pub external_recipients: Action,
+    /// A reply or forward adds an outside domain none of the original's participants had.
+    pub reply_adds_domain: Action,
+    /// A contact known at an internal or trusted address, at an outside untrusted address
+    /// the sender never used (a work contact's name at a webmail).
+    pub contact_at_other_address: Action,
+    /// The same for every other contact (known only outside, or the new address is itself
+    /// internal or trusted): autocomplete's other John Smith.
+    pub outside_contact_at_other_address: Action,
+    /// An outside address the sender's history does not hold (only with a history).
+    pub first_time_recipient: Action,
 }
 
 impl Default for Actions {
@@ -126,6 +140,10 @@ impl Default for Actions {
             risky_destination: Action::Warn,
             blocked_domain: Action::Block,
             external_recipients: Action::Warn,
+            reply_adds_domain: Action::Warn,
+            contact_at_other_address: Action::Warn,
+            outside_contact_at_other_address: Action::Allow,
+            first_time_recipient: Action::Allow,
         }
     }
 }
@@ -273,6 +291,7 @@ impl Policy {
             risky_tlds.push((tld, r.country.clone()));
         }
         self.content.validate()?;
+        self.gateway.validate()?;
         Ok(CanonicalLists {
             internal,
             trusted,
