@@ -40,7 +40,7 @@ export function startExtension(deps) {
   });
   const history = createHistoryStore({ storage: messenger.storage.local, history: async () => (await deps.engineApi()).history, now });
   const addressBooks = messenger.addressBooks;
-  const importer = createHistoryImport({ store: history, addressBooks, messages: messenger.messages, now, log, pause: deps.pause });
+  const importer = createHistoryImport({ store: history, addressBooks, folders: messenger.folders, messages: messenger.messages, now, log, pause: deps.pause });
   const sendHistory = createSendHistory({ store: history, addressBooks, now, log });
   const importHistory = () => importer.run().then((outcome) => log(`history import: ${outcome}`));
 

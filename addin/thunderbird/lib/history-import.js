@@ -1,6 +1,7 @@
 // Builds the sender's history from what Thunderbird already holds: the address books (every
 // contact's addresses, count 0) and the messages the sender sent in the last 12 months
-// (`messages.query` with `fromMe`, all accounts and folders). It runs in the background, in
+// (`messages.query` with `fromMe` over every account's Sent folders, or over every folder
+// when no folder is marked Sent: each query reads every message of the folders it covers). It runs in the background, in
 // batches, pausing between pages, and never holds a send: a send checks with whatever has
 // been learned so far. The first import goes back 30 days at a time, newest first, saving
 // its progress with each window's addresses (so a page Thunderbird suspends resumes where it
@@ -51,6 +52,7 @@ export function contactRecipients(contact) {
 /**
  * @param {{ store: import("./history-store.js").HistoryStore,
  *   addressBooks?: { list(complete: boolean): Promise<any[]> },
+ *   folders?: { query(q: object): Promise<{ id?: string }[]> },
  *   messages?: { query(q: object): Promise<{ id?: string | null, messages: any[] }>,
  *     continueList(id: string): Promise<{ id?: string | null, messages: any[] }>, abortList?(id: string): Promise<void> },
  *   now: () => number, pause?: () => Promise<void>, log?: (m: string) => void }} deps
@@ -84,6 +86,13 @@ export function createHistoryImport(deps) {
     return deps.store.learn(batch, { day, imported: true, since: generation, state: (s) => ({ ...s, addressBooksAt: deps.now() }) });
   }
 
+  /** The Sent folders of every account (their subfolders too), or undefined to search everywhere. */
+  async function sentFolders() {
+    const found = deps.folders ? await deps.folders.query({ specialUse: ["sent"] }).catch(() => []) : [];
+    const ids = (found || []).map((f) => f.id).filter((id) => typeof id === "string");
+    return ids.length ? { folderId: ids, includeSubFolders: true } : {};
+  }
+
   /**
    * The sender's messages dated in [from, to) (Unix seconds), at most `limit`, not in `skip`:
    * their recipients grouped by the day they were sent.
@@ -95,7 +104,9 @@ export function createHistoryImport(deps) {
     const seen = new Set();
     let read = 0;
     if (!deps.messages) return { byDay, read };
-    let page = await deps.messages.query({ fromMe: true, fromDate: new Date(from * 1000), toDate: new Date(to * 1000), messagesPerPage: PAGE_SIZE });
+    // Thunderbird's toDate is inclusive: one millisecond less keeps windows from overlapping.
+    const where = await sentFolders();
+    let page = await deps.messages.query({ ...where, fromMe: true, fromDate: new Date(from * 1000), toDate: new Date(to * 1000 - 1), messagesPerPage: PAGE_SIZE });
     for (;;) {
       for (const header of page.messages || []) {
         const id = header.headerMessageId;

@@ -74,7 +74,9 @@ function fakeMessages(sent, originals) {
     aborted: [],
     async query(q) {
       api.queries.push(q);
-      const found = sent.filter((m) => q.fromMe && (!q.fromDate || m.date >= q.fromDate) && (!q.toDate || m.date < q.toDate));
+      // As Thunderbird: both dates inclusive; folderId limits the search to those folders.
+      const inFolder = (m) => !q.folderId || q.folderId.includes(m.folderId || "sent-1");
+      const found = sent.filter((m) => q.fromMe && inFolder(m) && (!q.fromDate || m.date >= q.fromDate) && (!q.toDate || m.date <= q.toDate));
       const id = `list-${nextList++}`;
       found.size = q.messagesPerPage || 100;
       lists.set(id, found);
@@ -99,7 +101,8 @@ function fakeMessages(sent, originals) {
 /**
  * @param {{ managed?: object, local?: object, attachments?: { name: string, size: number }[],
  *   identity?: { email: string, name?: string }, books?: { id: string, remote?: boolean, contacts: { id: string, vCard: string }[] }[],
- *   lists?: Record<string, { vCard: string }[]>, sent?: any[], originals?: Record<number, object> }} [options]
+ *   lists?: Record<string, { vCard: string }[]>, sent?: any[], sentFolders?: string[], originals?: Record<number, object> }} [options]
+ *   sent: messages (in folder `folderId`, default "sent-1"); sentFolders: the folders marked Sent
  *   `managed` undefined: storage.managed.get throws, as Thunderbird does without a policy.
  */
 export function fakeMessenger(options = {}) {
@@ -131,6 +134,7 @@ export function fakeMessenger(options = {}) {
       }
     },
     messages: fakeMessages(options.sent || [], options.originals || {}),
+    folders: { query: async (q) => (q.specialUse && q.specialUse.includes("sent") ? (options.sentFolders || ["sent-1"]).map((id) => ({ id })) : []) },
     identities: { get: async () => options.identity || null },
     windows: {
       onRemoved,

@@ -11,7 +11,9 @@ import { createHistoryImport, IMPORT_DAYS, INCREMENTAL_EVERY, MAX_IMPORT_MESSAGE
 import { createHistoryStore, dayOf, HISTORY_KEY, HISTORY_STATE_KEY } from "../lib/history-store.js";
 import { createSendHistory, originalOf, resolveContacts } from "../lib/send-history.js";
 import { contactFromVCard, MAX_EMAILS_PER_CONTACT } from "../lib/vcard.js";
-import { fakeMessenger, fakeStorageArea, recordingHistoryApi, vCard } from "./fake-messenger.mjs";
+import { startExtension } from "../lib/extension.js";
+import { eventually, fakeMessenger, fakeStorageArea, recordingHistoryApi, vCard } from "./fake-messenger.mjs";
+import { realEngineApi } from "./real-engine.mjs";
 
 const NOW = 1_790_000_000; // Unix seconds
 const DAY = 86400;
@@ -19,7 +21,7 @@ const DAY = 86400;
 function setup(options = {}, api = recordingHistoryApi()) {
   const messenger = fakeMessenger(options);
   const store = createHistoryStore({ storage: messenger.storage.local, history: async () => api, now: () => NOW });
-  const importer = createHistoryImport({ store, addressBooks: messenger.addressBooks, messages: messenger.messages, now: () => NOW, pause: async () => {} });
+  const importer = createHistoryImport({ store, addressBooks: messenger.addressBooks, folders: messenger.folders, messages: messenger.messages, now: () => NOW, pause: async () => {} });
   return { messenger, store, importer, api };
 }
 
@@ -38,7 +40,12 @@ test("first run: address books (local only) learned as known, then 12 months of 
     { id: "ab1", contacts: [{ id: "c1", vCard: vCard("John Smith", "john.smith@lockheedmartin.com") }, { id: "c2", vCard: vCard("", "no.name@example.org") }] },
     { id: "ldap", remote: true, contacts: [{ id: "c3", vCard: vCard("Remote", "remote@example.org") }] }
   ];
-  const sent = [sentMessage(3, "John Smith <john.smith@lockheedmartin.com>", { ccList: ["bob@contoso.com"] }), sentMessage(40, "carol@fabrikam.com"), sentMessage(400, "too.old@example.org")];
+  const sent = [
+    sentMessage(3, "John Smith <john.smith@lockheedmartin.com>", { ccList: ["bob@contoso.com"] }),
+    sentMessage(40, "carol@fabrikam.com"),
+    sentMessage(400, "too.old@example.org"),
+    sentMessage(5, "in.inbox@example.org", { folderId: "inbox-1" })
+  ];
   const { messenger, store, importer, api } = setup({ books, sent });
   assert.equal(await importer.run(), "done");
   assert.deepEqual(api.calls[0], { recipients: ['"John Smith" <john.smith@lockheedmartin.com>', "no.name@example.org"], day: dayOf(NOW), imported: true });
@@ -50,8 +57,8 @@ test("first run: address books (local only) learned as known, then 12 months of 
   // Windows of 30 days, newest first, back 365 days; every query is the sender's own mail.
   const windows = messenger.messages.queries;
   assert.equal(windows.length, Math.ceil(IMPORT_DAYS / WINDOW_DAYS));
-  assert.ok(windows.every((q) => q.fromMe === true && q.messagesPerPage === 100));
-  assert.equal(windows[0].toDate.getTime(), NOW * 1000);
+  assert.ok(windows.every((q) => q.fromMe === true && q.messagesPerPage === 100 && q.includeSubFolders === true && q.folderId.join() === "sent-1"));
+  assert.equal(windows[0].toDate.getTime(), NOW * 1000 - 1, "windows do not overlap (toDate is inclusive)");
   assert.equal(windows.at(-1).fromDate.getTime(), (NOW - IMPORT_DAYS * DAY) * 1000);
   const state = await store.state();
   assert.deepEqual(state.sent, { done: true, through: NOW, messages: 2 });
@@ -68,9 +75,16 @@ test("the first import resumes after its last finished window, and counts no win
   const store = createHistoryStore({ storage: local, history: async () => api, now: () => NOW });
   const importer = createHistoryImport({ store, messages: messenger.messages, now: () => NOW, pause: async () => {} });
   assert.equal(await importer.run(), "done");
-  assert.equal(messenger.messages.queries[0].toDate.getTime(), (NOW - 60 * DAY) * 1000);
+  assert.equal(messenger.messages.queries[0].toDate.getTime(), (NOW - 60 * DAY) * 1000 - 1);
   assert.deepEqual(api.calls.map((c) => c.recipients).flat(), ["b@example.org"]);
   assert.deepEqual((await store.state()).sent, { done: true, through: NOW, messages: 2 });
+});
+
+test("with no folder marked Sent, every folder is searched for the sender's own messages", async () => {
+  const { messenger, importer, api } = setup({ sentFolders: [], sent: [sentMessage(2, "x@example.org", { folderId: "archive" })] });
+  assert.equal(await importer.run(), "done");
+  assert.equal(messenger.messages.queries[0].folderId, undefined);
+  assert.deepEqual(api.calls.flatMap((c) => c.recipients), ["x@example.org"]);
 });
 
 test("the Sent import is bounded: it stops after MAX_IMPORT_MESSAGES and ends the list", async () => {
@@ -175,4 +189,25 @@ test("a send that went out teaches its final recipients; a failed one nothing; T
   await learner.sending(9, { to: ["stale@example.org"] });
   assert.equal(await learner.sent({ id: 9 }, { mode: "sendNow", details: { to: ["sent@example.org"] } }), true);
   assert.deepEqual(api.calls.map((c) => c.recipients), [["Jon <john.smith@lockheedmartin.com>", '"John Smith" <john.smith@lockheedmartin.com>'], ["sent@example.org"]]);
+});
+
+test("a send during the first import is checked at once with what is learned so far, and with the reply context", async () => {
+  let context;
+  let draft;
+  const spyEngine = { check: (d, c) => ((draft = d), (context = c), { action: "allow", summary: "", findings: [] }) };
+  const api = { ...realEngineApi, history: recordingHistoryApi(), defaultEngine: () => spyEngine };
+  const books = [{ id: "ab", contacts: [{ id: "c1", vCard: vCard("John Smith", "john.smith@lockheedmartin.com") }] }];
+  const sent = Array.from({ length: 300 }, (_, i) => sentMessage(1, `r${i}@example.org`));
+  const originals = { 5: { author: "Ann <ann@acme.com>", recipients: ["alice@northwind.org"], ccList: ["nat@nato.int"] } };
+  const messenger = fakeMessenger({ books, sent, originals });
+  // The import stops at its first pause for good: it never finishes during this test.
+  const extension = startExtension({ messenger, engineApi: async () => api, fetch: async () => assert.fail("no server"), log: () => {}, pause: () => new Promise(() => {}) });
+  await eventually(() => messenger.messages.queries.length === 1);
+  const result = await messenger.compose.onBeforeSend.fire({ id: 3 }, { type: "reply", relatedMessageId: 5, to: ["Ann <ann@acme.com>", "bob@acme-corp.com"], cc: ["nat@nato.int"], bcc: [], subject: "Re: plan", plainTextBody: "x" });
+  assert.deepEqual(result, {});
+  assert.equal(context.history, await extension.history.text());
+  assert.match(context.history, /john\.smith@lockheedmartin\.com/, "the address books were learned before the Sent folders");
+  assert.doesNotMatch(context.history, /r0@example\.org/, "the Sent folders' first page is still being read");
+  assert.deepEqual(draft.original, { kind: "reply", participants: ["Ann <ann@acme.com>", "alice@northwind.org", "nat@nato.int"] });
+  assert.equal((await messenger.runtime.sendMessage({ type: "options-history" })).importing, true);
 });
