@@ -24,7 +24,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => `${x.toFixed(2)} ms`;
 
 for (const script of [classicScriptPath, classicWebScriptPath]) console.log(`${script}: ${(readFileSync(script).length / 1024).toFixed(0)} KB`);
-for (const [name, webAssembly, fallback, script] of [["WebAssembly", true, "never"], ["wasm2js fallback", false, "auto"], ["lean script, WebAssembly", true, "auto", classicWebScriptPath]]) {
+for (const [name, webAssembly, fallback, script] of /** @type {[string, boolean, string, string?][]} */ ([["WebAssembly", true, "never"], ["wasm2js fallback", false, "auto"], ["lean script, WebAssembly", true, "auto", classicWebScriptPath]])) {
   const starts = [];
   let engine;
   for (let i = 0; i < 5; i++) {
@@ -54,7 +54,7 @@ writeFileSync(join(dir, "pkg", "outlook", "commands-full.html"), fullPage);
 const server = await serveAddinDir(join(dir, "pkg"));
 const browser = await launchChromium();
 try {
-  for (const [name, file, noWebAssembly] of [["commands.html (lean engine)", "commands.html", false], ["full engine, WebAssembly", "commands-full.html", false], ["full engine, no WebAssembly", "commands-full.html", true]]) {
+  for (const [name, file, noWebAssembly] of /** @type {[string, string, boolean][]} */ ([["commands.html (lean engine)", "commands.html", false], ["full engine, WebAssembly", "commands-full.html", false], ["full engine, no WebAssembly", "commands-full.html", true]])) {
     const loads = [];
     const sends = [];
     for (let i = 0; i < 7; i++) {

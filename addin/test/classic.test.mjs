@@ -65,6 +65,7 @@ test("the UTF-8 polyfill round-trips what TextEncoder does", async () => {
 test("the shared layer inside the classic script is the same code as the ES modules", async () => {
   const dialog = await import("../shared/dialog.js");
   const realm = classicRealm({ webAssembly: false, textCodecs: false });
+  /** @type {any} */
   const verdict = {
     action: "warn",
     summary: "army.ml is in Mali.",

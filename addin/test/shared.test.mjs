@@ -77,6 +77,7 @@ describe("verdict → dialog text", () => {
   });
 
   test("a check that could not run: its summary is the text, in both forms", () => {
+    /** @type {any} */
     const failed = { action: "block", summary: "Sendguard could not check this email: no policy.", findings: [] };
     assert.deepEqual(dialogLines(failed), ["Sendguard could not check this email: no policy."]);
     assert.match(dialogMarkdown(failed), /\r\r- Sendguard could not check this email: no policy\.\r$/);
@@ -154,7 +155,7 @@ describe("a failing check answers by the fail mode", () => {
   test("one failure verdict: leads with what to do, says why, fits 500 characters in plain and Markdown text", () => {
     const block = couldNotCheck("x".repeat(2000), "block");
     assert.equal(block.action, "block");
-    assert.ok(block.summary.startsWith("Try again in a minute") && block.summary.length <= DIALOG_LIMIT, block.summary.length);
+    assert.ok(block.summary.startsWith("Try again in a minute") && block.summary.length <= DIALOG_LIMIT, String(block.summary.length));
     const md = dialogMarkdown(couldNotCheck("no policy is stored or built in", "warn"));
     assert.equal(md, "**Sendguard could not check this email.**\r\r- Check this email yourself before sending: Sendguard could not check it (no policy is stored or built in).\r");
     assert.ok(dialogMarkdown(block).length <= DIALOG_LIMIT);
@@ -170,6 +171,7 @@ describe("a failing check answers by the fail mode", () => {
 
 describe("the refresh protocol (addin/shared/policy-refresh.js)", () => {
   /** A store in memory, a trusting engine that accepts bundles named "v<N>". */
+  /** @param {any} fetch @returns {any} */
   function setup(fetch) {
     const records = {};
     let held;

@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -26,10 +26,12 @@ const consoleMessages = [];
 
 /** Starts the server and resolves once it prints its address (and first-start token). */
 function startServer() {
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`scripts/test 80-console\` (it builds it) or set SENDGUARD_BIN`);
   dataDir = mkdtempSync(join(tmpdir(), "sendguard-console-"));
   const env = { ...process.env, RUST_LOG: "warn", SENDGUARD_PUBLIC_URL: PUBLIC_URL };
   server = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(dataDir, "data")], { env, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolveStart, reject) => {
+    server.on("error", (e) => reject(new Error(`${binary} could not start: ${e.message}`)));
     server.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
     createInterface({ input: server.stdout }).on("line", (line) => {
       if (line.startsWith("sgt_")) token = line.trim();

@@ -49,7 +49,7 @@ test("tampered, other-tenant, rolled-back and substituted bundles in roamingSett
     const roaming = { [BUNDLE_KEY]: stored(file) };
     if (heldVersion) roaming[HELD_KEY] = heldRecord(heldVersion, V5.digest);
     const policy = await policyFrom(roaming);
-    assert.equal(policy.source, "baked", file);
+    assert.equal(policy.source, "baked", String(file));
     assert.match(policy.problems[0], new RegExp(`^stored policy refused \\(${code}\\)`), `${file}: ${policy.problems[0]}`);
   }
 });

@@ -97,9 +97,10 @@ export async function serveAddinDir(dir) {
     if (!file || !file.startsWith(dir) || !existsSync(file)) { res.writeHead(404).end(); return; }
     res.writeHead(200, { "Content-Type": TYPES[extname(file)] || "application/octet-stream" }).end(readFileSync(file));
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   return {
-    base: `http://127.0.0.1:${server.address().port}/addin`,
-    close: () => new Promise((resolve) => server.close(resolve))
+    base: `http://127.0.0.1:${port}/addin`,
+    close: () => new Promise((resolve) => server.close(() => resolve(undefined)))
   };
 }

@@ -36,7 +36,7 @@ const packaged = () => config({}, {
   keysetUrl: `${server.local}/v1/tenants/acme/keyset`
 });
 
-/** A Map-backed localStorage, as the HTML runtimes have. */
+/** A Map-backed localStorage, as the HTML runtimes have. @returns {any} */
 function memoryLocalStorage() {
   const items = new Map();
   return {

@@ -39,14 +39,14 @@ test("a verified bundle: the request carries tenant, held (null when none) and n
 test("refusals pass through with their codes, asked once (no retry with another clock)", () => {
   for (const refusal of ["bad_signature", "rollback", "wrong_tenant", "expired"]) {
     const calls = [];
-    assert.throws(() => createEngineApi(moduleWith((r, coded) => coded(refusal), calls)).loadBundle("B", PINS), (e) => e.code === refusal);
+    assert.throws(() => createEngineApi(moduleWith((r, coded) => coded(refusal), calls)).loadBundle("B", PINS), (/** @type {any} */ e) => e.code === refusal);
     assert.equal(calls.length, 1);
   }
 });
 
 test("an engine build without bundle verification refuses bundles, never runs them unverified", () => {
   const api = createEngineApi({ Engine: { fromPolicyJson: () => ({}) } });
-  assert.throws(() => api.loadBundle("B", PINS), (e) => e.code === "unsupported");
+  assert.throws(() => api.loadBundle("B", PINS), (/** @type {any} */ e) => e.code === "unsupported");
 });
 
 test("a plain policy's fail mode is the engine's report of it", () => {

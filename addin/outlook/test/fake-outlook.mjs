@@ -41,10 +41,12 @@ export function fakeOutlook(draft = {}) {
       answer(`${name}.setAsync`, args, undefined);
     }
   });
+  /** @type {Map<string, any>} */
   const roaming = new Map(Object.entries(draft.roaming || {}));
   const saved = [];
   const [major, minor] = (draft.mailbox || "1.15").split(".").map(Number);
   const associated = {};
+  /** @type {any} a partial Office.js: the typed code under test reads only what it mocks */
   const office = new OfficeMockObject({
     AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
     actions: { associate: (name, fn) => { associated[name] = fn; } },
@@ -84,7 +86,7 @@ export function fakeOutlook(draft = {}) {
         }
       }
     }
-  }, "outlook");
+  }, /** @type {any} */ ("outlook"));
   return { office, fields, roaming, saved, calls, associated };
 }
 

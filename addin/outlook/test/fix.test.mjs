@@ -36,7 +36,7 @@ test("Fix: the dialog's fix rewrites exactly the offending address, then the sen
 
 test("Fix: a recipient shown by its address gets the corrected address as its name", async () => {
   const { office, fields } = fakeOutlook({ cc: ["x@gmial.com", "y@example.org"] });
-  await applyFix(office.context.mailbox.item, { field: "cc", recipient: "x@gmial.com", fix: "x@gmail.com" });
+  await applyFix(office.context.mailbox.item, /** @type {any} */ ({ field: "cc", recipient: "x@gmial.com", fix: "x@gmail.com" }));
   assert.deepEqual(plain(fields.cc), [
     { displayName: "x@gmail.com", emailAddress: "x@gmail.com" },
     { displayName: "y@example.org", emailAddress: "y@example.org" }
@@ -45,7 +45,7 @@ test("Fix: a recipient shown by its address gets the corrected address as its na
 
 test("Fix: the address is matched case-insensitively, only in the named field", async () => {
   const { office, fields, calls } = fakeOutlook({ to: ["ops@army.ml"], bcc: ["OPS@ARMY.ML"] });
-  await applyFix(office.context.mailbox.item, { field: "bcc", recipient: "ops@army.ml", fix: "ops@army.mil" });
+  await applyFix(office.context.mailbox.item, /** @type {any} */ ({ field: "bcc", recipient: "ops@army.ml", fix: "ops@army.mil" }));
   assert.deepEqual(fields.to.map((r) => r.emailAddress), ["ops@army.ml"]);
   assert.deepEqual(fields.bcc.map((r) => r.emailAddress), ["ops@army.mil"]);
   assert.ok(!calls.includes("to.setAsync"));
@@ -53,20 +53,20 @@ test("Fix: the address is matched case-insensitively, only in the named field", 
 
 test("Remove recipient removes only that one", async () => {
   const { office, fields } = fakeOutlook({ to: ["a@example.org", "Colonel <colonel.smith@army.ml>", "b@example.org"] });
-  await removeRecipient(office.context.mailbox.item, { field: "to", recipient: "colonel.smith@army.ml", fix: null });
+  await removeRecipient(office.context.mailbox.item, /** @type {any} */ ({ field: "to", recipient: "colonel.smith@army.ml", fix: null }));
   assert.deepEqual(fields.to.map((r) => r.emailAddress), ["a@example.org", "b@example.org"]);
 });
 
 test("Fix: a recipient already gone is reported, and nothing is written", async () => {
   const { office, calls } = fakeOutlook({ to: ["a@example.org"] });
-  await assert.rejects(applyFix(office.context.mailbox.item, { field: "to", recipient: "colonel.smith@army.ml", fix: "colonel.smith@army.mil" }), /no longer in TO/);
+  await assert.rejects(applyFix(office.context.mailbox.item, /** @type {any} */ ({ field: "to", recipient: "colonel.smith@army.ml", fix: "colonel.smith@army.mil" })), /no longer in TO/);
   assert.ok(!calls.includes("to.setAsync"));
-  await assert.rejects(applyFix(office.context.mailbox.item, { field: "from", recipient: "a@example.org", fix: "b@example.org" }), /not a recipient field/);
+  await assert.rejects(applyFix(office.context.mailbox.item, /** @type {any} */ ({ field: "from", recipient: "a@example.org", fix: "b@example.org" })), /not a recipient field/);
 });
 
 test("Fix: a failed setAsync is reported", async () => {
   const { office } = fakeOutlook({ to: ["x@army.ml"], failing: ["to.setAsync"] });
-  await assert.rejects(applyFix(office.context.mailbox.item, { field: "to", recipient: "x@army.ml", fix: "x@army.mil" }), /setAsync: to\.setAsync failed/);
+  await assert.rejects(applyFix(office.context.mailbox.item, /** @type {any} */ ({ field: "to", recipient: "x@army.ml", fix: "x@army.mil" })), /setAsync: to\.setAsync failed/);
 });
 
 test("contextData: only well-formed Sendguard fixes are read", () => {
@@ -78,9 +78,9 @@ test("contextData: only well-formed Sendguard fixes are read", () => {
 });
 
 test("labels: domain swaps, whole-address swaps and the policy line", () => {
-  assert.equal(replaceLabel({ recipient: "jon.smith@example.org", fix: "john.smith@example.org" }), "Replace jon.smith@example.org with john.smith@example.org");
-  assert.equal(policyLine({ version: 7, tenant: "acme", stale: false, source: "stored" }, null), "Policy version 7 for acme: current");
-  assert.equal(policyLine({ version: 7, tenant: "acme", stale: true, source: "stored" }, null), "Policy version 7 for acme: stale (expired)");
-  assert.equal(policyLine({ version: null, tenant: "acme", stale: false, source: "baked" }, null), "Built-in policy for acme");
+  assert.equal(replaceLabel(/** @type {any} */ ({ recipient: "jon.smith@example.org", fix: "john.smith@example.org" })), "Replace jon.smith@example.org with john.smith@example.org");
+  assert.equal(policyLine(/** @type {any} */ ({ version: 7, tenant: "acme", stale: false, source: "stored" }), null), "Policy version 7 for acme: current");
+  assert.equal(policyLine(/** @type {any} */ ({ version: 7, tenant: "acme", stale: true, source: "stored" }), null), "Policy version 7 for acme: stale (expired)");
+  assert.equal(policyLine(/** @type {any} */ ({ version: null, tenant: "acme", stale: false, source: "baked" }), null), "Built-in policy for acme");
   assert.equal(policyLine(null, "no policy is stored or built in"), "No policy: no policy is stored or built in");
 });

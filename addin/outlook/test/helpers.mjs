@@ -16,7 +16,10 @@ export async function realEngine() {
   return engineModule;
 }
 
-/** The packaging command's configuration with a baked plain policy. */
+/**
+ * The packaging command's configuration with a baked plain policy.
+ * @returns {any}
+ */
 export function config(policy = {}, extra = {}) {
   return { tenant: "acme", keyset: null, policyUrl: null, bakedBundle: null, bakedPolicy: policy === null ? null : JSON.stringify(policy), failMode: "warn", ...extra };
 }

@@ -65,7 +65,7 @@ test("a revoked signing key: keyset v2 is stored, signer-2's stored policy is se
   assert.deepEqual([second.keyset.status, second.keyset.detail], ["updated", "keyset version 2"]);
   assert.equal(second.status, "unchanged", "the server's policy has not changed (ETag)");
   assert.deepEqual(store.readKeyset().chain, [vector("keyset-v2.json")]);
-  await assert.rejects(policy(), (e) => e.code === "policy_unavailable" && /stored policy refused \(revoked_key\)/.test(e.message));
+  await assert.rejects(policy(), (/** @type {any} */ e) => e.code === "policy_unavailable" && /stored policy refused \(revoked_key\)/.test(e.message));
 
   state.policy = "policy-signed-by-signer-3.json";
   const third = await refresh();
@@ -76,11 +76,11 @@ test("a revoked signing key: keyset v2 is stored, signer-2's stored policy is se
   assert.ok(JSON.parse(fake.roaming.get(KEYSET_KEY)).tenant === "acme");
 });
 
-for (const [name, keyset, code] of [
+for (const [name, keyset, code] of /** @type {[string, () => string, string][]} */ ([
   ["a rollback to v1", () => vector("keyset-v1.json"), "rollback"],
   ["a keyset that un-revokes signer-2", () => vector("keyset-v3-unrevokes-signer-2.json"), "revocation_dropped"],
   ["a keyset tampered in transit", () => vector("keyset-v3-rotated.json").replace(/"sig":"./, (m) => m.slice(0, -1) + (m.endsWith("A") ? "B" : "A")), "bad_signature"]
-]) {
+])) {
   test(`${name} is refused (${code}); keyset v2 stays trusted and signer-3's policy in force`, async () => {
     const state = { keyset: "keyset-v2.json", policy: "policy-signed-by-signer-3.json" };
     const { store, refresh, policy } = await setup(state);
@@ -143,11 +143,11 @@ test("the keyset and the bundle share roamingSettings' budget; the keyset comes 
   assert.equal(await store.writeKeyset({ chain: ["k".repeat(KEYSET_BUDGET)], etag: null, acceptedAt: 1 }), false);
   assert.equal(fake.roaming.has(KEYSET_KEY), false);
   const keyset = vector("keyset-v2.json");
-  assert.equal(await store.writeBundle({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 }), true);
+  assert.equal(await store.writeBundle(/** @type {any} */ ({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 })), true);
   assert.equal(await store.writeKeyset({ chain: [keyset], etag: null, acceptedAt: 1 }), true);
   assert.equal(fake.roaming.has(BUNDLE_KEY), false, "the bundle no longer fits beside the keyset");
-  assert.equal(await store.writeBundle({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 }), false);
-  assert.equal(await store.writeBundle({ bundle: "b".repeat(BUNDLE_BUDGET - keyset.length - 200), etag: null, fetchedAt: 1 }), true);
+  assert.equal(await store.writeBundle(/** @type {any} */ ({ bundle: "b".repeat(BUNDLE_BUDGET - 200), etag: null, fetchedAt: 1 })), false);
+  assert.equal(await store.writeBundle(/** @type {any} */ ({ bundle: "b".repeat(BUNDLE_BUDGET - keyset.length - 200), etag: null, fetchedAt: 1 })), true);
   assert.ok(fake.roaming.get(KEYSET_KEY).length + fake.roaming.get(BUNDLE_KEY).length <= BUNDLE_BUDGET);
 });
 

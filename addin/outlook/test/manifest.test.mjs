@@ -43,6 +43,7 @@ test("the handler names and the Fix button id match the code", () => {
 });
 
 /** Each mutation of the template, and the problem the check must report. */
+/** @type {[string, (m: string) => string, RegExp][]} */
 const BROKEN = [
   ["not well-formed", (m) => m.replace("</DisplayName>", "").replace('<DisplayName DefaultValue="Sendguard"/>', "<DisplayName>"), /not well-formed/],
   ["a comment with --", (m) => m.replace("<Hosts>", "<!-- a -- b --><Hosts>"), /not well-formed/],

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { sendguardBin } from "./signed.mjs";
+import { requireSendguardBin, sendguardBin } from "./signed.mjs";
 
 /**
  * Starts `sendguard serve`; answers its local URL, an admin call and stop().
@@ -12,6 +12,8 @@ import { sendguardBin } from "./signed.mjs";
  * @param {string | null} addinDir served at /addin/ (SENDGUARD_ADDIN_DIR), or none
  */
 export async function startPolicyServer(dataDir, addinDir = null) {
+  requireSendguardBin();
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, RUST_LOG: "warn" };
   if (addinDir) env.SENDGUARD_ADDIN_DIR = addinDir;
   delete env.SENDGUARD_CONFIG;

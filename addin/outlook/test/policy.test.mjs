@@ -20,6 +20,7 @@ const stored = (bundle) => storedBundle(bundle);
  * in for signed envelopes) and whose pinned keyset "K" is trusted as it is; records what it
  * was asked.
  */
+/** @returns {Promise<any>} */
 async function bundleApi(log = []) {
   const real = createEngineApi(await realEngine());
   return {
@@ -29,7 +30,7 @@ async function bundleApi(log = []) {
       log.push({ text, pins });
       const b = JSON.parse(text);
       if (b.verdict !== "ok") {
-        const e = new Error(`refused: ${b.verdict}`);
+        const e = /** @type {any} */ (new Error(`refused: ${b.verdict}`));
         e.code = b.verdict;
         throw e;
       }
@@ -81,7 +82,7 @@ test("unreadable roamingSettings content is ignored, not trusted", async () => {
 test("the store keeps a bundle within the 32 KB budget and refuses a bigger one", async () => {
   const fake = fakeOutlook({ roaming: { [BUNDLE_KEY]: stored("old") } });
   const store = createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme");
-  const record = (bundle, fetchedAt) => ({ bundle, etag: null, fetchedAt, checkedAt: fetchedAt, version: 1, digest: DIGEST, expiresAt: null, failMode: "warn", stale: false });
+  const record = (bundle, fetchedAt) => /** @type {any} */ ({ bundle, etag: null, fetchedAt, checkedAt: fetchedAt, version: 1, digest: DIGEST, expiresAt: null, failMode: "warn", stale: false });
   assert.equal(await store.writeBundle(record("x".repeat(1000), 5)), true);
   assert.equal(store.readBundle().bundle.length, 1000);
   assert.equal(await store.writeBundle(record("x".repeat(BUNDLE_BUDGET), 6)), false);
@@ -89,7 +90,7 @@ test("the store keeps a bundle within the 32 KB budget and refuses a bigger one"
   assert.ok(fake.saved.length === 2);
 });
 
-/** A fetch answering `status` with `body` and recording requests. */
+/** A fetch answering `status` with `body` and recording requests. @returns {any} */
 function fakeFetch(status, body, requests = [], etag = "\"v8\"") {
   return async (url, init) => {
     requests.push({ url, init });

@@ -106,7 +106,7 @@ test("from, subject, body text and attachments reach the engine", async () => {
 
 test("when the engine throws, the policy's fail mode decides: warn lets the sender choose, block stops", async () => {
   const throwing = (failMode) => async () => ({
-    loadPlain: () => ({ engine: { check: () => { const e = new Error("out of memory"); e.code = "internal"; throw e; } }, tenant: null, version: null, digest: null, expiresAt: null, stale: false, failMode }),
+    loadPlain: () => ({ engine: { check: () => { const e = /** @type {any} */ (new Error("out of memory")); e.code = "internal"; throw e; } }, tenant: null, version: null, digest: null, expiresAt: null, stale: false, failMode }),
     loadBundle: () => { throw new Error("unused"); }
   });
   const warn = (await send(ARMY_ML, { api: throwing("warn") })).completed;
@@ -204,7 +204,7 @@ test("each send frees the engine it loaded, also when the check throws", async (
         loadPlain: (json) => {
           const p = real.loadPlain(json);
           const check = throws ? () => { throw new Error("boom"); } : (d, k) => p.engine.check(d, k);
-          return { ...p, engine: { check, free: () => { freed++; p.engine.free(); } } };
+          return { ...p, engine: { check, free: () => { freed++; /** @type {any} */ (p.engine).free(); } } };
         }
       };
     };

@@ -2,12 +2,17 @@
 // policy sign): a tenant with its own root and signing key in a scratch folder. Needs the
 // binary (SENDGUARD_BIN, default target/debug/sendguard: `cargo build -p sendguard-cli`).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "./engine.mjs";
 
 export const sendguardBin = process.env.SENDGUARD_BIN || join(repoRoot, "target", "debug", "sendguard");
+
+/** Fails at once, naming the fix, when the binary is not there (rather than a spawn error later). */
+export function requireSendguardBin() {
+  if (!existsSync(sendguardBin)) throw new Error(`${sendguardBin} is missing: run \`scripts/test 55-outlook\` (it builds it) or set SENDGUARD_BIN`);
+}
 
 /**
  * A tenant's pinned keyset and a signer of its policies (issued now, by the real clock).
@@ -15,6 +20,7 @@ export const sendguardBin = process.env.SENDGUARD_BIN || join(repoRoot, "target"
  * @returns {{ keyset: string, sign(policy: object, version: number, expires?: string): string, remove(): void }}
  */
 export function signedTenant(tenant) {
+  requireSendguardBin();
   const dir = mkdtempSync(join(tmpdir(), "sendguard-signed-"));
   const run = (args) => execFileSync(sendguardBin, args, { cwd: dir, encoding: "utf8" });
   run(["keygen", "--out", "root"]);

@@ -41,7 +41,7 @@ for (const file of ["policy-v5.json", "policy-100k.json"]) {
 }
 
 const messenger = fakeMessenger({ identity: { email: "alice@northwind.org", name: "Alice" } });
-startExtension({ messenger, engineApi: async () => api, fetch: async () => ({ status: 404, ok: false }), log: () => {} });
+startExtension({ messenger, engineApi: async () => api, fetch: async () => /** @type {any} */ ({ status: 404, ok: false }), log: () => {} });
 for (const count of [3, 100]) {
   const to = Array.from({ length: count }, (_, i) => `Person ${i} <person${i}@contoso.com>`);
   const details = { identityId: "id1", to, cc: [], bcc: [], subject: "Quarterly figures", plainTextBody: "Hello,\n".repeat(200) };

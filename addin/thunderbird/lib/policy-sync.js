@@ -17,6 +17,8 @@ import { refreshPolicy } from "../../shared/policy-refresh.js";
  *   fetchedAt: number, checkedAt: number, expiresAt?: number | null, failMode?: "warn" | "block",
  *   stale?: boolean }} StoredPolicy
  * @typedef {{ code: string, message: string, at: number }} PolicyError
+ * @typedef {{ version: number | null, fetchedAt?: number, checkedAt?: number, ageSeconds?: number,
+ *   stale?: boolean, error: PolicyError | null, keyset?: KeysetStatus }} PolicyStatus
  * @typedef {{ tenant: string, chain: string[], etag?: string, version: number | null, acceptedAt: number }} StoredKeyset
  *   under `keyset:<tenant>`: the keysets accepted as updates since the pinned one, each an
  *   update of the one before (the last is the one the server serves, whose ETag this is)
@@ -201,6 +203,7 @@ export function createPolicySync(deps) {
     /**
      * What the options page shows.
      * @param {import("./config.js").Config} config
+     * @returns {Promise<PolicyStatus>}
      */
     async status(config) {
       const policy = await stored(config);

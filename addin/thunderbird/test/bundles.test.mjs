@@ -12,10 +12,12 @@ import { realEngineApi } from "./real-engine.mjs";
 const vectors = new URL("../../../tests/vectors/bundles/", import.meta.url);
 const vector = (name) => fs.readFileSync(new URL(name, vectors), "utf8");
 const NOW = 1767312000;
+/** @type {import("../lib/config.js").Config} */
 const config = { source: "managed", server: "http://127.0.0.1:9", tenant: "acme", keyset: vector("keyset-v1.json") };
 
 /** A policy server that serves the named vector files in turn, and keyset v1 as pinned. */
 function serving(...files) {
+  /** @param {string} url @returns {Promise<any>} a Response's used part */
   return async (url) => {
     const body = vector(url.endsWith("/keyset") ? "keyset-v1.json" : files.shift());
     return { status: 200, ok: true, text: async () => body, headers: { get: () => null } };

@@ -144,6 +144,7 @@ const noKeyset = { status: 404, ok: false, text: async () => "", headers: { get:
 test("a send that starts during a policy refresh is checked with the refreshed policy", async () => {
   // The engine API is real except that bundles are plain policies here (signature checks are
   // the engine's own tests); the server answers slowly.
+  /** @type {any} */
   const api = { ...realEngineApi, verify: ({ bundle }) => ({ engine: wasm.Engine.fromPolicyJson(bundle), version: 1, digest: "a".repeat(64) }) };
   let answer;
   const slowFetch = (url) => (url.endsWith("/keyset") ? Promise.resolve(noKeyset) : new Promise((resolve) => (answer = resolve)));
@@ -162,7 +163,9 @@ test("a send that starts during a policy refresh is checked with the refreshed p
 test("when the check cannot run, the policy's fail_mode decides: block offers no way to send", async () => {
   const broken = { check: () => { throw new Error("engine exploded"); } };
   const policyFailingClosed = JSON.stringify({ fail_mode: "block" });
+  /** @type {any} */
   const api = { ...realEngineApi, verify: () => ({ engine: broken, version: 1, digest: "b".repeat(64), failMode: "block" }) };
+  /** @type {any} */
   const serve = async (url) => url.endsWith("/keyset") ? noKeyset : ({ status: 200, ok: true, text: async () => policyFailingClosed, headers: { get: () => null } });
   const messenger = fakeMessenger({ local: { config: { server: "http://127.0.0.1:9", tenant: "t", keyset: "k" } } });
   startExtension({ messenger, engineApi: async () => api, fetch: serve, log: () => {} });

@@ -20,6 +20,7 @@ const vector = (name) => fs.readFileSync(new URL(name, name === "keyset-v4-root-
 const NOW = 1767312000;
 const DAY = 86400;
 const verify = realEngineApi.trustKeysets;
+/** @type {import("../lib/config.js").Config} */
 const config = { source: "managed", server: "http://127.0.0.1:9", tenant: "acme", keyset: vector("keyset-v1.json") };
 
 /** A keyset whose payload was changed in transit (one character of the base64). */
@@ -42,7 +43,7 @@ test("shared: an update verified against the pinned keyset is accepted; the same
   assert.equal(offer(pinned, vector("keyset-v1.json")).outcome, "unchanged");
 });
 
-for (const [name, current, fetched, code] of [
+for (const [name, current, fetched, code] of /** @type {[string, string, () => string, string][]} */ ([
   ["rollback", "keyset-v2.json", () => vector("keyset-v1.json"), "rollback"],
   ["revocation dropped", "keyset-v2.json", () => vector("keyset-v3-unrevokes-signer-2.json"), "revocation_dropped"],
   ["root rotation signed by the new root only", "keyset-v2.json", () => vector("keyset-v3-signed-by-new-root-only.json"), "unknown_key"],
@@ -51,7 +52,7 @@ for (const [name, current, fetched, code] of [
   ["another tenant's keyset", "keyset-v1.json", () => vector("keyset-globex.json"), "wrong_tenant"],
   ["tampered in transit", "keyset-v1.json", () => tampered("keyset-v2.json"), "bad_signature"],
   ["not a keyset", "keyset-v1.json", () => vector("policy-v5.json"), "wrong_payload_type"]
-]) {
+])) {
   test(`shared: ${name} is refused (${code}) and the trusted keyset stays`, () => {
     const before = trust(current);
     const result = offer(before, fetched());

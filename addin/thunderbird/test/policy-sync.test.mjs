@@ -23,11 +23,13 @@ const fakeTrustKeysets = (request) => ({
   chain: [], problem: null, outcome: request.fetched === undefined ? null : "unchanged", refusal: null
 });
 
+/** @type {import("../lib/config.js").Config} */
 const config = { source: "options", server: "http://127.0.0.1:9", tenant: "acme", keyset: "{}" };
 
 /** A fake server: answers policy requests from `responses` in order, recording them. */
 function fakeServer(responses) {
   const requests = [];
+  /** @param {string} url @param {any} init @returns {Promise<any>} a Response's used part */
   const fetch = async (url, init) => {
     if (url.endsWith("/keyset")) return { status: 200, ok: true, text: async () => "{}", headers: { get: () => null } };
     requests.push({ url, headers: init.headers });
@@ -39,6 +41,7 @@ function fakeServer(responses) {
 }
 
 /** The engine as the extension sees it, around a verify function. */
+/** @returns {() => Promise<any>} */
 const fakeEngine = (verify) => async () => ({ verify, trustKeysets: fakeTrustKeysets, defaultEngine: () => ({ name: "built-in" }) });
 
 function setup(responses) {

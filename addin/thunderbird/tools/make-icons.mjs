@@ -11,6 +11,7 @@ export const SIZES = [16, 32, 48, 96];
 const BLUE = [11, 87, 208];
 const WHITE = [255, 255, 255];
 /** The check mark, in a 0..1 square: two strokes. */
+/** @type {[number, number][]} */
 const CHECK = [[0.26, 0.53], [0.43, 0.7], [0.75, 0.34]];
 const STROKE = 0.085;
 const RADIUS = 0.2;

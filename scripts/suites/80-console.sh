@@ -3,6 +3,8 @@
 # release build): the console, the simulator's engine, the .xpi and the Outlook add-in. Also
 # runs crates/server/tests/one_binary.rs with those files. Leaves screenshots in
 # artifacts/console.png and artifacts/console-320.png (320 px wide).
+# It runs last: it builds the binary with the `embed-assets` feature, and every other suite
+# builds it without; one switch per run rather than a rebuild of the server crates after it.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 ensure_apt chromium
