@@ -191,7 +191,7 @@ export function createHistoryImport(deps) {
 
     /**
      * A contact was added or changed in an address book: its addresses are known from now on.
-     * @param {{ vCard?: unknown, remote?: boolean }} contact
+     * @param {{ id?: string, vCard?: unknown, remote?: boolean }} contact
      */
     contactChanged(contact) {
       if (!contact || contact.remote) return Promise.resolve(false);

@@ -64,8 +64,8 @@ function fakeMessages(sent, originals) {
   const lists = new Map();
   let nextList = 1;
   const page = (id) => {
-    const rest = lists.get(id);
-    const messages = rest.splice(0, rest.size || 100);
+    const { rest, size } = lists.get(id);
+    const messages = rest.splice(0, size);
     if (!rest.length) lists.delete(id);
     return { id: rest.length ? id : null, messages };
   };
@@ -78,8 +78,7 @@ function fakeMessages(sent, originals) {
       const inFolder = (m) => !q.folderId || q.folderId.includes(m.folderId || "sent-1");
       const found = sent.filter((m) => q.fromMe && inFolder(m) && (!q.fromDate || m.date >= q.fromDate) && (!q.toDate || m.date <= q.toDate));
       const id = `list-${nextList++}`;
-      found.size = q.messagesPerPage || 100;
-      lists.set(id, found);
+      lists.set(id, { rest: found, size: q.messagesPerPage || 100 });
       return page(id);
     },
     async continueList(id) {

@@ -16,6 +16,7 @@ const ADDRESSES = ["john.smith@lockheedmartin.com", "carol@fabrikam.com", "dana@
 test("no request made by the extension carries an address from the history", async () => {
   /** @type {{ url: string, method: string, headers: string, body: string }[]} */
   const requests = [];
+  /** @type {any} */
   const recordingFetch = async (url, init = {}) => {
     requests.push({ url: String(url), method: init.method || "GET", headers: JSON.stringify(init.headers || {}), body: String(init.body ?? "") });
     // No keyset on this server; the policy is a plain one (verification is the engine's own test).
@@ -32,6 +33,7 @@ test("no request made by the extension carries an address from the history", asy
   // The real engine's history functions where the engine has them; otherwise a recording
   // stand-in, so that what is stored is still made of the addresses below.
   const history = realEngineApi.history || recordingHistoryApi();
+  /** @type {any} */
   const api = { ...realEngineApi, history, verify: ({ bundle }) => ({ engine: wasm.Engine.fromPolicyJson(bundle), version: 1, digest: "c".repeat(64), failMode: "warn", stale: false }) };
   const messenger = fakeMessenger({
     identity: { email: "alice@northwind.org", name: "Alice" },
