@@ -23,7 +23,15 @@ function requireBuild(path) {
 export async function loadEsm() {
   const esm = await import(requireBuild(join(BUILD, "esm", "sendguard.js")));
   esm.initSync({ module: readFileSync(join(BUILD, "esm", "sendguard_bg.wasm")) });
-  return { kind: "esm", version: esm.version, verifyKeyset: esm.verifyKeyset, Engine: esm.Engine };
+  return {
+    kind: "esm",
+    version: esm.version,
+    verifyKeyset: esm.verifyKeyset,
+    learnHistory: esm.learnHistory,
+    trimHistory: esm.trimHistory,
+    historySummary: esm.historySummary,
+    Engine: esm.Engine
+  };
 }
 
 /**

@@ -9,7 +9,8 @@ export const CLI = process.env.SENDGUARD_BIN || join(ROOT, "target", "debug", "s
 
 /**
  * `sendguard check --format json` on one draft; answers the verdict object.
- * @param {{ policy?: object | string, known?: string[], draft: object }} input
+ * @param {{ policy?: object | string, known?: string[], history?: string[], draft: object }} input
+ * (`history`: the lines of a history text)
  */
 export function nativeVerdict(input) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: cargo build -p sendguard-cli (or set SENDGUARD_BIN)`);
@@ -24,6 +25,10 @@ export function nativeVerdict(input) {
     if (input.known !== undefined) {
       writeFileSync(join(dir, "known.txt"), input.known.join("\n") + "\n");
       args.push("--known", join(dir, "known.txt"));
+    }
+    if (input.history !== undefined) {
+      writeFileSync(join(dir, "history.txt"), input.history.join("\n"));
+      args.push("--history", join(dir, "history.txt"));
     }
     writeFileSync(join(dir, "draft.json"), JSON.stringify(input.draft));
     args.push(join(dir, "draft.json"));

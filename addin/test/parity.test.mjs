@@ -32,7 +32,10 @@ function jsVerdict(core, c) {
   return outcome(() => {
     const engine = core.Engine.fromPolicyJson(JSON.stringify(c.policy ?? {}));
     try {
-      return engine.check(c.draft, { known: c.known ?? [] });
+      const context = { known: c.known ?? [] };
+      // `history`: the lines of a history text (docs/history-format.md).
+      if (c.history !== undefined) context.history = c.history.join("\n");
+      return engine.check(c.draft, context);
     } finally {
       engine.free();
     }
@@ -65,6 +68,46 @@ describe("the message table (tests/messages): every path gives the table's sente
       }
     });
   }
+});
+
+describe("the sender's history: the same texts, summaries and verdicts through every path", () => {
+  const history = "#sendguard-history 1\njohn.smith@lockheedmartin.com\t12\t20400\tJohn Smith\nnot a line\n";
+  const send = { recipients: ["Zoë Brandt <zoe@b\u00fccher.de>", "nonsense", "John Smith <john.smith@lockheedmartin.com>"], now_day: 20401 };
+  test("learnHistory, trimHistory and historySummary agree", () => {
+    const answers = Object.entries(engines).map(([name, core]) => {
+      const learnt = core.learnHistory(history, send);
+      const imported = core.learnHistory(learnt, { recipients: ["ann@acme.com"], now_day: 20402, import: true });
+      return [name, { learnt, imported, trimmed: core.trimHistory(imported, { max_bytes: 80 }), summary: core.historySummary(history) }];
+    });
+    const [, first] = answers[0];
+    assert.equal(first.learnt, "#sendguard-history 1\njohn.smith@lockheedmartin.com\t13\t20401\tJohn Smith\nzoe@b\u00fccher.de\t1\t20401\tZoë Brandt\n");
+    assert.ok(first.imported.includes("ann@acme.com\t0\t20402\t\n"), first.imported);
+    assert.ok(new TextEncoder().encode(first.trimmed).length <= 80, first.trimmed);
+    assert.deepEqual({ ...first.summary }, { entries: 1, last_day: 20400, rejected: 1 });
+    for (const [name, answer] of answers.slice(1)) assert.equal(canonical(answer), canonical(first), name);
+  });
+  test("bad options are bad_request everywhere", () => {
+    for (const [name, core] of Object.entries(engines)) {
+      const result = outcome(() => core.learnHistory("", { recipients: [], now_day: -1 }));
+      assert.equal(result.error?.code, "bad_request", name);
+      assert.equal(outcome(() => core.trimHistory("", { max_bites: 1 })).error?.code, "bad_request", name);
+    }
+  });
+  test("a check uses the history it is given, and only that one", () => {
+    const draft = { to: ["jon.smith@lockheedmartin.com"] };
+    for (const [name, core] of Object.entries(engines)) {
+      const engine = core.Engine.fromPolicyJson("{}");
+      try {
+        const verdicts = [history, undefined, history, "", history].map((h) => engine.check(draft, h === undefined ? {} : { history: h }));
+        const fixes = verdicts.map((v) => v.findings[0]?.fix ?? null);
+        const fix = "john.smith@lockheedmartin.com";
+        assert.deepEqual(fixes, [fix, null, fix, null, fix], name);
+        assert.equal(outcome(() => engine.check(draft, { history: 7 })).error?.code, "bad_context", name);
+      } finally {
+        engine.free();
+      }
+    }
+  });
 });
 
 describe("engine versions agree", () => {

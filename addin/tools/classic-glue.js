@@ -14,9 +14,15 @@
  *   SendguardEngine.instantiate(options) -> Promise of
  *     { kind: "wasm" | "js", version(), verifyKeyset(keysetBytes, currentKeysetBytes | null, request),
  *       trustKeysets({tenant, now, pinned, stored, fetched}),
+ *       learnHistory(historyText, {recipients, now_day, max_entries?, import?}) -> history text,
+ *       trimHistory(historyText, {max_bytes?, max_entries?}) -> history text,
+ *       historySummary(historyText) -> {entries, last_day, rejected},
  *       Engine: { fromPolicyJson(text), fromBundle(bundleBytes, pinnedKeysetBytes, request) } }
- *   engine.check(draft, context) -> verdict object; engine.policyVersion; engine.policy; engine.failMode;
- *   engine.free()
+ *   engine.check(draft, {known?, history?}) -> verdict object; engine.policyVersion; engine.policy;
+ *   engine.failMode; engine.free()
+ * The history text is handed to the engine only when it differs from the last one this engine
+ * checked with (sg_set_history): a client passes the same string with every check, and
+ * copying and indexing it once per change keeps a warm check as fast as one without it.
  * Errors are `Error`s with `code` and `message` (and `policy` for `expired`), as in the ES
  * module. Bytes are Uint8Arrays (strings are taken as their UTF-8).
  */
@@ -132,14 +138,37 @@ function wrapExports(exports, kind) {
       exports.sg_free(ptr, bytes.length);
     }
   }
-  /* Objects in, as in the ES module: a draft object and a context `{known: [...]}`. */
+  /* Objects in, as in the ES module: a draft object and a context `{known?, history?}` (the
+   * history travels apart, see `setHistory`). */
   function jsonOf(value, code, what) {
-    if (what === "context" && (value === undefined || value === null)) return "[]";
+    if (what === "context" && (value === undefined || value === null)) return "{}";
     if (value === null || typeof value !== "object") throw engineError(code, what + ": expected an object");
-    return JSON.stringify(what === "context" ? (value.known === undefined ? [] : value.known) : value);
+    if (what !== "context") return JSON.stringify(value);
+    var rest = {};
+    for (var key in value) {
+      if (key !== "history" && Object.prototype.hasOwnProperty.call(value, key)) rest[key] = value[key];
+    }
+    return JSON.stringify(rest);
+  }
+  /* The history text of a context ("" for none). */
+  function historyOf(context) {
+    var history = context === undefined || context === null ? undefined : context.history;
+    if (history === undefined || history === null) return "";
+    if (typeof history !== "string") throw engineError("bad_context", "context: history must be a string");
+    return history;
+  }
+  /* Calls fn(historyPtr, historyLen, optionsPtr, optionsLen) with both copied in; answers text. */
+  function withHistoryAndOptions(history, options, what, fn) {
+    if (options === null || typeof options !== "object") throw engineError("bad_request", what + ": expected an object");
+    return withBytes(String(history), function (hPtr, hLen) {
+      return withBytes(JSON.stringify(options), function (oPtr, oLen) {
+        return answer(fn(hPtr, hLen, oPtr, oLen));
+      });
+    });
   }
   function EngineHandle(loaded) {
     this.handle = loaded.handle;
+    this.history = "";
     this.policy = loaded.policy;
     this.failMode = loaded.fail_mode;
     this.policyVersion = loaded.policy === null ? undefined : loaded.policy.version;
@@ -148,6 +177,13 @@ function wrapExports(exports, kind) {
     var handle = this.handle;
     var draftJson = jsonOf(draft, "bad_draft", "draft");
     var knownJson = jsonOf(context, "bad_context", "context");
+    var history = historyOf(context);
+    if (history !== this.history) {
+      withBytes(history, function (hPtr, hLen) {
+        return answer(exports.sg_set_history(handle, hPtr, hLen));
+      });
+      this.history = history;
+    }
     var text = withBytes(draftJson, function (dPtr, dLen) {
       return withBytes(knownJson, function (kPtr, kLen) {
         return answer(exports.sg_check(handle, dPtr, dLen, kPtr, kLen));
@@ -162,6 +198,17 @@ function wrapExports(exports, kind) {
     kind: kind,
     version: function () {
       return JSON.parse(answer(exports.sg_version()));
+    },
+    learnHistory: function (history, options) {
+      return withHistoryAndOptions(history, options, "learn options", exports.sg_learn_history);
+    },
+    trimHistory: function (history, options) {
+      return withHistoryAndOptions(history, options, "trim options", exports.sg_trim_history);
+    },
+    historySummary: function (history) {
+      return JSON.parse(withBytes(String(history), function (hPtr, hLen) {
+        return answer(exports.sg_history_summary(hPtr, hLen));
+      }));
     },
     trustKeysets: function (request) {
       return JSON.parse(withBytes(JSON.stringify(request), function (rPtr, rLen) {

@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 
 use clap::{Args, ValueEnum};
 use sendguard_core::in_force::PolicyInForce;
-use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy, Verdict};
+use sendguard_core::{Draft, Engine, History, KnownRecipients, Outcome, Policy, Verdict};
 
 use crate::{exit, input, output, trust, Failure};
 
@@ -22,6 +22,9 @@ pub struct CheckArgs {
     /// Known recipients: a file with one address per line.
     #[arg(long)]
     known: Option<String>,
+    /// The sender's history: a file in the history format (docs/history-format.md).
+    #[arg(long)]
+    history: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Drafts: `.eml` or `.json` files, or `-` for JSON Lines on stdin (one draft per line).
@@ -35,24 +38,50 @@ enum Format {
     Json,
 }
 
+/// The known recipients of `--known` (one address per line) and `--history`; what could not
+/// be read is reported on stderr and skipped, never fatal.
+fn known_recipients(
+    known: Option<&str>,
+    history: Option<&str>,
+) -> Result<KnownRecipients, Failure> {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .map_err(|e| Failure::new(exit::NO_INPUT, format!("cannot read {path}: {e}")))
+    };
+    let history = match history {
+        Some(path) => {
+            let parsed = History::parse(&read(path)?);
+            if parsed.rejected() > 0 {
+                eprintln!(
+                    "sendguard: {path}: ignoring {} line(s) that are not history entries",
+                    parsed.rejected()
+                );
+            }
+            parsed
+        }
+        None => History::default(),
+    };
+    let list = match known {
+        Some(path) => read(path)?,
+        None => String::new(),
+    };
+    let recipients = KnownRecipients::from_history_and_list(&history, list.lines());
+    for bad in recipients.rejected() {
+        eprintln!(
+            "sendguard: {}: ignoring `{bad}`: not an address",
+            known.unwrap_or_default()
+        );
+    }
+    Ok(recipients)
+}
+
 pub fn run(args: CheckArgs) -> Result<u8, Failure> {
     let engine = policy_engine(
         args.policy.as_deref(),
         args.trust.as_deref(),
         args.tenant.as_deref(),
     )?;
-    let known = match &args.known {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::new(exit::NO_INPUT, format!("cannot read {path}: {e}")))?;
-            let known = KnownRecipients::new(text.lines());
-            for bad in known.rejected() {
-                eprintln!("sendguard: {path}: ignoring `{bad}`: not an address");
-            }
-            known
-        }
-        None => KnownRecipients::default(),
-    };
+    let known = known_recipients(args.known.as_deref(), args.history.as_deref())?;
     let mut strictest = Outcome::Allow;
     let mut error: Option<u8> = None;
     let stdout = std::io::stdout();

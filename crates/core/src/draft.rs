@@ -13,6 +13,27 @@ pub struct Draft {
     pub subject: String,
     pub body: String,
     pub attachments: Vec<Attachment>,
+    /// The message being answered or forwarded, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<Original>,
+}
+
+/// The message a draft answers or forwards: its kind and its participants (From, To and
+/// Cc), as the client read them when the reply or forward began.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Original {
+    pub kind: OriginalKind,
+    /// Recipient strings, as in the draft: `"Name <a@b>"` or bare addresses.
+    #[serde(default)]
+    pub participants: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginalKind {
+    Reply,
+    Forward,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -64,5 +85,10 @@ mod tests {
         assert!(Draft::from_json(r#"{"attachments": [["a.pdf", 1]]}"#).is_err());
         let d = Draft::from_json("{\"to\": [\"a@army.mil\"]}\n").unwrap();
         assert_eq!(d.to, ["a@army.mil"]);
+        let reply = r#"{"original": {"kind": "reply", "participants": ["Bob <bob@acme.com>"]}}"#;
+        let d = Draft::from_json(reply).unwrap();
+        assert_eq!(d.original.unwrap().kind, OriginalKind::Reply);
+        assert!(Draft::from_json(r#"{"original": {"kind": "resend"}}"#).is_err());
+        assert!(Draft::from_json(r#"{"original": {"kind": "reply", "cc": []}}"#).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The engine: a policy compiled once into indexes, then [`Engine::check`] per draft.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::address::{self, parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::draft::{Draft, Field};
 pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
-use crate::index::str_within_one;
+pub use crate::known::KnownRecipients;
 use crate::lookalike::{script_spoof, Lookalike, ReferenceClass, ReferenceSet};
 use crate::policy::{Action, Policy};
 pub use crate::recipient::CheckedRecipient;
@@ -30,63 +30,6 @@ pub struct Engine {
     risky: FastMap<String, String>,
     references: ReferenceSet,
     content: ContentScanner,
-}
-
-/// The addresses the sender has written to before. Prepare once, reuse for many checks.
-#[derive(Debug, Clone, Default)]
-pub struct KnownRecipients {
-    addresses: HashSet<String>,
-    /// Domain → lower-cased local parts known there.
-    locals: HashMap<String, Vec<String>>,
-    references: ReferenceSet,
-    rejected: Vec<String>,
-}
-
-impl KnownRecipients {
-    /// Parses addresses (bare or `Name <addr>`); unparsable entries are kept in [`Self::rejected`].
-    pub fn new<S: AsRef<str>>(entries: impl IntoIterator<Item = S>) -> KnownRecipients {
-        let mut known = KnownRecipients::default();
-        for entry in entries {
-            let entry = entry.as_ref().trim();
-            if entry.is_empty() || entry.starts_with('#') {
-                continue;
-            }
-            match parse_mailbox(entry) {
-                Ok(m) => {
-                    let domain = m.address.domain.as_str().to_string();
-                    let local = m.address.local.to_lowercase();
-                    if known.addresses.insert(m.address.canonical()) {
-                        known.locals.entry(domain).or_default().push(local);
-                    }
-                }
-                Err(_) => known.rejected.push(entry.to_string()),
-            }
-        }
-        known.references = ReferenceSet::build(
-            known
-                .locals
-                .keys()
-                .map(|d| (d.clone(), ReferenceClass::Known)),
-        );
-        known
-    }
-
-    /// Entries that were not addresses.
-    pub fn rejected(&self) -> &[String] {
-        &self.rejected
-    }
-
-    pub fn len(&self) -> usize {
-        self.addresses.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty()
-    }
-
-    fn knows_domain(&self, domain: &str) -> bool {
-        self.locals.contains_key(domain)
-    }
 }
 
 /// `(domain, class)` pairs for [`ReferenceSet::build`].
@@ -339,7 +282,7 @@ impl Context<'_> {
         let d = domain.as_str();
         let listed = self.engine.references.covers(d)
             || self.own.covers(d)
-            || self.known.references.covers(d);
+            || self.known.references().covers(d);
         if listed {
             return Some(d.to_string());
         }
@@ -362,7 +305,7 @@ impl Context<'_> {
         checked.address = address.display();
         checked.internal = self.is_internal(d);
         checked.trusted = (self.engine.references).covers_as(d, ReferenceClass::Trusted);
-        checked.known = self.known.addresses.contains(&address.canonical());
+        checked.known = self.known.knows(address);
     }
 
     /// Domains never reported as lookalikes or TLD traps: the organisation's, partners', known
@@ -521,21 +464,16 @@ impl Context<'_> {
 
     /// The best lookalike among the policy's references, the sender's own domain and known ones.
     fn lookalike(&self, domain: &Domain) -> Option<Lookalike> {
-        [&self.engine.references, self.own, &self.known.references]
+        [&self.engine.references, self.own, self.known.references()]
             .into_iter()
             .filter_map(|set| set.find(domain))
             .min_by_key(|l| (l.class, l.resemblance as u8))
     }
 
     fn known_neighbour(&self, mailbox: &Mailbox) -> Option<String> {
-        let domain = mailbox.address.domain.as_str();
-        let local = mailbox.address.local.to_lowercase();
-        let locals = self.known.locals.get(domain)?;
-        locals
-            .iter()
-            .filter(|k| **k != local && k.chars().count() >= 3 && str_within_one(k, &local))
-            .min()
-            .map(|k| format!("{k}@{}", mailbox.address.domain.unicode()))
+        let address = &mailbox.address;
+        let local = address.local.to_lowercase();
+        (self.known.neighbour(&local, address.domain.as_str())).map(|c| c.display())
     }
 
     fn check_external(&mut self, checked: &[CheckedRecipient]) {

@@ -26,9 +26,11 @@ pub mod draft;
 pub mod engine;
 pub mod error;
 mod fast_hash;
+pub mod history;
 pub mod in_force;
 pub mod index;
 pub mod json;
+pub mod known;
 pub mod lookalike;
 pub mod policy;
 pub mod recipient;
@@ -41,9 +43,11 @@ pub use trust::chain as keyset_chain;
 pub use trust::{bundle, envelope, keyset};
 
 pub use bundle::{BundleError, HeldPolicy, VerifiedPolicy};
-pub use draft::{Attachment, Draft, Field};
-pub use engine::{CheckedRecipient, Engine, Error, KnownRecipients};
+pub use draft::{Attachment, Draft, Field, Original, OriginalKind};
+pub use engine::{CheckedRecipient, Engine, Error};
+pub use history::{History, HistoryEntry};
 pub use keyset::Keyset;
+pub use known::KnownRecipients;
 pub use policy::{Action, FailMode, Policy, PolicyError};
 pub use verdict::{Finding, FindingKind, Outcome, Verdict};
 

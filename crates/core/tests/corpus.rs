@@ -1,6 +1,6 @@
 //! Runs every case in `tests/corpus/*.json` through the native engine.
 //!
-//! A case: `{"description", "policy"?, "known"?, "draft", "expect": {"action", "findings": [...],
+//! A case: `{"description", "policy"?, "known"?, "history"?, "draft", "expect": {"action", "findings": [...],
 //! "summary_contains"?: [...]}}`. Each expected finding lists only the fields it asserts
 //! (`kind`, `recipient`, `suggestion`, `action`, `fix`, ..., `message_contains` and
 //! `detail_contains`); the actual findings must match them one to one, in order. The
@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use sendguard_core::{Draft, Engine, KnownRecipients, Policy};
+use sendguard_core::{Draft, Engine, History, KnownRecipients, Policy};
 use serde_json::Value;
 
 fn corpus_dir() -> PathBuf {
@@ -25,8 +25,17 @@ fn check_case(case: &Value) -> Result<(), String> {
         .get("known")
         .map(|k| serde_json::from_value(k.clone()).expect("known is a list of strings"))
         .unwrap_or_default();
+    // `history`: the lines of a history text (docs/history-format.md).
+    let history: Vec<String> = case
+        .get("history")
+        .map(|h| serde_json::from_value(h.clone()).expect("history is a list of lines"))
+        .unwrap_or_default();
+    let history = History::parse(&history.join("\n"));
     let draft = Draft::from_json(&case["draft"].to_string()).map_err(|e| e.to_string())?;
-    let verdict = engine.check(&draft, &KnownRecipients::new(&known));
+    let verdict = engine.check(
+        &draft,
+        &KnownRecipients::from_history_and_list(&history, &known),
+    );
     let actual = serde_json::to_value(&verdict).unwrap();
     let expect = &case["expect"];
     if expect["action"] != actual["action"] {

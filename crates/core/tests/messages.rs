@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use sendguard_core::{Draft, Engine, KnownRecipients, Policy, Verdict};
+use sendguard_core::{Draft, Engine, History, KnownRecipients, Policy, Verdict};
 use serde_json::Value;
 
 fn table() -> Value {
@@ -24,10 +24,17 @@ fn verdict_of(case: &Value) -> Verdict {
         .get("known")
         .map(|k| serde_json::from_value(k.clone()).expect("known is a list of strings"))
         .unwrap_or_default();
+    // `history`: the lines of a history text (docs/history-format.md).
+    let history: Vec<String> = case
+        .get("history")
+        .map(|h| serde_json::from_value(h.clone()).expect("history is a list of lines"))
+        .unwrap_or_default();
+    let history = History::parse(&history.join("\n"));
     let draft = Draft::from_json(&case["draft"].to_string()).expect("the case's draft");
-    Engine::new(policy)
-        .expect("engine")
-        .check(&draft, &KnownRecipients::new(&known))
+    Engine::new(policy).expect("engine").check(
+        &draft,
+        &KnownRecipients::from_history_and_list(&history, &known),
+    )
 }
 
 /// The style rules; answers what is wrong with a sentence, if anything.

@@ -1,6 +1,6 @@
 //! Structure-aware property tests for every parser that takes outside bytes: recipient strings
 //! and header values (`address`), draft JSON, policy JSON (custom patterns included), signed
-//! envelopes and keysets. Inputs are built from the pieces attackers combine (quoted names
+//! envelopes and keysets, the sender's history text. Inputs are built from the pieces attackers combine (quoted names
 //! with escapes, encoded words, several `<...>`, text after the `>`, arrays for objects, text
 //! after the JSON), not only random bytes.
 //!
@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use sendguard_core::address::{candidates, parse_mailbox, split_header, MAX_CANDIDATES};
 use sendguard_core::content::custom::compile_pattern;
+use sendguard_core::history::{History, LearnOptions, TrimOptions, MAX_LINE_BYTES};
 use sendguard_core::{bundle, keyset};
 use sendguard_core::{Attachment, Draft, Engine, KnownRecipients, Outcome, Policy};
 use serde_json::Value;
@@ -64,6 +65,38 @@ fn address() -> impl Strategy<Value = String> {
         ]),
     )
         .prop_map(|(local, domain)| format!("{local}@{domain}"))
+}
+
+/// One line of a history text: an entry, a near-entry (a field missing, extra, signed, too
+/// large, a CR, a display name for an address), a comment, or bytes of anything.
+fn history_line() -> impl Strategy<Value = String> {
+    let field = prop_oneof![
+        "[0-9]{1,3}",
+        Just("4294967296".to_string()),
+        Just("-1".to_string()),
+        Just("".to_string()),
+        "[ +x]{0,2}[0-9]{0,2}",
+    ];
+    let name = prop_oneof![Just(String::new()), "[A-Za-z ,.]{0,20}", "\\PC{0,12}",];
+    prop_oneof![
+        4 => (address(), field.clone(), field, name, 0..3usize, any::<bool>()).prop_map(
+            |(address, count, day, name, shape, cr)| {
+                let mut line = match shape {
+                    0 => format!("{address}\t{count}\t{day}\t{name}"),
+                    1 => format!("{address}\t{count}\t{day}"),
+                    _ => format!("Name <{address}>\t{count}\t{day}\t{name}\textra"),
+                };
+                if cr {
+                    line.push('\r');
+                }
+                line
+            }
+        ),
+        1 => Just("#sendguard-history 1".to_string()),
+        1 => Just("#sendguard-history 2".to_string()),
+        1 => any::<String>(),
+        1 => Just(format!("a@b.com\t1\t1\t{}", "n".repeat(MAX_LINE_BYTES))),
+    ]
 }
 
 /// `"..."` with backslash escapes, as RFC 5322 writes a display name.
@@ -116,6 +149,7 @@ fn draft() -> impl Strategy<Value = Draft> {
                 .into_iter()
                 .map(|(name, size)| Attachment { name, size })
                 .collect(),
+            original: None,
         })
 }
 
@@ -373,5 +407,29 @@ proptest! {
             let appended = format!("{text}{tail}");
             prop_assert!(!verify(appended.as_bytes()), "{file} + {tail:?}");
         }
+    }
+
+    /// Any history text: reading never panics, never keeps more entries than lines, counts
+    /// every line it skipped, and writes a text that reads back the same without rejections;
+    /// learning and trimming keep their bounds.
+    #[test]
+    fn history_texts_are_read_within_bounds(lines in prop::collection::vec(history_line(), 0..24), recipients in prop::collection::vec(recipient(), 0..4), max_bytes in 0..400usize) {
+        let text = lines.join("\n");
+        let history = History::parse(&text);
+        let entry_lines = text.split('\n').filter(|l| !l.trim().is_empty() && !l.starts_with('#')).count();
+        prop_assert!(history.len() + history.rejected() <= entry_lines);
+        let written = history.to_text();
+        let again = History::parse(&written);
+        prop_assert_eq!(again.rejected(), 0, "{}", written);
+        prop_assert_eq!(again.to_text(), written);
+        let known = KnownRecipients::from_history(&history);
+        prop_assert_eq!(known.len(), history.len());
+        let mut learnt = history.clone();
+        learnt.learn(&LearnOptions { recipients, now_day: 7, max_entries: Some(5), import: false });
+        prop_assert!(learnt.len() <= 5);
+        prop_assert_eq!(History::parse(&learnt.to_text()).rejected(), 0);
+        let mut trimmed = history;
+        trimmed.trim(&TrimOptions { max_bytes: Some(max_bytes), max_entries: None });
+        prop_assert!(trimmed.is_empty() || trimmed.to_text().len() <= max_bytes);
     }
 }

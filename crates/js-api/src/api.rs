@@ -4,10 +4,11 @@
 
 use sendguard_core::bundle::{self, BundleError, HeldPolicy, VerifiedPolicy};
 use sendguard_core::envelope::hex;
+use sendguard_core::history::{HistorySummary, LearnOptions, TrimOptions};
 use sendguard_core::in_force::{LoadError, PolicyInForce};
 use sendguard_core::keyset::{self, KeyEntry, Keyset};
 use sendguard_core::keyset_chain;
-use sendguard_core::{Draft, Engine, FailMode, KnownRecipients};
+use sendguard_core::{Draft, Engine, FailMode, History, KnownRecipients};
 use serde::{Deserialize, Serialize};
 
 /// An error for JavaScript: a stable machine-readable code and a sentence for people.
@@ -361,7 +362,121 @@ pub struct Loaded {
 /// The engines loaded so far. A handle is an index; dropped engines leave a hole.
 #[derive(Default)]
 pub struct Engines {
-    slots: Vec<Option<PolicyInForce>>,
+    slots: Vec<Option<Slot>>,
+}
+
+/// One loaded engine and the index of the last context it checked with.
+struct Slot {
+    engine: PolicyInForce,
+    known: KnownCache,
+}
+
+/// What a check needs besides the draft: `{known?: [...], history?: "text"}` (a bare list is
+/// `known`, as before the history existed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckContext {
+    /// Addresses the sender has written to before, one string each.
+    pub known: Vec<String>,
+    /// The sender's history (`docs/history-format.md`).
+    pub history: Option<String>,
+}
+
+impl CheckContext {
+    /// Reads the context JSON: an object, or a list of known addresses.
+    pub fn from_json(bytes: &[u8]) -> Result<CheckContext, ApiError> {
+        let bad = |e: &dyn std::fmt::Display| {
+            ApiError::new(
+                "bad_context",
+                format!("the context must be {{known: [strings], history: string}}: {e}"),
+            )
+        };
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            let known = sendguard_core::json::from_slice(bytes).map_err(|e| bad(&e))?;
+            return Ok(CheckContext {
+                known,
+                history: None,
+            });
+        }
+        sendguard_core::json::from_slice(bytes).map_err(|e| bad(&e))
+    }
+}
+
+/// The known-recipient index of the last context, rebuilt only when the history or the known
+/// list changes: a client passes the same history with every check, and parsing and indexing
+/// it once per change keeps a warm check as fast as one without it.
+#[derive(Debug, Default)]
+pub struct KnownCache {
+    history: String,
+    known: Vec<String>,
+    index: KnownRecipients,
+    /// The summary of `history`.
+    pub summary: HistorySummary,
+}
+
+impl KnownCache {
+    /// Sets the history text (empty: none); the index is rebuilt if it changed.
+    pub fn set_history(&mut self, history: &str) {
+        if self.history != history {
+            self.history = history.to_string();
+            self.rebuild();
+        }
+    }
+
+    /// Sets the context of a check: the history (`None`: keep the current one) and the known
+    /// list; the index is rebuilt once if either changed.
+    pub fn set_context(&mut self, history: Option<&str>, known: Vec<String>) {
+        let history_changed = history.is_some_and(|h| h != self.history);
+        if !history_changed && known == self.known {
+            return;
+        }
+        if let Some(h) = history {
+            self.history = h.to_string();
+        }
+        self.known = known;
+        self.rebuild();
+    }
+
+    pub fn index(&self) -> &KnownRecipients {
+        &self.index
+    }
+
+    fn rebuild(&mut self) {
+        let history = History::parse(&self.history);
+        self.summary = history.summary();
+        self.index = KnownRecipients::from_history_and_list(&history, &self.known);
+    }
+}
+
+/// `learnHistory`: the history text with a send (or an import) learnt; `options_json` is
+/// `{recipients, now_day, max_entries?, import?}`. An unreadable history line is dropped
+/// (counted by `historySummary` before), never an error.
+pub fn learn_history(history: &str, options_json: &[u8]) -> Result<String, ApiError> {
+    let options: LearnOptions = sendguard_core::json::from_slice(options_json)
+        .map_err(|e| ApiError::new("bad_request", format!("learn options: {e}")))?;
+    let mut parsed = History::parse(history);
+    parsed.learn(&options);
+    Ok(parsed.to_text())
+}
+
+/// `trimHistory`: the most useful entries that fit; `options_json` is `{max_bytes?, max_entries?}`.
+pub fn trim_history(history: &str, options_json: &[u8]) -> Result<String, ApiError> {
+    let options: TrimOptions = sendguard_core::json::from_slice(options_json)
+        .map_err(|e| ApiError::new("bad_request", format!("trim options: {e}")))?;
+    let mut parsed = History::parse(history);
+    parsed.trim(&options);
+    Ok(parsed.to_text())
+}
+
+/// `historySummary`: `{entries, last_day, rejected}`.
+pub fn history_summary(history: &str) -> HistorySummary {
+    History::parse(history).summary()
+}
+
+/// History text from JavaScript: always UTF-8 (the glue encodes a string), but never a reason
+/// to fail a check if not.
+pub fn history_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 fn utf8<'a>(bytes: &'a [u8], what: &str, code: &'static str) -> Result<&'a str, ApiError> {
@@ -410,7 +525,10 @@ impl Engines {
 
     fn keep(&mut self, in_force: PolicyInForce, policy: Option<PolicyInfo>) -> Loaded {
         let fail_mode = in_force.fail_mode();
-        self.slots.push(Some(in_force));
+        self.slots.push(Some(Slot {
+            engine: in_force,
+            known: KnownCache::default(),
+        }));
         Loaded {
             handle: (self.slots.len() - 1) as u32,
             fail_mode,
@@ -429,28 +547,36 @@ impl Engines {
         Ok(())
     }
 
-    /// Checks a draft (JSON) given the known recipients (a JSON array of strings); answers
-    /// the verdict JSON, byte for byte what `sendguard check --format json` prints.
+    fn slot(&mut self, handle: u32) -> Result<&mut Slot, ApiError> {
+        (self.slots.get_mut(handle as usize))
+            .and_then(Option::as_mut)
+            .ok_or_else(|| bad_handle(handle))
+    }
+
+    /// Sets the history later checks with this engine use (see [`Engines::check`]); answers
+    /// its summary.
+    pub fn set_history(&mut self, handle: u32, history: &[u8]) -> Result<HistorySummary, ApiError> {
+        let slot = self.slot(handle)?;
+        slot.known.set_history(&history_text(history));
+        Ok(slot.known.summary)
+    }
+
+    /// Checks a draft (JSON) given the context JSON ([`CheckContext`]); answers the verdict
+    /// JSON, byte for byte what `sendguard check --format json` prints. The history is the
+    /// context's, or without one the engine's current history (the one set last, by
+    /// [`Engines::set_history`] or a context): the classic glue sets it only when it changes.
     pub fn check(
-        &self,
+        &mut self,
         handle: u32,
         draft_json: &[u8],
-        known_json: &[u8],
+        context_json: &[u8],
     ) -> Result<String, ApiError> {
-        let engine = self
-            .slots
-            .get(handle as usize)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| bad_handle(handle))?;
+        let slot = self.slot(handle)?;
         let draft = Draft::from_json(utf8(draft_json, "draft", "bad_draft")?)
             .map_err(|e| ApiError::new("bad_draft", e.to_string()))?;
-        let known: Vec<String> = sendguard_core::json::from_slice(known_json).map_err(|e| {
-            ApiError::new(
-                "bad_context",
-                format!("known recipients must be a list of strings: {e}"),
-            )
-        })?;
-        let verdict = engine.check(&draft, &KnownRecipients::new(&known));
+        let context = CheckContext::from_json(context_json)?;
+        (slot.known).set_context(context.history.as_deref(), context.known);
+        let verdict = slot.engine.check(&draft, slot.known.index());
         Ok(serde_json::to_string(&verdict).expect("a verdict always serialises"))
     }
 }
@@ -465,6 +591,52 @@ fn bad_handle(handle: u32) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_history_is_kept_until_it_changes() {
+        let mut engines = Engines::default();
+        let h = engines.load_policy(b"{}").unwrap().handle;
+        let draft = br#"{"to": ["jon.smith@lockheedmartin.com"]}"#;
+        let history =
+            "#sendguard-history 1\njohn.smith@lockheedmartin.com\t3\t20400\tJohn Smith\nbad line\n";
+        let summary = engines.set_history(h, history.as_bytes()).unwrap();
+        assert_eq!(
+            (summary.entries, summary.last_day, summary.rejected),
+            (1, Some(20400), 1)
+        );
+        // Without `history` in the context, the one set last is used.
+        let with = engines.check(h, draft, br#"{"known": []}"#).unwrap();
+        assert!(
+            with.contains("did you mean john.smith@lockheedmartin.com"),
+            "{with}"
+        );
+        let context = serde_json::json!({ "history": "" }).to_string();
+        let without = engines.check(h, draft, context.as_bytes()).unwrap();
+        assert!(!without.contains("john.smith"), "{without}");
+        let context = serde_json::json!({ "history": history }).to_string();
+        assert_eq!(engines.check(h, draft, context.as_bytes()).unwrap(), with);
+        assert_eq!(engines.set_history(9, b"").unwrap_err().code, "bad_handle");
+    }
+
+    #[test]
+    fn history_functions_answer_text_and_summaries() {
+        let learnt = learn_history(
+            "",
+            br#"{"recipients": ["Ann <ann@acme.com>", "nonsense"], "now_day": 20000}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            learnt,
+            "#sendguard-history 1\nann@acme.com\t1\t20000\tAnn\n"
+        );
+        let trimmed = trim_history(&learnt, br#"{"max_entries": 0}"#).unwrap();
+        assert_eq!(trimmed, "#sendguard-history 1\n");
+        assert_eq!(history_summary(&learnt).entries, 1);
+        let e = learn_history("", br#"{"recipients": [], "now_day": -1}"#).unwrap_err();
+        assert_eq!(e.code, "bad_request");
+        let e = trim_history("", br#"{"max_bites": 1}"#).unwrap_err();
+        assert_eq!(e.code, "bad_request");
+    }
 
     const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/bundles/");
 
@@ -586,10 +758,16 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code, "bad_draft");
         assert!(e.message.contains("to"), "{}", e.message);
-        assert_eq!(
-            engines.check(loaded.handle, b"{}", b"{}").unwrap_err().code,
-            "bad_context"
-        );
+        for context in [
+            &br#"{"known": 1}"#[..],
+            br#"{"history": []}"#,
+            b"{} {}",
+            b"7",
+        ] {
+            let e = engines.check(loaded.handle, b"{}", context).unwrap_err();
+            assert_eq!(e.code, "bad_context", "{}", e.message);
+        }
+        assert!(engines.check(loaded.handle, b"{}", b"{}").is_ok());
         assert_eq!(
             engines.check(99, b"{}", b"[]").unwrap_err().code,
             "bad_handle"
@@ -607,6 +785,10 @@ mod tests {
             unknown, known,
             "knowing the recipient must change the verdict"
         );
+        let as_object = engines
+            .check(h, draft, br#"{"known": ["bob@gmial.com"]}"#)
+            .unwrap();
+        assert_eq!(known, as_object);
         engines.drop_engine(h).unwrap();
         assert_eq!(
             engines.check(h, draft, b"[]").unwrap_err().code,

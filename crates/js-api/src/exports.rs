@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use serde::Serialize;
 
-use crate::api::{ApiError, Engines};
+use crate::api::{self, ApiError, Engines};
 
 thread_local! {
     // WebAssembly here is single-threaded: these are plain globals of the module instance.
@@ -131,7 +131,9 @@ pub unsafe extern "C" fn sg_trust_keysets(request: *const u8, request_len: usize
     respond(ENGINES.with(|e| e.borrow().trust_keysets(request)))
 }
 
-/// Checks a draft (JSON) with known recipients (JSON list); answers the verdict JSON.
+/// Checks a draft (JSON) with a context (JSON `{"known": [...], "history": "..."}`, or a list
+/// of known addresses; without `history`, the one set last by [`sg_set_history`]); answers the
+/// verdict JSON.
 ///
 /// # Safety
 /// The request bytes come from [`sg_alloc`].
@@ -144,17 +146,79 @@ pub unsafe extern "C" fn sg_check(
     known_len: usize,
 ) -> u32 {
     let result = ENGINES.with(|e| {
-        e.borrow()
+        e.borrow_mut()
             .check(handle, bytes(draft, draft_len), bytes(known, known_len))
     });
     // The verdict is already JSON: store it as is rather than as a JSON string.
+    respond_text(result)
+}
+
+/// Sets the history (UTF-8 text; empty: none) that later checks with this engine use;
+/// answers its summary `{"entries", "last_day", "rejected"}`.
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_set_history(
+    handle: u32,
+    history: *const u8,
+    history_len: usize,
+) -> u32 {
+    let history = bytes(history, history_len);
+    respond(ENGINES.with(|e| e.borrow_mut().set_history(handle, history)))
+}
+
+/// Stores a history text as the answer, as is (not as a JSON string: it may be megabytes).
+fn respond_text(result: Result<String, ApiError>) -> u32 {
     match result {
-        Ok(verdict) => {
-            RESPONSE.with(|r| *r.borrow_mut() = verdict.into_bytes());
+        Ok(text) => {
+            RESPONSE.with(|r| *r.borrow_mut() = text.into_bytes());
             OK
         }
         Err(error) => respond::<()>(Err(error)),
     }
+}
+
+/// `learnHistory`: answers the new history text (raw UTF-8); the options are JSON
+/// `{"recipients", "now_day", "max_entries"?, "import"?}`.
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_learn_history(
+    history: *const u8,
+    history_len: usize,
+    options: *const u8,
+    options_len: usize,
+) -> u32 {
+    let history = api::history_text(bytes(history, history_len));
+    respond_text(api::learn_history(&history, bytes(options, options_len)))
+}
+
+/// `trimHistory`: answers the trimmed history text (raw UTF-8); the options are JSON
+/// `{"max_bytes"?, "max_entries"?}`.
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_trim_history(
+    history: *const u8,
+    history_len: usize,
+    options: *const u8,
+    options_len: usize,
+) -> u32 {
+    let history = api::history_text(bytes(history, history_len));
+    respond_text(api::trim_history(&history, bytes(options, options_len)))
+}
+
+/// `historySummary`: answers `{"entries", "last_day", "rejected"}`.
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_history_summary(history: *const u8, history_len: usize) -> u32 {
+    let history = api::history_text(bytes(history, history_len));
+    respond(Ok(api::history_summary(&history)))
 }
 
 /// Frees an engine.

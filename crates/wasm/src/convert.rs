@@ -2,8 +2,8 @@
 
 use sendguard_core::Draft;
 use sendguard_js_api::api::ApiError;
-use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsValue;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// A JavaScript `Error` whose `code` property a caller can switch on.
 pub fn error(code: &str, message: &str) -> JsValue {
@@ -46,22 +46,35 @@ pub fn draft_from_js(value: &JsValue) -> Result<Draft, JsValue> {
     Draft::from_json(&text).map_err(|e| error("bad_draft", &e.to_string()))
 }
 
-/// What a check needs besides the draft.
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct CheckContext {
-    /// Addresses the sender has written to before.
-    known: Vec<String>,
-}
-
-/// Reads `{known: [...]}`; `undefined` or `null` is an empty context.
-pub fn known_from_js(value: JsValue) -> Result<Vec<String>, JsValue> {
+/// Reads a context `{known?: [...], history?: string}`: the known list, and the history as the
+/// JavaScript value it is (`undefined` when absent). `undefined` or `null` is an empty context.
+pub fn context_from_js(value: &JsValue) -> Result<(Vec<String>, JsValue), JsValue> {
     if value.is_undefined() || value.is_null() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), JsValue::UNDEFINED));
     }
-    serde_wasm_bindgen::from_value::<CheckContext>(value)
-        .map(|c| c.known)
-        .map_err(|e| error("bad_context", &format!("context: {e}")))
+    let bad = |why: &str| error("bad_context", &format!("context: {why}"));
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return Err(bad("expected an object {known, history}"));
+    }
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if key != "known" && key != "history" {
+            return Err(bad(&format!(
+                "unknown field `{key}`, expected `known` or `history`"
+            )));
+        }
+    }
+    let get = |key: &str| js_sys::Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let history = get("history");
+    if !(history.is_undefined() || history.is_null() || history.is_string()) {
+        return Err(bad("history must be a string"));
+    }
+    let known = match get("known") {
+        k if k.is_undefined() || k.is_null() => Vec::new(),
+        k => serde_wasm_bindgen::from_value::<Vec<String>>(k)
+            .map_err(|e| bad(&format!("known must be a list of strings: {e}")))?,
+    };
+    Ok((known, history))
 }
 
 /// A value (a verdict) as a plain object: `null` for absent values and objects for maps,

@@ -11,8 +11,11 @@
 //! await init();
 //! const engine = Engine.fromPolicyJson('{"internal_domains": ["army.mil"]}');
 //! // or: Engine.fromBundle(bundleBytes, pinnedKeysetBytes, { tenant, held, now })
-//! const verdict = engine.check({ to: ["colonel.smith@army.ml"] }, { known: [] });
+//! const verdict = engine.check({ to: ["colonel.smith@army.ml"] }, { known: [], history: text });
 //! verdict.action; // "warn"
+//! // The sender's history (docs/history-format.md), kept by the add-ins as text:
+//! const next = learnHistory(text, { recipients: ["Ann <ann@acme.com>"], now_day: 20400 });
+//! trimHistory(next, { max_bytes: 30000 }); historySummary(next); // {entries, last_day, rejected}
 //! ```
 //!
 //! Errors are JavaScript `Error`s with a `code` (`bad_policy`, `bad_draft`, `bad_context`,
@@ -24,12 +27,14 @@
 mod convert;
 mod phases;
 
+use std::cell::RefCell;
+
 use sendguard_core::in_force::PolicyInForce;
-use sendguard_core::{FailMode, KnownRecipients};
-use sendguard_js_api::api::{self, PolicyInfo};
+use sendguard_core::FailMode;
+use sendguard_js_api::api::{self, KnownCache, PolicyInfo};
 use wasm_bindgen::prelude::*;
 
-use convert::{api_error, draft_from_js, from_js, known_from_js, to_js};
+use convert::{api_error, context_from_js, draft_from_js, from_js, to_js};
 use phases::Phase;
 
 /// Runs once the module is instantiated: marks the end of that phase.
@@ -80,6 +85,39 @@ pub fn may_send(verdict: JsValue, justification: Option<String>) -> Result<bool,
     Ok(verdict.may_send(justification.as_deref()))
 }
 
+/// The sender's history with a send (or, with `import: true`, an address-book import)
+/// learnt: `options` is `{recipients: ["Name <a@b>", ...], now_day, max_entries?, import?}`.
+/// Answers the new history text (`docs/history-format.md`).
+#[wasm_bindgen(js_name = learnHistory)]
+pub fn learn_history(history: &str, options: JsValue) -> Result<String, JsValue> {
+    let options = json_of(&options, "learn options")?;
+    api::learn_history(history, options.as_bytes()).map_err(|e| api_error(&e))
+}
+
+/// The most useful entries of a history that fit `options` (`{max_bytes?, max_entries?}`).
+#[wasm_bindgen(js_name = trimHistory)]
+pub fn trim_history(history: &str, options: JsValue) -> Result<String, JsValue> {
+    let options = json_of(&options, "trim options")?;
+    api::trim_history(history, options.as_bytes()).map_err(|e| api_error(&e))
+}
+
+/// `{entries, last_day, rejected}` of a history text.
+#[wasm_bindgen(js_name = historySummary)]
+pub fn history_summary(history: &str) -> Result<JsValue, JsValue> {
+    to_js(&api::history_summary(history))
+}
+
+/// An options object as JSON text, read by the same reader as the classic build's.
+fn json_of(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    match js_sys::JSON::stringify(value) {
+        Ok(text) if value.is_object() => Ok(String::from(text)),
+        _ => Err(convert::error(
+            "bad_request",
+            &format!("{what}: expected an object"),
+        )),
+    }
+}
+
 /// A policy compiled into its indexes, ready for many checks (or, for an expired signed
 /// policy, its fail mode alone: the core's expiry rule).
 #[wasm_bindgen]
@@ -87,6 +125,9 @@ pub struct Engine {
     inner: PolicyInForce,
     /// What was verified, for a signed policy bundle.
     policy: Option<PolicyInfo>,
+    /// The history value of the last check (compared with `===`, so an unchanged history
+    /// string is never copied again) and the index of the last context.
+    known: RefCell<(JsValue, KnownCache)>,
 }
 
 #[wasm_bindgen]
@@ -99,6 +140,7 @@ impl Engine {
         Ok(Engine {
             inner: PolicyInForce::plain(engine),
             policy: None,
+            known: RefCell::default(),
         })
     }
 
@@ -123,6 +165,7 @@ impl Engine {
         Ok(Engine {
             inner,
             policy: Some(info),
+            known: RefCell::default(),
         })
     }
 
@@ -150,13 +193,20 @@ impl Engine {
         }
     }
 
-    /// Checks a draft (`{from, to, cc, bcc, subject, body, attachments}`) given a context
-    /// (`{known: [addresses]}`, or nothing) and answers the verdict as a plain object.
+    /// Checks a draft (`{from, to, cc, bcc, subject, body, attachments, original?}`) given a
+    /// context (`{known?: [addresses], history?: text}`, or nothing) and answers the verdict
+    /// as a plain object. The history is parsed and indexed again only when it changes.
     pub fn check(&self, draft: JsValue, context: JsValue) -> Result<JsValue, JsValue> {
         let draft = draft_from_js(&draft)?;
-        let known = known_from_js(context)?;
+        let (known, history) = context_from_js(&context)?;
+        let mut cache = self.known.borrow_mut();
+        let (last_history, index) = &mut *cache;
+        let changed = history != *last_history;
+        let text = changed.then(|| history.as_string().unwrap_or_default());
+        index.set_context(text.as_deref(), known);
+        *last_history = history;
         let verdict = phases::measure(Phase::FirstCheck, || {
-            self.inner.check(&draft, &KnownRecipients::new(&known))
+            self.inner.check(&draft, index.index())
         });
         to_js(&verdict)
     }

@@ -1,0 +1,348 @@
+//! The sender's history: every address they wrote to (or imported from an address book), how
+//! often, how recently and under which display name. The add-ins keep it on the device as
+//! text and hand it back with each check; the engine reads it like the draft and never sends
+//! it anywhere (it is input, never output). Format: `docs/history-format.md`.
+//!
+//! Reading is bounded ([`MAX_ENTRIES`], [`MAX_BYTES`], [`MAX_LINE_BYTES`]) and never fails: a
+//! line that cannot be read is skipped and counted in [`History::rejected`], because the store
+//! is the device's own and a corrupt line must not stop mail. Learning and trimming are here
+//! too ([`learn`]), so that no client parses or ranks the text itself.
+
+mod learn;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::address::{parse_address, Address};
+
+pub use learn::{LearnOptions, TrimOptions};
+
+/// The first line of the text form.
+pub const HEADER: &str = "#sendguard-history 1";
+/// At most this many entries are read; the lines after them are rejected.
+pub const MAX_ENTRIES: usize = 100_000;
+/// At most this many bytes of text are read; the lines after them are rejected.
+pub const MAX_BYTES: usize = 8 * 1024 * 1024;
+/// A longer line is rejected (an address is at most 254 bytes; a name is cut to
+/// [`MAX_NAME_CHARS`] when learnt).
+pub const MAX_LINE_BYTES: usize = 1024;
+/// Display names are kept to this many characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// One known address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub address: Address,
+    /// How many times the sender wrote to it (0 for an address-book entry never written to).
+    pub count: u32,
+    /// Days since 1970-01-01 UTC of the last send or import that touched it.
+    pub last_day: u32,
+    /// The display name last seen with it, or empty.
+    pub name: String,
+}
+
+impl HistoryEntry {
+    /// `local@domain` as the text form writes it: lower-cased local part, Unicode domain.
+    pub fn text_address(&self) -> String {
+        format!(
+            "{}@{}",
+            self.address.local.to_lowercase(),
+            self.address.domain.unicode()
+        )
+    }
+
+    /// Most useful first: the most recent, then the most frequent, then by address (so that
+    /// the order, and what a trim keeps, never depends on the order of the input).
+    fn usefulness_order(&self, other: &HistoryEntry, keys: (&str, &str)) -> std::cmp::Ordering {
+        (other.last_day, other.count, keys.0).cmp(&(self.last_day, self.count, keys.1))
+    }
+}
+
+/// The history: entries, one per canonical address, and how many lines could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    entries: Vec<HistoryEntry>,
+    /// Canonical address (`Address::canonical`) → position in `entries`.
+    positions: HashMap<String, usize>,
+    rejected: usize,
+}
+
+/// What the options page and the task pane show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HistorySummary {
+    pub entries: usize,
+    /// The most recent `last_day`, or `null` when the history is empty.
+    pub last_day: Option<u32>,
+    /// Lines that could not be read (including those beyond the bounds).
+    pub rejected: usize,
+}
+
+impl History {
+    /// Reads the text form. Never fails: unreadable lines, lines beyond [`MAX_ENTRIES`] or
+    /// [`MAX_BYTES`], and every line of a text whose header names another version are
+    /// counted in [`History::rejected`]. Comments (`#`) and blank lines are skipped; an
+    /// address given twice is merged (counts added, the later day and a non-empty name kept).
+    pub fn parse(text: &str) -> History {
+        let (readable, beyond) = split_at_line_boundary(text, MAX_BYTES);
+        let mut history = History::default();
+        let mut lines = readable
+            .split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let first = lines.clone().find(|l| !l.trim().is_empty());
+        if first.is_some_and(is_other_version) {
+            history.rejected = count_entry_lines(text);
+            return history;
+        }
+        for line in lines.by_ref() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if history.entries.len() >= MAX_ENTRIES {
+                history.rejected += 1;
+                continue;
+            }
+            match parse_line(line) {
+                Some(entry) => history.merge(entry),
+                None => history.rejected += 1,
+            }
+        }
+        history.rejected += count_entry_lines(beyond);
+        history
+    }
+
+    /// The entries, in the order they were read or added.
+    pub fn entries(&self) -> &[HistoryEntry] {
+        &self.entries
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Lines of the text that could not be read.
+    pub fn rejected(&self) -> usize {
+        self.rejected
+    }
+
+    /// The entry for an address (any spelling the engine reads as the same address).
+    pub fn get(&self, address: &Address) -> Option<&HistoryEntry> {
+        (self.positions.get(&address.canonical())).map(|&i| &self.entries[i])
+    }
+
+    pub fn summary(&self) -> HistorySummary {
+        HistorySummary {
+            entries: self.entries.len(),
+            last_day: self.entries.iter().map(|e| e.last_day).max(),
+            rejected: self.rejected,
+        }
+    }
+
+    /// The text form: the header, then one line per entry, most useful first.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(HEADER.len() + 1 + self.entries.len() * 48);
+        out.push_str(HEADER);
+        out.push('\n');
+        for entry in self.ranked() {
+            out.push_str(&line_of(entry));
+        }
+        out
+    }
+
+    /// The entries, most useful first.
+    fn ranked(&self) -> Vec<&HistoryEntry> {
+        let mut keyed: Vec<(String, &HistoryEntry)> = (self.entries.iter())
+            .map(|e| (e.address.canonical(), e))
+            .collect();
+        keyed.sort_by(|(ka, a), (kb, b)| a.usefulness_order(b, (ka, kb)));
+        keyed.into_iter().map(|(_, e)| e).collect()
+    }
+
+    /// Adds an entry, or merges it into the one for the same address.
+    fn merge(&mut self, entry: HistoryEntry) {
+        let key = entry.address.canonical();
+        match self.positions.get(&key) {
+            Some(&i) => {
+                let known = &mut self.entries[i];
+                known.count = known.count.saturating_add(entry.count);
+                known.last_day = known.last_day.max(entry.last_day);
+                if known.name.is_empty() {
+                    known.name = entry.name;
+                }
+            }
+            None => {
+                self.positions.insert(key, self.entries.len());
+                self.entries.push(entry);
+            }
+        }
+    }
+
+    /// Keeps only `entries` (most useful first), rebuilding the positions.
+    fn replace_entries(&mut self, entries: Vec<HistoryEntry>) {
+        self.positions = (entries.iter().enumerate())
+            .map(|(i, e)| (e.address.canonical(), i))
+            .collect();
+        self.entries = entries;
+    }
+}
+
+/// One entry line: `address<TAB>count<TAB>last_day[<TAB>name]`, or `None`.
+fn parse_line(line: &str) -> Option<HistoryEntry> {
+    if line.len() > MAX_LINE_BYTES {
+        return None;
+    }
+    let mut fields = line.split('\t');
+    let (address, count, day) = (fields.next()?, fields.next()?, fields.next()?);
+    let name = fields.next().unwrap_or("");
+    if fields.next().is_some() || address.is_empty() || address != address.trim() {
+        return None;
+    }
+    let address = parse_address(address).ok()?;
+    Some(HistoryEntry {
+        address,
+        count: parse_number(count)?,
+        last_day: parse_number(day)?,
+        name: clean_name(name),
+    })
+}
+
+/// A decimal `u32`: digits only (no sign, no spaces).
+fn parse_number(field: &str) -> Option<u32> {
+    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    field.parse().ok()
+}
+
+/// A display name as stored: no TAB, CR or LF (they would break the line), trimmed, at most
+/// [`MAX_NAME_CHARS`] characters.
+pub fn clean_name(name: &str) -> String {
+    let cleaned: String = (name.chars())
+        .map(|c| {
+            if matches!(c, '\t' | '\r' | '\n') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .take(MAX_NAME_CHARS)
+        .collect();
+    cleaned.trim().to_string()
+}
+
+/// One entry's line of the text form, with its newline.
+fn line_of(entry: &HistoryEntry) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\n",
+        entry.text_address(),
+        entry.count,
+        entry.last_day,
+        entry.name
+    )
+}
+
+/// A header of this format naming a version this engine does not read.
+fn is_other_version(line: &str) -> bool {
+    line.strip_prefix("#sendguard-history")
+        .is_some_and(|rest| rest.trim() != "1")
+}
+
+/// Lines that would be entries (not blank, not comments).
+fn count_entry_lines(text: &str) -> usize {
+    (text.split('\n'))
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .count()
+}
+
+/// `text` cut after the last newline within `max` bytes (all of it when it fits), and the rest.
+fn split_at_line_boundary(text: &str, max: usize) -> (&str, &str) {
+    if text.len() <= max {
+        return (text, "");
+    }
+    // A newline is one byte and never inside a UTF-8 sequence, so this cut is a char boundary.
+    let cut = text.as_bytes()[..max]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    text.split_at(cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "#sendguard-history 1\n\
+        john.smith@lockheedmartin.com\t12\t20400\tJohn Smith\n\
+        bob@acme.com\t3\t20390\t\n\
+        # a comment\n\
+        \n\
+        not an address\t1\t1\tX\n\
+        alice@b\u{fc}cher.de\t1\t20000\n";
+
+    #[test]
+    fn reads_entries_and_counts_unreadable_lines() {
+        let h = History::parse(TEXT);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.rejected(), 1);
+        assert_eq!(h.entries()[0].name, "John Smith");
+        assert_eq!(h.entries()[2].text_address(), "alice@b\u{fc}cher.de");
+        assert_eq!(h.entries()[2].address.domain.as_str(), "xn--bcher-kva.de");
+        let s = h.summary();
+        assert_eq!((s.entries, s.last_day, s.rejected), (3, Some(20400), 1));
+    }
+
+    #[test]
+    fn one_shape_per_line() {
+        for bad in [
+            "a@b.com\t1",
+            "a@b.com\t-1\t2",
+            "a@b.com\t1\t2\tname\textra",
+            " a@b.com\t1\t2",
+            "a@b.com\t+1\t2",
+            "a@b.com\t99999999999\t2",
+            "Name <a@b.com>\t1\t2",
+        ] {
+            let h = History::parse(bad);
+            assert_eq!((h.len(), h.rejected()), (0, 1), "{bad:?}");
+        }
+        let long = format!("a@b.com\t1\t2\t{}", "x".repeat(MAX_LINE_BYTES));
+        assert_eq!(History::parse(&long).rejected(), 1);
+    }
+
+    #[test]
+    fn duplicates_merge_and_other_versions_are_not_read() {
+        let h = History::parse("A@B.com\t1\t5\t\na@b.COM\t2\t3\tAnn\n");
+        assert_eq!(h.len(), 1);
+        let e = &h.entries()[0];
+        assert_eq!((e.count, e.last_day, e.name.as_str()), (3, 5, "Ann"));
+        let future = History::parse("#sendguard-history 2\na@b.com\t1\t5\n");
+        assert_eq!((future.len(), future.rejected()), (0, 1));
+    }
+
+    #[test]
+    fn bounds_hold() {
+        let mut text = String::from(HEADER);
+        text.push('\n');
+        for i in 0..MAX_ENTRIES + 5 {
+            text.push_str(&format!("u{i}@x.com\t1\t1\n"));
+        }
+        let h = History::parse(&text);
+        assert_eq!((h.len(), h.rejected()), (MAX_ENTRIES, 5));
+        let (head, rest) = split_at_line_boundary("ab\ncd\nef", 7);
+        assert_eq!((head, rest), ("ab\ncd\n", "ef"));
+    }
+
+    #[test]
+    fn text_round_trips_most_useful_first() {
+        let h = History::parse(TEXT);
+        let text = h.to_text();
+        assert!(text.starts_with("#sendguard-history 1\njohn.smith@lockheedmartin.com\t12\t20400\tJohn Smith\nbob@acme.com\t3\t20390\t\n"), "{text}");
+        let again = History::parse(&text);
+        assert_eq!(again.to_text(), text);
+        assert_eq!(again.rejected(), 0);
+    }
+}

@@ -1,0 +1,352 @@
+//! What the sender knows, indexed for the checks: the addresses they wrote to (from a history,
+//! `crate::history`, or a plain list), grouped by domain, with their display names.
+//!
+//! Building is one pass over the entries (a map by address and one by domain); everything
+//! else is built on first use and only where a draft needs it: a domain's neighbour index
+//! when a recipient at that domain is checked, the known domains' lookalike references when
+//! a recipient's domain is looked up, the name and local-part index when a recipient's
+//! address is new. So a check costs no work proportional to the whole history per recipient.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::address::{parse_mailbox, Address};
+use crate::history::History;
+use crate::index::{str_within_one, NeighbourIndex};
+use crate::lookalike::{ReferenceClass, ReferenceSet};
+
+/// A domain with more known local parts than this gets a neighbour index; fewer are compared
+/// one by one (cheaper than building an index).
+const SCAN_AT_MOST: usize = 32;
+/// At most this many contacts sharing one name token are compared with a recipient's name.
+const NAME_CANDIDATES: usize = 256;
+/// Names are compared on at most this many characters.
+const NAME_CHARS: usize = 64;
+
+/// One known address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Lower-cased local part.
+    pub local: String,
+    /// The domain, canonical ASCII form.
+    pub domain: String,
+    /// The domain's Unicode form, for messages.
+    pub unicode_domain: String,
+    /// The display name (may be empty).
+    pub name: String,
+    pub count: u32,
+    pub last_day: u32,
+}
+
+impl Contact {
+    /// `local@domain` as messages show it.
+    pub fn display(&self) -> String {
+        format!("{}@{}", self.local, self.unicode_domain)
+    }
+
+    /// `local@domain` in canonical (ASCII) form.
+    pub fn canonical(&self) -> String {
+        format!("{}@{}", self.local, self.domain)
+    }
+}
+
+/// The known contacts at one domain.
+#[derive(Debug, Clone, Default)]
+struct DomainContacts {
+    ids: Vec<u32>,
+    /// Over the local parts of `ids` (ids are positions in `ids`), built on first use.
+    neighbours: OnceLock<NeighbourIndex>,
+}
+
+/// Contacts by the words of their names and by their local parts, built on first use.
+#[derive(Debug, Clone, Default)]
+struct NameIndex {
+    tokens: HashMap<String, Vec<u32>>,
+    locals: HashMap<String, Vec<u32>>,
+}
+
+/// The addresses the sender has written to before. Prepare once, reuse for many checks.
+#[derive(Debug, Clone, Default)]
+pub struct KnownRecipients {
+    contacts: Vec<Contact>,
+    /// Canonical address → id.
+    by_address: HashMap<String, u32>,
+    /// Canonical domain → its contacts.
+    domains: HashMap<String, DomainContacts>,
+    /// The known domains as lookalike references.
+    references: OnceLock<ReferenceSet>,
+    names: OnceLock<NameIndex>,
+    /// Whether a non-empty history was given (first-time recipients are only reported then).
+    from_history: bool,
+    rejected: Vec<String>,
+}
+
+impl KnownRecipients {
+    /// Parses addresses (bare or `Name <addr>`); unparsable entries are kept in [`Self::rejected`].
+    pub fn new<S: AsRef<str>>(entries: impl IntoIterator<Item = S>) -> KnownRecipients {
+        let mut known = KnownRecipients::default();
+        known.add_list(entries);
+        known
+    }
+
+    /// The index over a history.
+    pub fn from_history(history: &History) -> KnownRecipients {
+        let mut known = KnownRecipients::default();
+        for entry in history.entries() {
+            known.add(&entry.address, &entry.name, entry.count, entry.last_day);
+        }
+        known.from_history = !known.contacts.is_empty();
+        known
+    }
+
+    /// A history and a plain list together (the check context's `history` and `known`).
+    pub fn from_history_and_list<S: AsRef<str>>(
+        history: &History,
+        list: impl IntoIterator<Item = S>,
+    ) -> KnownRecipients {
+        let mut known = KnownRecipients::from_history(history);
+        known.add_list(list);
+        known
+    }
+
+    fn add_list<S: AsRef<str>>(&mut self, entries: impl IntoIterator<Item = S>) {
+        for entry in entries {
+            let entry = entry.as_ref().trim();
+            if entry.is_empty() || entry.starts_with('#') {
+                continue;
+            }
+            match parse_mailbox(entry) {
+                Ok(m) => self.add(&m.address, m.display_name.as_deref().unwrap_or(""), 1, 0),
+                Err(_) => self.rejected.push(entry.to_string()),
+            }
+        }
+    }
+
+    fn add(&mut self, address: &Address, name: &str, count: u32, last_day: u32) {
+        let canonical = address.canonical();
+        if self.by_address.contains_key(&canonical) {
+            return;
+        }
+        let id = self.contacts.len() as u32;
+        self.by_address.insert(canonical, id);
+        let domain = address.domain.as_str().to_string();
+        self.domains.entry(domain.clone()).or_default().ids.push(id);
+        self.contacts.push(Contact {
+            local: address.local.to_lowercase(),
+            domain,
+            unicode_domain: address.domain.unicode().to_string(),
+            name: name.to_string(),
+            count,
+            last_day,
+        });
+    }
+
+    /// Entries that were not addresses.
+    pub fn rejected(&self) -> &[String] {
+        &self.rejected
+    }
+
+    pub fn len(&self) -> usize {
+        self.contacts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.contacts.is_empty()
+    }
+
+    /// Whether these came from a non-empty history (not only a plain list).
+    pub fn has_history(&self) -> bool {
+        self.from_history
+    }
+
+    pub fn knows(&self, address: &Address) -> bool {
+        self.by_address.contains_key(&address.canonical())
+    }
+
+    /// The contact at exactly this address.
+    pub fn contact(&self, address: &Address) -> Option<&Contact> {
+        (self.by_address.get(&address.canonical())).map(|&id| &self.contacts[id as usize])
+    }
+
+    /// Whether any known address is at this (canonical) domain.
+    pub fn knows_domain(&self, domain: &str) -> bool {
+        self.domains.contains_key(domain)
+    }
+
+    /// The known domains as lookalike references (built on first use).
+    pub fn references(&self) -> &ReferenceSet {
+        self.references.get_or_init(|| {
+            let mut domains: Vec<&String> = self.domains.keys().collect();
+            // In a fixed order, so that ties between matches resolve alike everywhere.
+            domains.sort_unstable();
+            ReferenceSet::build(
+                domains
+                    .into_iter()
+                    .map(|d| (d.clone(), ReferenceClass::Known)),
+            )
+        })
+    }
+
+    /// A known address at `domain` whose local part is one edit from `local` (lower-cased):
+    /// the alphabetically first when there are several. Local parts shorter than 3 never match.
+    pub fn neighbour(&self, local: &str, domain: &str) -> Option<&Contact> {
+        let at = self.domains.get(domain)?;
+        let matches = |id: &u32| {
+            let k = &self.contacts[*id as usize].local;
+            *k != local && k.chars().count() >= 3 && str_within_one(k, local)
+        };
+        let found: Vec<u32> = if at.ids.len() <= SCAN_AT_MOST {
+            at.ids.iter().copied().filter(matches).collect()
+        } else {
+            let index = at.neighbours.get_or_init(|| self.domain_index(&at.ids));
+            (index.candidates(local).into_iter())
+                .map(|i| at.ids[i as usize])
+                .filter(matches)
+                .collect()
+        };
+        (found.into_iter().map(|id| &self.contacts[id as usize]))
+            .min_by(|a, b| a.local.cmp(&b.local))
+    }
+
+    fn domain_index(&self, ids: &[u32]) -> NeighbourIndex {
+        let locals: Vec<&str> = (ids.iter())
+            .map(|&id| self.contacts[id as usize].local.as_str())
+            .collect();
+        NeighbourIndex::build(&locals)
+    }
+
+    /// Known contacts whose name resembles `name` (Jaro-Winkler over the words in order of
+    /// the alphabet, at least `threshold`), best first, with their similarity. Names of one
+    /// word match nothing: too many people share one.
+    pub fn similar_names(&self, name: &str, threshold: f64) -> Vec<(&Contact, f64)> {
+        let query = name_key(name);
+        if query.split(' ').count() < 2 {
+            return Vec::new();
+        }
+        let index = self.names();
+        let mut ids: Vec<u32> = (query.split(' '))
+            .filter_map(|token| index.tokens.get(token))
+            .flat_map(|ids| ids.iter().take(NAME_CANDIDATES).copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found: Vec<(&Contact, f64)> = (ids.into_iter())
+            .map(|id| &self.contacts[id as usize])
+            .filter_map(|c| {
+                let key = name_key(&c.name);
+                let similarity = strsim::jaro_winkler(&query, &key);
+                (key.contains(' ') && similarity >= threshold).then_some((c, similarity))
+            })
+            .collect();
+        found.sort_by(|(a, sa), (b, sb)| {
+            (sb.total_cmp(sa))
+                .then(b.last_day.cmp(&a.last_day))
+                .then(b.count.cmp(&a.count))
+                .then(a.canonical().cmp(&b.canonical()))
+        });
+        found
+    }
+
+    /// Known contacts with this (lower-cased) local part, at any domain.
+    pub fn same_local(&self, local: &str) -> impl Iterator<Item = &Contact> + '_ {
+        let ids = self.names().locals.get(local).map(Vec::as_slice);
+        (ids.unwrap_or_default().iter()).map(|&id| &self.contacts[id as usize])
+    }
+
+    fn names(&self) -> &NameIndex {
+        self.names.get_or_init(|| {
+            let mut index = NameIndex::default();
+            for (id, contact) in self.contacts.iter().enumerate() {
+                index_contact(&mut index, id as u32, contact);
+            }
+            index
+        })
+    }
+}
+
+// Not inlined: the per-contact work stays in a small function that WebAssembly engines
+// optimise early (see the invariant on whole-policy loops in ARCHITECTURE.md).
+#[inline(never)]
+fn index_contact(index: &mut NameIndex, id: u32, contact: &Contact) {
+    let key = name_key(&contact.name);
+    if key.contains(' ') {
+        for token in key.split(' ') {
+            index.tokens.entry(token.to_string()).or_default().push(id);
+        }
+    }
+    index
+        .locals
+        .entry(contact.local.clone())
+        .or_default()
+        .push(id);
+}
+
+/// A name as compared: lower-case words of letters and digits, sorted, joined by one space
+/// (`Smith, John` and `John Smith` are the same name), on at most [`NAME_CHARS`] characters.
+pub fn name_key(name: &str) -> String {
+    let lower: String = name
+        .chars()
+        .take(NAME_CHARS)
+        .flat_map(char::to_lowercase)
+        .collect();
+    let mut words: Vec<&str> = (lower.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> KnownRecipients {
+        let history = History::parse(
+            "john.smith@lockheedmartin.com\t12\t20400\tJohn Smith\n\
+             ann@acme.com\t1\t20300\tAnn Lee\n\
+             j.smith@gmail.com\t1\t20000\tSmith, John\n",
+        );
+        KnownRecipients::from_history(&history)
+    }
+
+    #[test]
+    fn indexes_a_history() {
+        let k = known();
+        assert!(k.has_history());
+        assert_eq!(k.len(), 3);
+        assert!(k.knows_domain("acme.com"));
+        let jon = parse_mailbox("jon.smith@lockheedmartin.com")
+            .unwrap()
+            .address;
+        assert!(!k.knows(&jon));
+        let n = k.neighbour("jon.smith", "lockheedmartin.com").unwrap();
+        assert_eq!(n.display(), "john.smith@lockheedmartin.com");
+        assert!(!KnownRecipients::new(["a@b.com"]).has_history());
+    }
+
+    #[test]
+    fn large_domains_use_an_index_with_the_same_answers() {
+        let locals: Vec<String> = (0..100).map(|i| format!("user{i}")).collect();
+        let list: Vec<String> = locals.iter().map(|l| format!("{l}@big.com")).collect();
+        let k = KnownRecipients::new(&list);
+        assert_eq!(k.neighbour("usr42", "big.com").unwrap().local, "user42");
+        assert_eq!(k.neighbour("user1x", "big.com").unwrap().local, "user1");
+        assert!(k.neighbour("someone", "big.com").is_none());
+    }
+
+    #[test]
+    fn names_match_by_words_in_any_order() {
+        let k = known();
+        let found = k.similar_names("Jon Smith", 0.9);
+        let addresses: Vec<String> = found.iter().map(|(c, _)| c.display()).collect();
+        assert_eq!(
+            addresses,
+            ["john.smith@lockheedmartin.com", "j.smith@gmail.com"]
+        );
+        assert!(k.similar_names("Smith", 0.9).is_empty());
+        assert!(k.similar_names("Ann Lee", 0.9)[0].1 > 0.99);
+        assert_eq!(name_key("Smith,  JOHN"), "john smith");
+        assert_eq!(k.same_local("ann").count(), 1);
+    }
+}
