@@ -190,12 +190,15 @@ test("Cancel (Escape) delivers nothing", async () => {
   assert.equal(sunk.length, 0);
 });
 
+// Sending to navy.ml teaches the history that domain (a domain written to is not a trap any
+// more), so the scenarios after this one still have army.ml to be held for.
 test("Send anyway delivers as typed", async () => {
-  const { outcome, shown, sunk } = await send({ name: "anyway", to: [colonel], subject: "As typed", body: "x" }, { steps: [{ click: "#send" }] });
+  const major = "Major Jones <major.jones@navy.ml>";
+  const { outcome, shown, sunk } = await send({ name: "anyway", to: [major], subject: "As typed", body: "x" }, { steps: [{ click: "#send" }] });
   assert.equal(shown.length, 1);
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
-  assert.deepEqual(sunk[0].rcptTo, ["colonel.smith@army.ml"]);
-  assert.equal(headerOf(sunk[0].data, "To"), colonel);
+  assert.deepEqual(sunk[0].rcptTo, ["major.jones@navy.ml"]);
+  assert.equal(headerOf(sunk[0].data, "To"), major);
 });
 
 test("the tenant's policy from the server is in force: a blocked domain cannot be sent", async () => {
