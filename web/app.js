@@ -14,6 +14,10 @@ const ACTIONS = {
   risky_destination: ["A high-risk country", "A domain ending listed as a high-risk destination in the full policy."],
   blocked_domain: ["A blocked domain", "A domain or ending on the blocked list above."],
   external_recipients: ["Many outside recipients", "More recipients outside the organisation than the full policy allows."],
+  reply_adds_domain: ["A reply that adds a new domain", "A reply or forward to people at acme.com and nato.int that adds bob@acme-corp.com."],
+  contact_at_other_address: ["A work contact at another address", "The name of a contact known at an internal or trusted address, at an outside address never used (a webmail)."],
+  outside_contact_at_other_address: ["An outside contact at another address", "The name or personal address of a contact known only outside, at an address never used."],
+  first_time_recipient: ["A first-time recipient", "An outside address the sender has never written to (from the sender's own history)."],
 };
 const ACTION_VALUES = {
   allow: "Allow: say nothing",
@@ -21,7 +25,8 @@ const ACTION_VALUES = {
   block_with_justification: "Block unless the sender gives a reason",
   block: "Block: stop the email",
 };
-const DEFAULT_ACTION = { blocked_domain: "block" }; // every other action defaults to "warn"
+// Every other action defaults to "warn".
+const DEFAULT_ACTION = { blocked_domain: "block", outside_contact_at_other_address: "allow", first_time_recipient: "allow" };
 const LIST_FIELDS = ["internal_domains", "trusted_domains", "blocked_domains"];
 
 const state = {
@@ -305,8 +310,12 @@ $("sim-form").addEventListener("submit", async (event) => {
   let engine;
   try {
     engine = module.Engine.fromPolicyJson(policyText());
+    /** @type {any} */
     const draft = { to: lines("sim-to"), cc: lines("sim-cc"), bcc: [], subject: $("sim-subject").value, body: $("sim-body").value, attachments: [] };
-    const verdict = engine.check(draft, { known: lines("sim-known") });
+    const participants = lines("sim-original");
+    if (participants.length) draft.original = { kind: $("sim-original-kind").value, participants };
+    // The history text as the add-ins keep it (docs/history-format.md); the engine reads it.
+    const verdict = engine.check(draft, { known: lines("sim-known"), history: $("sim-history").value });
     out.replaceChildren(renderVerdict(verdict));
   } catch (error) {
     out.replaceChildren(el("p", { className: "error", textContent: `Cannot simulate: ${error.message}` }));

@@ -154,6 +154,21 @@ test("simulate a draft to army.ml with the real engine", async (t) => {
   await page.waitForFunction(() => document.querySelector("#sim-result").textContent.includes("Verdict: allow"));
   await page.fill("#sim-known", "");
   await assertAccessible("simulator result");
+
+  // The sender's history and the message answered: a reply that drifts to a new domain is
+  // reported with the known address at the thread's domain as the fix.
+  const to = await page.inputValue("#sim-to");
+  await page.fill("#sim-to", "Bob <bob@acme-corp.com>");
+  await page.fill("#sim-history", "#sendguard-history 1\nbob@acme.com\t4\t20400\tBob Jones");
+  await page.fill("#sim-original", "bob@acme.com");
+  await page.click("#sim-form button");
+  await page.waitForFunction(() => document.querySelector("#sim-result").textContent.includes("did you mean bob@acme.com"));
+  const reply = await text("#sim-result");
+  assert.match(reply, /A reply that adds a new domain/);
+  assert.match(reply, /Fix: bob@acme\.com/);
+  await page.fill("#sim-to", to);
+  await page.fill("#sim-history", "");
+  await page.fill("#sim-original", "");
 });
 
 test("the engine marks its cold-start phases in the page's User Timing", async (t) => {

@@ -5,11 +5,12 @@ use std::collections::HashSet;
 use crate::address::{self, parse_mailbox, Address, AddressError, Mailbox};
 use crate::builtin::{HIGH_VALUE_DOMAINS, LEGITIMATE_NEIGHBOURS};
 use crate::content::ContentScanner;
+use crate::conversation::{other_address_of, Participants, Resemblance};
 use crate::domain::{
     generic_tld_owner, generic_tlds_near, is_within, nearest_generic_tld, tld_exists, tld_trap,
     Domain, DomainSet,
 };
-use crate::draft::{Draft, Field};
+use crate::draft::{Draft, Field, OriginalKind};
 pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
 pub use crate::known::KnownRecipients;
@@ -116,11 +117,22 @@ impl Engine {
                 .iter()
                 .map(|d| (d.clone(), ReferenceClass::SenderOwn)),
         );
+        // The draft's own addresses, for the contact check (the sender chose all of them).
+        let in_draft: HashSet<String> = if known.is_empty() {
+            HashSet::new()
+        } else {
+            (draft.recipients())
+                .filter_map(|(_, raw)| parse_mailbox(raw).ok())
+                .map(|m| m.address.canonical())
+                .collect()
+        };
         let mut ctx = Context {
             engine: self,
             known,
             own: &own,
             sender_domain,
+            participants: draft.original.as_ref().and_then(Participants::of),
+            in_draft,
             findings: Vec::new(),
         };
         let checked: Vec<CheckedRecipient> = draft
@@ -139,6 +151,10 @@ struct Context<'a> {
     known: &'a KnownRecipients,
     own: &'a ReferenceSet,
     sender_domain: Option<String>,
+    /// The participants of the message answered or forwarded, if any.
+    participants: Option<Participants>,
+    /// The canonical addresses of the draft's recipients (when something is known).
+    in_draft: HashSet<String>,
     findings: Vec<(usize, Action, Finding)>,
 }
 
@@ -208,6 +224,10 @@ impl Context<'_> {
             FindingKind::LookalikeAddress => a.lookalike_address,
             FindingKind::RiskyDestination => a.risky_destination,
             FindingKind::ExternalRecipients => a.external_recipients,
+            FindingKind::ReplyAddsDomain => a.reply_adds_domain,
+            // The action for protected contacts; `check_contact_at_other_address` picks.
+            FindingKind::ContactAtOtherAddress => a.contact_at_other_address,
+            FindingKind::FirstTimeRecipient => a.first_time_recipient,
             // Content findings carry their own action, from `content.rules`.
             FindingKind::SensitiveContent => Action::Warn,
         }
@@ -246,6 +266,7 @@ impl Context<'_> {
         mailbox: &Mailbox,
     ) -> CheckedRecipient {
         let address = &mailbox.address;
+        let before = self.findings.len();
         let mut checked = CheckedRecipient::new(position, field, address.display());
         self.classify(&mut checked, address);
         self.check_blocked(&checked, &address.domain);
@@ -258,7 +279,11 @@ impl Context<'_> {
             self.check_script_spoof(&mut checked, address);
         }
         self.check_risky_destination(&mut checked, &address.domain);
-        self.check_lookalike_address(&mut checked, mailbox);
+        if !self.check_lookalike_address(&mut checked, mailbox) {
+            self.check_contact_at_other_address(&mut checked, mailbox);
+        }
+        self.check_reply_adds_domain(&checked, mailbox);
+        self.check_first_time(&mut checked, before);
         checked
     }
 
@@ -443,13 +468,18 @@ impl Context<'_> {
     }
 
     /// A new address one letter away from one the sender has written to at the same domain.
-    fn check_lookalike_address(&mut self, checked: &mut CheckedRecipient, mailbox: &Mailbox) {
+    /// Answers whether it was reported.
+    fn check_lookalike_address(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        mailbox: &Mailbox,
+    ) -> bool {
         let d = mailbox.address.domain.as_str();
         if checked.known || !(self.known.knows_domain(d) || checked.internal) {
-            return;
+            return false;
         }
         let Some(meant) = self.known_neighbour(mailbox) else {
-            return;
+            return false;
         };
         checked.suspicious = true;
         let parts = FindingParts {
@@ -460,6 +490,99 @@ impl Context<'_> {
             fix: Some(meant),
         };
         self.report(checked.position, FindingKind::LookalikeAddress, parts);
+        true
+    }
+
+    /// A known contact's name or personal local part at an address the sender never used.
+    /// A contact known at an internal or trusted address, now at an outside untrusted one,
+    /// gets `contact_at_other_address`; every other contact `outside_contact_at_other_address`.
+    fn check_contact_at_other_address(
+        &mut self,
+        checked: &mut CheckedRecipient,
+        mailbox: &Mailbox,
+    ) {
+        if checked.known || self.known.is_empty() {
+            return;
+        }
+        let Some((contact, how)) = other_address_of(mailbox, self.known, &self.in_draft) else {
+            return;
+        };
+        let protected = self.is_internal(&contact.domain)
+            || (self.engine.references).covers_as(&contact.domain, ReferenceClass::Trusted);
+        let actions = &self.engine.policy.actions;
+        let action = if protected && !checked.internal && !checked.trusted {
+            actions.contact_at_other_address
+        } else {
+            actions.outside_contact_at_other_address
+        };
+        let meant = contact.display();
+        let who = match how {
+            Resemblance::Name => contact
+                .name
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+            Resemblance::LocalPart => contact.local.clone(),
+        };
+        checked.suspicious |= action != Action::Allow;
+        let parts = FindingParts {
+            recipient: Some(checked.address.clone()),
+            suggestion: Some(meant.clone()),
+            sentence: wording::contact_at_other_address(&checked.address, &meant, &who),
+            field: Some(checked.field),
+            fix: Some(meant),
+        };
+        self.report_as(
+            checked.position,
+            FindingKind::ContactAtOtherAddress,
+            action,
+            parts,
+        );
+    }
+
+    /// A reply or forward that adds an outside domain none of the original's participants had.
+    fn check_reply_adds_domain(&mut self, checked: &CheckedRecipient, mailbox: &Mailbox) {
+        let domain = &mailbox.address.domain;
+        let Some(participants) = &self.participants else {
+            return;
+        };
+        if checked.internal || !participants.is_new_domain(domain.as_str()) {
+            return;
+        }
+        let fix = participants.fix_for(&mailbox.address.local, self.known);
+        let shown = participants.shown_domains(|d| self.is_internal(d));
+        let forward = participants.kind == OriginalKind::Forward;
+        let sentence = wording::reply_adds_domain(
+            &checked.address,
+            domain.unicode(),
+            forward,
+            &shown,
+            fix.as_deref(),
+        );
+        let parts = FindingParts {
+            recipient: Some(checked.address.clone()),
+            suggestion: fix.clone(),
+            sentence,
+            field: Some(checked.field),
+            fix,
+        };
+        self.report(checked.position, FindingKind::ReplyAddsDomain, parts);
+    }
+
+    /// An outside address the history does not hold (only with a history): in the content
+    /// rules' `first_time` class, and reported when nothing else was said about it.
+    fn check_first_time(&mut self, checked: &mut CheckedRecipient, findings_before: usize) {
+        if !self.known.has_history() || checked.internal || checked.known {
+            return;
+        }
+        checked.first_time = true;
+        if self.findings.len() > findings_before {
+            return;
+        }
+        let sentence = wording::first_time_recipient(&checked.address);
+        let parts = FindingParts::new(&checked.address.clone(), sentence, checked.field);
+        self.report(checked.position, FindingKind::FirstTimeRecipient, parts);
     }
 
     /// The best lookalike among the policy's references, the sender's own domain and known ones.
@@ -517,14 +640,16 @@ impl CheckedRecipient {
             known: false,
             suspicious: false,
             risky_destination: false,
+            first_time: false,
         }
     }
 
     /// A recipient string that is not (only) an address: in every class a content rule can
-    /// name (suspicious, never internal, trusted or known).
+    /// name (suspicious, first-time, never internal, trusted or known).
     fn unparsed(position: usize, field: Field, raw: &str) -> CheckedRecipient {
         CheckedRecipient {
             suspicious: true,
+            first_time: true,
             ..CheckedRecipient::new(position, field, raw.trim().to_string())
         }
     }
@@ -621,6 +746,7 @@ impl Context<'_> {
             checked.known &= c.known;
             checked.suspicious |= c.suspicious;
             checked.risky_destination |= c.risky_destination;
+            checked.first_time |= c.first_time;
         }
         let strictest = self.findings.drain(before..).map(|(_, a, _)| a).max();
         strictest.unwrap_or(Action::Allow)

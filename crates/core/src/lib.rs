@@ -21,6 +21,7 @@ pub mod action;
 pub mod address;
 pub mod builtin;
 pub mod content;
+pub mod conversation;
 pub mod domain;
 pub mod draft;
 pub mod engine;

@@ -106,6 +106,16 @@ pub struct Actions {
     pub risky_destination: Action,
     pub blocked_domain: Action,
     pub external_recipients: Action,
+    /// A reply or forward adds an outside domain none of the original's participants had.
+    pub reply_adds_domain: Action,
+    /// A contact known at an internal or trusted address, at an outside untrusted address
+    /// the sender never used (a work contact's name at a webmail).
+    pub contact_at_other_address: Action,
+    /// The same for every other contact (known only outside, or the new address is itself
+    /// internal or trusted): autocomplete's other John Smith.
+    pub outside_contact_at_other_address: Action,
+    /// An outside address the sender's history does not hold (only with a history).
+    pub first_time_recipient: Action,
 }
 
 impl Default for Actions {
@@ -118,6 +128,10 @@ impl Default for Actions {
             risky_destination: Action::Warn,
             blocked_domain: Action::Block,
             external_recipients: Action::Warn,
+            reply_adds_domain: Action::Warn,
+            contact_at_other_address: Action::Warn,
+            outside_contact_at_other_address: Action::Allow,
+            first_time_recipient: Action::Allow,
         }
     }
 }

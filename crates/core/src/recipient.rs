@@ -15,4 +15,6 @@ pub struct CheckedRecipient {
     /// Reported as a lookalike, TLD trap, lookalike address or invalid address.
     pub suspicious: bool,
     pub risky_destination: bool,
+    /// Outside, and not in the sender's history (only when a history was given).
+    pub first_time: bool,
 }

@@ -19,6 +19,12 @@ pub enum FindingKind {
     LookalikeAddress,
     RiskyDestination,
     ExternalRecipients,
+    /// A reply or forward adds an outside domain none of the original's participants had.
+    ReplyAddsDomain,
+    /// A known contact's name (or personal local part) at an address the sender never used.
+    ContactAtOtherAddress,
+    /// An outside address the sender's history does not hold.
+    FirstTimeRecipient,
     /// Sensitive content (a marking, a card number, a key…) going to a recipient a content
     /// rule names; see `content`.
     SensitiveContent,

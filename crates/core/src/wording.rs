@@ -170,6 +170,54 @@ pub fn lookalike_address(address: &str, meant: &str) -> Sentence {
     ))
 }
 
+/// A reply or forward that adds a domain none of the original's participants had; `fix` is
+/// the address the sender probably meant at a participant's domain.
+pub fn reply_adds_domain(
+    address: &str,
+    domain: &str,
+    forward: bool,
+    participant_domains: &[String],
+    fix: Option<&str>,
+) -> Sentence {
+    let among = listed(participant_domains);
+    let context = if forward {
+        format!("The forwarded email was between people at {among}; {domain} is new.")
+    } else {
+        format!("This reply is to people at {among}; {domain} is new.")
+    };
+    Sentence::new(match fix {
+        Some(fix) => format!("Check {address}: did you mean {fix}? {context}"),
+        None => format!("Check {address} before sending. {context}"),
+    })
+}
+
+/// `a`, `a and b`, `a, b and c`, or `a, b and 3 others`.
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        [a, b, c] => format!("{a}, {b} and {c}"),
+        [a, b, rest @ ..] => format!("{a}, {b} and {} others", rest.len()),
+    }
+}
+
+/// A known contact's name (or personal local part) at an address the sender never used.
+/// `who` is the contact's name as the sender knows it (cut to three words), or its local part.
+pub fn contact_at_other_address(address: &str, known: &str, who: &str) -> Sentence {
+    let (_, known_domain) = known.rsplit_once('@').unwrap_or((known, ""));
+    Sentence::new(format!(
+        "Check {address}: did you mean {known}? You know {who} at {known_domain}, not at this address."
+    ))
+}
+
+/// An outside address the sender's history does not hold.
+pub fn first_time_recipient(address: &str) -> Sentence {
+    Sentence::new(format!(
+        "Check {address}: you have never written to this address before."
+    ))
+}
+
 /// Visible outside addresses at many organisations.
 pub fn suggest_bcc(visible: usize, organisations: usize) -> Sentence {
     Sentence::new(format!(

@@ -417,6 +417,9 @@ fn classes_of(r: &CheckedRecipient) -> Vec<RecipientClass> {
     if !r.internal {
         classes.push(RecipientClass::External);
     }
+    if r.first_time {
+        classes.push(RecipientClass::FirstTime);
+    }
     classes
 }
 
@@ -433,6 +436,8 @@ fn who_is(reason: RecipientClass, plural: bool) -> &'static str {
         (RecipientClass::Untrusted, true) => {
             "who are outside your organisation and its trusted partners"
         }
+        (RecipientClass::FirstTime, false) => "whom you have never written to",
+        (RecipientClass::FirstTime, true) => "whom you have never written to",
         (RecipientClass::External, false) => "who is outside your organisation",
         (RecipientClass::External, true) => "who are outside your organisation",
     }

@@ -56,6 +56,9 @@ pub enum RecipientClass {
     Untrusted,
     /// Outside the organisation (trusted partners included).
     External,
+    /// Outside the organisation and never written to: not in the sender's history (only when
+    /// the add-in passed a history).
+    FirstTime,
 }
 
 /// A detector the organisation defines: any of `keywords` (whole words) or `pattern` matches.
