@@ -22,7 +22,6 @@ import { startThunderbird, waitFor, xpiWithExtraFiles } from "./harness.mjs";
 import { startPolicyServer, startProxy } from "./policy-server.mjs";
 import { headerOf } from "./smtp-sink.mjs";
 import { testBuildFiles } from "./test-hook.mjs";
-import { engineKnowsKind } from "../test/real-engine.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const XPI = path.join(root, "build/thunderbird/sendguard-thunderbird.xpi");
@@ -49,11 +48,6 @@ const dialogsShown = [];
 const dialogReports = [];
 /** The extension's stored history and its state, as last reported by the background's test hook. */
 let stored = { history: "", state: /** @type {any} */ ({}) };
-/** The packed engine has the history functions (until the history engine lands, those tests skip). */
-const ENGINE_HAS_HISTORY = fs.existsSync(XPI) && execFileSync("unzip", ["-p", XPI, "engine/sendguard.js"]).toString().includes("learnHistory");
-const NO_HISTORY = ENGINE_HAS_HISTORY ? false : "the packed engine has no history functions yet (branch history-engine)";
-/** The reply scenario needs the engine's reply_adds_domain (its policy refuses an action for an unknown kind). */
-const NO_REPLY_CHECK = NO_HISTORY || (engineKnowsKind("reply_adds_domain") ? false : "the engine has no reply_adds_domain yet (branch history-engine)");
 const JOHN = { name: "John Smith", email: "john.smith@lockheedmartin.com" };
 /** The seeded thread: a message from the sender to acme.com, copied to nato.int. */
 const THREAD = "Joint exercise";
@@ -122,7 +116,7 @@ before(async () => {
   // The extension fetched and stored the policy, then opened the server's event stream.
   await waitFor("the extension to follow the policy event stream", () => fetched().some((r) => r.path.endsWith("/policy/events")), 30000);
   // The first import (address book, then the Sent folder) runs in the background.
-  if (ENGINE_HAS_HISTORY) await waitFor("the first history import", () => stored.state.addressBooksAt && stored.state.sent && stored.state.sent.done, 60000);
+  await waitFor("the first history import", () => stored.state.addressBooksAt && stored.state.sent && stored.state.sent.done, 60000);
 });
 
 after(async () => {
@@ -300,7 +294,7 @@ test("a stolen signing key is revoked on the server: the extension follows the n
   assert.match(options.status, new RegExp(`^Policy version 6 for ${TENANT}, checked \\d+ s ago\\. Keyset version 2 \\(updated from the server\\)\\.$`));
 });
 
-test("first run: the history holds the address book's contact and the Sent folder's recipients", { skip: NO_HISTORY }, () => {
+test("first run: the history holds the address book's contact and the Sent folder's recipients", () => {
   const entries = historyEntries();
   const john = entries.get(JOHN.email);
   assert.ok(john, stored.history);
@@ -309,7 +303,7 @@ test("first run: the history holds the address book's contact and the Sent folde
   for (const address of ["ann@acme.com", "nat@nato.int"]) assert.ok(entries.has(address), `${address} (from Sent) in ${stored.history}`);
 });
 
-test("jon.smith@ for the known john.smith@: held, Fix sends to john.smith@; the options page counts the addresses", { skip: NO_HISTORY }, async () => {
+test("jon.smith@ for the known john.smith@: held, Fix sends to john.smith@; the options page counts the addresses", async () => {
   const reportsBefore = dialogReports.length;
   const { outcome, shown, sunk } = await send(
     { name: "history-fix", to: ["jon.smith@lockheedmartin.com"], subject: "Minutes", body: "x" },
@@ -324,7 +318,7 @@ test("jon.smith@ for the known john.smith@: held, Fix sends to john.smith@; the 
   assert.match(options.history, /^Sendguard knows \d+ addresses you wrote to or keep in your address books, last updated/);
 });
 
-test("a reply to a thread at acme.com and nato.int that adds globex.com is held", { skip: NO_REPLY_CHECK }, async () => {
+test("a reply to a thread at acme.com and nato.int that adds globex.com is held", async () => {
   const { outcome, shown, sunk } = await send({ name: "history-reply", replyTo: THREAD, add: ["Dan Lee <d.lee@globex.com>"], body: "Adding Dan." }, { steps: [{ key: "Escape" }] });
   assert.equal(shown.length, 1, "the dialog opened");
   const row = shown[0].rows.find((r) => r.recipient === "d.lee@globex.com");
@@ -334,7 +328,7 @@ test("a reply to a thread at acme.com and nato.int that adds globex.com is held"
   assert.equal(sunk.length, 0);
 });
 
-test("a send teaches its recipients: after Send anyway to jon.smith@, the next send to him is quiet", { skip: NO_HISTORY }, async () => {
+test("a send teaches its recipients: after Send anyway to jon.smith@, the next send to him is quiet", async () => {
   const first = await send({ name: "history-learn", to: ["jon.smith@lockheedmartin.com"], subject: "Hello Jon", body: "x" }, { steps: [{ click: "#send" }] });
   assert.equal(first.shown.length, 1);
   assert.equal(first.outcome.result, "sent", JSON.stringify(first.outcome));
@@ -345,7 +339,7 @@ test("a send teaches its recipients: after Send anyway to jon.smith@, the next s
   assert.deepEqual(again.sunk[0].rcptTo, ["jon.smith@lockheedmartin.com"]);
 });
 
-test("no request that reached the policy server carries an address from the history", { skip: NO_HISTORY }, () => {
+test("no request that reached the policy server carries an address from the history", () => {
   const addresses = [...historyEntries().keys()];
   assert.ok(addresses.length >= 5, stored.history);
   assert.ok(proxy.requests.length > 5, "the extension did talk to the server");

@@ -48,12 +48,11 @@ export function engineApi(wasm) {
 /**
  * The engine's functions over the sender's history text (docs/history-format.md): the
  * extension stores that text and hands it back; reading, ranking and bounding it are the
- * engine's. Null for an engine built without them (the checks then run without a history).
- * @param {any} wasm the initialised module
- * @returns {HistoryApi | null}
+ * engine's.
+ * @param {typeof import("../../../build/wasm/esm/sendguard.js")} wasm the initialised module
+ * @returns {HistoryApi}
  */
 export function historyApi(wasm) {
-  if (typeof wasm.learnHistory !== "function" || typeof wasm.historySummary !== "function") return null;
   return {
     learn: (text, { recipients, day, imported }) => wasm.learnHistory(text, { recipients, now_day: day, ...(imported ? { import: true } : {}) }),
     summary: (text) => wasm.historySummary(text)

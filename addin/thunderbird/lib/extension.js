@@ -58,7 +58,7 @@ export function startExtension(deps) {
     failMode: async () => policy.failMode(await config()),
     dialogs,
     contacts: (details) => resolveContacts(details, addressBooks),
-    history: async (details) => ((await deps.engineApi()).history ? { history: await history.text(), original: await originalOf(details, messenger.messages) } : null),
+    history: async (details) => ({ history: await history.text(), original: await originalOf(details, messenger.messages) }),
     sending: (tabId, details) => sendHistory.sending(tabId, details),
     log
   });

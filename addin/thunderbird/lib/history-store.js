@@ -21,7 +21,7 @@ export const MAX_SENT_IDS = 500;
 
 /**
  * @param {{ storage: { get(k: string): Promise<any>, set(o: object): Promise<void> },
- *   history: () => Promise<HistoryApi | null | undefined>, now: () => number }} deps
+ *   history: () => Promise<HistoryApi>, now: () => number }} deps
  *   history() gives the engine's history functions (loading the engine if need be)
  */
 export function createHistoryStore(deps) {
@@ -67,8 +67,8 @@ export function createHistoryStore(deps) {
 
     /**
      * Learns recipients: written to once more on `day`, or known from an address book
-     * (`imported`). Nothing is learned when the engine has no history functions, or when
-     * `since` (a generation) is given and the history was forgotten after it.
+     * (`imported`). Nothing is learned when `since` (a generation) is given and the history
+     * was forgotten after it.
      * @param {string[]} recipients "Name <address>" or addresses
      * @param {{ day: number, imported?: boolean, since?: number, state?: (s: HistoryState) => HistoryState }} options
      *   state: changes to the import state saved with this text
@@ -78,7 +78,6 @@ export function createHistoryStore(deps) {
       return serially(async () => {
         if (options.since !== undefined && options.since !== generation) return false;
         const api = await deps.history();
-        if (!api) return false;
         const before = await readText();
         const text = recipients.length ? api.learn(before, { recipients, day: options.day, imported: options.imported }) : before;
         const state = await readState();
@@ -121,14 +120,14 @@ export function createHistoryStore(deps) {
     /**
      * What the options page shows: how many addresses, when last changed.
      * @returns {Promise<{ entries: number, rejected: number, updatedAt: number | null, forgottenAt: number | null,
-     *   importing: boolean, available: boolean }>}
+     *   importing: boolean }>}
      */
     async summary() {
       const api = await deps.history();
       const state = await readState();
-      const counts = api ? api.summary(await readText()) : { entries: 0, rejected: 0 };
+      const counts = api.summary(await readText());
       const importing = Boolean(!state.addressBooksAt || !(state.sent && state.sent.done));
-      return { entries: counts.entries, rejected: counts.rejected, updatedAt: state.updatedAt ?? null, forgottenAt: state.forgottenAt ?? null, importing, available: Boolean(api) };
+      return { entries: counts.entries, rejected: counts.rejected, updatedAt: state.updatedAt ?? null, forgottenAt: state.forgottenAt ?? null, importing };
     }
   };
 }

@@ -16,12 +16,12 @@ import { draftFromThunderbird } from "../../shared/draft.js";
  *   failMode: () => Promise<"warn" | "block">,
  *   dialogs: { ask(q: import("./dialog-session.js").Question): Promise<import("./dialog-session.js").Answer> },
  *   contacts?: (details: Record<string, any>) => Promise<Record<string, string[]>>,
- *   history?: (details: Record<string, any>) => Promise<HistoryContext | null>,
+ *   history?: (details: Record<string, any>) => Promise<HistoryContext>,
  *   sending?: (tabId: number, details: Record<string, any>) => unknown,
  *   log?: (message: string) => void
  * }} SendGuardDeps
  *   contacts: address-book entries and mailing lists picked by id → their addresses;
- *   history: the sender's history text and the reply context (null: an engine without them);
+ *   history: the sender's history text and the reply context;
  *   sending: told the details a send is let go with (after any Fix or Remove)
  * @typedef {{ history: string, original?: { kind: "reply" | "forward", participants: string[] } }} HistoryContext
  */
@@ -52,7 +52,8 @@ export function createSendGuard(deps) {
    */
   return async function onBeforeSend(tab, details) {
     const attachments = await deps.compose.listAttachments(tab.id).catch(() => []);
-    // The history as stored now: an import under way is never waited for.
+    // The history as stored now: an import under way is never waited for. If it cannot be
+    // read, the check runs without it (never a reason to stop mail).
     const context = deps.history ? await deps.history(details).catch(() => null) : null;
     // An engine that cannot load fails like a failing check: the sender is asked, and told.
     const failing = (e) => ({ check: () => { throw e; } });

@@ -34,11 +34,10 @@ export function humanAge(seconds) {
 
 /**
  * @param {{ entries: number, rejected: number, updatedAt: number | null, forgottenAt: number | null,
- *   importing: boolean, available: boolean }} summary  from history-store.js
+ *   importing: boolean }} summary  from history-store.js
  * @param {number} now Unix seconds
  */
 export function describeHistory(summary, now) {
-  if (!summary.available) return "This version of the engine cannot use the addresses you wrote to.";
   const count = summary.entries === 1 ? "1 address" : `${summary.entries.toLocaleString("en-US")} addresses`;
   const parts = [`Sendguard knows ${count} you wrote to or keep in your address books${summary.updatedAt === null ? "." : `, last updated ${humanAge(now - summary.updatedAt)} ago.`}`];
   if (summary.importing) parts.push("It is still reading your address books and Sent folders.");

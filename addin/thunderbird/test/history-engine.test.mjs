@@ -1,17 +1,14 @@
 // The sender's history with the real engine (WebAssembly) through the extension's wiring and
 // a fake `messenger`: the first import, a one-letter slip in a known contact's address caught
 // with the right fix, a reply that adds an outside domain held, a send learned so that the
-// next one is quiet, and Forget. Skipped while the engine has no history functions.
+// next one is quiet, and Forget.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { startExtension } from "../lib/extension.js";
 import { eventually, fakeMessenger, lastDialogSession, vCard } from "./fake-messenger.mjs";
-import { engineKnowsKind, realEngineApi } from "./real-engine.mjs";
-
-const skip = realEngineApi.history ? false : "the engine has no history functions yet (branch history-engine)";
-const skipReply = skip || (engineKnowsKind("reply_adds_domain") ? false : "the engine has no reply_adds_domain yet (branch history-engine)");
+import { realEngineApi } from "./real-engine.mjs";
 const NOW = Math.floor(Date.now() / 1000);
 const JOHN = "john.smith@lockheedmartin.com";
 
@@ -40,7 +37,7 @@ async function send(messenger, tabId, details, play) {
   return { result: await result, verdict: shown && shown.verdict };
 }
 
-test("the first import, then jon.smith@ for the known john.smith@ is held and Fix sends to john.smith@", { skip }, async () => {
+test("the first import, then jon.smith@ for the known john.smith@ is held and Fix sends to john.smith@", async () => {
   const { messenger, extension } = start();
   await extension.imported;
   assert.equal((await messenger.runtime.sendMessage({ type: "options-history" })).entries, 3);
@@ -54,7 +51,7 @@ test("the first import, then jon.smith@ for the known john.smith@ is held and Fi
   assert.deepEqual(result, { details: { to: [JOHN] } });
 });
 
-test("a reply to a thread at acme.com and nato.int that adds globex.com is held", { skip: skipReply }, async () => {
+test("a reply to a thread at acme.com and nato.int that adds globex.com is held", async () => {
   const { messenger, extension } = start();
   await extension.imported;
   const { result, verdict } = await send(messenger, 2, { type: "reply", relatedMessageId: 11, to: ["Ann <ann@acme.com>", "Dan <d.lee@globex.com>"], cc: ["Nat <nat@nato.int>"] }, () => page(messenger, "dialog-cancel"));
@@ -64,7 +61,7 @@ test("a reply to a thread at acme.com and nato.int that adds globex.com is held"
   assert.deepEqual(result, { cancel: true });
 });
 
-test("a send teaches its recipients: after Send anyway, the next send to the same address is quiet; Forget forgets", { skip }, async () => {
+test("a send teaches its recipients: after Send anyway, the next send to the same address is quiet; Forget forgets", async () => {
   const { messenger, extension } = start();
   await extension.imported;
   const first = await send(messenger, 3, { to: ["jon.smith@lockheedmartin.com"], cc: [] }, () => page(messenger, "dialog-send"));

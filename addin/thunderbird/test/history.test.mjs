@@ -139,16 +139,7 @@ test("Forget: the history is emptied, an import under way stops learning, and ol
   assert.deepEqual(state, { forgottenAt: NOW, updatedAt: NOW, addressBooksAt: NOW, sent: { done: true, through: NOW }, sentIds: [] });
   assert.equal(await importer.run(), "done");
   assert.equal(await store.text(), "", "nothing from before the Forget comes back");
-  assert.deepEqual(await store.summary(), { entries: 0, rejected: 0, updatedAt: NOW, forgottenAt: NOW, importing: false, available: true });
-});
-
-test("without the engine's history functions nothing is stored and the import says so", async () => {
-  const messenger = fakeMessenger({ sent: [sentMessage(1, "a@example.org")] });
-  const store = createHistoryStore({ storage: messenger.storage.local, history: async () => null, now: () => NOW });
-  const importer = createHistoryImport({ store, addressBooks: messenger.addressBooks, messages: messenger.messages, now: () => NOW, pause: async () => {} });
-  assert.equal(await importer.run(), "stopped");
-  assert.equal(messenger.storage.local.data.has(HISTORY_KEY), false);
-  assert.equal((await store.summary()).available, false);
+  assert.deepEqual(await store.summary(), { entries: 0, rejected: 0, updatedAt: NOW, forgottenAt: NOW, importing: false });
 });
 
 test("a contact added or changed later is learned as known", async () => {

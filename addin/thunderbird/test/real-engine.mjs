@@ -14,15 +14,3 @@ await wasm.default({ module_or_path: fs.readFileSync(new URL("sendguard_bg.wasm"
 export { wasm };
 export const realEngineApi = engineApi(wasm);
 
-/**
- * Whether the engine knows a finding kind (its policy refuses an action for an unknown one).
- * @param {string} kind
- */
-export function engineKnowsKind(kind) {
-  try {
-    wasm.Engine.fromPolicyJson(JSON.stringify({ actions: { [kind]: "warn" } }));
-    return true;
-  } catch (e) {
-    return false;
-  }
-}

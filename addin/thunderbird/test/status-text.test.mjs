@@ -29,7 +29,7 @@ test("the options page names the trusted keyset's version, where it came from, a
 });
 
 test("the options page says how many addresses are known, since when, and whether the import is still running", () => {
-  const base = { entries: 1234, rejected: 0, updatedAt: 1000, forgottenAt: null, importing: false, available: true };
+  const base = { entries: 1234, rejected: 0, updatedAt: 1000, forgottenAt: null, importing: false };
   assert.equal(describeHistory(base, 1600), "Sendguard knows 1,234 addresses you wrote to or keep in your address books, last updated 10 min ago.");
   assert.equal(
     describeHistory({ ...base, entries: 1, importing: true, forgottenAt: 400, rejected: 2 }, 1600),
