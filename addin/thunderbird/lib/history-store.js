@@ -21,8 +21,9 @@ export const MAX_SENT_IDS = 500;
 
 /**
  * @param {{ storage: { get(k: string): Promise<any>, set(o: object): Promise<void> },
- *   history: () => Promise<HistoryApi>, now: () => number }} deps
- *   history() gives the engine's history functions (loading the engine if need be)
+ *   history: () => Promise<HistoryApi>, now: () => number, changed?: () => void }} deps
+ *   history() gives the engine's history functions (loading the engine if need be);
+ *   changed() is told when the text changed
  */
 export function createHistoryStore(deps) {
   /** The stored text, once read (this page is its only writer). @type {string | undefined} */
@@ -84,6 +85,7 @@ export function createHistoryStore(deps) {
         const next = options.state ? options.state(state) : state;
         await deps.storage.set({ [HISTORY_KEY]: text, [HISTORY_STATE_KEY]: { ...next, updatedAt: text === before ? next.updatedAt : deps.now() } });
         cached = text;
+        if (text !== before && deps.changed) deps.changed();
         return true;
       });
     },
@@ -114,6 +116,7 @@ export function createHistoryStore(deps) {
         /** @type {HistoryState} */
         const state = { forgottenAt: at, updatedAt: at, addressBooksAt: at, sent: { done: true, through: at }, sentIds: [] };
         await deps.storage.set({ [HISTORY_KEY]: "", [HISTORY_STATE_KEY]: state });
+        if (deps.changed) deps.changed();
       });
     },
 

@@ -80,6 +80,18 @@ test("the first import resumes after its last finished window, and counts no win
   assert.deepEqual((await store.state()).sent, { done: true, through: NOW, messages: 2 });
 });
 
+test("sent mail is learned a week at a time, dated by the week's last message", async () => {
+  const base = Math.floor(dayOf(NOW) / 7) * 7; // the first day of this week (days since 1970 in 7s)
+  const at = (day, to) => ({ date: new Date(day * DAY * 1000 + 3600_000), headerMessageId: `<${day}.${to}>`, recipients: [to], ccList: [], bccList: [] });
+  const sent = [at(base - 7, "a@example.org"), at(base - 5, "b@example.org"), at(base - 2, "a@example.org"), at(base - 8, "c@example.org")];
+  const { importer, api } = setup({ sent });
+  assert.equal(await importer.run(), "done");
+  assert.deepEqual(api.calls.filter((c) => c.recipients.length).map((c) => [c.day, c.recipients]), [
+    [base - 8, ["c@example.org"]],
+    [base - 2, ["a@example.org", "b@example.org", "a@example.org"]]
+  ]);
+});
+
 test("with no folder marked Sent, every folder is searched for the sender's own messages", async () => {
   const { messenger, importer, api } = setup({ sentFolders: [], sent: [sentMessage(2, "x@example.org", { folderId: "archive" })] });
   assert.equal(await importer.run(), "done");
@@ -201,4 +213,19 @@ test("a send during the first import is checked at once with what is learned so 
   assert.doesNotMatch(context.history, /r0@example\.org/, "the Sent folders' first page is still being read");
   assert.deepEqual(draft.original, { kind: "reply", participants: ["Ann <ann@acme.com>", "alice@northwind.org", "nat@nato.int"] });
   assert.equal((await messenger.runtime.sendMessage({ type: "options-history" })).importing, true);
+});
+
+test("after the history changes, the engine indexes it in the background, so the next send does not wait for it", async () => {
+  const checks = [];
+  const spyEngine = { check: (d, c) => (checks.push({ draft: d, history: c.history }), { action: "allow", summary: "", findings: [] }) };
+  const api = { ...realEngineApi, history: recordingHistoryApi(), defaultEngine: () => spyEngine };
+  const messenger = fakeMessenger({ local: { historyState: { addressBooksAt: NOW, sent: { done: true, through: Math.floor(Date.now() / 1000) } } } });
+  const extension = startExtension({ messenger, engineApi: async () => api, fetch: async () => assert.fail("no server"), log: () => {}, pause: async () => {} });
+  await extension.imported;
+  await messenger.compose.onBeforeSend.fire({ id: 4 }, { to: ["dana@contoso.com"], cc: [], bcc: [] });
+  await messenger.compose.onAfterSend.fire({ id: 4 }, { mode: "sendNow" });
+  await eventually(() => checks.length === 2);
+  assert.deepEqual(checks[1].draft, { to: [] }, "an empty draft, only to index the history");
+  assert.match(checks[1].history, /dana@contoso\.com/);
+  assert.equal(checks[1].history, await extension.history.text());
 });
