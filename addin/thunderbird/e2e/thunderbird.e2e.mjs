@@ -27,6 +27,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 const XPI = path.join(root, "build/thunderbird/sendguard-thunderbird.xpi");
 const SCREENSHOT = path.join(root, "artifacts/thunderbird/dialog-army-ml.png");
 const SCREENSHOT_JUSTIFICATION = path.join(root, "artifacts/thunderbird/dialog-justification.png");
+const SCREENSHOT_HISTORY = path.join(root, "artifacts/thunderbird/dialog-history-jon-smith.png");
 const EXTENSION_ID = "sendguard@sendguard.org";
 const ABORTED = /Send aborted by an onBeforeSend event/;
 const SENDGUARD = process.env.SENDGUARD_BIN || path.join(root, "target/debug/sendguard");
@@ -307,7 +308,7 @@ test("jon.smith@ for the known john.smith@: held, Fix sends to john.smith@; the 
   const reportsBefore = dialogReports.length;
   const { outcome, shown, sunk } = await send(
     { name: "history-fix", to: ["jon.smith@lockheedmartin.com"], subject: "Minutes", body: "x" },
-    { steps: [{ inspectOptions: true }, { click: "#findings button[data-kind=fix]" }, { click: "#send" }] }
+    { screenshot: SCREENSHOT_HISTORY, steps: [{ inspectOptions: true }, { click: "#findings button[data-kind=fix]" }, { click: "#send" }] }
   );
   assert.equal(shown.length, 1, "the dialog opened");
   assert.equal(shown[0].rows[0].recipient, "jon.smith@lockheedmartin.com");
@@ -316,6 +317,7 @@ test("jon.smith@ for the known john.smith@: held, Fix sends to john.smith@; the 
   assert.deepEqual(sunk[0].rcptTo, [JOHN.email]);
   const { options } = dialogReports[reportsBefore];
   assert.match(options.history, /^Sendguard knows \d+ addresses you wrote to or keep in your address books, last updated/);
+  assert.ok(fs.statSync(SCREENSHOT_HISTORY).size > 10000, "the dialog screenshot was saved");
 });
 
 test("a reply to a thread at acme.com and nato.int that adds globex.com is held", async () => {
