@@ -8,8 +8,15 @@
 // --strict-sizes. Times over budget are marked "over (informational)": they depend on the
 // machine and its load, so they never fail the run (a passing run may show some).
 //
+// The sender's history (issue 17), as ratios measured side by side in the same run (see
+// `historyRatios`): 20,000 known addresses against none, for a WebAssembly cold start (<= 1.25x)
+// and a warm 100-recipient check (<= 1.2x).
+//
 // Usage: node scripts/wasm-budgets.mjs [--strict-sizes]  (all; spawns itself for cold starts)
 //        node scripts/wasm-budgets.mjs --cold PATH [plain] (one cold start, prints JSON)
+//        node scripts/wasm-budgets.mjs --cold-history PATH N (one cold start with N known
+//        addresses, prints JSON)
+//        node scripts/wasm-budgets.mjs --history-only  (only the history ratios)
 import { spawnSync } from "node:child_process";
 import { createHash, createPrivateKey, createPublicKey, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -175,5 +182,88 @@ async function main() {
   if (sizeOver && process.argv.includes("--strict-sizes")) process.exit(1);
 }
 
+// ---- the sender's history (issue 17): ratios with 20,000 known addresses against none --------
+
+const HISTORY_SIZE = 20000;
+const HISTORY_PATHS = ["esm", "classic-wasm", "classic-web"];
+
+/** A history text of `count` addresses as an add-in would keep it: a third at five big mail
+ * providers, the rest at about 3,000 organisations, each with a display name (about 9,600
+ * different names, so that names repeat as they do among real contacts). */
+function historyText(count) {
+  const first = ["john", "mary", "ahmed", "li", "olga", "pierre", "sven", "ana", "kofi", "yuki", "raj", "emma", "noah", "ines", "omar", "zoe", "ivan", "lena", "tariq", "mei", "paul", "sara", "diego", "nina"];
+  const start = ["ber", "cas", "dor", "fal", "gar", "hol", "kin", "lom", "mar", "nor", "pel", "ros", "sal", "tor", "val", "wes", "bran", "cor", "del", "fen"];
+  const end = ["ton", "ley", "man", "dez", "sen", "ova", "ini", "ard", "ek", "hoff"];
+  const providers = ["gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com"];
+  const words = ["north", "trade", "blue", "river", "alpha", "metro", "green", "delta", "union", "coast"];
+  const lines = ["#sendguard-history 1"];
+  for (let i = 0; i < count; i++) {
+    const f = first[i % first.length];
+    const l = start[(i * 7) % start.length] + end[(i * 13) % end.length] + (i % 2 ? "" : start[(i * 3) % start.length]);
+    const domain = i % 3 === 0 ? providers[i % 5] : `${words[i % 10]}${words[(i / 10) % 10 | 0]}-co${i % 3000}.com`;
+    const name = `${f[0].toUpperCase()}${f.slice(1)} ${l[0].toUpperCase()}${l.slice(1)}`;
+    lines.push(`${f}.${l}${i % 97}@${domain}\t${1 + (i % 40)}\t${20400 - (i % 365)}\t${name}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** One cold start with a history of `size` addresses: instantiate, load the signed 10k-domain
+ * policy, then the first 100-recipient check with the history (what the first send waits for). */
+async function coldStartWithHistory(path, size) {
+  const { bundle, keyset } = signedPolicy(10000);
+  const history = size > 0 ? historyText(size) : "";
+  const start = performance.now();
+  const core = await instantiate(path);
+  const engine = core.Engine.fromBundle(bundle, keyset, { tenant: "acme", held: null, now: NOW });
+  const verdict = engine.check(hundredRecipients(), { known: [], history });
+  const end = performance.now();
+  if (verdict.findings.length < 20) throw new Error("the check found too little");
+  console.log(JSON.stringify({ total: end - start }));
+}
+
+/** The history ratios, each side measured alternately in the same run. */
+async function historyRatios() {
+  console.log(`The sender's history: ${HISTORY_SIZE.toLocaleString("en")} known addresses against none, measured side by side`);
+  const ratioRow = (name, ratio, budget, detail) => {
+    const mark = ratio > budget ? "  over (informational)" : "";
+    console.log(`${name.padEnd(72)} ${ratio.toFixed(2).padStart(8)}x  (budget <= ${budget}x; ${detail})${mark}`);
+  };
+  for (const path of HISTORY_PATHS) {
+    const runs = { 0: [], [HISTORY_SIZE]: [] };
+    for (let i = 0; i < 7; i++) {
+      for (const size of [0, HISTORY_SIZE]) {
+        const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--cold-history", path, String(size)], { encoding: "utf8" });
+        if (child.status !== 0) throw new Error(`cold start of ${path} with history failed: ${child.stderr}`);
+        runs[size].push(JSON.parse(child.stdout).total);
+      }
+    }
+    const [none, full] = [median(runs[0]), median(runs[HISTORY_SIZE])];
+    ratioRow(`cold start + first check, ${path}`, full / none, 1.25, `${full.toFixed(1)} vs ${none.toFixed(1)} ms, medians of 7`);
+  }
+  const { bundle, keyset } = signedPolicy(10000);
+  const draft = hundredRecipients();
+  const history = historyText(HISTORY_SIZE);
+  for (const path of HISTORY_PATHS) {
+    const core = await instantiate(path);
+    const load = () => core.Engine.fromBundle(bundle, keyset, { tenant: "acme", held: null, now: NOW });
+    const sides = [{ engine: load(), context: { known: [] }, times: [] }, { engine: load(), context: { known: [], history }, times: [] }];
+    for (let i = 0; i < 60; i++) {
+      for (const side of sides) {
+        const start = performance.now();
+        const verdict = side.engine.check(draft, side.context);
+        side.times.push(performance.now() - start);
+        if (verdict.findings.length < 20) throw new Error("the check found too little");
+      }
+    }
+    const [none, full] = sides.map((side) => median(side.times.slice(10)));
+    ratioRow(`100-recipient check, warm, ${path}`, full / none, 1.2, `${full.toFixed(3)} vs ${none.toFixed(3)} ms, medians of 50`);
+  }
+}
+
 if (process.argv[2] === "--cold") await coldStart(process.argv[3], process.argv[4] === "plain");
-else await main();
+else if (process.argv[2] === "--cold-history") await coldStartWithHistory(process.argv[3], Number(process.argv[4]));
+else if (process.argv[2] === "--history-only") await historyRatios();
+else {
+  await main();
+  await historyRatios();
+}

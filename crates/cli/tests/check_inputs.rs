@@ -1,6 +1,6 @@
 //! `sendguard check` on hostile inputs, through the real binary: JSON Lines with a line that is
 //! not UTF-8 or holds two objects, `.eml` files hiding a recipient, a policy file with a second
-//! object after the first.
+//! object after the first, a history file with a line that is not an entry.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -114,4 +114,35 @@ fn a_policy_with_a_second_object_is_refused() {
     assert_eq!(out.status.code(), Some(BAD_POLICY));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("only one JSON object"), "{stderr}");
+}
+
+#[test]
+fn a_history_file_feeds_the_checks_and_bad_lines_are_skipped() {
+    let dir = scratch("history");
+    let history = dir.path().join("history.txt");
+    std::fs::write(
+        &history,
+        "#sendguard-history 1\njohn.smith@lockheedmartin.com\t12\t20400\tJohn Smith\nnot a line\n",
+    )
+    .unwrap();
+    let history = history.to_str().unwrap();
+    let draft = b"{\"to\": [\"jon.smith@lockheedmartin.com\"]}\n";
+    let out = check(&["--format", "json", "--history", history, "-"], draft);
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["findings"][0]["kind"], "lookalike_address");
+    assert_eq!(
+        verdict["findings"][0]["fix"],
+        "john.smith@lockheedmartin.com"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ignoring 1 line(s)"), "{stderr}");
+    // Without the history the same draft is quiet; a missing file is a clear error.
+    let quiet = check(&["--format", "json", "-"], draft);
+    let verdict: serde_json::Value = serde_json::from_slice(&quiet.stdout).unwrap();
+    assert_eq!(verdict["action"], "allow");
+    let missing = check(&["--history", "/nonexistent/history.txt", "-"], draft);
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/history.txt")
+    );
+    assert_ne!(missing.status.code(), Some(0));
 }

@@ -26,7 +26,7 @@ fn sendguard(args: &[&str]) -> Command {
 /// Starts the gateway on a free loopback port; returns it, a connection to it and what it
 /// wrote to stderr before listening.
 fn start(args: &[&str]) -> (Gateway, TcpStream, String) {
-    let mut child = sendguard(&[&["--listen", "127.0.0.1:0"], args].concat())
+    let mut child = sendguard(&[&["--listen", "127.0.0.1:0", "--no-history"], args].concat())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

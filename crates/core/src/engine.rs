@@ -117,22 +117,14 @@ impl Engine {
                 .iter()
                 .map(|d| (d.clone(), ReferenceClass::SenderOwn)),
         );
-        // The draft's own addresses, for the contact check (the sender chose all of them).
-        let in_draft: HashSet<String> = if known.is_empty() {
-            HashSet::new()
-        } else {
-            (draft.recipients())
-                .filter_map(|(_, raw)| parse_mailbox(raw).ok())
-                .map(|m| m.address.canonical())
-                .collect()
-        };
         let mut ctx = Context {
             engine: self,
             known,
             own: &own,
             sender_domain,
             participants: draft.original.as_ref().and_then(Participants::of),
-            in_draft,
+            draft,
+            in_draft: std::cell::OnceCell::new(),
             findings: Vec::new(),
         };
         let checked: Vec<CheckedRecipient> = draft
@@ -153,8 +145,10 @@ struct Context<'a> {
     sender_domain: Option<String>,
     /// The participants of the message answered or forwarded, if any.
     participants: Option<Participants>,
-    /// The canonical addresses of the draft's recipients (when something is known).
-    in_draft: HashSet<String>,
+    draft: &'a Draft,
+    /// The canonical addresses of the draft's recipients, read when the contact check first
+    /// needs them.
+    in_draft: std::cell::OnceCell<HashSet<String>>,
     findings: Vec<(usize, Action, Finding)>,
 }
 
@@ -504,7 +498,17 @@ impl Context<'_> {
         if checked.known || self.known.is_empty() {
             return;
         }
-        let Some((contact, how)) = other_address_of(mailbox, self.known, &self.in_draft) else {
+        let known = self.known;
+        let in_draft = |address: &str| {
+            let addresses = self.in_draft.get_or_init(|| {
+                (self.draft.recipients())
+                    .filter_map(|(_, raw)| parse_mailbox(raw).ok())
+                    .map(|m| m.address.canonical())
+                    .collect()
+            });
+            addresses.contains(address)
+        };
+        let Some((contact, how)) = other_address_of(mailbox, known, &in_draft) else {
             return;
         };
         let protected = self.is_internal(&contact.domain)

@@ -7,10 +7,10 @@
 //! a recipient's domain is looked up, the name and local-part index when a recipient's
 //! address is new. So a check costs no work proportional to the whole history per recipient.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::address::{parse_mailbox, Address};
+use crate::fast_hash::FastMap;
 use crate::history::History;
 use crate::index::{str_within_one, NeighbourIndex};
 use crate::lookalike::{ReferenceClass, ReferenceSet};
@@ -61,18 +61,19 @@ struct DomainContacts {
 /// Contacts by the words of their names and by their local parts, built on first use.
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
-    tokens: HashMap<String, Vec<u32>>,
-    locals: HashMap<String, Vec<u32>>,
+    tokens: FastMap<String, Vec<u32>>,
+    locals: FastMap<String, Vec<u32>>,
 }
 
 /// The addresses the sender has written to before. Prepare once, reuse for many checks.
 #[derive(Debug, Clone, Default)]
 pub struct KnownRecipients {
     contacts: Vec<Contact>,
-    /// Canonical address → id.
-    by_address: HashMap<String, u32>,
+    /// Canonical address → id. (Fast hashes: keys come from the sender's own history and
+    /// list; a draft's addresses are only looked up.)
+    by_address: FastMap<String, u32>,
     /// Canonical domain → its contacts.
-    domains: HashMap<String, DomainContacts>,
+    domains: FastMap<String, DomainContacts>,
     /// The known domains as lookalike references.
     references: OnceLock<ReferenceSet>,
     names: OnceLock<NameIndex>,

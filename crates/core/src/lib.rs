@@ -27,6 +27,7 @@ pub mod draft;
 pub mod engine;
 pub mod error;
 mod fast_hash;
+pub mod gateway_policy;
 pub mod history;
 pub mod in_force;
 pub mod index;

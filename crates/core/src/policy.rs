@@ -12,6 +12,7 @@ pub use crate::action::FailMode;
 use crate::content::ContentSettings;
 use crate::domain::Domain;
 pub use crate::error::PolicyError;
+use crate::gateway_policy::GatewaySettings;
 
 /// The schema version this engine reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -37,6 +38,8 @@ pub struct Policy {
     pub fail_mode: FailMode,
     /// Sensitive-content detectors and the rules that apply them per recipient class.
     pub content: ContentSettings,
+    /// What only the mail gateway reads (`gateway_policy.rs`).
+    pub gateway: GatewaySettings,
 }
 
 impl Default for Policy {
@@ -52,6 +55,7 @@ impl Default for Policy {
             external_recipients: ExternalRecipientSettings::default(),
             fail_mode: FailMode::Warn,
             content: ContentSettings::default(),
+            gateway: GatewaySettings::default(),
         }
     }
 }
@@ -279,6 +283,7 @@ impl Policy {
             risky_tlds.push((tld, r.country.clone()));
         }
         self.content.validate()?;
+        self.gateway.validate()?;
         Ok(CanonicalLists {
             internal,
             trusted,

@@ -1,7 +1,10 @@
 // The gateway behind a real Postfix (issue 14, item 6): a private Postfix instance on
 // 127.0.0.1 asks `sendguard gateway` about every RCPT TO and relays accepted mail to
 // `smtp-sink`; a client speaks SMTP to Postfix and sees what a sender's app would see.
-// The policy is a signed bundle checked against a keyset made here, so the trust path is real.
+// The policy is a signed bundle checked against a keyset made here, so the trust path is real:
+// the main gateway reads it from a folder laid out as `sendguard export` writes it, polled
+// every second, so a tampered bundle dropped there is refused while the last good stays.
+// Two more smtpd listeners ask gateways run with --warn header and --warn hold.
 // Needs root (or passwordless sudo) for Postfix; run by scripts/suites/70-gateway.sh.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -18,7 +21,7 @@ const etc = join(dir, "etc");
 const sinkFile = join(dir, "sink", "delivered.txt");
 const children = [];
 let postfixStarted = false;
-let smtpPort, gatewayPort;
+let smtpPort, gatewayPort, headerSmtpPort, headerGatewayPort, holdSmtpPort, holdGatewayPort;
 
 function run(cmd, args, options = {}) {
   const full = [...(options.root ? asRoot : []), cmd, ...args];
@@ -96,8 +99,8 @@ function smtpSession(port) {
 }
 
 /** Submits one message from alice@example.org; returns the RCPT TO reply (and delivers on 250). */
-async function send(recipient, token) {
-  const smtp = smtpSession(smtpPort);
+async function send(recipient, token, port = smtpPort) {
+  const smtp = smtpSession(port);
   try {
     assert.equal((await smtp.greeting).code, 220);
     assert.equal((await smtp.command("EHLO client.example.org")).code, 250);
@@ -136,11 +139,26 @@ function signPolicy() {
   payload.policy = "{}";
   parsed.payload = Buffer.from(JSON.stringify(payload)).toString("base64");
   writeFileSync(join(dir, "tampered.bundle"), JSON.stringify(parsed));
+  // The folder `sendguard export` would write.
+  mkdirSync(join(dir, "export", "v1", "tenants", "acme"), { recursive: true });
+  writeFileSync(join(dir, "export", "v1", "tenants", "acme", "policy"), bundle);
+  writeFileSync(join(dir, "export", "v1", "tenants", "acme", "keyset"), readFileSync(join(dir, "keyset.json")));
 }
 
-function gatewayArgs(bundle) {
-  return ["gateway", "--listen", `127.0.0.1:${gatewayPort}`, "--policy", bundle,
-    "--trust", "keyset.json", "--tenant", "acme"];
+function gatewayArgs(bundle, port = gatewayPort, warn = "confirm") {
+  return ["gateway", "--listen", `127.0.0.1:${port}`, "--policy", bundle,
+    "--trust", "keyset.json", "--tenant", "acme", "--warn", warn];
+}
+
+/** The main gateway: the policy from the exported folder, polled every second. */
+function folderGatewayArgs() {
+  return ["gateway", "--listen", `127.0.0.1:${gatewayPort}`, "--policy-dir", "export",
+    "--trust", "keyset.json", "--tenant", "acme", "--state-dir", "gateway-state", "--poll-interval", "1s"];
+}
+
+/** An smtpd listener whose recipients are checked by the gateway on `policyPort`. */
+function smtpdAsking(port, policyPort) {
+  return `127.0.0.1:${port} inet n - n - - smtpd\n  -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:${policyPort},permit_mynetworks,reject\n`;
 }
 
 function writePostfixConfig(sinkPort) {
@@ -163,13 +181,15 @@ function writePostfixConfig(sinkPort) {
     "mynetworks = 127.0.0.0/8",
     "maillog_file = /dev/stdout",
     `smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:${gatewayPort}, permit_mynetworks, reject`,
+    // The end of each accepted message: the gateway learns its sender's history.
+    `smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:${gatewayPort}`,
     "smtpd_policy_service_default_action = 451 4.3.5 Try again later: the recipient check is unavailable.",
     "smtpd_policy_service_timeout = 10s",
     "",
   ].join("\n"));
   const master = readFileSync("/usr/share/postfix/master.cf.dist", "utf8")
     .replace(/^smtp\s+inet\s.*$/m, `127.0.0.1:${smtpPort} inet n - n - - smtpd`);
-  writeFileSync(join(etc, "master.cf"), master);
+  writeFileSync(join(etc, "master.cf"), master + smtpdAsking(headerSmtpPort, headerGatewayPort) + smtpdAsking(holdSmtpPort, holdGatewayPort));
 }
 
 before(async () => {
@@ -180,12 +200,18 @@ before(async () => {
   const sinkPort = await freePort();
   smtpPort = await freePort();
   gatewayPort = await freePort();
+  headerSmtpPort = await freePort();
+  headerGatewayPort = await freePort();
+  holdSmtpPort = await freePort();
+  holdGatewayPort = await freePort();
   signPolicy();
   writePostfixConfig(sinkPort);
 
   const sinkUser = process.getuid() === 0 ? ["-u", "postfix"] : [];
   start("smtp-sink", [...sinkUser, "-D", sinkFile, `127.0.0.1:${sinkPort}`, "100"], "smtp-sink");
-  start(SENDGUARD, gatewayArgs("policy.bundle"), "gateway");
+  start(SENDGUARD, folderGatewayArgs(), "gateway");
+  start(SENDGUARD, gatewayArgs("policy.bundle", headerGatewayPort, "header"), "gateway --warn header");
+  start(SENDGUARD, gatewayArgs("policy.bundle", holdGatewayPort, "hold"), "gateway --warn hold");
   // Postfix logs to its stdout (maillog_file = /dev/stdout), which must be a file: with a
   // pipe its postlog exits 1 without a word.
   const [postfixCmd, ...postfixArgs] = [...asRoot, "postfix", "-c", etc, "start-fg"];
@@ -195,7 +221,9 @@ before(async () => {
   postfix.name = "postfix";
   children.push(postfix);
   postfixStarted = true;
-  for (const [what, port] of [["smtp-sink", sinkPort], ["the gateway", gatewayPort], ["Postfix", smtpPort]]) {
+  const listeners = [["smtp-sink", sinkPort], ["the gateway", gatewayPort], ["the header gateway", headerGatewayPort],
+    ["the hold gateway", holdGatewayPort], ["Postfix", smtpPort], ["Postfix (header)", headerSmtpPort], ["Postfix (hold)", holdSmtpPort]];
+  for (const [what, port] of listeners) {
     await waitFor(`${what} to listen on 127.0.0.1:${port}`, async () => {
       const dead = children.find((c) => c.exitCode !== null);
       if (dead) throw new Error(`${dead.name} exited ${dead.exitCode}: ${dead.output}`);
@@ -231,7 +259,17 @@ test("the right domain is delivered", async () => {
   await waitFor("army.mil mail to reach the sink", () => timesDelivered("right-domain") === 1);
 });
 
-test("a blocked destination is refused and a resend does not pass", async () => {
+test("the sender's history learnt from accepted mail catches a lookalike address", async () => {
+  const first = await send("jonathan.smithers@partner.com", "history-1");
+  assert.equal(first.code, 250, first.text);
+  await waitFor("the first message to reach the sink", () => timesDelivered("history-1") === 1);
+  const typo = await send("jonathan.smihters@partner.com", "history-2");
+  assert.equal(typo.code, 554, typo.text);
+  assert.match(typo.text, /jonathan\.smithers@partner\.com/);
+  assert.equal(timesDelivered("history-2"), 0);
+});
+
+test("a blocked TLD (the policy blocks .ru) is refused and a resend does not pass", async () => {
   for (const token of ["blocked-1", "blocked-2"]) {
     const reply = await send("ivan@mail.ru", token);
     assert.equal(reply.code, 554, reply.text);
@@ -240,9 +278,15 @@ test("a blocked destination is refused and a resend does not pass", async () => 
   }
 });
 
-test("a tampered policy is refused at start while the running gateway keeps its good one", async () => {
-  const tampered = run(SENDGUARD, gatewayArgs("tampered.bundle"), { mayFail: true });
+test("a tampered policy is refused, at start and when it arrives, and the last good one stays in force", async () => {
+  const tampered = run(SENDGUARD, gatewayArgs("tampered.bundle", await freePort()), { mayFail: true });
   assert.equal(tampered.status, 78, `tampered bundle refused with exit 78: ${tampered.stderr}`);
+
+  // The running gateway finds the tampered bundle in its folder at its next poll.
+  const gateway = children.find((c) => c.name === "gateway");
+  writeFileSync(join(dir, "export", "v1", "tenants", "acme", "policy"), readFileSync(join(dir, "tampered.bundle")));
+  await waitFor("the gateway to refuse the tampered bundle", () => gateway.output.includes("the fetched policy is refused"));
+  assert.match(gateway.output, /the fetched policy is refused: .*; policy version 1 stays in force/);
 
   const blocked = await send("ivan@mail.ru", "after-tamper-blocked");
   assert.equal(blocked.code, 554, `the good policy (mail.ru blocked) is still in force: ${blocked.text}`);
@@ -250,6 +294,27 @@ test("a tampered policy is refused at start while the running gateway keeps its 
   assert.equal(right.code, 250, right.text);
   await waitFor("mail after the tamper attempt to reach the sink", () => timesDelivered("after-tamper-right") === 1);
   assert.equal(timesDelivered("blocked-1") + timesDelivered("blocked-2") + timesDelivered("after-tamper-blocked"), 0);
+});
+
+test("--warn header delivers a warned recipient with the X-Sendguard-Warning header", async () => {
+  const reply = await send("colonel.smith@army.ml", "warn-header", headerSmtpPort);
+  assert.equal(reply.code, 250, reply.text);
+  await waitFor("the warned mail to reach the sink", () => timesDelivered("warn-header") === 1);
+  // Only this gateway adds the header (the confirm one refuses or passes without it).
+  assert.match(sinkText(), /X-Sendguard-Warning: Check colonel\.smith@army\.ml: [^\r\n]*army\.mil/);
+  const blocked = await send("ivan@mail.ru", "warn-header-blocked", headerSmtpPort);
+  assert.equal(blocked.code, 554, `a block is still a refusal: ${blocked.text}`);
+});
+
+test("--warn hold puts a warned message on hold until an administrator releases it", async () => {
+  const reply = await send("colonel.smith@army.ml", "warn-hold", holdSmtpPort);
+  assert.equal(reply.code, 250, reply.text);
+  // Held messages are listed with `!` after their queue id.
+  await waitFor("the message to be on hold", () => /^[0-9A-F]+!/m.test(run("postqueue", ["-c", etc, "-p"], { root: true, mayFail: true }).stdout));
+  assert.equal(timesDelivered("warn-hold"), 0, "a held message is not delivered");
+  run("postsuper", ["-c", etc, "-H", "ALL"], { root: true });
+  run("postqueue", ["-c", etc, "-f"], { root: true, mayFail: true });
+  await waitFor("the released message to reach the sink", () => timesDelivered("warn-hold") === 1);
 });
 
 test("with the gateway down, Postfix defers (451), never lets the mail through", async () => {

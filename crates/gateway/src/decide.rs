@@ -1,13 +1,15 @@
 //! From one policy request to one action: the engine's verdict on the recipient, mapped to
 //! what Postfix should do. The verdict is the engine's alone; this file only maps it.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sendguard_core::in_force::PolicyInForce;
 use sendguard_core::{Draft, FailMode, KnownRecipients, Outcome, Verdict};
 
 use crate::action::{one_line, PolicyAction};
 use crate::confirm::ConfirmStore;
+use crate::history_store::HistoryStore;
+use crate::live::{InForce, LivePolicy};
 use crate::protocol::Request;
 
 /// What a warning does to the mail (the admin's choice).
@@ -27,20 +29,46 @@ pub const WARNING_HEADER: &str = "X-Sendguard-Warning";
 
 /// The policy in force, the warn choice and the pending confirmations; shared by all
 /// connections. An expired signed policy is in force as stale: every recipient then gets the
-/// core's could-not-check verdict, in the policy's `fail_mode`.
+/// core's could-not-check verdict, in the policy's `fail_mode`. Until a first policy is
+/// verified, every recipient gets the fail answer (DEFER: never a pass).
 pub struct Decider {
-    policy: PolicyInForce,
+    policy: Arc<LivePolicy>,
     warn_mode: WarnMode,
     confirmations: Mutex<ConfirmStore>,
+    /// Each sender's history, learnt from accepted mail (off when `None`).
+    history: Option<HistoryStore>,
 }
 
 impl Decider {
+    /// A fixed policy (a local file).
     pub fn new(policy: PolicyInForce, warn_mode: WarnMode, confirmations: ConfirmStore) -> Decider {
+        let live = LivePolicy::new(Some(InForce::plain(policy)));
+        Decider::live(Arc::new(live), warn_mode, confirmations)
+    }
+
+    /// A policy that a refresher replaces while the service runs.
+    pub fn live(
+        policy: Arc<LivePolicy>,
+        warn_mode: WarnMode,
+        confirmations: ConfirmStore,
+    ) -> Decider {
         Decider {
             policy,
             warn_mode,
             confirmations: Mutex::new(confirmations),
+            history: None,
         }
+    }
+
+    /// Learns each sender's accepted recipients and checks against them.
+    pub fn with_history(mut self, history: HistoryStore) -> Decider {
+        self.history = Some(history);
+        self
+    }
+
+    /// The shared policy, for the refresher, metrics and `/healthz`.
+    pub fn policy(&self) -> &Arc<LivePolicy> {
+        &self.policy
     }
 
     /// The action for one well-formed request at Unix time `now` (seconds).
@@ -51,11 +79,15 @@ impl Decider {
                 None => "the request has no `request` attribute".into(),
             });
         }
-        if !request
-            .protocol_state
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("RCPT"))
-        {
+        let state = request.protocol_state.as_deref().unwrap_or("");
+        if state.eq_ignore_ascii_case("END-OF-MESSAGE") {
+            // The message was accepted: its sender's history learns the recipients passed.
+            if let Some(history) = &self.history {
+                history.accepted(request.instance.as_deref(), (now / 86_400) as u32);
+                return Ok(PolicyAction::Dunno);
+            }
+        }
+        if !state.eq_ignore_ascii_case("RCPT") {
             // Recipients are checked once each, at RCPT TO; other stages get no opinion,
             // said in the log so that a misplaced check_policy_service is noticed.
             crate::server::log(format_args!(
@@ -70,18 +102,45 @@ impl Decider {
             _ => return Err("an RCPT request without a recipient".into()),
         };
         let sender = request.sender.as_deref().unwrap_or("");
-        let verdict = self.check(sender, recipient);
-        Ok(self.map(&verdict, sender, recipient, now))
-    }
-
-    /// The engine's verdict on a draft with this one recipient, from this sender.
-    fn check(&self, sender: &str, recipient: &str) -> Verdict {
-        let draft = Draft {
-            from: (!sender.is_empty()).then(|| sender.to_string()),
-            to: vec![recipient.to_string()],
-            ..Draft::default()
+        let Some(policy) = self.policy.get() else {
+            return Err("no verified policy is in force yet".into());
         };
-        self.policy.check(&draft, &KnownRecipients::default())
+        let instance = request.instance.as_deref();
+        if let Some(exception) = policy.exception(sender, recipient, now) {
+            crate::metrics::METRICS.exception();
+            crate::server::log(format_args!(
+                "passed by the policy's {} exception; answered DUNNO{}",
+                exception.name(),
+                crate::logging::addresses(sender, recipient)
+            ));
+            return Ok(PolicyAction::Dunno);
+        }
+        let known = match &self.history {
+            Some(history) => history.known(sender),
+            None => Arc::default(),
+        };
+        let verdict = check(&policy, sender, recipient, &known, now);
+        let action = self.map(&verdict, sender, recipient, now);
+        // Only what the engine allowed is learnt: a warned recipient sent anyway (confirmed
+        // by a resend) or one passed by an exception may be the very typo, and once in the
+        // history it would stand as a reference that flags the right address.
+        if verdict.action == Outcome::Allow {
+            self.passed(instance, sender, recipient);
+        }
+        if action != PolicyAction::Dunno {
+            let finding = verdict
+                .findings
+                .first()
+                .and_then(|f| serde_json::to_value(f.kind).ok())
+                .and_then(|kind| kind.as_str().map(str::to_string))
+                .unwrap_or_else(|| "none".into());
+            crate::server::log(format_args!(
+                "answered {} (finding {finding}){}",
+                action.name(),
+                crate::logging::addresses(sender, recipient)
+            ));
+        }
+        Ok(action)
     }
 
     fn map(&self, verdict: &Verdict, sender: &str, recipient: &str, now: i64) -> PolicyAction {
@@ -104,8 +163,10 @@ impl Decider {
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
                     if store.confirm_or_remember(sender, recipient, now) {
+                        crate::metrics::METRICS.confirmed_resend();
                         crate::server::log(format_args!(
-                            "a warned recipient was confirmed by a resend; answered DUNNO"
+                            "a warned recipient was confirmed by a resend; answered DUNNO{}",
+                            crate::logging::addresses(sender, recipient)
                         ));
                         PolicyAction::Dunno
                     } else {
@@ -124,10 +185,17 @@ impl Decider {
         }
     }
 
+    fn passed(&self, instance: Option<&str>, sender: &str, recipient: &str) {
+        if let Some(history) = &self.history {
+            history.passed(instance, sender, recipient);
+        }
+    }
+
     /// The answer when a request cannot be checked, by the policy's `fail_mode`: never a
     /// pass. `block` refuses for good; `warn` refuses for now, so the client tries again.
     pub fn fail_action(&self) -> PolicyAction {
-        match self.policy.fail_mode() {
+        let mode = self.policy.get().map_or(FailMode::Warn, |p| p.fail_mode());
+        match mode {
             FailMode::Block => PolicyAction::Reject(
                 "Contact your administrator: the recipient check could not run.".into(),
             ),
@@ -136,6 +204,22 @@ impl Decider {
             }
         }
     }
+}
+
+/// The engine's verdict on a draft with this one recipient, from this sender.
+fn check(
+    policy: &InForce,
+    sender: &str,
+    recipient: &str,
+    known: &KnownRecipients,
+    now: i64,
+) -> Verdict {
+    let draft = Draft {
+        from: (!sender.is_empty()).then(|| sender.to_string()),
+        to: vec![recipient.to_string()],
+        ..Draft::default()
+    };
+    policy.check(&draft, known, now)
 }
 
 #[cfg(test)]
@@ -158,6 +242,7 @@ mod tests {
             protocol_state: Some("RCPT".into()),
             sender: Some(sender.into()),
             recipient: Some(recipient.into()),
+            instance: None,
         }
     }
 
@@ -251,6 +336,62 @@ mod tests {
         assert!(d.decide(&wrong, 0).unwrap_err().contains("`junk`"));
         wrong.request = None;
         assert!(d.decide(&wrong, 0).is_err());
+    }
+
+    #[test]
+    fn exceptions_by_sender_recipient_and_domain_win_over_findings() {
+        let d = decider(
+            r#"{"blocked_domains": ["ml"], "gateway": {"exceptions": {
+                "senders": ["printer@example.org"], "recipients": ["liaison@army.ml"],
+                "domains": ["partner.ml"]}}}"#,
+            WarnMode::Confirm,
+        );
+        let pass = |s: &str, r: &str| d.decide(&rcpt(s, r), 0).unwrap();
+        assert_eq!(pass("printer@example.org", TYPO), PolicyAction::Dunno);
+        assert_eq!(
+            pass("a@example.org", "liaison@army.ml"),
+            PolicyAction::Dunno
+        );
+        assert_eq!(
+            pass("a@example.org", "x@mail.partner.ml"),
+            PolicyAction::Dunno
+        );
+        assert_eq!(pass("a@example.org", TYPO).name(), "REJECT");
+    }
+
+    #[test]
+    fn accepted_mail_teaches_the_senders_history_and_a_lookalike_address_is_caught() {
+        let dir = std::env::temp_dir().join(format!("sg-gw-decide-history-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let d = decider("{}", WarnMode::Header)
+            .with_history(HistoryStore::open(&dir, 100, 100).unwrap());
+        let rcpt_in = |recipient: &str, instance: &str| {
+            let mut r = rcpt("alice@example.org", recipient);
+            r.instance = Some(instance.into());
+            d.decide(&r, 86_400 * 20_000).unwrap()
+        };
+        assert_eq!(
+            rcpt_in("jonathan.smithers@partner.com", "m1"),
+            PolicyAction::Dunno
+        );
+        assert_eq!(
+            rcpt_in("jonathan.smithers@partner.com", "m2"),
+            PolicyAction::Dunno
+        );
+        let mut end = rcpt("alice@example.org", "");
+        end.protocol_state = Some("END-OF-MESSAGE".into());
+        end.recipient = None;
+        end.instance = Some("m1".into());
+        assert_eq!(d.decide(&end, 86_400 * 20_000), Ok(PolicyAction::Dunno));
+        let typo = rcpt_in("jonathan.smihters@partner.com", "m3");
+        let PolicyAction::Prepend(header) = &typo else {
+            panic!("{typo:?}")
+        };
+        assert!(header.contains("jonathan.smithers@partner.com"), "{header}");
+        // Another sender has no such history.
+        let other = d.decide(&rcpt("bob@example.org", "jonathan.smihters@partner.com"), 0);
+        assert_eq!(other, Ok(PolicyAction::Dunno));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -21,13 +21,24 @@
 //! ```
 
 pub mod action;
+pub mod config;
 pub mod confirm;
 pub mod decide;
+pub mod history_store;
+pub mod http_get;
+pub mod live;
+pub mod logging;
+pub mod metrics;
+pub mod ops_http;
 pub mod protocol;
+pub mod refresh;
 pub mod server;
+pub mod watch;
 
 pub use action::PolicyAction;
 pub use confirm::ConfirmStore;
 pub use decide::{Decider, WarnMode, WARNING_HEADER};
+pub use live::{InForce, LivePolicy};
 pub use protocol::{read_request, Limits, ProtocolError, Request};
+pub use refresh::{Outcome, Refresher, Source};
 pub use server::{serve, serve_connection, Settings};

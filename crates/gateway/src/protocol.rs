@@ -37,6 +37,9 @@ pub struct Request {
     pub sender: Option<String>,
     /// `recipient`: the envelope recipient of this `RCPT TO`.
     pub recipient: Option<String>,
+    /// `instance`: the same for every request about one message (ties the RCPT requests to
+    /// the END-OF-MESSAGE one, when the history learns accepted mail).
+    pub instance: Option<String>,
 }
 
 /// Why a request could not be read. `at_boundary` says whether the stream still stands at
@@ -156,6 +159,7 @@ fn take_attribute(request: &mut Request, line: &[u8], number: usize) -> Result<(
         b"protocol_state" => (&mut request.protocol_state, "protocol_state"),
         b"sender" => (&mut request.sender, "sender"),
         b"recipient" => (&mut request.recipient, "recipient"),
+        b"instance" => (&mut request.instance, "instance"),
         _ => return Ok(()),
     };
     let value =

@@ -1,13 +1,16 @@
-//! The TCP service: one thread per Postfix connection, at most `max_connections` at once,
-//! several requests per connection, a fail-mode answer to every request that cannot be read.
+//! The service: one thread per Postfix connection (TCP on loopback, or a Unix socket), at
+//! most `max_connections` at once, several requests per connection, a fail-mode answer to
+//! every request that cannot be read.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::decide::Decider;
+use crate::metrics::METRICS;
 use crate::protocol::{read_request, Limits};
 
 /// Limits of the service.
@@ -31,53 +34,130 @@ impl Default for Settings {
     }
 }
 
+/// Where Postfix reaches the service.
+pub enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+/// One accepted connection, TCP or Unix.
+trait Connection: Read + Write + Send + Sized + 'static {
+    fn set_timeouts(&self, timeout: Duration) -> std::io::Result<()>;
+    fn duplicate(&self) -> std::io::Result<Self>;
+    fn end_writing(&self);
+}
+
+macro_rules! connection {
+    ($stream:ty) => {
+        impl Connection for $stream {
+            fn set_timeouts(&self, timeout: Duration) -> std::io::Result<()> {
+                self.set_read_timeout(Some(timeout))?;
+                self.set_write_timeout(Some(timeout))
+            }
+            fn duplicate(&self) -> std::io::Result<Self> {
+                self.try_clone()
+            }
+            fn end_writing(&self) {
+                let _ = self.shutdown(Shutdown::Write);
+            }
+        }
+    };
+}
+connection!(TcpStream);
+
+/// Answers are small and awaited one at a time: sent at once, never held for coalescing.
+fn no_delay(stream: &TcpStream) {
+    let _ = stream.set_nodelay(true);
+}
+connection!(UnixStream);
+
 /// Serves connections from `listener` until accepting fails.
 pub fn serve(
-    listener: TcpListener,
+    listener: impl Into<Listener>,
     decider: Arc<Decider>,
     settings: Settings,
 ) -> std::io::Result<()> {
     let active = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(stream) => stream,
-            Err(e) => {
-                log(format_args!("cannot accept a connection: {e}"));
-                continue;
+    match listener.into() {
+        Listener::Tcp(listener) => {
+            for stream in listener.incoming() {
+                if let Ok(stream) = &stream {
+                    no_delay(stream);
+                }
+                admit(stream, &active, &decider, settings);
             }
-        };
-        if active.fetch_add(1, Ordering::SeqCst) >= settings.max_connections {
-            active.fetch_sub(1, Ordering::SeqCst);
-            log(format_args!(
-                "refusing a connection: {} already open (the limit)",
-                settings.max_connections
-            ));
-            drop(stream);
-            continue;
         }
-        let decider = Arc::clone(&decider);
-        let active = Arc::clone(&active);
-        std::thread::spawn(move || {
-            if let Err(e) = serve_stream(stream, &decider, &settings) {
-                log(format_args!("connection ended: {e}"));
+        Listener::Unix(listener) => {
+            for stream in listener.incoming() {
+                admit(stream, &active, &decider, settings);
             }
-            active.fetch_sub(1, Ordering::SeqCst);
-        });
+        }
     }
     Ok(())
 }
 
-fn serve_stream(stream: TcpStream, decider: &Decider, settings: &Settings) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(settings.idle_timeout))?;
-    stream.set_write_timeout(Some(settings.idle_timeout))?;
-    let reader = BufReader::new(stream.try_clone()?);
-    let served = serve_connection(reader, &stream, decider, &settings.limits, unix_now);
+impl From<TcpListener> for Listener {
+    fn from(listener: TcpListener) -> Self {
+        Listener::Tcp(listener)
+    }
+}
+
+impl From<UnixListener> for Listener {
+    fn from(listener: UnixListener) -> Self {
+        Listener::Unix(listener)
+    }
+}
+
+/// Serves one accepted connection on its own thread, within the connection cap.
+fn admit<C: Connection>(
+    stream: std::io::Result<C>,
+    active: &Arc<AtomicUsize>,
+    decider: &Arc<Decider>,
+    settings: Settings,
+) {
+    let stream = match stream {
+        Ok(stream) => stream,
+        Err(e) => {
+            log(format_args!("cannot accept a connection: {e}"));
+            return;
+        }
+    };
+    if active.fetch_add(1, Ordering::SeqCst) >= settings.max_connections {
+        active.fetch_sub(1, Ordering::SeqCst);
+        METRICS.connection_refused();
+        log(format_args!(
+            "refusing a connection: {} already open (the limit)",
+            settings.max_connections
+        ));
+        return;
+    }
+    let decider = Arc::clone(decider);
+    let active = Arc::clone(active);
+    METRICS.connection_opened();
+    std::thread::spawn(move || {
+        if let Err(e) = serve_stream(stream, &decider, &settings) {
+            log(format_args!("connection ended: {e}"));
+        }
+        METRICS.connection_closed();
+        active.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
+fn serve_stream<C: Connection>(
+    stream: C,
+    decider: &Decider,
+    settings: &Settings,
+) -> std::io::Result<()> {
+    stream.set_timeouts(settings.idle_timeout)?;
+    let reader = BufReader::new(stream.duplicate()?);
+    let mut writer = stream.duplicate()?;
+    let served = serve_connection(reader, &mut writer, decider, &settings.limits, unix_now);
     // After a broken frame the peer may still be sending; closing with unread input would
     // reset the connection and could destroy the answer before the peer reads it. So: end
     // our side, then discard what remains, bounded in bytes and time.
-    let _ = stream.shutdown(Shutdown::Write);
-    stream.set_read_timeout(Some(Duration::from_secs(1)))?;
-    let _ = std::io::copy(&mut (&stream).take(DRAIN_LIMIT), &mut std::io::sink());
+    stream.end_writing();
+    stream.set_timeouts(Duration::from_secs(1))?;
+    let _ = std::io::copy(&mut stream.take(DRAIN_LIMIT), &mut std::io::sink());
     served
 }
 
@@ -105,6 +185,7 @@ pub fn serve_connection(
             Err(e) if e.io_failed => return Err(std::io::Error::other(e.reason)),
             Err(e) => (failed(decider, &e.reason), e.at_boundary),
         };
+        METRICS.answer(action.name());
         writer.write_all(action.to_reply().as_bytes())?;
         writer.flush()?;
         if !go_on {
@@ -115,6 +196,7 @@ pub fn serve_connection(
 
 fn failed(decider: &Decider, reason: &str) -> crate::PolicyAction {
     let action = decider.fail_action();
+    METRICS.malformed();
     log(format_args!(
         "malformed policy request ({reason}); answered {} by the policy's fail_mode",
         action.name()
@@ -122,13 +204,9 @@ fn failed(decider: &Decider, reason: &str) -> crate::PolicyAction {
     action
 }
 
-/// One log line on stderr. A closed stderr must not stop the service (`eprintln!` would
-/// panic), so a failed write is ignored.
-pub fn log(message: std::fmt::Arguments) {
-    let _ = writeln!(std::io::stderr().lock(), "sendguard gateway: {message}");
-}
+pub use crate::logging::log;
 
-fn unix_now() -> i64 {
+pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

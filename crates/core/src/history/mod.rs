@@ -10,11 +10,10 @@
 
 mod learn;
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::address::{parse_address, Address};
+use crate::fast_hash::FastMap;
 
 pub use learn::{LearnOptions, TrimOptions};
 
@@ -64,7 +63,8 @@ impl HistoryEntry {
 pub struct History {
     entries: Vec<HistoryEntry>,
     /// Canonical address (`Address::canonical`) → position in `entries`.
-    positions: HashMap<String, usize>,
+    /// (A fast hash: the history is the device's own data, not an attacker's.)
+    positions: FastMap<String, usize>,
     rejected: usize,
 }
 
