@@ -29,6 +29,21 @@ async function inspectOptions() {
   await fetch(collector + "/hook/report", { method: "POST", body: JSON.stringify({ options }) });
 }
 
+/** Presses Forget (and confirms) on the options page; reports what the page says then. */
+async function forgetHistory() {
+  await messenger.runtime.openOptionsPage();
+  let page;
+  for (let i = 0; i < 100 && !page; i++) {
+    await pause(100);
+    page = messenger.extension.getViews().find((v) => v.location.pathname.endsWith("/options.html") && v.document.getElementById("forget-yes"));
+  }
+  page.document.getElementById("forget").click();
+  page.document.getElementById("forget-yes").click();
+  const status = () => page.document.getElementById("history-status").textContent;
+  for (let i = 0; i < 50 && !/ 0 addresses/.test(status()); i++) await pause(100);
+  await fetch(collector + "/hook/report", { method: "POST", body: JSON.stringify({ forgot: { history: status(), status: page.document.getElementById("status").textContent } }) });
+}
+
 /** What a control is called in reports: its id, else its kind and label. */
 const nameOf = (el) => (el.id ? el.id : (el.dataset.kind || el.tagName) + ": " + el.textContent);
 
@@ -56,6 +71,7 @@ async function attach() {
     if (step.click) document.querySelector(step.click).click();
     if (step.key) document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: step.key, bubbles: true }));
     if (step.inspectOptions) await inspectOptions();
+    if (step.forgetHistory) await forgetHistory();
     await pause(300);
     if (step.report) {
       // The dialog's answer arrives asynchronously: wait (at most 5 s) for it to be shown.

@@ -353,6 +353,17 @@ test("no request that reached the policy server carries an address from the hist
   }
 });
 
+test("Forget on the options page empties the history", async () => {
+  const reportsBefore = dialogReports.length;
+  const { shown } = await send({ name: "history-forget", to: [colonel], subject: "Forget", body: "x" }, { steps: [{ forgetHistory: true }, { key: "Escape" }] });
+  assert.equal(shown.length, 1);
+  const { forgot } = dialogReports[reportsBefore];
+  assert.equal(forgot.status, "Forgotten.");
+  assert.match(forgot.history, /^Sendguard knows 0 addresses .* Forgotten \d+ s ago; learned since from what you send\.$/);
+  await waitFor("the stored history to be emptied", () => stored.history === "", 10000);
+  assert.equal(stored.state.sent.done, true, "the Sent folders are not read again");
+});
+
 // Thunderbird suspends an idle Manifest V3 event page after about 30 s, and a pending
 // onBeforeSend extends that only once: without the dialog's ping this send hangs for ever
 // (checked: with the ping turned off this test times out).

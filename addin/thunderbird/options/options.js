@@ -31,8 +31,16 @@ async function showHistory() {
   $("history-status").textContent = describeHistory(summary, Math.floor(Date.now() / 1000));
 }
 
-$("forget").addEventListener("click", async () => {
-  if (!window.confirm("Forget every address Sendguard learned? Your address books and Sent folders are not read again; what you send from now on is learned.")) return;
+// Forget asks once more on the page itself (no modal prompt: the options page may be embedded).
+$("forget").addEventListener("click", () => {
+  $("forget-confirm").hidden = false;
+  $("forget-yes").focus();
+});
+$("forget-no").addEventListener("click", () => {
+  $("forget-confirm").hidden = true;
+});
+$("forget-yes").addEventListener("click", async () => {
+  $("forget-confirm").hidden = true;
   await messenger.runtime.sendMessage({ type: "options-history-forget" });
   $("status").textContent = "Forgotten.";
   await showHistory();
