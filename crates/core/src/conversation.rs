@@ -77,7 +77,7 @@ impl Participants {
             return Some(a.display());
         }
         let at_participants = |c: &&Contact| self.domains.contains(&c.domain);
-        if let Some(c) = known.same_local(&local).find(at_participants) {
+        if let Some(c) = known.same_local(&local).into_iter().find(at_participants) {
             return Some(c.display());
         }
         (self.domains.iter())
@@ -161,7 +161,7 @@ pub fn other_address_of<'k>(
             return None;
         }
         let domain = mailbox.address.domain.as_str();
-        let mut same: Vec<&Contact> = (known.same_local(&local))
+        let mut same: Vec<&Contact> = (known.same_local(&local).into_iter())
             .filter(|c| c.domain != domain && usable(c))
             .collect();
         same.sort_by(|a, b| {

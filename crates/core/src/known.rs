@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use crate::address::{parse_mailbox, Address};
 use crate::fast_hash::FastMap;
 use crate::history::History;
-use crate::index::{str_within_one, NeighbourIndex};
+use crate::index::{extend_hash, str_within_one, string_hash, HashBuckets, NeighbourIndex};
 use crate::lookalike::{ReferenceClass, ReferenceSet};
 
 /// A domain with more known local parts than this gets a neighbour index; fewer are compared
@@ -58,11 +58,13 @@ struct DomainContacts {
     neighbours: OnceLock<NeighbourIndex>,
 }
 
-/// Contacts by the words of their names and by their local parts, built on first use.
+/// Contacts by the hashes of the words of their names and of their local parts, built on
+/// first use (hashes, not strings: no allocation per contact; a collision only adds a
+/// candidate that the comparison removes).
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
-    tokens: FastMap<String, Vec<u32>>,
-    locals: FastMap<String, Vec<u32>>,
+    tokens: HashBuckets,
+    locals: HashBuckets,
 }
 
 /// The addresses the sender has written to before. Prepare once, reuse for many checks.
@@ -123,6 +125,9 @@ impl KnownRecipients {
         }
     }
 
+    // Not inlined: per-entry work in a small function that WebAssembly engines optimise
+    // between calls (ARCHITECTURE.md, the invariant on whole-input loops).
+    #[inline(never)]
     fn add(&mut self, address: &Address, name: &str, count: u32, last_day: u32) {
         let canonical = address.canonical();
         if self.by_address.contains_key(&canonical) {
@@ -226,8 +231,12 @@ impl KnownRecipients {
         }
         let index = self.names();
         let mut ids: Vec<u32> = (query.split(' '))
-            .filter_map(|token| index.tokens.get(token))
-            .flat_map(|ids| ids.iter().take(NAME_CANDIDATES).copied())
+            .flat_map(|token| {
+                index
+                    .tokens
+                    .values(string_hash(token.as_bytes()))
+                    .take(NAME_CANDIDATES)
+            })
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -249,37 +258,69 @@ impl KnownRecipients {
     }
 
     /// Known contacts with this (lower-cased) local part, at any domain.
-    pub fn same_local(&self, local: &str) -> impl Iterator<Item = &Contact> + '_ {
-        let ids = self.names().locals.get(local).map(Vec::as_slice);
-        (ids.unwrap_or_default().iter()).map(|&id| &self.contacts[id as usize])
+    pub fn same_local(&self, local: &str) -> Vec<&Contact> {
+        (self.names().locals.values(string_hash(local.as_bytes())))
+            .map(|id| &self.contacts[id as usize])
+            .filter(|c| c.local == local)
+            .collect()
     }
 
     fn names(&self) -> &NameIndex {
         self.names.get_or_init(|| {
-            let mut index = NameIndex::default();
-            for (id, contact) in self.contacts.iter().enumerate() {
-                index_contact(&mut index, id as u32, contact);
+            let mut tokens = Vec::with_capacity(self.contacts.len() * 2);
+            for contact in &self.contacts {
+                name_token_hashes(&contact.name, &mut tokens);
             }
-            index
+            let mut at = 0;
+            let mut pairs = Vec::with_capacity(tokens.len());
+            for (id, contact) in self.contacts.iter().enumerate() {
+                let end = at + count_words(&contact.name);
+                if end - at >= 2 {
+                    pairs.extend(tokens[at..end].iter().map(|&h| (h, id as u32)));
+                }
+                at = end;
+            }
+            NameIndex {
+                tokens: HashBuckets::from_pairs(pairs.into_iter()),
+                locals: HashBuckets::from_pairs(
+                    (self.contacts.iter().enumerate())
+                        .map(|(id, c)| (string_hash(c.local.as_bytes()), id as u32)),
+                ),
+            }
         })
     }
 }
 
-// Not inlined: the per-contact work stays in a small function that WebAssembly engines
-// optimise early (see the invariant on whole-policy loops in ARCHITECTURE.md).
+/// Splits a name into the words [`name_key`] keeps (without sorting or removing repeats).
+fn words(name: &str) -> impl Iterator<Item = &str> {
+    let name = match name.char_indices().nth(NAME_CHARS) {
+        Some((cut, _)) => &name[..cut],
+        None => name,
+    };
+    name.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+fn count_words(name: &str) -> usize {
+    words(name).count()
+}
+
+/// The hash of each word of `name`, lower-cased as [`name_key`] lower-cases it, without
+/// building the key (one pass, no allocation).
+// Not inlined: per-contact work in a small function that WebAssembly engines optimise between
+// calls (ARCHITECTURE.md, the invariant on whole-input loops).
 #[inline(never)]
-fn index_contact(index: &mut NameIndex, id: u32, contact: &Contact) {
-    let key = name_key(&contact.name);
-    if key.contains(' ') {
-        for token in key.split(' ') {
-            index.tokens.entry(token.to_string()).or_default().push(id);
+fn name_token_hashes(name: &str, out: &mut Vec<u32>) {
+    for word in words(name) {
+        let mut hash = 0;
+        let mut utf8 = [0u8; 4];
+        for c in word.chars().flat_map(char::to_lowercase) {
+            for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                hash = extend_hash(hash, b);
+            }
         }
+        out.push(hash);
     }
-    index
-        .locals
-        .entry(contact.local.clone())
-        .or_default()
-        .push(id);
 }
 
 /// A name as compared: lower-case words of letters and digits, sorted, joined by one space
@@ -348,6 +389,6 @@ mod tests {
         assert!(k.similar_names("Smith", 0.9).is_empty());
         assert!(k.similar_names("Ann Lee", 0.9)[0].1 > 0.99);
         assert_eq!(name_key("Smith,  JOHN"), "john smith");
-        assert_eq!(k.same_local("ann").count(), 1);
+        assert_eq!(k.same_local("ann").len(), 1);
     }
 }

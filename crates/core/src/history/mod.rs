@@ -163,6 +163,9 @@ impl History {
     }
 
     /// Adds an entry, or merges it into the one for the same address.
+    // Not inlined, like `parse_line`: per-entry work in small functions that WebAssembly
+    // engines optimise between calls (ARCHITECTURE.md, the invariant on whole-input loops).
+    #[inline(never)]
     fn merge(&mut self, entry: HistoryEntry) {
         let key = entry.address.canonical();
         match self.positions.get(&key) {
@@ -191,6 +194,7 @@ impl History {
 }
 
 /// One entry line: `address<TAB>count<TAB>last_day[<TAB>name]`, or `None`.
+#[inline(never)]
 fn parse_line(line: &str) -> Option<HistoryEntry> {
     if line.len() > MAX_LINE_BYTES {
         return None;
@@ -221,6 +225,10 @@ fn parse_number(field: &str) -> Option<u32> {
 /// A display name as stored: no TAB, CR or LF (they would break the line), trimmed, at most
 /// [`MAX_NAME_CHARS`] characters.
 pub fn clean_name(name: &str) -> String {
+    let clean = |c: char| !matches!(c, '\t' | '\r' | '\n');
+    if name.len() <= MAX_NAME_CHARS && name.chars().all(clean) && name.trim() == name {
+        return name.to_string(); // the usual case: one copy
+    }
     let cleaned: String = (name.chars())
         .map(|c| {
             if matches!(c, '\t' | '\r' | '\n') {
