@@ -2,6 +2,8 @@
 // every decision about drafts is made by the engine (WebAssembly), never here.
 // Data from the server is always inserted as text (textContent), never as HTML.
 
+import { loadDashboard } from "./dashboard.js";
+
 /** The page's element with this id (index.html has every id this file asks for; any kind). */
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 const TOKEN_KEY = "sendguard-token";
@@ -133,11 +135,12 @@ $("new-tenant-form").addEventListener("submit", async (event) => {
 async function openTenant(tenant) {
   state.tenant = tenant;
   await Promise.all([loadPolicy(), loadHistory(), loadKeys(), loadDeploy()]);
+  await showDashboard();
 }
 
 // ---- pages --------------------------------------------------------------------------------
 
-const VIEWS = ["policy", "history", "keys", "tokens", "deploy"];
+const VIEWS = ["dashboard", "policy", "history", "keys", "tokens", "deploy"];
 
 /** Shows the page the address names (#history ...), the policy editor by default. */
 function showView() {
@@ -180,7 +183,10 @@ function buildActionControls() {
     select.setAttribute("aria-describedby", `h-action-${name} block-note`);
     select.append(...Object.entries(ACTION_VALUES).map(([value, text]) => el("option", { value, textContent: text })));
     const label = el("label", { htmlFor: select.id, textContent: title });
-    return el("div", { className: "action" }, label, el("p", { id: `h-action-${name}`, className: "help", textContent: help }), select);
+    const monitor = el("input", { type: "checkbox", id: `f-monitor-${name}` });
+    monitor.dataset.monitor = name;
+    const count = el("div", { className: "check" }, monitor, el("label", { htmlFor: monitor.id, textContent: "Count only (monitor mode)" }));
+    return el("div", { className: "action" }, label, el("p", { id: `h-action-${name}`, className: "help", textContent: help }), select, count);
   }));
 }
 
@@ -198,6 +204,13 @@ function formFromJson() {
   for (const name of Object.keys(ACTIONS)) {
     const value = policy.actions?.[name] ?? DEFAULT_ACTION[name] ?? "warn";
     $(`f-action-${name}`).value = value in ACTION_VALUES ? value : "warn";
+    $(`f-monitor-${name}`).checked = Boolean(policy.monitor?.kinds?.includes(name));
+  }
+  for (const box of document.querySelectorAll("input[data-setting]")) {
+    if (!(box instanceof HTMLInputElement)) continue;
+    const [section, field] = String(box.dataset.setting).split(".");
+    const value = policy[section]?.[field];
+    box.checked = typeof value === "boolean" ? value : box.dataset.default === "true";
   }
 }
 
@@ -214,6 +227,12 @@ function jsonFromForm(control) {
     policy[control.dataset.list] = control.value.split("\n").map((s) => s.trim()).filter(Boolean);
   } else if (control.dataset.action) {
     policy.actions = { ...(policy.actions || {}), [control.dataset.action]: control.value };
+  } else if (control.dataset.monitor) {
+    const kinds = (policy.monitor?.kinds || []).filter((k) => k !== control.dataset.monitor);
+    policy.monitor = { ...(policy.monitor || {}), kinds: control.checked ? [...kinds, control.dataset.monitor] : kinds };
+  } else if (control.dataset.setting) {
+    const [section, field] = control.dataset.setting.split(".");
+    policy[section] = { ...(policy[section] || {}), [field]: control.checked };
   }
   $("policy-json").value = JSON.stringify(policy, null, 2) + "\n";
 }
@@ -257,6 +276,7 @@ async function validate() {
 
 async function loadPolicy() {
   const current = await api("GET", `/api/v1/tenants/${state.tenant}/policy`);
+  state.published = current.policy;
   $("policy-json").value = current.policy;
   $("policy-version").textContent = current.version ? `version ${current.version}` : "(nothing published yet)";
   formFromJson();
@@ -268,6 +288,9 @@ for (const field of LIST_FIELDS) {
   $(`f-${field}`).addEventListener("input", (event) => { jsonFromForm(event.target); scheduleValidate(); });
 }
 $("actions").addEventListener("change", (event) => { jsonFromForm(event.target); scheduleValidate(); });
+for (const box of document.querySelectorAll("input[data-setting]")) {
+  box.addEventListener("change", (event) => { jsonFromForm(event.target); scheduleValidate(); });
+}
 $("policy-json").addEventListener("input", () => { formFromJson(); scheduleValidate(); });
 
 $("policy-form").addEventListener("submit", async (event) => {
@@ -277,7 +300,8 @@ $("policy-form").addEventListener("submit", async (event) => {
     showErrors(null);
     say(`Published version ${published.version} for ${published.tenant}, signed with key ${published.key_id}.`);
     $("policy-version").textContent = `version ${published.version}`;
-    await loadHistory();
+    state.published = policyText();
+    await Promise.all([loadHistory(), showDashboard()]);
   } catch (error) {
     showErrors(error);
     say(`Not published: ${error.message}`);
@@ -337,7 +361,55 @@ function renderVerdict(verdict) {
     list.append(el("li", { textContent: `${kind} (${ACTION_VALUES[finding.action] ?? finding.action}): ${finding.message}${fix}` }));
   }
   if (verdict.findings.length) box.append(list);
+  // Monitor mode: counted in the reports, never shown to the sender.
+  if (verdict.monitored?.length) {
+    box.append(el("p", { textContent: "Counted only (monitor mode), not shown to the sender:" }),
+      el("ul", {}, ...verdict.monitored.map((finding) => el("li", { textContent: `${ACTIONS[finding.kind]?.[0] ?? finding.kind.replaceAll("_", " ")}: ${finding.message}` }))));
+  }
   return box;
+}
+
+// ---- dashboard ----------------------------------------------------------------------------
+
+/** The published policy, parsed (null before the first publish or if it cannot be read). */
+function publishedPolicy() {
+  try { return state.published ? JSON.parse(state.published) : null; } catch { return null; }
+}
+
+async function showDashboard() {
+  $("dashboard-error").textContent = "";
+  try {
+    await loadDashboard({
+      api, tenant: String(state.tenant), days: Number($("dashboard-days").value), policy: publishedPolicy(),
+      label: (kind) => ACTIONS[kind]?.[0] ?? kind.replaceAll("_", " "),
+      blockDomain: draftBlockedDomain,
+    });
+  } catch (error) {
+    $("dashboard-error").textContent = `Cannot show the dashboard: ${error.message}`;
+  }
+}
+
+$("dashboard-days").addEventListener("change", showDashboard);
+
+/** Adds a domain to the blocked list in the policy editor: a draft, published like any other
+ * change (nothing reaches a mailbox until the admin presses Publish). */
+function draftBlockedDomain(domain) {
+  let policy;
+  try {
+    policy = JSON.parse(policyText());
+  } catch {
+    say("Fix the policy's JSON before adding a blocked domain.");
+    location.hash = "#policy";
+    return;
+  }
+  const blocked = Array.isArray(policy.blocked_domains) ? policy.blocked_domains : [];
+  if (!blocked.includes(domain)) policy.blocked_domains = [...blocked, domain];
+  $("policy-json").value = JSON.stringify(policy, null, 2) + "\n";
+  formFromJson();
+  scheduleValidate();
+  location.hash = "#policy";
+  say(`Draft: ${domain} added to the blocked domains. Review it, then Publish to send it to every add-in.`);
+  $("f-blocked_domains").focus();
 }
 
 // ---- history ------------------------------------------------------------------------------

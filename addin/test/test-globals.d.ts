@@ -6,6 +6,7 @@ interface Window {
   __handlers: Record<string, (event: any) => unknown>;
   __itemHandlers: Record<string, (event: any) => unknown>;
   __contextData: any;
+  __session: Record<string, string>;
   Office: any;
 }
 declare var SendguardEngine: any;

@@ -18,8 +18,8 @@
  *       trimHistory(historyText, {max_bytes?, max_entries?}) -> history text,
  *       historySummary(historyText) -> {entries, last_day, rejected},
  *       Engine: { fromPolicyJson(text), fromBundle(bundleBytes, pinnedKeysetBytes, request) } }
- *   engine.check(draft, {known?, history?}) -> verdict object; engine.policyVersion; engine.policy;
- *   engine.failMode; engine.free()
+ *   engine.check(draft, {known?, history?}) -> verdict object; engine.reportTally({verdict, outcome}) -> tally;
+ *   engine.policyVersion; engine.policy; engine.failMode; engine.free()
  * The history text is handed to the engine only when it differs from the last one this engine
  * checked with (sg_set_history): a client passes the same string with every check, and
  * copying and indexing it once per change keeps a warm check as fast as one without it.
@@ -190,6 +190,14 @@ function wrapExports(exports, kind) {
       });
     });
     return JSON.parse(text);
+  };
+  /* The countable facts of a verdict for the daily report ({verdict, outcome?, justification?}). */
+  EngineHandle.prototype.reportTally = function (request) {
+    var handle = this.handle;
+    var requestJson = jsonOf(request, "bad_request", "tally request");
+    return JSON.parse(withBytes(requestJson, function (ptr, len) {
+      return answer(exports.sg_report_tally(handle, ptr, len));
+    }));
   };
   EngineHandle.prototype.free = function () {
     answer(exports.sg_drop_engine(this.handle));

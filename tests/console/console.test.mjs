@@ -316,12 +316,90 @@ test("deploy: keyset, policies.json, the .xpi and the Outlook manifest for this 
   await assertAccessible("deploy");
 });
 
+test("dashboard: slips prevented, the noisy rule, typo destinations blocked by a published draft", async () => {
+  const day = new Date().toISOString().slice(0, 10);
+  const report = (n, members) => fetch(`${base}/v1/tenants/acme/reports`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ install_id: n.toString(16).padStart(32, "0"), day, policy_version: 1, ...members }),
+  });
+  for (const n of [1, 2, 3]) {
+    const sent = await report(n, {
+      counts: [
+        { kind: "tld_trap", action: "block", outcome: "fixed", count: 4 },
+        { kind: "external_recipients", action: "warn", outcome: "sent_anyway", count: 9 },
+        { kind: "external_recipients", action: "warn", outcome: "cancelled", count: 1 },
+      ],
+      domains: [{ kind: "tld_trap", domain: "army.ml", count: 4 }],
+    });
+    assert.equal(sent.status, 200, await sent.text());
+  }
+  assert.equal((await report(4, { domains: [{ kind: "lookalike_domain", domain: "gmial.com", count: 1 }] })).status, 200);
+
+  await openView("dashboard");
+  await page.selectOption("#dashboard-days", "7");
+  await page.waitForFunction(() => document.querySelector("#dashboard-domains").textContent.includes("army.ml"));
+  assert.match(await text("#dashboard-totals"), /Slips prevented\s*15\b/, "3 installs x (4 fixed + 1 cancelled)");
+  assert.match(await text("#dashboard-totals"), /Installs reporting\s*4\b/);
+  assert.match(await text("#dashboard-rules tr.noisy"), /Many outside recipients[\s\S]*90%[\s\S]*Noisy/, "27 of 30 overridden");
+  assert.doesNotMatch(await text("#dashboard-rules tr[data-kind='tld_trap']"), /Noisy/);
+  assert.doesNotMatch(await text("#dashboard-domains"), /gmial/, "one install is not enough to name a domain");
+  assert.match(await text("#dashboard-domains-help"), /1 more/);
+  assert.ok(await page.locator("#dashboard-chart svg[role='img'] rect").count() >= 1, "the chart has bars");
+  assert.match(await page.locator("#chart-prevented-desc").textContent(), /15 slips prevented/);
+  await assertAccessible("dashboard");
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, "console-dashboard.png"), fullPage: true });
+
+  // One click makes a draft: nothing is published until the admin presses Publish.
+  const served = async () => JSON.parse(Buffer.from((await (await fetch(`${base}/v1/tenants/acme/policy`)).json()).payload, "base64").toString());
+  const before = await served();
+  await page.click("#dashboard-domains tr[data-domain='army.ml'] button");
+  await page.waitForSelector("#view-policy:not([hidden])");
+  assert.match(await text("#status"), /Draft: army\.ml added/);
+  assert.deepEqual(JSON.parse(await page.inputValue("#policy-json")).blocked_domains, ["army.ml"]);
+  assert.match(await page.inputValue("#f-blocked_domains"), /army\.ml/);
+  assert.equal((await served()).version, before.version, "a draft only");
+  await page.waitForFunction(() => document.querySelector("#validity").textContent.includes("is valid"));
+  await page.click("#publish");
+  await page.waitForFunction((v) => document.querySelector("#status").textContent.includes(`Published version ${v}`), before.version + 1);
+  assert.deepEqual(JSON.parse((await served()).policy).blocked_domains, ["army.ml"]);
+  await openView("dashboard");
+  await page.waitForFunction(() => document.querySelector("#dashboard-domains tr[data-domain='army.ml']").textContent.includes("Blocked"));
+});
+
+test("monitor mode and reporting are set in the form; the simulator shows what is only counted", async (t) => {
+  await openView("policy");
+  assert.equal(await page.isChecked("#f-reporting-enabled"), true, "reporting is on by default");
+  assert.equal(await page.isChecked("#f-reporting-justifications"), false, "justifications are off by default");
+  await page.check("#f-monitor-tld_trap");
+  await page.check("#f-reporting-justifications");
+  const policy = JSON.parse(await page.inputValue("#policy-json"));
+  assert.deepEqual(policy.monitor.kinds, ["tld_trap"]);
+  assert.equal(policy.reporting.record_justifications, true);
+  await page.waitForFunction(() => document.querySelector("#validity").textContent.includes("is valid"));
+  await assertAccessible("policy with monitor mode");
+  if (hasEngine) {
+    await page.fill("#sim-to", "Colonel Smith <colonel.smith@navy.ml>");
+    await page.click("#sim-form button");
+    await page.waitForFunction(() => document.querySelector("#sim-result").textContent.includes("Counted only"));
+    const result = await text("#sim-result");
+    assert.match(result, /Verdict: allow/, "nothing is shown to the sender");
+    assert.match(result, /Counted only \(monitor mode\)[\s\S]*country ending/);
+  } else {
+    t.diagnostic("the binary serves no engine: simulator part skipped");
+  }
+  await page.uncheck("#f-monitor-tld_trap");
+  await page.uncheck("#f-reporting-justifications");
+  assert.deepEqual(JSON.parse(await page.inputValue("#policy-json")).monitor.kinds, []);
+});
+
 test("every view reflows at 320 px", async () => {
   mkdirSync(artifacts, { recursive: true });
   await openView("policy");
   await page.screenshot({ path: join(artifacts, "console.png"), fullPage: true });
   await page.setViewportSize({ width: 320, height: 800 });
-  for (const view of ["policy", "history", "keys", "tokens", "deploy"]) {
+  for (const view of ["dashboard", "policy", "history", "keys", "tokens", "deploy"]) {
     await openView(view);
     await assertReflows(view);
     await assertAccessible(`${view} at 320 px`);

@@ -1,17 +1,22 @@
-// The OnNewMessageCompose / OnNewAppointmentOrganizer handler: when the user starts writing,
-// refresh the keyset and policy from the server in the background (the refresh protocol's
+// The OnNewMessageCompose / OnNewAppointmentOrganizer handler: when the user starts writing
+// a reply, record the recipients it starts with (reply-snapshot.js); and refresh the keyset and policy from the server in the background (the refresh protocol's
 // short time-outs, the engine's verification), so that the admin's policy reaches every
 // mailbox without the pane ever opening. The event completes once the refresh is done or
 // has timed out; nothing the user does waits for it.
 import { refreshDue, refreshFromServer } from "./refresh.js";
+import { snapshotReply } from "./reply-snapshot.js";
 
 /**
- * @param {import("./refresh.js").RefreshDeps & { log?: (message: string) => void }} deps
+ * @param {import("./refresh.js").RefreshDeps & { office?: any, log?: (message: string) => void }} deps
+ *   office: Office, whose compose item is snapshotted when it is a reply
  * @returns {(event: { completed(options?: any): void }) => Promise<void>}
  */
 export function createComposeHandler(deps) {
   return function onNewComposeHandler(event) {
-    return Promise.resolve()
+    // First, before the user edits the recipients; it never rejects.
+    const item = deps.office && deps.office.context && deps.office.context.mailbox ? deps.office.context.mailbox.item : null;
+    const snapshot = snapshotReply(item);
+    const refreshed = Promise.resolve()
       .then(function () {
         if (!refreshDue(deps.store, deps.now())) return null;
         return refreshFromServer(deps);
@@ -23,9 +28,9 @@ export function createComposeHandler(deps) {
         function () {
           // refreshFromServer never rejects; a store that cannot be read is retried next time.
         }
-      )
-      .then(function () {
-        event.completed();
-      });
+      );
+    return Promise.all([snapshot, refreshed]).then(function () {
+      event.completed();
+    });
   };
 }

@@ -13,13 +13,35 @@ function failModeFrom(failMode) {
 }
 
 /**
+ * One of the engine's pure history functions (docs/history-format.md), or one that throws
+ * `unsupported` when this engine build has none: the add-in then keeps no history, and
+ * checks as before.
+ * @param {any} engineModule
+ * @param {"learnHistory" | "trimHistory" | "historySummary"} name
+ * @returns {Function}
+ */
+function historyFunction(engineModule, name) {
+  const fn = engineModule[name];
+  if (typeof fn === "function") return fn;
+  return function () {
+    throw Object.assign(new Error("this engine build has no " + name), { code: "unsupported" });
+  };
+}
+
+/**
  * @param {{ Engine: { fromPolicyJson(text: string): any, fromBundle?: Function },
- *   trustKeysets?: import("../../shared/keyset-trust.js").TrustKeysets }} engineModule
+ *   trustKeysets?: import("../../shared/keyset-trust.js").TrustKeysets,
+ *   learnHistory?: Function, trimHistory?: Function, historySummary?: Function }} engineModule
  * @returns {import("./policy-session.js").EngineApi}
  */
 export function createEngineApi(engineModule) {
   const Engine = engineModule.Engine;
   return {
+    // The sender's history: the engine's own functions; the add-in stores the text they
+    // return and passes it back, never reading it itself.
+    learnHistory: /** @type {import("./policy-session.js").EngineApi["learnHistory"]} */ (historyFunction(engineModule, "learnHistory")),
+    trimHistory: /** @type {import("./policy-session.js").EngineApi["trimHistory"]} */ (historyFunction(engineModule, "trimHistory")),
+    historySummary: /** @type {import("./policy-session.js").EngineApi["historySummary"]} */ (historyFunction(engineModule, "historySummary")),
     trustKeysets: function (request) {
       if (typeof engineModule.trustKeysets !== "function") {
         // As for bundles: an engine that cannot verify keysets trusts none.

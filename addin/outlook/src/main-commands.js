@@ -5,10 +5,15 @@ import { createSendHandler } from "./send-handler.js";
 import { createComposeHandler } from "./compose-handler.js";
 import { createEngineApi } from "./engine-api.js";
 import { createPolicyStore, pickBackend } from "./policy-store.js";
+import { createHistoryStore } from "./history-store.js";
 import { refreshFromServer } from "./refresh.js";
+import { createPolicyCache } from "./policy-session.js";
 
 /** @type {Promise<import("./policy-session.js").EngineApi> | null} */
 let engineApi = null;
+
+/** The policy (and its engine, with the sender's history indexed) kept between sends. */
+const policyCache = createPolicyCache();
 
 /** The engine, started once per runtime and kept for later events. */
 function loadEngineApi() {
@@ -20,14 +25,18 @@ function loadEngineApi() {
   return engineApi;
 }
 
-/** What every handler is given: Office, the engine, the packaged config, this runtime's store. */
+/** What every handler is given: Office, the engine, the packaged config, this runtime's
+ * store (the policy's and the sender's history). */
 function runtimeDeps() {
   const runtime = { localStorage: typeof localStorage === "undefined" ? undefined : localStorage, roamingSettings: Office.context.roamingSettings };
+  const backend = pickBackend(runtime);
   const deps = {
     office: Office,
     api: loadEngineApi,
     config: SENDGUARD_CONFIG,
-    store: createPolicyStore(pickBackend(runtime), SENDGUARD_CONFIG.tenant),
+    store: createPolicyStore(backend, SENDGUARD_CONFIG.tenant),
+    history: createHistoryStore(backend),
+    policyCache: policyCache,
     fetch: function (/** @type {string} */ url, /** @type {object} */ init) { return fetch(url, init); },
     now: function () { return Math.floor(Date.now() / 1000); }
   };

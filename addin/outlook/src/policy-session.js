@@ -16,19 +16,23 @@ import { trustedKeyset } from "../../shared/keyset-trust.js";
 
 /**
  * The engine, as the add-in needs it (adapter over the WASM module: engine-api.js).
- * @typedef {{ check(draft: any, context: { known: string[] }): any }} LoadedEngine
+ * @typedef {{ check(draft: any, context: { known: string[], history?: string }): any }} LoadedEngine
  * @typedef {{ engine: LoadedEngine, tenant: string | null, version: number | null,
  *   digest: string | null, expiresAt: number | null, stale: boolean,
  *   failMode: "warn" | "block" }} LoadedPolicy   as the engine reports it
  * @typedef {{ loadBundle(bundle: string, pins: { tenant: string, keyset: string,
  *   held: { version: number, digest: string } | undefined | null, now: number }): LoadedPolicy,
  *   loadPlain(policyJson: string): LoadedPolicy,
- *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets }} EngineApi
+ *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets,
+ *   learnHistory(history: string, options: { recipients: string[], now_day: number, max_entries?: number }): string,
+ *   trimHistory(history: string, options: { max_bytes?: number, max_entries?: number }): string,
+ *   historySummary(history: string): { entries: number, last_day: number | null, rejected: number } }} EngineApi
+ *   the history functions are the engine's (docs/history-format.md)
  * @typedef {{ tenant: string, keyset: string | null, bakedBundle: string | null,
  *   bakedPolicy: string | null, failMode: "warn" | "block",
  *   policyUrl: string | null, keysetUrl?: string | null }} AddinConfig   set by
  *   the packaging command; keyset: the pinned one; failMode: for when no policy loads at all
- * @typedef {LoadedPolicy & { source: "stored" | "baked", problems: string[] }} PolicyInUse
+ * @typedef {LoadedPolicy & { source: "stored" | "baked", problems: string[], keysetExpiresAt?: number | null }} PolicyInUse
  * @typedef {ReturnType<typeof import("./policy-store.js").createPolicyStore>} PolicyStore
  */
 
@@ -105,7 +109,8 @@ export function loadPolicy(api, config, store, now) {
         problems.push(candidates[i].source + " policy refused (" + (error.code || "error") + "): " + (error.message || String(e)));
         continue;
       }
-      const inUse = /** @type {PolicyInUse} */ (Object.assign({}, loaded, { tenant: loaded.tenant || config.tenant, source: candidates[i].source, problems: problems }));
+      const keysetExpiresAt = candidates[i].signed && trust && trust.info ? trust.info.expires_at : null;
+      const inUse = /** @type {PolicyInUse} */ (Object.assign({}, loaded, { tenant: loaded.tenant || config.tenant, source: candidates[i].source, problems: problems, keysetExpiresAt: keysetExpiresAt }));
       if (!inUse.stale) {
         if (stale) freeEngine(stale.engine);
         return inUse;
@@ -116,5 +121,51 @@ export function loadPolicy(api, config, store, now) {
     if (stale) return stale;
     const why = problems.length ? problems.join("; ") : "no policy is stored or built in";
     throw policyUnavailable(why, config.failMode);
+  });
+}
+
+/** A send reuses the engine of an earlier send for at most this long (seconds). */
+export const POLICY_CACHE_SECONDS = 600;
+
+/**
+ * The policy last loaded in this runtime, kept for the next send (so that the engine keeps
+ * the sender's history indexed between sends: indexing 20,000 addresses costs far more than
+ * a check). Reused only while every input of loadPolicy is unchanged (the stored bundle,
+ * keyset chain and held version, the same engine module), the policy is neither stale nor
+ * past its expiry nor its keyset's (the engine re-decides both on the next load), and for at
+ * most POLICY_CACHE_SECONDS; otherwise loaded and verified afresh.
+ * @returns {{ entry: { key: string, api: EngineApi, policy: PolicyInUse, loadedAt: number } | null }}
+ */
+export function createPolicyCache() {
+  return { entry: null };
+}
+
+/**
+ * loadPolicy through the runtime's cache; the cache owns the engine (do not free it).
+ * @param {ReturnType<typeof createPolicyCache>} cache
+ * @param {EngineApi} api
+ * @param {AddinConfig} config
+ * @param {PolicyStore} store
+ * @param {number} now Unix seconds
+ * @returns {Promise<PolicyInUse>}
+ */
+export function loadPolicyCached(cache, api, config, store, now) {
+  return store.held.held().then(function (held) {
+    const key = JSON.stringify([store.readBundle() || null, store.readKeyset() || null, held || null]);
+    const entry = cache.entry;
+    if (entry && entry.key === key && entry.api === api && !entry.policy.stale && now >= entry.loadedAt &&
+        now - entry.loadedAt < POLICY_CACHE_SECONDS && (entry.policy.expiresAt === null || now < entry.policy.expiresAt) &&
+        (entry.policy.keysetExpiresAt == null || now < entry.policy.keysetExpiresAt)) {
+      return entry.policy;
+    }
+    return loadPolicy(api, config, store, now).then(function (policy) {
+      if (cache.entry) freeEngine(cache.entry.policy.engine);
+      cache.entry = { key: key, api: api, policy: policy, loadedAt: now };
+      return policy;
+    }, function (e) {
+      if (cache.entry) freeEngine(cache.entry.policy.engine);
+      cache.entry = null;
+      throw e;
+    });
   });
 }

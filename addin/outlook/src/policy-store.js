@@ -7,15 +7,27 @@
 //     most 32 KB for the whole add-in, so the bundle and the keysets stay within BUNDLE_BUDGET,
 //     the keysets first (they decide which bundles count); a bundle that does not fit is not
 //     stored and the policy baked into the add-in stands in for it.
+// The sender's history (history-store.js) shares the backend: in roamingSettings it gets what
+// the policy records leave of the 32 KB, and a policy record that needs that room takes it
+// (the history is removed, then learnt again within what is left).
 // The records name their tenant: after repackaging for another tenant, the old tenant's
 // bundle and version are ignored (its version would otherwise make the new tenant's first
-// bundles look like rollbacks). Stored bundles are verified again before every use.
+// bundles look like rollbacks). Stored bundles are verified again before use: at every send,
+// or, where the event runtime keeps its policy between sends (policy-session.js), whenever a
+// stored record changes and at least every 10 minutes.
 import { createPolicyVersionStore } from "../../shared/policy-version.js";
 
 /** Storage keys (the same in both stores). */
 export const BUNDLE_KEY = "sendguard.bundle";
 export const HELD_KEY = "sendguard.held";
 export const KEYSET_KEY = "sendguard.keyset";
+/** The sender's history (history-store.js). */
+export const HISTORY_KEY = "sendguard.history";
+/** Every key the add-in keeps in roamingSettings. */
+export const ROAMING_KEYS = [BUNDLE_KEY, HELD_KEY, KEYSET_KEY, HISTORY_KEY];
+/** roamingSettings: what Outlook allows one add-in (32 KB, counted here as the UTF-8 of
+ * each setting's JSON, as Outlook stores it), less a margin. */
+export const ROAMING_LIMIT = 32000;
 /** roamingSettings: characters allowed for the bundle and keyset records together, 32 KB
  * less room for the other keys. */
 export const BUNDLE_BUDGET = 30000;
@@ -94,6 +106,46 @@ export function pickBackend(runtime) {
 }
 
 /**
+ * Bytes a value takes in roamingSettings: the UTF-8 of its JSON.
+ * @param {unknown} value
+ */
+export function roamingBytes(value) {
+  if (value === undefined || value === null) return 0;
+  const json = JSON.stringify(value);
+  let bytes = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    // Surrogate pairs count 2 + 2: 4 bytes of UTF-8.
+    bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
+  }
+  return bytes;
+}
+
+/**
+ * Bytes the add-in's roamingSettings take, the key names included, leaving out `except`.
+ * @param {Backend} backend
+ * @param {string} [except]
+ */
+export function roamingUsed(backend, except) {
+  let used = 0;
+  ROAMING_KEYS.forEach(function (key) {
+    if (key === except) return;
+    const value = backend.get(key);
+    if (value !== undefined && value !== null) used += roamingBytes(key) + roamingBytes(value);
+  });
+  return used;
+}
+
+/**
+ * The policy first: in roamingSettings, when the policy records and the history together
+ * would pass Outlook's limit, the history goes (the next send learns again in what is left).
+ * @param {Backend} backend
+ */
+function policyFirst(backend) {
+  if (backend.kind === "roamingSettings" && roamingUsed(backend) > ROAMING_LIMIT) backend.remove(HISTORY_KEY);
+}
+
+/**
  * The length of a stored record (0 when absent).
  * @param {Backend} backend
  * @param {string} key
@@ -132,6 +184,7 @@ export function createPolicyStore(backend, tenant) {
     },
     write: function (text) {
       backend.set(HELD_KEY, JSON.stringify({ tenant: tenant, held: JSON.parse(text) }));
+      policyFirst(backend);
       return backend.save();
     }
   });
@@ -169,6 +222,7 @@ export function createPolicyStore(backend, tenant) {
       const fits = text.length + storedSize(backend, KEYSET_KEY) <= backend.budget;
       if (fits) backend.set(BUNDLE_KEY, text);
       else backend.remove(BUNDLE_KEY);
+      policyFirst(backend);
       return backend.save().then(function () { return fits; });
     },
     /**
@@ -191,6 +245,7 @@ export function createPolicyStore(backend, tenant) {
       if (text.length > backend.keysetBudget) return Promise.resolve(false);
       backend.set(KEYSET_KEY, text);
       if (text.length + storedSize(backend, BUNDLE_KEY) > backend.budget) backend.remove(BUNDLE_KEY);
+      policyFirst(backend);
       return backend.save().then(function () { return true; });
     }
   };

@@ -3,13 +3,17 @@
 // either let it go silently or stop it with the engine's explanation (and, for messages, a
 // "Fix recipients" button). It never waits on the network: when the held policy is near
 // expiry it starts a background refresh and goes on. A failure of the check itself follows
-// the fail mode: never a silent pass.
+// the fail mode: never a silent pass. The check uses the sender's history and, for a reply,
+// the recipients it started with (history.js, reply-snapshot.js); a send the verdict lets go
+// is learnt into the history after event.completed, so learning never delays a send.
 import { readDraft, isAppointment } from "./read-draft.js";
 import { supportsMailbox } from "./office-async.js";
 import { completionFor } from "./completion.js";
-import { loadPolicy, freeEngine } from "./policy-session.js";
+import { loadPolicy, loadPolicyCached, freeEngine } from "./policy-session.js";
 import { expirySoon } from "./refresh.js";
-import { checkOrFail, couldNotCheck } from "../../shared/check.js";
+import { couldNotCheck } from "../../shared/check.js";
+import { checkWithHistory, learnFromSend, primeHistory } from "./history.js";
+import { readOriginal } from "./reply-snapshot.js";
 
 /**
  * A promise's outcome as a value, so that several can settle before one decision.
@@ -28,8 +32,12 @@ function settled(promise) {
  * @typedef {{ office: any, api(): Promise<import("./policy-session.js").EngineApi>,
  *   config: import("./policy-session.js").AddinConfig,
  *   store: import("./policy-session.js").PolicyStore,
+ *   history?: import("./history-store.js").HistoryStore,
+ *   policyCache?: ReturnType<typeof import("./policy-session.js").createPolicyCache>,
  *   now(): number, refreshInBackground?: () => void }} HandlerDeps   everything from outside,
- *   injected for tests; refreshInBackground starts a refresh that nobody waits for
+ *   injected for tests; refreshInBackground starts a refresh that nobody waits for; history:
+ *   this runtime's store of the sender's history (none: checks without one, learns nothing);
+ *   policyCache: the runtime's, kept between sends (none: each send loads and frees its own)
  */
 
 /**
@@ -49,16 +57,25 @@ export function createSendHandler(deps) {
     };
     /** @type {"warn" | "block"} */
     let failMode = deps.config.failMode === "block" ? "block" : "warn";
+    const history = deps.history || null;
+    const now = deps.now();
+    /** @type {import("./policy-session.js").EngineApi | null} */
+    let engineApi = null;
+    /** @type {string[] | null} the recipients to learn once the verdict lets the send go */
+    let toLearn = null;
+    /** @type {import("./policy-session.js").LoadedEngine | null} */
+    let engine = null;
     const policyLoaded = Promise.resolve()
       .then(deps.api)
       .then(function (api) {
-        const now = deps.now();
+        engineApi = api;
         if (deps.refreshInBackground && expirySoon(deps.store, now)) deps.refreshInBackground();
-        return loadPolicy(api, deps.config, deps.store, now);
+        return deps.policyCache ? loadPolicyCached(deps.policyCache, api, deps.config, deps.store, now) : loadPolicy(api, deps.config, deps.store, now);
       });
     // Both settle before anything is decided: a draft that cannot be read still fails by the
     // loaded policy's fail mode.
-    return Promise.all([settled(readDraft(item)), settled(policyLoaded)])
+    const original = isAppointment(item) ? Promise.resolve(null) : readOriginal(item);
+    return Promise.all([settled(readDraft(item)), settled(policyLoaded), original])
       .then(function (parts) {
         const draft = parts[0];
         const policy = parts[1];
@@ -67,9 +84,12 @@ export function createSendHandler(deps) {
         client.policy = { tenant: policy.value.tenant, version: policy.value.version };
         try {
           if (!draft.ok) throw draft.error;
-          return checkOrFail(policy.value.engine, draft.value, [], policy.value.failMode);
+          const d = draft.value;
+          toLearn = (d.to || []).concat(d.cc || [], d.bcc || []);
+          engine = policy.value.engine;
+          return checkWithHistory(policy.value.engine, d, history ? history.read() : "", parts[2], policy.value.failMode);
         } finally {
-          freeEngine(policy.value.engine);
+          if (!deps.policyCache) freeEngine(policy.value.engine);
         }
       })
       .catch(function (e) {
@@ -78,6 +98,15 @@ export function createSendHandler(deps) {
       })
       .then(function (verdict) {
         event.completed(completionFor(verdict, client));
+        // Only a send that goes without a dialog is known to go: the add-in is never told
+        // whether the sender chose "Send Anyway".
+        if (verdict.action !== "allow" || !history || !engineApi || !toLearn) return undefined;
+        const kept = deps.policyCache ? engine : null;
+        return learnFromSend(engineApi, history, toLearn, now).then(function (learnt) {
+          // The runtime keeps this engine for the next send: index the new history now, while
+          // nobody waits, rather than at the next Send.
+          if (learnt !== null && kept) primeHistory(kept, learnt);
+        });
       });
   };
 }

@@ -1,12 +1,15 @@
 // The task pane ("Check recipients", and what the Smart Alerts "Fix recipients" button opens):
 // one row per recipient with its reasons and one-click fixes, the policy's version, tenant
-// and freshness. The engine, Office and storage are injected so that tests can drive it.
+// and freshness, and how many addresses the sender's history holds with a button to forget
+// them. The engine, Office and storage are injected so that tests can drive it.
 import { readDraft } from "./read-draft.js";
 import { officeCall } from "./office-async.js";
 import { loadPolicy, freeEngine } from "./policy-session.js";
 import { applyFix, removeRecipient } from "./fix.js";
 import { refreshFromServer } from "./refresh.js";
-import { checkOrFail, couldNotCheck } from "../../shared/check.js";
+import { couldNotCheck } from "../../shared/check.js";
+import { checkWithHistory, historyCount } from "./history.js";
+import { readOriginal } from "./reply-snapshot.js";
 
 /**
  * The fixes the Smart Alerts dialog passed (contextData), or [] when there are none.
@@ -56,11 +59,25 @@ export function policyLine(policy, problem) {
 }
 
 /**
+ * The line about the sender's history.
+ * @param {{ entries: number } | null} summary
+ */
+export function historyLine(summary) {
+  if (!summary) return "";
+  const n = summary.entries;
+  return n === 0
+    ? "No known addresses yet: Sendguard learns the addresses you send to, on this device only."
+    : "Known addresses: " + n.toLocaleString("en-US") + " (kept on this device only, to catch slips in addresses you use).";
+}
+
+/**
  * @typedef {{ document: Document, root: HTMLElement, office: any,
  *   api(): Promise<import("./policy-session.js").EngineApi>,
  *   config: import("./policy-session.js").AddinConfig,
  *   store: import("./policy-session.js").PolicyStore,
- *   fetch: typeof fetch | null, now(): number }} TaskpaneDeps
+ *   history?: import("./history-store.js").HistoryStore,
+ *   fetch: typeof fetch | null, now(): number }} TaskpaneDeps   history: this runtime's
+ *   store of the sender's history
  */
 
 /**
@@ -111,6 +128,7 @@ export function createTaskpane(deps) {
     root.appendChild(el("p", policyLine(policy, policyProblem), "policy" + (policy && !policy.stale ? "" : " policy-warning")));
     if (updateNote) root.appendChild(el("p", updateNote, "policy policy-warning"));
     if (notice) root.appendChild(el("p", notice, "notice"));
+    renderHistory(root);
     if (verdict.action === "allow") {
       root.appendChild(el("p", "No problems found in this draft.", "clean"));
       return;
@@ -138,6 +156,39 @@ export function createTaskpane(deps) {
     root.appendChild(list);
   }
 
+  /** @type {{ text: string, summary: ReturnType<typeof historyCount> } | null} */
+  let counted = null;
+
+  /**
+   * How many addresses are known, and the button that forgets them.
+   * @param {HTMLElement} root
+   */
+  function renderHistory(root) {
+    const store = deps.history;
+    if (!store || !api) return;
+    // The engine reads the whole text for its summary: only again when the text changed.
+    const text = store.read();
+    if (counted === null || counted.text !== text) counted = { text: text, summary: historyCount(api, text) };
+    const summary = counted.summary;
+    const line = historyLine(summary);
+    if (!line) return;
+    const section = el("div", undefined, "history");
+    section.appendChild(el("p", line, "history-count"));
+    if (summary && summary.entries > 0) {
+      const forget = /** @type {HTMLButtonElement} */ (el("button", "Forget known addresses"));
+      forget.type = "button";
+      forget.addEventListener("click", function () {
+        forget.disabled = true;
+        store.forget().then(
+          function () { notice = "Forgot every known address."; return refresh(); },
+          function (/** @type {any} */ e) { notice = "Could not forget the known addresses: " + (e && e.message ? e.message : e); return refresh(); }
+        );
+      });
+      section.appendChild(forget);
+    }
+    root.appendChild(section);
+  }
+
   /**
    * The rows the Smart Alerts dialog passed (contextData), shown before the live check.
    * @param {import("./completion.js").ProposedFix[]} fixes
@@ -153,10 +204,10 @@ export function createTaskpane(deps) {
 
   /** Checks the draft as it is now and shows the result. */
   function refresh() {
-    return readDraft(item)
-      .then(function (draft) {
+    return Promise.all([readDraft(item), readOriginal(item)])
+      .then(function (parts) {
         if (!policy) return couldNotCheck(policyProblem || "no policy", deps.config.failMode);
-        return checkOrFail(policy.engine, draft, [], policy.failMode);
+        return checkWithHistory(policy.engine, parts[0], deps.history ? deps.history.read() : "", parts[1], policy.failMode);
       })
       .catch(function (e) {
         return couldNotCheck(e && e.message ? e.message : String(e), policy ? policy.failMode : deps.config.failMode);

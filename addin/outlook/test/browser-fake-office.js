@@ -1,10 +1,13 @@
 // A fake office.js for the Chromium test, served in place of Microsoft's CDN script. It reads
-// the draft from window.__draft (set by the test before the page loads) and records what the
-// add-in does: window.__handlers (Office.actions.associate), window.__draft after setAsync.
+// the draft from window.__draft (set by the test before the page loads; `composeType` says
+// whether it is a reply) and records what the add-in does: window.__handlers
+// (Office.actions.associate), window.__draft after setAsync, window.__session (the item's
+// session data).
 (function () {
   "use strict";
   var state = window.__draft || { to: [], cc: [], bcc: [] };
   var roaming = window.__roaming || {};
+  var session = window.__session = {};
   window.__handlers = {};
   window.__itemHandlers = {};
   function answer(args, value) {
@@ -38,6 +41,11 @@
         item: {
           to: field("to"), cc: field("cc"), bcc: field("bcc"),
           from: { getAsync: function () { answer(arguments, state.from || null); } },
+          getComposeTypeAsync: function () { answer(arguments, { composeType: state.composeType || "newMail", coercionType: "html" }); },
+          sessionData: {
+            getAsync: function (name) { answer(arguments, Object.prototype.hasOwnProperty.call(session, name) ? session[name] : ""); },
+            setAsync: function (name, value) { session[name] = String(value); answer(arguments, undefined); }
+          },
           subject: { getAsync: function () { answer(arguments, state.subject || ""); } },
           body: { getAsync: function () { answer(arguments, state.body || ""); } },
           getAttachmentsAsync: function () { answer(arguments, state.attachments || []); },

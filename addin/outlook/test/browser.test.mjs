@@ -2,14 +2,16 @@
 // handler classic Outlook loads, built with the lean engine; the full one, with its JavaScript
 // fallback, when the page has no WebAssembly) runs a send through the real engine;
 // then the task pane opens with the dialog's contextData and its Fix button rewrites the
-// draft. office.js is replaced by a fake (browser-fake-office.js); nothing leaves 127.0.0.1.
+// draft; the sender's history in the page's real localStorage (learnt by a send, catching the
+// next slip, a reply's new domain, the pane's count and Forget). office.js is replaced by a
+// fake (browser-fake-office.js); nothing leaves 127.0.0.1.
 // Screenshots: artifacts/outlook-taskpane*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launchChromium, openAddinPage, pressSend as pressSendOn, serveAddinDir } from "./chromium.mjs";
+import { launchChromium, openAddinPage, pressSend as pressSendOn, runHandler, localStorageOf, serveAddinDir } from "./chromium.mjs";
 import { writePackage } from "../package.mjs";
 import { repoRoot, classicScriptPath, classicWebScriptPath } from "./engine.mjs";
 
@@ -138,4 +140,61 @@ test("Chromium without WebAssembly: the pages load the full engine, whose JavaSc
   await pane.tab.getByRole("button", { name: "Replace army.ml with army.mil" }).waitFor();
   await pane.context.close();
   assert.deepEqual(pane.errors, []);
+});
+
+const JOHN = { displayName: "John Smith", emailAddress: "john.smith@lockheedmartin.com" };
+const SLIP = { displayName: "Jon", emailAddress: "jon.smith@lockheedmartin.com" };
+/** Learning runs after event.completed: wait until the page's localStorage holds it. */
+const learnt = (tab, text) => tab.waitForFunction((t) => (localStorage.getItem("sendguard.history") || "").includes(t), text);
+
+test("Chromium (real localStorage): a send learns the address, the next one-letter slip is caught with the right fix, and the pane forgets", async () => {
+  const page = await openPage("commands.html", { to: [JOHN], cc: [], bcc: [] }, null);
+  assert.deepEqual(await runHandler(page.tab, "onMessageSendHandler"), { allowEvent: true });
+  await learnt(page.tab, "john.smith@lockheedmartin.com");
+  // The same runtime, a later draft with the slip.
+  await page.tab.evaluate((slip) => { window.__draft.to = [slip]; }, SLIP);
+  const stopped = await runHandler(page.tab, "onMessageSendHandler");
+  const local = await localStorageOf(page.tab);
+  await page.context.close();
+  assert.deepEqual(page.errors, []);
+  assert.equal(stopped.allowEvent, false);
+  assert.match(stopped.errorMessage, /john\.smith@lockheedmartin\.com/);
+  assert.deepEqual(JSON.parse(stopped.contextData).fixes.map((f) => [f.field, f.recipient, f.fix]), [["to", SLIP.emailAddress, JOHN.emailAddress]]);
+
+  // The pane, on the same origin's storage: the fix, the count, and Forget.
+  const pane = await openPage("taskpane.html", { to: [SLIP], cc: [], bcc: [] }, stopped.contextData, { local });
+  await pane.tab.getByText("Known addresses: 1 (kept on this device only, to catch slips in addresses you use).").waitFor();
+  await pane.tab.getByRole("button", { name: "Replace jon.smith@lockheedmartin.com with john.smith@lockheedmartin.com" }).waitFor();
+  mkdirSync(artifacts, { recursive: true });
+  await pane.tab.screenshot({ path: join(artifacts, "outlook-taskpane-history.png"), fullPage: true });
+  await pane.tab.getByRole("button", { name: "Forget known addresses" }).click();
+  await pane.tab.getByText("Forgot every known address.").waitFor();
+  await pane.tab.getByText(/^No known addresses yet/).waitFor();
+  const after = await localStorageOf(pane.tab);
+  await pane.context.close();
+  assert.deepEqual(pane.errors, []);
+  assert.equal(after["sendguard.history"], undefined);
+});
+
+test("Chromium: a reply that adds a new outside domain warns, with the known neighbour as fix", async () => {
+  const bob = { displayName: "Bob", emailAddress: "bob@acme.com" };
+  const page = await openPage("commands.html", { to: [bob], cc: [], bcc: [] }, null);
+  assert.deepEqual(await runHandler(page.tab, "onMessageSendHandler"), { allowEvent: true });
+  await learnt(page.tab, "bob@acme.com");
+  // A reply to a thread at acme.com and nato.int: the compose event records its recipients.
+  await page.tab.evaluate(() => {
+    window.__draft.composeType = "reply";
+    window.__draft.from = { displayName: "Me", emailAddress: "me@home.example" };
+    window.__draft.to = [{ displayName: "Alice", emailAddress: "alice@acme.com" }, { displayName: "Nils", emailAddress: "nils@nato.int" }];
+  });
+  assert.equal(await runHandler(page.tab, "onNewComposeHandler"), null);
+  await page.tab.evaluate(() => { window.__draft.to.push({ displayName: "Bob", emailAddress: "bob@acme-corp.com" }); });
+  const completed = await runHandler(page.tab, "onMessageSendHandler");
+  const session = await page.tab.evaluate(() => window.__session);
+  await page.context.close();
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(JSON.parse(session["sendguard.original"]).participants, ["\"Me\" <me@home.example>", "\"Alice\" <alice@acme.com>", "\"Nils\" <nils@nato.int>"]);
+  assert.equal(completed.allowEvent, false);
+  assert.equal(completed.sendModeOverride, "promptUser");
+  assert.deepEqual(JSON.parse(completed.contextData).fixes.map((f) => [f.recipient, f.fix, f.kind]), [["bob@acme-corp.com", "bob@acme.com", "reply_adds_domain"]]);
 });

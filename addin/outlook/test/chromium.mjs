@@ -31,9 +31,12 @@ export async function openAddinPage(browser, url, state) {
   const context = await browser.newContext({ viewport: { width: 360, height: 520 } });
   const tab = await context.newPage();
   const errors = [];
+  /** Every request the page made (URL, method, headers, body), for the privacy tests. */
+  const requests = [];
   tab.on("pageerror", (e) => errors.push(e.message));
   await tab.route("**/*", async (route) => {
     const requested = route.request().url();
+    requests.push({ url: requested, method: route.request().method(), headers: JSON.stringify(await route.request().allHeaders()), body: route.request().postData() || "" });
     if (requested === OFFICE_JS) return route.fulfill({ contentType: "text/javascript", body: fakeOffice });
     if (requested.startsWith("http://127.0.0.1:")) return route.continue();
     const local = state.forward ? state.forward(requested) : null;
@@ -49,7 +52,18 @@ export async function openAddinPage(browser, url, state) {
     if (noWasm) delete window.WebAssembly;
   }, [state.draft, state.contextData ?? null, state.roaming ?? {}, state.local ?? {}, Boolean(state.noWebAssembly)]);
   await tab.goto(url);
-  return { tab, context, errors };
+  return { tab, context, errors, requests };
+}
+
+/**
+ * Runs one launch-event handler on an open event runtime page; answers what its
+ * event.completed received (null for none).
+ * @param {import("playwright-core").Page} tab
+ * @param {string} name given to Office.actions.associate
+ */
+export async function runHandler(tab, name) {
+  await tab.waitForFunction((n) => typeof window.__handlers[n] === "function", name);
+  return tab.evaluate((n) => new Promise((resolve) => window.__handlers[n]({ completed: (options) => resolve(options ?? null) })), name);
 }
 
 /** The origin's localStorage as a plain object. */
@@ -68,10 +82,7 @@ export function localStorageOf(tab) {
 export async function runEvents(browser, url, state, handlers) {
   const { tab, context, errors } = await openAddinPage(browser, url, state);
   const completed = [];
-  for (const name of handlers) {
-    await tab.waitForFunction((n) => typeof window.__handlers[n] === "function", name);
-    completed.push(await tab.evaluate((n) => new Promise((resolve) => window.__handlers[n]({ completed: (options) => resolve(options ?? null) })), name));
-  }
+  for (const name of handlers) completed.push(await runHandler(tab, name));
   const local = await localStorageOf(tab);
   await context.close();
   if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);

@@ -8,12 +8,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fakeOutlook, sendEvent } from "./fake-outlook.mjs";
-import { config, realEngine } from "./helpers.mjs";
+import { config, realEngine, memoryLocalStorage } from "./helpers.mjs";
 import { startPolicyServer } from "./policy-server.mjs";
 import { createComposeHandler } from "../src/compose-handler.js";
 import { createSendHandler } from "../src/send-handler.js";
 import { createEngineApi } from "../src/engine-api.js";
-import { createPolicyStore, pickBackend, roamingBackend } from "../src/policy-store.js";
+import { createPolicyStore, pickBackend, roamingBackend, HISTORY_KEY } from "../src/policy-store.js";
+import { createHistoryStore } from "../src/history-store.js";
 
 let dir, server, keyset;
 
@@ -36,26 +37,25 @@ const packaged = () => config({}, {
   keysetUrl: `${server.local}/v1/tenants/acme/keyset`
 });
 
-/** A Map-backed localStorage, as the HTML runtimes have. @returns {any} */
-function memoryLocalStorage() {
-  const items = new Map();
-  return {
-    getItem: (k) => (items.has(k) ? items.get(k) : null),
-    setItem: (k, v) => items.set(k, String(v)),
-    removeItem: (k) => items.delete(k),
-    items
-  };
-}
 
-/** One Outlook runtime: a compose event, then a send of `draft`, sharing `backend`. */
+/** Every request the add-in makes in these tests: URL, method, headers and body. */
+const requests = [];
+
+/** One Outlook runtime: a compose event, then a send of `draft`, sharing `backend` (the
+ * policy's store and the sender's history). */
 async function composeThenSend(draft, backendOf, now = () => Math.floor(Date.now() / 1000)) {
   const fake = fakeOutlook(draft);
   globalThis.Office = fake.office;
   const engine = await realEngine();
   const api = async () => createEngineApi(engine);
   const cfg = packaged();
-  const store = createPolicyStore(backendOf(fake), cfg.tenant);
-  const deps = { office: fake.office, api, config: cfg, store, fetch: (url, init) => fetch(url, init), now };
+  const backend = backendOf(fake);
+  const store = createPolicyStore(backend, cfg.tenant);
+  const recordingFetch = (url, init = {}) => {
+    requests.push({ url: String(url), method: init.method || "GET", headers: JSON.stringify(init.headers || {}), body: init.body === undefined ? "" : String(init.body) });
+    return fetch(url, init);
+  };
+  const deps = { office: fake.office, api, config: cfg, store, history: createHistoryStore(backend), fetch: recordingFetch, now };
   const compose = sendEvent();
   await createComposeHandler(deps)(compose.event);
   assert.equal(await compose.done, undefined, "the compose event completes");
@@ -87,6 +87,25 @@ test("the HTML runtimes keep the policy in localStorage; a newer publish reaches
   const second = await composeThenSend({ to: ["bob@partner.example"] }, backendOf, later);
   assert.equal(second.completed.allowEvent, false);
   assert.equal(JSON.parse(second.completed.contextData).version, 2);
+});
+
+test("no request the add-in makes carries an address from the sender's history", async () => {
+  const local = memoryLocalStorage();
+  const backendOf = (f) => pickBackend({ localStorage: local, roamingSettings: f.office.context.roamingSettings });
+  const known = ["Secret Partner <secret.partner@hidden-co.net>", "quiet.supplier@undisclosed.org", "Ops <ops@army.mil>"];
+  const clock = (hours) => () => Math.floor(Date.now() / 1000) + hours * 3600;
+  await composeThenSend({ to: known }, backendOf, clock(3));
+  assert.ok(local.items.get(HISTORY_KEY).includes("hidden-co.net"), "the send was learnt");
+  const seen = requests.length;
+  // Later composes refresh from the server with the history on the device.
+  await composeThenSend({ to: ["bob@partner.example"] }, backendOf, clock(5));
+  await composeThenSend({ to: ["carol@partner.example"] }, backendOf, clock(7));
+  assert.ok(requests.length > seen, "the refreshes reached the server");
+  const words = ["secret.partner", "hidden-co", "quiet.supplier", "undisclosed", "ops@army.mil", "Secret Partner"];
+  for (const request of requests) {
+    const text = `${request.method} ${request.url} ${request.headers} ${request.body}`.toLowerCase();
+    for (const word of words) assert.ok(!text.includes(word.toLowerCase()), `${word} in ${text}`);
+  }
 });
 
 test("with the server down the compose event still completes and the send runs on what is held", async () => {

@@ -1,6 +1,6 @@
 // A compose-mode Outlook for node tests, built on office-addin-mock: recipient fields whose
-// getAsync/setAsync work on real lists, roamingSettings, requirement sets by version, and a
-// recorder for event.completed.
+// getAsync/setAsync work on real lists, roamingSettings, the item's session data and compose
+// type, requirement sets by version, and a recorder for event.completed.
 import { OfficeMockObject } from "office-addin-mock";
 
 /** "Name <addr>" or a bare address → Outlook's recipient object. */
@@ -18,11 +18,14 @@ const callbackOf = (args) => args.find((a) => typeof a === "function");
  * @param {{ to?: string[], cc?: string[], bcc?: string[], from?: string, subject?: string,
  *   body?: string, attachments?: { name: string, size: number }[], mailbox?: string,
  *   roaming?: Record<string, unknown>, contextData?: string | null, failing?: string[],
- *   appointment?: boolean }} draft
+ *   appointment?: boolean, composeType?: "newMail" | "reply" | "forward",
+ *   session?: Record<string, string> | null }} draft
  *   mailbox: the highest Mailbox requirement set the client supports ("1.12", "1.14", "1.15")
  *   appointment: a meeting invite being organised: `to` are its required attendees, `cc` its
  *   optional ones, `from` its organizer
  *   failing: methods ("to.getAsync", ...) that answer a failed AsyncResult
+ *   composeType: what getComposeTypeAsync answers (default "newMail")
+ *   session: the item's session data before the test (null: a client without sessionData)
  */
 export function fakeOutlook(draft = {}) {
   const fields = { to: (draft.to || []).map(recipient), cc: (draft.cc || []).map(recipient), bcc: (draft.bcc || []).map(recipient) };
@@ -43,6 +46,14 @@ export function fakeOutlook(draft = {}) {
   });
   /** @type {Map<string, any>} */
   const roaming = new Map(Object.entries(draft.roaming || {}));
+  const session = new Map(Object.entries(draft.session || {}));
+  const sessionData = draft.session === null ? {} : {
+    sessionData: {
+      // Outlook answers "" for a key never set.
+      getAsync: (name, ...args) => answer("sessionData.getAsync", args, session.has(name) ? session.get(name) : ""),
+      setAsync: (name, value, ...args) => { session.set(name, String(value)); answer("sessionData.setAsync", args, undefined); }
+    }
+  };
   const saved = [];
   const [major, minor] = (draft.mailbox || "1.15").split(".").map(Number);
   const associated = {};
@@ -77,7 +88,9 @@ export function fakeOutlook(draft = {}) {
                 to: recipientsField("to"),
                 cc: recipientsField("cc"),
                 bcc: recipientsField("bcc"),
-                from: { getAsync: (...args) => answer("from.getAsync", args, draft.from ? recipient(draft.from) : null) }
+                from: { getAsync: (...args) => answer("from.getAsync", args, draft.from ? recipient(draft.from) : null) },
+                getComposeTypeAsync: (...args) => answer("getComposeTypeAsync", args, { composeType: draft.composeType || "newMail", coercionType: "html" }),
+                ...sessionData
               }),
           subject: { getAsync: (...args) => answer("subject.getAsync", args, draft.subject || "") },
           body: { getAsync: (coercion, ...args) => answer("body.getAsync", args, coercion === "text" ? draft.body || "" : `<p>${draft.body || ""}</p>`) },
@@ -87,7 +100,7 @@ export function fakeOutlook(draft = {}) {
       }
     }
   }, /** @type {any} */ ("outlook"));
-  return { office, fields, roaming, saved, calls, associated };
+  return { office, fields, roaming, session, saved, calls, associated };
 }
 
 /** An event whose completed() resolves the promise it carries. */

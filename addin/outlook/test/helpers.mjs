@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSendHandler } from "../src/send-handler.js";
 import { createEngineApi } from "../src/engine-api.js";
-import { createPolicyStore, roamingBackend } from "../src/policy-store.js";
+import { createPolicyStore, pickBackend } from "../src/policy-store.js";
+import { createHistoryStore } from "../src/history-store.js";
 import { fakeOutlook, sendEvent } from "./fake-outlook.mjs";
 import { loadClassicScript, repoRoot } from "./engine.mjs";
 
@@ -24,25 +25,46 @@ export function config(policy = {}, extra = {}) {
   return { tenant: "acme", keyset: null, policyUrl: null, bakedBundle: null, bakedPolicy: policy === null ? null : JSON.stringify(policy), failMode: "warn", ...extra };
 }
 
+/** A Map-backed localStorage, as the HTML runtimes have. @returns {any} */
+export function memoryLocalStorage(entries = {}) {
+  const items = new Map(Object.entries(entries));
+  return {
+    getItem: (k) => (items.has(k) ? items.get(k) : null),
+    setItem: (k, v) => items.set(k, String(v)),
+    removeItem: (k) => items.delete(k),
+    items
+  };
+}
+
 /**
  * Runs one send through the handler; answers what event.completed received and the fake.
+ * The policy and the sender's history live in roamingSettings (classic Outlook), or in
+ * `localStorage` when given (the HTML runtimes), as pickBackend chooses.
  * @param {object} draft see fakeOutlook
- * @param {{ config?: object, api?: () => Promise<any>, now?: number, refreshInBackground?: () => void }} [options]
+ * @param {{ config?: object, api?: () => Promise<any>, now?: number, refreshInBackground?: () => void,
+ *   localStorage?: ReturnType<typeof memoryLocalStorage>, onCompleted?: (options: any) => void,
+ *   policyCache?: any }} [options]
+ *   onCompleted: called inside event.completed (before any learning); policyCache: a
+ *   runtime's (createPolicyCache), to send as one runtime does several times
  */
 export async function send(draft, options = {}) {
   const fake = fakeOutlook(draft);
   globalThis.Office = fake.office;
   const api = options.api || (async () => createEngineApi(await realEngine()));
+  const backend = pickBackend({ localStorage: options.localStorage, roamingSettings: fake.office.context.roamingSettings });
   const handler = createSendHandler({
     office: fake.office,
     api,
     config: options.config || config(),
-    store: createPolicyStore(roamingBackend(fake.office.context.roamingSettings), (options.config || config()).tenant),
+    store: createPolicyStore(backend, (options.config || config()).tenant),
+    history: createHistoryStore(backend),
     now: () => options.now ?? 1_800_000_000,
-    refreshInBackground: options.refreshInBackground
+    refreshInBackground: options.refreshInBackground,
+    policyCache: options.policyCache
   });
   const { event, done } = sendEvent();
-  await handler(event);
+  const completed = options.onCompleted ? { completed: (o) => { options.onCompleted(o); event.completed(o); } } : event;
+  await handler(completed);
   return { completed: await done, fake };
 }
 

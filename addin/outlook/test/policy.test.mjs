@@ -8,7 +8,7 @@ import { send, config, realEngine, storedBundle, heldRecord } from "./helpers.mj
 import { fakeOutlook } from "./fake-outlook.mjs";
 import { createEngineApi } from "../src/engine-api.js";
 import { createPolicyStore, BUNDLE_KEY, HELD_KEY, BUNDLE_BUDGET, roamingBackend } from "../src/policy-store.js";
-import { loadPolicy } from "../src/policy-session.js";
+import { createPolicyCache, loadPolicy, loadPolicyCached } from "../src/policy-session.js";
 import { refreshFromServer } from "../src/refresh.js";
 
 const DIGEST = "ab".repeat(32);
@@ -162,4 +162,20 @@ test("records of another tenant are ignored: its bundle is not offered, its vers
   assert.equal(result.status, "updated");
   assert.equal(JSON.parse(fake.roaming.get(HELD_KEY)).tenant, "acme");
   assert.equal(store.readBundle().bundle, fetched);
+});
+
+test("a runtime's kept policy is loaded afresh once its keyset expires, even within the cache's lifetime", async () => {
+  const base = await bundleApi();
+  let trustCalls = 0;
+  const keysetExpiresAt = 1_800_000_100;
+  const api = { ...base, trustKeysets: (request) => (trustCalls++, { ...base.trustKeysets(request), info: { tenant: "acme", version: 1, issued_at: 0, expires_at: keysetExpiresAt, digest: DIGEST } }) };
+  const fake = fakeOutlook({ roaming: { [BUNDLE_KEY]: stored(JSON.stringify({ verdict: "ok", version: 7, policy: {} })) } });
+  const store = createPolicyStore(roamingBackend(fake.office.context.roamingSettings), "acme");
+  const cache = createPolicyCache();
+  const first = await loadPolicyCached(cache, api, pinned(), store, 1_800_000_000);
+  assert.deepEqual([first.source, first.version, first.keysetExpiresAt], ["stored", 7, keysetExpiresAt]);
+  assert.equal(await loadPolicyCached(cache, api, pinned(), store, 1_800_000_050), first, "kept while the keyset holds");
+  assert.equal(trustCalls, 1);
+  await loadPolicyCached(cache, api, pinned(), store, keysetExpiresAt);
+  assert.equal(trustCalls, 2, "past the keyset's expiry the engine decides again");
 });

@@ -1,10 +1,12 @@
 // The OnMessageSend handler against the real engine (the classic script's WebAssembly) in a
-// fake Outlook (office-addin-mock).
+// fake Outlook (office-addin-mock); the shared corpus, with each case's history in the store.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { send, config, corpus, realEngine, repoRoot } from "./helpers.mjs";
+import { send, config, corpus, realEngine, repoRoot, memoryLocalStorage } from "./helpers.mjs";
+import { HISTORY_KEY } from "../src/policy-store.js";
+import { ORIGINAL_KEY } from "../src/reply-snapshot.js";
 import { createEngineApi } from "../src/engine-api.js";
 import { controlIds } from "../tools/manifest-check.mjs";
 import { FIX_COMMAND_ID, FIX_LABEL } from "../src/completion.js";
@@ -14,7 +16,12 @@ const ARMY_ML = { to: ["Colonel Smith <colonel.smith@army.ml>", "Bob <bob@army.m
 
 for (const c of corpus().filter((c) => !c.known)) {
   test(`corpus ${c.file}: ${c.description}`, async () => {
-    const { completed } = await send({ ...c.draft, mailbox: "1.15" }, { config: config(c.policy || {}) });
+    // A case's history is in the store (localStorage, as in the HTML runtimes); the message
+    // it answers is the reply's snapshot in the item's session data.
+    const { original, ...draft } = c.draft;
+    const localStorage = c.history ? memoryLocalStorage({ [HISTORY_KEY]: c.history.join("\n") }) : undefined;
+    const session = original ? { [ORIGINAL_KEY]: JSON.stringify(original) } : {};
+    const { completed } = await send({ ...draft, session, mailbox: "1.15" }, { config: config(c.policy || {}), localStorage });
     const expect = c.expect;
     assert.equal(completed.allowEvent, expect.action === "allow", JSON.stringify(completed));
     if (expect.action === "allow") {

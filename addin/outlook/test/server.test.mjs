@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launchChromium, openAddinPage, pressSend, runEvents, localStorageOf } from "./chromium.mjs";
+import { launchChromium, openAddinPage, pressSend, runEvents, runHandler, localStorageOf } from "./chromium.mjs";
 import { writePackage } from "../package.mjs";
 import { classicScriptPath, classicWebScriptPath } from "./engine.mjs";
 import { startPolicyServer } from "./policy-server.mjs";
@@ -124,4 +124,36 @@ test("a policy published on the server is enforced at the next compose-and-send,
   // The next Outlook start (a new page, same origin) sends on what the compose event stored.
   const later = await pressSend(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft, forward, local });
   assert.equal(JSON.parse(later.contextData).version, 3);
+});
+
+test("Chromium: no request the add-in makes carries an address from the sender's history", async () => {
+  const known = [{ displayName: "Secret Partner", emailAddress: "secret.partner@hidden-co.net" }, { displayName: "", emailAddress: "quiet.supplier@undisclosed.org" }];
+  const requests = [];
+  // A send learns the addresses (in the page's real localStorage).
+  const sender = await openAddinPage(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: { to: known, cc: [], bcc: [] }, forward });
+  assert.deepEqual(await runHandler(sender.tab, "onMessageSendHandler"), { allowEvent: true });
+  await sender.tab.waitForFunction(() => localStorage.getItem("sendguard.history") !== null);
+  const local = await localStorageOf(sender.tab);
+  requests.push(...sender.requests);
+  await sender.context.close();
+  assert.match(local["sendguard.history"], /hidden-co\.net/);
+
+  // With that history on the device: a compose event (which refreshes from the server, nothing
+  // being fresh in this new store) and the pane (which refreshes too) talk to the server.
+  const fresh = { "sendguard.history": local["sendguard.history"] };
+  const composer = await openAddinPage(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: { to: [], cc: [], bcc: [] }, forward, local: fresh });
+  assert.equal(await runHandler(composer.tab, "onNewComposeHandler"), null);
+  requests.push(...composer.requests);
+  await composer.context.close();
+  const pane = await openAddinPage(browser, `${PUBLIC}/addin/outlook/taskpane.html`, { draft: { to: known, cc: [], bcc: [] }, forward, local: fresh });
+  await pane.tab.getByText(/^Policy version \d+ for acme: current/).waitFor();
+  await pane.tab.getByText(/^Known addresses: 2/).waitFor();
+  requests.push(...pane.requests);
+  await pane.context.close();
+
+  assert.ok(requests.some((r) => r.url.includes("/v1/tenants/acme/policy")), "the policy was fetched");
+  for (const r of requests) {
+    const text = `${r.method} ${r.url} ${r.headers} ${r.body}`.toLowerCase();
+    for (const word of ["secret.partner", "hidden-co", "quiet.supplier", "undisclosed", "secret partner"]) assert.ok(!text.includes(word), `${word} in ${text}`);
+  }
 });

@@ -99,7 +99,7 @@ impl Engine {
             .iter()
             .map(|c| (c.field, c.address.as_str()))
             .collect();
-        Verdict::from_findings(findings, &recipients)
+        crate::monitor::verdict(&self.policy.monitor, findings, &recipients)
     }
 
     /// The recipient checks, returning each recipient's classes and the findings so far.

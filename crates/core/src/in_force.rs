@@ -145,6 +145,7 @@ pub fn expired_verdict(expired_at: i64, fail_mode: FailMode) -> Verdict {
         summary,
         findings: Vec::new(),
         by_recipient: Vec::new(),
+        monitored: Vec::new(),
     }
 }
 

@@ -13,6 +13,8 @@ use crate::content::ContentSettings;
 use crate::domain::Domain;
 pub use crate::error::PolicyError;
 use crate::gateway_policy::GatewaySettings;
+use crate::monitor::MonitorSettings;
+use crate::report::ReportingSettings;
 
 /// The schema version this engine reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -38,6 +40,10 @@ pub struct Policy {
     pub fail_mode: FailMode,
     /// Sensitive-content detectors and the rules that apply them per recipient class.
     pub content: ContentSettings,
+    /// What devices report to the policy server (counts only; `report.rs`, docs/privacy.md).
+    pub reporting: ReportingSettings,
+    /// Findings counted but not shown to senders: the whole policy or some kinds.
+    pub monitor: MonitorSettings,
     /// What only the mail gateway reads (`gateway_policy.rs`).
     pub gateway: GatewaySettings,
 }
@@ -55,6 +61,8 @@ impl Default for Policy {
             external_recipients: ExternalRecipientSettings::default(),
             fail_mode: FailMode::Warn,
             content: ContentSettings::default(),
+            reporting: ReportingSettings::default(),
+            monitor: MonitorSettings::default(),
             gateway: GatewaySettings::default(),
         }
     }

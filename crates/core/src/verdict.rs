@@ -126,6 +126,10 @@ pub struct Verdict {
     /// draft-wide row (no recipient) takes its place by its strictest finding.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_recipient: Vec<RecipientFindings>,
+    /// Findings of kinds the policy monitors (`monitor.rs`): counted, never shown to the
+    /// sender, and no part of `action`, `summary` or `by_recipient`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monitored: Vec<Finding>,
 }
 
 /// Outlook's Smart Alerts dialog shows at most 500 characters.
@@ -154,6 +158,7 @@ impl Verdict {
             summary: summarise(&by_recipient),
             findings,
             by_recipient,
+            monitored: Vec::new(),
         }
     }
 }

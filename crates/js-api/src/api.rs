@@ -8,6 +8,7 @@ use sendguard_core::history::{HistorySummary, LearnOptions, TrimOptions};
 use sendguard_core::in_force::{LoadError, PolicyInForce};
 use sendguard_core::keyset::{self, KeyEntry, Keyset};
 use sendguard_core::keyset_chain;
+use sendguard_core::report::{self, SenderOutcome, Tally};
 use sendguard_core::{Draft, Engine, FailMode, History, KnownRecipients};
 use serde::{Deserialize, Serialize};
 
@@ -579,6 +580,51 @@ impl Engines {
         let verdict = slot.engine.check(&draft, slot.known.index());
         Ok(serde_json::to_string(&verdict).expect("a verdict always serialises"))
     }
+
+    /// The countable facts of a verdict (see [`report_tally`]).
+    pub fn report_tally(&self, handle: u32, request_json: &[u8]) -> Result<Tally, ApiError> {
+        let slot = self
+            .slots
+            .get(handle as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| bad_handle(handle))?;
+        report_tally(&slot.engine, request_json)
+    }
+}
+
+/// What `reportTally` takes: a verdict as `check` answered it, what the sender did about it
+/// (absent when nothing was shown) and the justification they wrote, if any.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyRequest {
+    pub verdict: sendguard_core::Verdict,
+    #[serde(default)]
+    pub outcome: Option<SenderOutcome>,
+    #[serde(default)]
+    pub justification: Option<String>,
+}
+
+/// The countable facts of one verdict under the policy in force (`report::tally`); an expired
+/// policy reports nothing (`enabled` false). `request_json` is a [`TallyRequest`].
+pub fn report_tally(in_force: &PolicyInForce, request_json: &[u8]) -> Result<Tally, ApiError> {
+    let request: TallyRequest = sendguard_core::json::from_slice(request_json)
+        .map_err(|e| ApiError::new("bad_request", format!("tally request: {e}")))?;
+    tally_of(in_force, &request)
+}
+
+/// [`report_tally`] of a request already read (the ES module reads it as a JavaScript
+/// object, with the verdict reader `maySend` already uses: no second JSON reader of verdicts).
+pub fn tally_of(in_force: &PolicyInForce, request: &TallyRequest) -> Result<Tally, ApiError> {
+    let Some(engine) = in_force.engine() else {
+        return Ok(Tally::default());
+    };
+    report::tally(
+        &engine.policy().reporting,
+        &request.verdict,
+        request.outcome,
+        request.justification.as_deref(),
+    )
+    .map_err(|e| ApiError::new("bad_outcome", e.to_string()))
 }
 
 fn bad_handle(handle: u32) -> ApiError {
@@ -795,5 +841,36 @@ mod tests {
             "bad_handle"
         );
         assert_eq!(engines.drop_engine(h).unwrap_err().code, "bad_handle");
+    }
+
+    #[test]
+    fn tallies_come_from_the_policy_in_force() {
+        let mut engines = Engines::default();
+        let h = engines.load_policy(b"{}").unwrap().handle;
+        let verdict = engines
+            .check(h, br#"{"to": ["a@army.ml"]}"#, b"[]")
+            .unwrap();
+        let request = format!(r#"{{"verdict": {verdict}, "outcome": "fixed"}}"#);
+        let tally = engines.report_tally(h, request.as_bytes()).unwrap();
+        assert_eq!(tally.domains[0].domain, "army.ml");
+        let wrong = format!(r#"{{"verdict": {verdict}, "outcome": "blocked"}}"#);
+        let e = engines.report_tally(h, wrong.as_bytes()).unwrap_err();
+        assert_eq!(e.code, "bad_outcome");
+        let extra = format!(r#"{{"verdict": {verdict}, "outcome": "fixed", "to": "a@army.ml"}}"#);
+        assert_eq!(
+            engines.report_tally(h, extra.as_bytes()).unwrap_err().code,
+            "bad_request"
+        );
+        let off = engines
+            .load_policy(br#"{"reporting": {"enabled": false}}"#)
+            .unwrap()
+            .handle;
+        let request = format!(r#"{{"verdict": {verdict}, "outcome": "fixed"}}"#);
+        assert!(
+            !engines
+                .report_tally(off, request.as_bytes())
+                .unwrap()
+                .enabled
+        );
     }
 }

@@ -179,6 +179,21 @@ fn respond_text(result: Result<String, ApiError>) -> u32 {
     }
 }
 
+/// The countable facts of a verdict: `{verdict, outcome?, justification?}` (JSON) in,
+/// `{enabled, counts, domains, justification?}` out (`api::report_tally`).
+///
+/// # Safety
+/// The request bytes come from [`sg_alloc`].
+#[no_mangle]
+pub unsafe extern "C" fn sg_report_tally(
+    handle: u32,
+    request: *const u8,
+    request_len: usize,
+) -> u32 {
+    let request = bytes(request, request_len);
+    respond(ENGINES.with(|e| e.borrow().report_tally(handle, request)))
+}
+
 /// `learnHistory`: answers the new history text (raw UTF-8); the options are JSON
 /// `{"recipients", "now_day", "max_entries"?, "import"?}`.
 ///

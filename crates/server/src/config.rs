@@ -54,6 +54,14 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// Devices' reports (counts per day) are deleted this many days after the day they count.
+    pub report_retention_days: u32,
+    /// A destination domain shows in the console only once this many installs reported it.
+    pub report_min_installs: u32,
+    /// Reports accepted per minute from one install (a device sends about one a day).
+    pub reports_per_install_per_minute: u32,
+    /// Reports accepted per minute from one client address (many installs behind one NAT).
+    pub reports_per_client_per_minute: u32,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
 }
@@ -96,6 +104,10 @@ impl Default for Config {
             admin_failed_attempts_per_minute: 30,
             trusted_proxies: Vec::new(),
             metrics: MetricsAccess::Token,
+            report_retention_days: 180,
+            report_min_installs: 3,
+            reports_per_install_per_minute: 10,
+            reports_per_client_per_minute: 600,
             log_format: LogFormat::Text,
         }
     }
@@ -125,6 +137,10 @@ pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_ADMIN_FAILED_ATTEMPTS_PER_MINUTE",
     "SENDGUARD_TRUSTED_PROXIES",
     "SENDGUARD_METRICS",
+    "SENDGUARD_REPORT_RETENTION_DAYS",
+    "SENDGUARD_REPORT_MIN_INSTALLS",
+    "SENDGUARD_REPORTS_PER_INSTALL_PER_MINUTE",
+    "SENDGUARD_REPORTS_PER_CLIENT_PER_MINUTE",
     "SENDGUARD_LOG_FORMAT",
 ];
 
@@ -168,6 +184,9 @@ impl Config {
                     "public_url `{url}` must be an https URL without query or fragment (Outlook loads add-ins only over https)"
                 ));
             }
+        }
+        if self.report_retention_days == 0 || self.report_min_installs == 0 {
+            return Err("report_retention_days and report_min_installs: must be at least 1".into());
         }
         if self.renewal_interval_minutes == 0 {
             return Err("renewal_interval_minutes must be at least 1".into());
@@ -267,6 +286,16 @@ impl Config {
                             ))
                         }
                     }
+                }
+                "SENDGUARD_REPORT_RETENTION_DAYS" => {
+                    self.report_retention_days = parse(name, &value)?
+                }
+                "SENDGUARD_REPORT_MIN_INSTALLS" => self.report_min_installs = parse(name, &value)?,
+                "SENDGUARD_REPORTS_PER_INSTALL_PER_MINUTE" => {
+                    self.reports_per_install_per_minute = parse(name, &value)?
+                }
+                "SENDGUARD_REPORTS_PER_CLIENT_PER_MINUTE" => {
+                    self.reports_per_client_per_minute = parse(name, &value)?
                 }
                 "SENDGUARD_LOG_FORMAT" => {
                     self.log_format = match value.trim() {

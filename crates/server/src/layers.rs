@@ -6,10 +6,9 @@
 //! The distribution GETs that hit memory skip all of this (`routes::distribution::fast`):
 //! they set the same headers themselves. Connection limits live in `listen.rs`.
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +23,7 @@ use tracing::Level;
 use crate::auth;
 use crate::error::ApiError;
 use crate::metrics::Area;
-use crate::ratelimit::client_address;
+use crate::ratelimit::client_of;
 use crate::AppState;
 
 /// The content security policy of every response but the add-in's files: only the
@@ -136,19 +135,36 @@ pub fn admin(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 
 /// Distribution: readable from the configured add-in origins only.
 pub fn distribution(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let origins: Vec<HeaderValue> = state
-        .config
-        .addin_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
     router.layer(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
+            .allow_origin(addin_origins(state))
             .allow_methods([Method::GET])
             .allow_headers([header::IF_NONE_MATCH])
             .expose_headers([header::ETAG])
             .max_age(Duration::from_secs(3600)),
+    )
+}
+
+/// Reports from devices: posted from the configured add-in origins too (Thunderbird and
+/// the gateway need no CORS).
+pub fn reports(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(addin_origins(state))
+            .allow_methods([Method::POST])
+            .allow_headers([header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600)),
+    )
+}
+
+/// The add-ins' origins (`addin_origins`), the only ones CORS lets in.
+fn addin_origins(state: &AppState) -> AllowOrigin {
+    AllowOrigin::list(
+        state
+            .config
+            .addin_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok()),
     )
 }
 
@@ -173,12 +189,7 @@ async fn admin_gate(State(state): State<AppState>, mut request: Request, next: N
             next.run(request).await
         }
         Ok(None) => {
-            let peer = request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-            let client = client_address(peer, request.headers(), &state.config.trusted_proxies);
+            let client = client_of(&request, &state.config.trusted_proxies);
             if state.failed_admin_limiter.allow(client, now) {
                 ApiError::unauthorized().into_response()
             } else {
@@ -189,7 +200,8 @@ async fn admin_gate(State(state): State<AppState>, mut request: Request, next: N
     }
 }
 
-fn rate_limited(state: &AppState) -> Response {
+/// The 429 of a spent budget (admin requests, devices' reports), counted in the metrics.
+pub fn rate_limited(state: &AppState) -> Response {
     state
         .metrics
         .rate_limited

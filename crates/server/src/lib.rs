@@ -113,6 +113,12 @@ impl Server {
             failed_admin_limiter: ratelimit::RateLimiter::new(
                 config.admin_failed_attempts_per_minute,
             ),
+            report_install_limiter: ratelimit::RateLimiter::new(
+                config.reports_per_install_per_minute,
+            ),
+            report_client_limiter: ratelimit::RateLimiter::new(
+                config.reports_per_client_per_minute,
+            ),
             diff_slots: Arc::new(tokio::sync::Semaphore::new(DIFFS_AT_ONCE)),
             config,
             store: Arc::new(store),

@@ -117,6 +117,20 @@ const OPERATIONS: &[(&str, &str, &str, bool, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/tenants/{tenant}/reports",
+        "The dashboard's figures from devices' reports (query: days)",
+        true,
+        "200",
+    ),
+    (
+        "post",
+        "/v1/tenants/{tenant}/reports",
+        "A device's counts for one day and policy version (docs/privacy.md)",
+        false,
+        "200",
+    ),
+    (
+        "get",
         "/v1/tenants/{tenant}/policy",
         "The signed policy bundle (ETag; If-None-Match gets 304)",
         false,

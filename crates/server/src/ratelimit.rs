@@ -56,6 +56,17 @@ impl<K: Hash + Eq> RateLimiter<K> {
     }
 }
 
+/// The client behind a request (see [`client_address`]); a request without a socket (a test
+/// through the router) counts as `0.0.0.0`.
+pub fn client_of(request: &axum::extract::Request, trusted_proxies: &[IpAddr]) -> IpAddr {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    client_address(peer, request.headers(), trusted_proxies)
+}
+
 /// The client behind a request: the socket's peer, unless that is a trusted proxy; then the
 /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy (entries further
 /// left were written by the client and prove nothing).

@@ -36,6 +36,10 @@ pub struct ServerState {
     pub admin_limiter: RateLimiter<i64>,
     /// Admin requests without a valid token, per client (a separate budget).
     pub failed_admin_limiter: RateLimiter<IpAddr>,
+    /// Reports per install (tenant, hash of the install id).
+    pub report_install_limiter: RateLimiter<(String, String)>,
+    /// Reports per client address (installs are free to invent; addresses are not).
+    pub report_client_limiter: RateLimiter<IpAddr>,
     /// History diffs computed at once (they run on the blocking pool, never on the workers).
     pub diff_slots: Arc<Semaphore>,
     /// Becomes `true` when the server is shutting down, ending the event streams.

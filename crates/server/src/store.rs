@@ -6,11 +6,15 @@
 //! policy re-signed before it expires, `jobs::renewal`) is a version like any other, marked
 //! with `renewal_of`.
 
+mod reports;
+
 use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
+
+pub use reports::{ReportSummary, Stored};
 
 /// Schema changes, applied in order once each; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -51,6 +55,52 @@ const MIGRATIONS: &[&str] = &[
     // A version that re-signs the previous one's exact policy before it expires, made by the
     // server rather than an admin.
     "ALTER TABLE policy_versions ADD COLUMN renewal_of INTEGER;",
+    // Devices' daily counts (`store/reports.rs`): one row per install, day and policy version
+    // in `report_sends`; what it counted hangs off it and goes with it (a newer report for the
+    // same key replaces it; retention deletes old days).
+    "CREATE TABLE report_sends (
+        tenant TEXT NOT NULL REFERENCES tenants(id),
+        day INTEGER NOT NULL,
+        policy_version INTEGER NOT NULL,
+        install TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, day, policy_version, install)
+    );
+    CREATE INDEX report_sends_by_day ON report_sends (day);
+    CREATE TABLE report_counts (
+        tenant TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        policy_version INTEGER NOT NULL,
+        install TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detector TEXT NOT NULL,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (tenant, day, policy_version, install, kind, detector, action, outcome),
+        FOREIGN KEY (tenant, day, policy_version, install) REFERENCES report_sends ON DELETE CASCADE
+    );
+    CREATE TABLE report_domains (
+        tenant TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        policy_version INTEGER NOT NULL,
+        install TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (tenant, day, policy_version, install, kind, domain),
+        FOREIGN KEY (tenant, day, policy_version, install) REFERENCES report_sends ON DELETE CASCADE
+    );
+    CREATE TABLE report_justifications (
+        tenant TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        policy_version INTEGER NOT NULL,
+        install TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        FOREIGN KEY (tenant, day, policy_version, install) REFERENCES report_sends ON DELETE CASCADE
+    );
+    CREATE INDEX report_justifications_by_send ON report_justifications (tenant, day, policy_version, install);",
 ];
 
 pub struct Store {

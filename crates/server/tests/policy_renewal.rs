@@ -4,95 +4,21 @@
 //! (`bundle::verify` with the version it holds) accepts each one. In-process server with a
 //! `ManualClock`; requests go through the router.
 
+mod router;
+
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
+use router::{call, published_server};
 use sendguard_core::bundle::{self, HeldPolicy};
 use sendguard_core::keyset;
 use sendguard_server::clock::ManualClock;
 use sendguard_server::{Config, Server};
-use tower::ServiceExt;
 
 const DAY: i64 = 86_400;
 /// 2027-01-15: any fixed start works; the keyset (a year) outlives the test's 40 days.
 const START: i64 = 1_800_000_000;
 const POLICY: &str =
     "{\n  \"internal_domains\": [\"acme.example\"],\n  \"actions\": {\"tld_trap\": \"block\"}\n}\n";
-
-struct Answer {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).expect("JSON")
-    }
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        body: body.to_vec(),
-    }
-}
-
-/// A server on a fresh data directory at the clock's time, with tenant `acme` and `POLICY`
-/// published.
-async fn published_server(dir: &std::path::Path, clock: &ManualClock) -> (Server, String) {
-    let config = Config {
-        data_dir: dir.into(),
-        ..Config::default()
-    };
-    let server = Server::open_with_clock(config, Arc::new(clock.clone())).unwrap();
-    let token = server.first_admin_token.clone().unwrap();
-    let app = server.router();
-    assert_eq!(
-        call(
-            &app,
-            "POST",
-            "/api/v1/tenants",
-            Some(&token),
-            r#"{"id":"acme"}"#
-        )
-        .await
-        .status,
-        201
-    );
-    assert_eq!(
-        call(
-            &app,
-            "POST",
-            "/api/v1/tenants/acme/policy",
-            Some(&token),
-            POLICY
-        )
-        .await
-        .status,
-        201
-    );
-    (server, token)
-}
 
 async fn pinned_keyset(app: &axum::Router, now: i64) -> keyset::Keyset {
     let bytes = call(app, "GET", "/v1/tenants/acme/keyset", None, "")
@@ -105,7 +31,7 @@ async fn pinned_keyset(app: &axum::Router, now: i64) -> keyset::Keyset {
 async fn day_40_still_serves_a_valid_bundle_of_the_same_policy_with_no_admin_action() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(START);
-    let (server, token) = published_server(dir.path(), &clock).await;
+    let (server, token) = published_server(dir.path(), &clock, |_| {}, POLICY).await;
     let app = server.router();
     let trusted = pinned_keyset(&app, START).await;
 
@@ -208,7 +134,7 @@ async fn day_40_still_serves_a_valid_bundle_of_the_same_policy_with_no_admin_act
 async fn the_serving_server_renews_at_start_without_being_asked() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(START);
-    let (server, _token) = published_server(dir.path(), &clock).await;
+    let (server, _token) = published_server(dir.path(), &clock, |_| {}, POLICY).await;
     drop(server);
 
     // Restarted 25 days later: the bundle has 5 days left, within the 10-day margin.

@@ -1,9 +1,11 @@
 //! Background jobs the server runs while it serves, apart from any request: keeping each
-//! tenant's policy bundle freshly signed (`renewal`) and each keyset unexpired (`keysets`).
-//! Both run at start and then every `renewal_interval_minutes`; "now" is the state's clock.
+//! tenant's policy bundle freshly signed (`renewal`), each keyset unexpired (`keysets`), and
+//! devices' reports no older than `report_retention_days` (`report_retention`).
+//! All run at start and then every `renewal_interval_minutes`; "now" is the state's clock.
 
 pub mod keysets;
 pub mod renewal;
+pub mod report_retention;
 
 use crate::AppState;
 
@@ -11,6 +13,7 @@ use crate::AppState;
 pub async fn run_once(state: &AppState) {
     keysets::renew_due(state).await;
     renewal::renew_due(state).await;
+    report_retention::delete_old(state).await;
 }
 
 /// Runs the jobs at start and then on every interval, until the process ends.

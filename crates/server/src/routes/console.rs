@@ -33,6 +33,16 @@ const EMBEDDED: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../../web/app.js"),
     ),
     (
+        "/dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../web/dashboard.js"),
+    ),
+    (
+        "/charts.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../web/charts.js"),
+    ),
+    (
         "/style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../web/style.css"),

@@ -6,6 +6,7 @@ mod deploy;
 mod distribution;
 mod operations;
 mod policy;
+pub mod reports;
 mod signing_keys;
 mod tenants;
 mod tokens;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
             "/tenants/{tenant}/keyset",
             axum::routing::put(signing_keys::upload),
         )
+        .route("/tenants/{tenant}/reports", get(reports::summary))
         .route("/tenants/{tenant}/deploy", get(deploy::show))
         .route(
             "/tenants/{tenant}/deploy/outlook-manifest.xml",
@@ -57,6 +59,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/policy", get(distribution::policy))
         .route("/v1/tenants/{tenant}/keyset", get(distribution::keyset));
     let distribution = layers::distribution(distribution, &state);
+    // Devices' daily counts: no token (the add-ins have none), their own limits.
+    let reports = Router::new().route("/v1/tenants/{tenant}/reports", post(reports::ingest));
+    let reports = layers::reports(reports, &state);
     // Event streams stay open for hours, so they are kept out of the request timeout.
     let events = Router::new().route(
         "/v1/tenants/{tenant}/policy/events",
@@ -79,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     let timed = Router::new()
         .nest("/api/v1", admin)
         .merge(distribution)
+        .merge(reports)
         .merge(operations)
         .merge(console::router(&state.config));
     let timed = match console::from_disk(&state.config) {
