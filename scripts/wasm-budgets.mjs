@@ -316,6 +316,7 @@ async function historyRatios() {
     console.log(`${name.padEnd(72)} ${ratio.toFixed(2).padStart(8)}x  (budget <= ${budget}x; ${detail})${mark}`);
   };
   for (const path of HISTORY_PATHS) {
+    /** @type {Record<number, number[]>} */
     const runs = { 0: [], [HISTORY_SIZE]: [] };
     for (let i = 0; i < 7; i++) {
       for (const size of [0, HISTORY_SIZE]) {
@@ -333,7 +334,7 @@ async function historyRatios() {
   for (const path of HISTORY_PATHS) {
     const core = await instantiate(path);
     const load = () => core.Engine.fromBundle(bundle, keyset, { tenant: "acme", held: null, now: NOW });
-    /** @type {{engine: any, context: object, times: number[]}[]} */
+    /** @type {{ engine: any, context: object, times: number[] }[]} */
     const sides = [{ engine: load(), context: { known: [] }, times: [] }, { engine: load(), context: { known: [], history }, times: [] }];
     for (let i = 0; i < 60; i++) {
       for (const side of sides) {

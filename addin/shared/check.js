@@ -5,7 +5,7 @@
 /**
  * @typedef {import("./dialog.js").Verdict} Verdict
  * @typedef {import("./draft.js").Draft} Draft
- * @typedef {{ check(draft: Draft, context: { known: string[] }): Verdict }} LoadedEngine
+ * @typedef {{ check(draft: Draft, context: { known: string[], history?: string }): Verdict }} LoadedEngine
  */
 
 /** Outlook's dialog limit, which every client's summary keeps to. */
@@ -36,11 +36,13 @@ export function couldNotCheck(why, failMode) {
  * @param {Draft} draft
  * @param {string[]} known addresses the sender has written to before
  * @param {"warn" | "block"} failMode the policy's `fail_mode`
+ * @param {string} [history] the sender's history text (docs/history-format.md), when the
+ *   client keeps one
  * @returns {Verdict}
  */
-export function checkOrFail(engine, draft, known, failMode) {
+export function checkOrFail(engine, draft, known, failMode, history) {
   try {
-    return engine.check(draft, { known: known });
+    return engine.check(draft, history === undefined ? { known: known } : { known: known, history: history });
   } catch (e) {
     const error = /** @type {{ code?: string, message?: string }} */ (e || {});
     return couldNotCheck((error.code || "error") + ": " + (error.message || String(e)), failMode);

@@ -4,7 +4,9 @@
 
 /**
  * @typedef {{ from?: string | null, to?: string[], cc?: string[], bcc?: string[],
- *   subject?: string, body?: string, attachments?: { name: string, size?: number }[] }} Draft
+ *   subject?: string, body?: string, attachments?: { name: string, size?: number }[],
+ *   original?: { kind: "reply" | "forward", participants: string[] } }} Draft
+ *   original: the message a reply or forward answers (its From, To and Cc)
  */
 
 /**

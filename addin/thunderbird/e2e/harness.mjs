@@ -116,8 +116,13 @@ async function startXvfb(stopList) {
  * Starts the whole rig. `extensions` are the xpis under test (the driver is added here).
  * `hookRoutes` answer requests from the extension's test hook (`POST /hook/...`).
  * `extensions` may be a function of the collector's port and a scratch folder.
+ * `seed`: scenarios the driver plays first in a Thunderbird of its own, without the extensions
+ * under test (contacts, sent mail); its address book and Sent folder are then copied into the
+ * profile under test before its first start, as a sender who used Thunderbird before
+ * installing them. (A profile's extensions are started at its first run; one added to a
+ * profile that ran before is registered but its background page is not started.)
  * @param {{ extensions: { id: string, xpi: string }[] | ((port: number, work: string) => { id: string, xpi: string }[]),
- *   sender: { name: string, email: string },
+ *   sender: { name: string, email: string }, seed?: { name: string, [k: string]: any }[],
  *   hookRoutes?: Record<string, (body: any, url: URL) => any>, homeFiles?: Record<string, string> }} options
  */
 export async function startThunderbird(options) {
@@ -144,6 +149,8 @@ export async function startThunderbird(options) {
     const outcomes = new Map();
     let driverReady = undefined;
     let stopped = false;
+    /** How many times Thunderbird was started (the seeding run, then the one under test). */
+    let launches = 0;
     stopList.push(() => {
       stopped = true;
     });
@@ -152,8 +159,10 @@ export async function startThunderbird(options) {
         driverReady = body;
       },
       "GET /driver/next": async () => {
-        // Long poll: hand over the next scenario when the test queues one.
-        const next = () => (queue.length ? { scenario: queue.shift() } : stopped ? { done: true } : undefined);
+        // Long poll: hand over the next scenario when the test queues one. A poll from a
+        // Thunderbird stopped since (the seeding run) takes none.
+        const mine = launches;
+        const next = () => (mine !== launches || stopped ? { done: true } : queue.length ? { scenario: queue.shift() } : undefined);
         return waitFor("a scenario", next, 600000);
       },
       "POST /driver/outcome": (body) => {
@@ -167,15 +176,10 @@ export async function startThunderbird(options) {
     packXpi(path.join(here, "driver"), driverXpi, {
       "config.js": `const SENDGUARD_E2E = ${JSON.stringify({ collectorPort: collector.port })};\n`
     });
+    const driver = { id: "e2e-driver@sendguard.test", xpi: driverXpi };
+    const underTest = typeof options.extensions === "function" ? options.extensions(collector.port, work) : options.extensions;
     const profile = path.join(work, "profile");
-    writeProfile(profile, {
-      smtpPort: sink.port,
-      sender: options.sender,
-      extensions: [
-        ...(typeof options.extensions === "function" ? options.extensions(collector.port, work) : options.extensions),
-        { id: "e2e-driver@sendguard.test", xpi: driverXpi }
-      ]
-    });
+    writeProfile(profile, { smtpPort: sink.port, sender: options.sender, extensions: [...underTest, driver] });
     const home = path.join(work, "home");
     for (const [name, text] of Object.entries(options.homeFiles || {})) {
       fs.mkdirSync(path.dirname(path.join(home, name)), { recursive: true });
@@ -185,29 +189,57 @@ export async function startThunderbird(options) {
 
     const display = await startXvfb(stopList);
     const log = path.join(work, "thunderbird.log");
-    const logFd = fs.openSync(log, "w");
-    const tb = spawn("thunderbird", ["--no-remote", "--profile", profile], {
-      env: { ...process.env, DISPLAY: display, HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), MOZ_CRASHREPORTER_DISABLE: "1" },
-      stdio: ["ignore", logFd, logFd],
-      detached: true
-    });
-    stopList.push(async () => {
-      try {
-        process.kill(-(/** @type {number} */ (tb.pid)), "SIGTERM");
-      } catch (e) {
-        return;
-      }
-      await waitFor("Thunderbird to exit", () => tb.exitCode !== null || tb.signalCode !== null, 10000).catch(() => {
-        process.kill(-(/** @type {number} */ (tb.pid)), "SIGKILL");
-      });
-    });
     const readLog = () => fs.readFileSync(log, "utf8");
-    await waitFor("the driver extension to start in Thunderbird", () => driverReady, 60000).catch((e) => {
-      throw new Error(e.message + "\n--- Thunderbird log ---\n" + readLog());
-    });
+    /** Starts Thunderbird on a profile; resolves with a function that stops it, once the driver is ready. */
+    const launch = async (profile) => {
+      driverReady = undefined;
+      launches += 1;
+      const logFd = fs.openSync(log, "a");
+      const tb = spawn("thunderbird", ["--no-remote", "--profile", profile], {
+        env: { ...process.env, DISPLAY: display, HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), MOZ_CRASHREPORTER_DISABLE: "1" },
+        stdio: ["ignore", logFd, logFd],
+        detached: true
+      });
+      const stopThunderbird = async () => {
+        try {
+          process.kill(-(/** @type {number} */ (tb.pid)), "SIGTERM");
+        } catch (e) {
+          return;
+        }
+        await waitFor("Thunderbird to exit", () => tb.exitCode !== null || tb.signalCode !== null, 10000).catch(() => {
+          process.kill(-(/** @type {number} */ (tb.pid)), "SIGKILL");
+        });
+      };
+      stopList.push(stopThunderbird);
+      await waitFor("the driver extension to start in Thunderbird", () => driverReady, 60000).catch((e) => {
+        throw new Error(e.message + "\n--- Thunderbird log ---\n" + readLog());
+      });
+      return stopThunderbird;
+    };
+
+    if (options.seed) {
+      const seedProfile = path.join(work, "seed-profile");
+      writeProfile(seedProfile, { smtpPort: sink.port, sender: options.sender, extensions: [driver] });
+      const stopSeeding = await launch(seedProfile);
+      for (const scenario of options.seed) {
+        queue.push(scenario);
+        const outcome = await waitFor(`the seed scenario "${scenario.name}"`, () => outcomes.get(scenario.name), 60000);
+        if (outcome.result !== "sent" && outcome.result !== "done") throw new Error(`seeding failed: ${JSON.stringify(outcome)}\n--- Thunderbird log ---\n${readLog()}`);
+      }
+      await stopSeeding();
+      // The address book and the Sent folder with its index, timestamps kept (a changed mbox
+      // would be indexed again later, not at once).
+      for (const file of ["abook.sqlite", "abook.sqlite-wal", "Mail/Local Folders/Sent", "Mail/Local Folders/Sent.msf"]) {
+        if (!fs.existsSync(path.join(seedProfile, file))) continue;
+        fs.mkdirSync(path.dirname(path.join(profile, file)), { recursive: true });
+        fs.cpSync(path.join(seedProfile, file), path.join(profile, file), { preserveTimestamps: true });
+      }
+    }
+    await launch(profile);
 
     return {
       display,
+      profile,
       thunderbirdVersion: /** @type {any} */ (driverReady).version,
       sink,
       readLog,

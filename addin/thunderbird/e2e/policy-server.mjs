@@ -98,14 +98,20 @@ export function tamperWithBundle(bundle) {
 
 /**
  * A proxy to `upstream` on 127.0.0.1. `tamper = true` rewrites policy bundles in transit.
+ * `requests` records every request whole (method, URL, headers, body), for the privacy check.
  * @param {string} upstream
  */
 export async function startProxy(upstream) {
   /** @type {{ path: string, status: number, tampered: boolean }[]} */
   const log = [];
+  /** @type {{ method: string, url: string, headers: string, body: string }[]} */
+  const requests = [];
   const state = { tamper: false };
   const sockets = new Set();
   const server = http.createServer((req, res) => {
+    const seen = { method: req.method || "", url: req.url || "", headers: JSON.stringify(req.headers), body: "" };
+    requests.push(seen);
+    req.on("data", (c) => (seen.body += c));
     const url = new URL(req.url || "/", upstream);
     const forward = http.request(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (up) => {
       const isBundle = req.method === "GET" && /\/v1\/tenants\/[^/]+\/policy$/.test(url.pathname) && up.statusCode === 200;
@@ -136,6 +142,7 @@ export async function startProxy(upstream) {
   return {
     url: `http://127.0.0.1:${/** @type {any} */ (server.address()).port}`,
     log,
+    requests,
     state,
     close: () =>
       new Promise((r) => {

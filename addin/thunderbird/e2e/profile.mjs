@@ -47,7 +47,11 @@ export function writeProfile(dir, options) {
     "mail.identity.id1.fullName": options.sender.name,
     "mail.identity.id1.smtpServer": "smtp1",
     "mail.identity.id1.valid": true,
-    "mail.identity.id1.fcc": false,
+    // A copy of each send in Local Folders' Sent folder, as most senders have: the history
+    // is imported from there.
+    "mail.identity.id1.fcc": true,
+    "mail.identity.id1.fcc_folder": "mailbox://nobody@Local%20Folders/Sent",
+    "mail.identity.id1.fcc_folder_picker_mode": "1",
     "mail.identity.id1.compose_html": false,
     "mail.identity.id1.attach_vcard": false,
     "mail.smtpservers": "smtp1",
@@ -83,10 +87,17 @@ export function writeProfile(dir, options) {
     "browser.safebrowsing.downloads.enabled": false,
     "network.captive-portal-service.enabled": false,
     "network.connectivity-service.enabled": false,
+    // Thunderbird's own look-ups (region, remote settings) would try to leave the machine.
+    "browser.region.network.url": "",
+    "browser.region.update.enabled": false,
+    "services.settings.server": "data:,#remote-settings-dummy/v1",
     "messenger.startup.action": 0,
     "browser.shell.checkDefaultBrowser": false,
     "mail.ui.folderpane.version": 99,
-    "calendar.timezone.useSystemTimezone": true
+    "calendar.timezone.useSystemTimezone": true,
+    // Extension errors and console output in Thunderbird's log (shown when a test fails).
+    "devtools.console.stdout.chrome": true,
+    "devtools.console.stdout.content": true
   };
   const lines = Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`);
   fs.writeFileSync(path.join(dir, "user.js"), lines.join("\n") + "\n");

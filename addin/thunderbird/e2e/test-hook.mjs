@@ -25,8 +25,23 @@ async function inspectOptions() {
     if (ready && ready.textContent !== "…") page = v;
   }
   const text = (id) => page.document.getElementById(id).textContent;
-  const options = page ? { source: text("source"), status: text("policy-status"), serverEditable: !page.document.getElementById("server").disabled } : null;
+  const options = page ? { source: text("source"), status: text("policy-status"), history: text("history-status"), serverEditable: !page.document.getElementById("server").disabled } : null;
   await fetch(collector + "/hook/report", { method: "POST", body: JSON.stringify({ options }) });
+}
+
+/** Presses Forget (and confirms) on the options page; reports what the page says then. */
+async function forgetHistory() {
+  await messenger.runtime.openOptionsPage();
+  let page;
+  for (let i = 0; i < 100 && !page; i++) {
+    await pause(100);
+    page = messenger.extension.getViews().find((v) => v.location.pathname.endsWith("/options.html") && v.document.getElementById("forget-yes"));
+  }
+  page.document.getElementById("forget").click();
+  page.document.getElementById("forget-yes").click();
+  const status = () => page.document.getElementById("history-status").textContent;
+  for (let i = 0; i < 50 && !/ 0 addresses/.test(status()); i++) await pause(100);
+  await fetch(collector + "/hook/report", { method: "POST", body: JSON.stringify({ forgot: { history: status(), status: page.document.getElementById("status").textContent } }) });
 }
 
 /** What a control is called in reports: its id, else its kind and label. */
@@ -56,6 +71,7 @@ async function attach() {
     if (step.click) document.querySelector(step.click).click();
     if (step.key) document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: step.key, bubbles: true }));
     if (step.inspectOptions) await inspectOptions();
+    if (step.forgetHistory) await forgetHistory();
     await pause(300);
     if (step.report) {
       // The dialog's answer arrives asynchronously: wait (at most 5 s) for it to be shown.
@@ -74,18 +90,41 @@ async function attach() {
 }
 
 /**
- * The files the test adds to its copy of the package: the hook, a dialog page that loads it,
- * and a manifest that also lets the extension reach the test's servers on 127.0.0.1.
+ * The background's test hook: reports the stored history and its state to the test's
+ * collector whenever they change (and once at start), so that the test knows when an import
+ * or a send was learned, and which addresses the privacy check looks for.
+ * @param {number} collectorPort
+ */
+export function backgroundHookSource(collectorPort) {
+  return `// Test only: added by addin/thunderbird/e2e; never shipped.
+const collector = "http://127.0.0.1:${collectorPort}";
+async function reportHistory() {
+  const stored = await messenger.storage.local.get(["history", "historyState"]);
+  await fetch(collector + "/hook/history", { method: "POST", body: JSON.stringify({ history: stored.history || "", state: stored.historyState || {} }) });
+}
+messenger.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && (changes.history || changes.historyState)) reportHistory();
+});
+reportHistory();
+`;
+}
+
+/**
+ * The files the test adds to its copy of the package: the hooks, a dialog page and a
+ * background that load them, and a manifest that also lets the extension reach the test's
+ * servers on 127.0.0.1.
  * @param {{ manifest: string, dialogHtml: string, collectorPort: number }} shipped
  */
 export function testBuildFiles(shipped) {
   const manifest = JSON.parse(shipped.manifest);
   manifest.host_permissions = [...manifest.host_permissions, "http://127.0.0.1/*"];
+  manifest.background.scripts = [...manifest.background.scripts, "thunderbird/background-test-hook.js"];
   const dialogHtml = shipped.dialogHtml.replace("</head>", '  <script type="module" src="test-hook.js"></script>\n</head>');
   if (dialogHtml === shipped.dialogHtml) throw new Error("dialog.html has no </head> to add the test hook before");
   return {
     "manifest.json": JSON.stringify(manifest, null, 2),
     "thunderbird/dialog/dialog.html": dialogHtml,
-    "thunderbird/dialog/test-hook.js": testHookSource(shipped.collectorPort)
+    "thunderbird/dialog/test-hook.js": testHookSource(shipped.collectorPort),
+    "thunderbird/background-test-hook.js": backgroundHookSource(shipped.collectorPort)
   };
 }

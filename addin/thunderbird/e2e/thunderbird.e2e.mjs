@@ -2,9 +2,13 @@
 // installed unsigned, the policy from our real server on loopback, and a local SMTP sink that
 // shows what was really sent. The test-only driver extension composes and presses Send; the
 // test hook added to a copy of the package answers the dialog as a sender would.
+// Thunderbird is first run without Sendguard, as a sender who used it before: the driver adds
+// John Smith to the address book and sends him one message (copied to Sent), and one to a
+// thread at acme.com and nato.int. Then Sendguard is installed and imports its history.
 // The scenarios run in order on one Thunderbird and build on each other: the policy server
 // publishes versions 1 to 4 as they go, then rotates the signing key (keyset version 2, policy
-// versions 5 and 6). About 20 s, plus 75 s for the sender who thinks.
+// versions 5 and 6); the history scenarios come last. About 40 s, plus 75 s for the sender
+// who thinks.
 // Run by scripts/suites/60-thunderbird-e2e.sh (which builds the .xpi and the server first).
 
 import assert from "node:assert/strict";
@@ -23,6 +27,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 const XPI = path.join(root, "build/thunderbird/sendguard-thunderbird.xpi");
 const SCREENSHOT = path.join(root, "artifacts/thunderbird/dialog-army-ml.png");
 const SCREENSHOT_JUSTIFICATION = path.join(root, "artifacts/thunderbird/dialog-justification.png");
+const SCREENSHOT_HISTORY = path.join(root, "artifacts/thunderbird/dialog-history-jon-smith.png");
 const EXTENSION_ID = "sendguard@sendguard.org";
 const ABORTED = /Send aborted by an onBeforeSend event/;
 const SENDGUARD = process.env.SENDGUARD_BIN || path.join(root, "target/debug/sendguard");
@@ -42,6 +47,26 @@ const dialogPlans = [];
 const dialogsShown = [];
 /** What the dialogs reported during their steps (`{report: true}`), in order. */
 const dialogReports = [];
+/** The extension's stored history and its state, as last reported by the background's test hook. */
+let stored = { history: "", state: /** @type {any} */ ({}) };
+const JOHN = { name: "John Smith", email: "john.smith@lockheedmartin.com" };
+/** The seeded thread: a message from the sender to acme.com, copied to nato.int. */
+const THREAD = "Joint exercise";
+
+/**
+ * The stored history's entries by address (a test reads the engine's format to assert on it;
+ * the extension itself never does).
+ * @returns {Map<string, { count: number, day: number, name: string }>}
+ */
+function historyEntries() {
+  const entries = new Map();
+  for (const line of stored.history.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const [address, count, day, name] = line.split("\t");
+    entries.set(address, { count: Number(count), day: Number(day), name: name || "" });
+  }
+  return entries;
+}
 
 before(async () => {
   assert.ok(fs.existsSync(XPI), `${XPI} is missing: run scripts/build-thunderbird`);
@@ -54,6 +79,11 @@ before(async () => {
   const managed = { server: proxy.url, tenant: TENANT, keyset: await server.keyset(TENANT) };
   const managedManifest = { name: EXTENSION_ID, description: "Sendguard settings", type: "storage", data: managed };
   tb = await startThunderbird({
+    seed: [
+      { name: "seed-contact", contact: JOHN },
+      { name: "seed-john", to: [`${JOHN.name} <${JOHN.email}>`], subject: "Programme review", body: "John, the minutes." },
+      { name: "seed-thread", to: ["Ann Baker <ann@acme.com>"], cc: ["Nat Ortiz <nat@nato.int>"], subject: THREAD, body: "Dates for the exercise." }
+    ],
     homeFiles: { [`.mozilla/managed-storage/${EXTENSION_ID}.json`]: JSON.stringify(managedManifest) },
     sender: { name: "Alice Jones", email: "alice.jones@northwind.org" },
     extensions: (collectorPort, work) => {
@@ -78,11 +108,16 @@ before(async () => {
       },
       "POST /hook/report": (report) => {
         dialogReports.push(report);
+      },
+      "POST /hook/history": (report) => {
+        stored = report;
       }
     }
   });
   // The extension fetched and stored the policy, then opened the server's event stream.
   await waitFor("the extension to follow the policy event stream", () => fetched().some((r) => r.path.endsWith("/policy/events")), 30000);
+  // The first import (address book, then the Sent folder) runs in the background.
+  await waitFor("the first history import", () => stored.state.addressBooksAt && stored.state.sent && stored.state.sent.done, 60000);
 });
 
 after(async () => {
@@ -150,12 +185,15 @@ test("Cancel (Escape) delivers nothing", async () => {
   assert.equal(sunk.length, 0);
 });
 
+// Sending to navy.ml teaches the history that domain (a domain written to is not a trap any
+// more), so the scenarios after this one still have army.ml to be held for.
 test("Send anyway delivers as typed", async () => {
-  const { outcome, shown, sunk } = await send({ name: "anyway", to: [colonel], subject: "As typed", body: "x" }, { steps: [{ click: "#send" }] });
+  const major = "Major Jones <major.jones@navy.ml>";
+  const { outcome, shown, sunk } = await send({ name: "anyway", to: [major], subject: "As typed", body: "x" }, { steps: [{ click: "#send" }] });
   assert.equal(shown.length, 1);
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
-  assert.deepEqual(sunk[0].rcptTo, ["colonel.smith@army.ml"]);
-  assert.equal(headerOf(sunk[0].data, "To"), colonel);
+  assert.deepEqual(sunk[0].rcptTo, ["major.jones@navy.ml"]);
+  assert.equal(headerOf(sunk[0].data, "To"), major);
 });
 
 test("the tenant's policy from the server is in force: a blocked domain cannot be sent", async () => {
@@ -255,6 +293,75 @@ test("a stolen signing key is revoked on the server: the extension follows the n
   assert.equal(sunk.length, 0);
   const { options } = dialogReports[reportsBefore];
   assert.match(options.status, new RegExp(`^Policy version 6 for ${TENANT}, checked \\d+ s ago\\. Keyset version 2 \\(updated from the server\\)\\.$`));
+});
+
+test("first run: the history holds the address book's contact and the Sent folder's recipients", () => {
+  const entries = historyEntries();
+  const john = entries.get(JOHN.email);
+  assert.ok(john, stored.history);
+  assert.equal(john.name, JOHN.name);
+  assert.ok(john.count >= 1, "one message to him in Sent");
+  for (const address of ["ann@acme.com", "nat@nato.int"]) assert.ok(entries.has(address), `${address} (from Sent) in ${stored.history}`);
+});
+
+test("jon.smith@ for the known john.smith@: held, Fix sends to john.smith@; the options page counts the addresses", async () => {
+  const reportsBefore = dialogReports.length;
+  const { outcome, shown, sunk } = await send(
+    { name: "history-fix", to: ["jon.smith@lockheedmartin.com"], subject: "Minutes", body: "x" },
+    { screenshot: SCREENSHOT_HISTORY, steps: [{ inspectOptions: true }, { click: "#findings button[data-kind=fix]" }, { click: "#send" }] }
+  );
+  assert.equal(shown.length, 1, "the dialog opened");
+  assert.equal(shown[0].rows[0].recipient, "jon.smith@lockheedmartin.com");
+  assert.ok(shown[0].rows[0].buttons.includes(`Fix: send to ${JOHN.email}`), JSON.stringify(shown[0].rows));
+  assert.equal(outcome.result, "sent", JSON.stringify(outcome));
+  assert.deepEqual(sunk[0].rcptTo, [JOHN.email]);
+  const { options } = dialogReports[reportsBefore];
+  assert.match(options.history, /^Sendguard knows \d+ addresses you wrote to or keep in your address books, last updated/);
+  assert.ok(fs.statSync(SCREENSHOT_HISTORY).size > 10000, "the dialog screenshot was saved");
+});
+
+test("a reply to a thread at acme.com and nato.int that adds globex.com is held", async () => {
+  const { outcome, shown, sunk } = await send({ name: "history-reply", replyTo: THREAD, add: ["Dan Lee <d.lee@globex.com>"], body: "Adding Dan." }, { steps: [{ key: "Escape" }] });
+  assert.equal(shown.length, 1, "the dialog opened");
+  const row = shown[0].rows.find((r) => r.recipient === "d.lee@globex.com");
+  assert.ok(row, JSON.stringify(shown[0].rows));
+  assert.match(row.messages.join(" "), /globex\.com/);
+  assert.match(outcome.message || "", ABORTED);
+  assert.equal(sunk.length, 0);
+});
+
+test("a send teaches its recipients: after Send anyway to jon.smith@, the next send to him is quiet", async () => {
+  const first = await send({ name: "history-learn", to: ["jon.smith@lockheedmartin.com"], subject: "Hello Jon", body: "x" }, { steps: [{ click: "#send" }] });
+  assert.equal(first.shown.length, 1);
+  assert.equal(first.outcome.result, "sent", JSON.stringify(first.outcome));
+  await waitFor("the send to be learned", () => historyEntries().has("jon.smith@lockheedmartin.com"), 20000);
+  const again = await send({ name: "history-quiet", to: ["jon.smith@lockheedmartin.com"], subject: "Hello again", body: "x" });
+  assert.equal(again.shown.length, 0, "no dialog for an address the sender wrote to");
+  assert.equal(again.outcome.result, "sent", JSON.stringify(again.outcome));
+  assert.deepEqual(again.sunk[0].rcptTo, ["jon.smith@lockheedmartin.com"]);
+});
+
+test("no request that reached the policy server carries an address from the history", () => {
+  const addresses = [...historyEntries().keys()];
+  assert.ok(addresses.length >= 5, stored.history);
+  assert.ok(proxy.requests.length > 5, "the extension did talk to the server");
+  for (const request of proxy.requests) {
+    const everything = `${request.method} ${request.url} ${request.headers} ${request.body}`.toLowerCase();
+    for (const address of addresses) {
+      assert.ok(!everything.includes(address) && !everything.includes(encodeURIComponent(address).toLowerCase()), `${address} in ${everything}`);
+    }
+  }
+});
+
+test("Forget on the options page empties the history", async () => {
+  const reportsBefore = dialogReports.length;
+  const { shown } = await send({ name: "history-forget", to: [colonel], subject: "Forget", body: "x" }, { steps: [{ forgetHistory: true }, { key: "Escape" }] });
+  assert.equal(shown.length, 1);
+  const { forgot } = dialogReports[reportsBefore];
+  assert.equal(forgot.status, "Forgotten.");
+  assert.match(forgot.history, /^Sendguard knows 0 addresses .* Forgotten \d+ s ago; learned since from what you send\.$/);
+  await waitFor("the stored history to be emptied", () => stored.history === "", 10000);
+  assert.equal(stored.state.sent.done, true, "the Sent folders are not read again");
 });
 
 // Thunderbird suspends an idle Manifest V3 event page after about 30 s, and a pending

@@ -40,6 +40,31 @@ export function engineApi(wasm) {
     /** Whether a verdict lets the send go, given the sender's justification (the engine's rule). */
     maySend(verdict, justification) {
       return wasm.maySend(verdict, justification === undefined ? null : justification);
-    }
+    },
+    history: historyApi(wasm)
   };
 }
+
+/**
+ * The engine's functions over the sender's history text (docs/history-format.md): the
+ * extension stores that text and hands it back; reading, ranking and bounding it are the
+ * engine's.
+ * @param {typeof import("../../../build/wasm/esm/sendguard.js")} wasm the initialised module
+ * @returns {HistoryApi}
+ */
+export function historyApi(wasm) {
+  return {
+    learn: (text, { recipients, day, imported }) => wasm.learnHistory(text, { recipients, now_day: day, ...(imported ? { import: true } : {}) }),
+    summary: (text) => wasm.historySummary(text)
+  };
+}
+
+/**
+ * @typedef {{
+ *   learn(text: string, o: { recipients: string[], day: number, imported?: boolean }): string,
+ *   summary(text: string): { entries: number, last_day: number | null, rejected: number }
+ * }} HistoryApi
+ *   learn: each recipient written to once more on `day` (days since 1970-01-01 UTC), or, with
+ *   `imported`, known from an address book (count 0); at most 50,000 entries, the least
+ *   useful dropped, by the engine
+ */

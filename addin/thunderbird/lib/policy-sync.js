@@ -28,7 +28,8 @@ import { refreshPolicy } from "../../shared/policy-refresh.js";
  * @typedef {{ verify(input: { bundle: string, keyset: string, tenant: string,
  *   held?: { version: number, digest: string } | null, now: number }): Verified,
  *   trustKeysets: import("../../shared/keyset-trust.js").TrustKeysets,
- *   defaultEngine(): any, maySend(verdict: object, justification: string | undefined): boolean }} EngineApi
+ *   defaultEngine(): any, maySend(verdict: object, justification: string | undefined): boolean,
+ *   history: import("./engine.js").HistoryApi }} EngineApi
  *   verify throws an Error with a `code` when the bundle is refused
  */
 

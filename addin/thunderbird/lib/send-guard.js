@@ -1,5 +1,6 @@
-// compose.onBeforeSend: read the draft, let the engine judge it, and either let the send go
-// silently or hold it until the sender answers our dialog. Every decision about the draft is
+// compose.onBeforeSend: read the draft (with the sender's history and the reply context), let
+// the engine judge it, and either let the send go silently or hold it until the sender
+// answers our dialog. Every decision about the draft is
 // the engine's (Rust, as WebAssembly); this file only gathers input and routes answers.
 
 import { checkOrFail } from "../../shared/check.js";
@@ -14,8 +15,15 @@ import { draftFromThunderbird } from "../../shared/draft.js";
  *   currentEngine: () => Promise<Engine>,
  *   failMode: () => Promise<"warn" | "block">,
  *   dialogs: { ask(q: import("./dialog-session.js").Question): Promise<import("./dialog-session.js").Answer> },
+ *   contacts?: (details: Record<string, any>) => Promise<Record<string, string[]>>,
+ *   history?: (details: Record<string, any>) => Promise<HistoryContext>,
+ *   sending?: (tabId: number, details: Record<string, any>) => unknown,
  *   log?: (message: string) => void
  * }} SendGuardDeps
+ *   contacts: address-book entries and mailing lists picked by id → their addresses;
+ *   history: the sender's history text and the reply context;
+ *   sending: told the details a send is let go with (after any Fix or Remove)
+ * @typedef {{ history: string, original?: { kind: "reply" | "forward", participants: string[] } }} HistoryContext
  */
 
 /** @param {SendGuardDeps} deps */
@@ -23,16 +31,17 @@ export function createSendGuard(deps) {
   const log = deps.log || (() => {});
 
   /** The draft as the engine reads it, from compose details plus what the tab holds. */
-  async function readDraft(details, attachments) {
+  async function readDraft(details, attachments, original) {
     let from = typeof details.from === "string" ? details.from : undefined;
     if (!from && details.identityId) {
       const identity = await deps.identities.get(details.identityId).catch(() => null);
       if (identity) from = identity.name ? `${identity.name} <${identity.email}>` : identity.email;
     }
-    // Contacts by id would need the addressBooks permission; they are reported, not guessed.
-    const { draft, unresolved } = draftFromThunderbird({ ...details, from }, {}, attachments);
-    if (unresolved.length) log(`recipients not checked (address book entries by id): ${unresolved.join(", ")}`);
-    return draft;
+    // Address-book entries by id are resolved; one that cannot be read is reported, not guessed.
+    const contacts = deps.contacts ? await deps.contacts(details).catch(() => ({})) : {};
+    const { draft, unresolved } = draftFromThunderbird({ ...details, from }, contacts, attachments);
+    if (unresolved.length) log(`recipients not checked (address book entries that could not be read): ${unresolved.join(", ")}`);
+    return original ? { ...draft, original } : draft;
   }
 
   /**
@@ -43,17 +52,26 @@ export function createSendGuard(deps) {
    */
   return async function onBeforeSend(tab, details) {
     const attachments = await deps.compose.listAttachments(tab.id).catch(() => []);
+    // The history as stored now: an import under way is never waited for. If it cannot be
+    // read, the check runs without it (never a reason to stop mail).
+    const context = deps.history ? await deps.history(details).catch(() => null) : null;
     // An engine that cannot load fails like a failing check: the sender is asked, and told.
     const failing = (e) => ({ check: () => { throw e; } });
     /** @param {Record<string, any>} current */
     const judge = async (current) => {
       const engine = await deps.currentEngine().catch(failing);
-      return checkOrFail(engine, await readDraft(current, attachments), [], await deps.failMode());
+      const draft = await readDraft(current, attachments, context && context.original);
+      return checkOrFail(engine, draft, [], await deps.failMode(), context ? context.history : undefined);
+    };
+    /** @param {Record<string, unknown[]>} changed */
+    const letGo = (changed) => {
+      if (deps.sending) Promise.resolve(deps.sending(tab.id, { ...details, ...changed })).catch((e) => log(`history: ${e.message || e}`));
+      return Object.keys(changed).length ? { details: changed } : {};
     };
     const verdict = await judge(details);
-    if (verdict.action === "allow") return {};
+    if (verdict.action === "allow") return letGo({});
     const answer = await deps.dialogs.ask({ details, verdict, recheck: judge });
     if ("cancel" in answer) return { cancel: true };
-    return Object.keys(answer.details).length ? { details: answer.details } : {};
+    return letGo(answer.details);
   };
 }

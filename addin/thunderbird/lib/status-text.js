@@ -1,5 +1,5 @@
-// The options page's one-line description of the policy in force and of the keyset that
-// verifies it.
+// The options page's one-line descriptions: the policy in force and the keyset that verifies
+// it; the sender's history (how many addresses, when it last changed).
 
 /**
  * @param {{ version: number | null, ageSeconds?: number, stale?: boolean,
@@ -30,4 +30,18 @@ export function humanAge(seconds) {
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
   return `${Math.round(seconds / 86400)} days`;
+}
+
+/**
+ * @param {{ entries: number, rejected: number, updatedAt: number | null, forgottenAt: number | null,
+ *   importing: boolean }} summary  from history-store.js
+ * @param {number} now Unix seconds
+ */
+export function describeHistory(summary, now) {
+  const count = summary.entries === 1 ? "1 address" : `${summary.entries.toLocaleString("en-US")} addresses`;
+  const parts = [`Sendguard knows ${count} you wrote to or keep in your address books${summary.updatedAt === null ? "." : `, last updated ${humanAge(now - summary.updatedAt)} ago.`}`];
+  if (summary.importing) parts.push("It is still reading your address books and Sent folders.");
+  if (summary.forgottenAt !== null) parts.push(`Forgotten ${humanAge(now - summary.forgottenAt)} ago; learned since from what you send.`);
+  if (summary.rejected) parts.push(`${summary.rejected} stored line(s) could not be read and are ignored.`);
+  return parts.join(" ");
 }

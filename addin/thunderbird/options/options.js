@@ -1,9 +1,10 @@
 // The options page: says whether an administrator's policy (policies.json) or these fields
 // are in force, shows the policy's version and age (kept current while the page is open),
-// and edits the fields when no administrator policy exists.
+// and edits the fields when no administrator policy exists; says how many addresses the
+// sender's history holds, and forgets them on request.
 
 import { normaliseServer } from "../lib/config.js";
-import { describeStatus } from "../lib/status-text.js";
+import { describeHistory, describeStatus } from "../lib/status-text.js";
 
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
 const STATUS_REFRESH_MS = 5000;
@@ -20,8 +21,30 @@ async function showStatus() {
   $("policy-status").textContent = describeStatus(info.status, info.tenant);
   for (const id of ["server", "tenant", "keyset"]) $(id).disabled = managed;
   $("settings").querySelector("button").disabled = managed;
+  await showHistory();
   return info;
 }
+
+/** How many addresses the history holds, and when it last changed. */
+async function showHistory() {
+  const summary = await messenger.runtime.sendMessage({ type: "options-history" });
+  $("history-status").textContent = describeHistory(summary, Math.floor(Date.now() / 1000));
+}
+
+// Forget asks once more on the page itself (no modal prompt: the options page may be embedded).
+$("forget").addEventListener("click", () => {
+  $("forget-confirm").hidden = false;
+  $("forget-yes").focus();
+});
+$("forget-no").addEventListener("click", () => {
+  $("forget-confirm").hidden = true;
+});
+$("forget-yes").addEventListener("click", async () => {
+  $("forget-confirm").hidden = true;
+  await messenger.runtime.sendMessage({ type: "options-history-forget" });
+  $("status").textContent = "Forgotten.";
+  await showHistory();
+});
 
 /** The fields: the administrator's values (read only) or the user's own. */
 async function fillFields(info) {

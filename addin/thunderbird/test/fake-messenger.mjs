@@ -33,8 +33,75 @@ export function fakeStorageArea(initial = {}) {
 }
 
 /**
+ * Records what the glue asks of the engine's history functions (a stand-in for tests of the
+ * glue itself; the text is one line per learned recipient, not the engine's format).
+ */
+export function recordingHistoryApi() {
+  const calls = [];
+  return {
+    calls,
+    learn(text, o) {
+      calls.push(structuredClone(o));
+      return text + o.recipients.map((r) => `${r}\t${o.day}\t${o.imported ? "imported" : "sent"}\n`).join("");
+    },
+    summary(text) {
+      return { entries: text.split("\n").filter(Boolean).length, last_day: null, rejected: 0 };
+    }
+  };
+}
+
+/** A vCard as Thunderbird gives it for a contact. */
+export function vCard(name, ...emails) {
+  return ["BEGIN:VCARD", "VERSION:4.0", `FN:${name}`, ...emails.map((e, i) => `EMAIL;PREF=${i + 1}:${e}`), "END:VCARD", ""].join("\r\n");
+}
+
+/**
+ * A fake of messages.query over `sent` (headers with a `date`), paged like Thunderbird's
+ * message lists; records each query.
+ * @param {{ date: Date, headerMessageId?: string, recipients?: string[], ccList?: string[], bccList?: string[], author?: string }[]} sent
+ */
+function fakeMessages(sent, originals) {
+  const lists = new Map();
+  let nextList = 1;
+  const page = (id) => {
+    const { rest, size } = lists.get(id);
+    const messages = rest.splice(0, size);
+    if (!rest.length) lists.delete(id);
+    return { id: rest.length ? id : null, messages };
+  };
+  const api = {
+    queries: [],
+    aborted: [],
+    async query(q) {
+      api.queries.push(q);
+      // As Thunderbird: both dates inclusive; folderId limits the search to those folders.
+      const inFolder = (m) => !q.folderId || q.folderId.includes(m.folderId || "sent-1");
+      const found = sent.filter((m) => q.fromMe && inFolder(m) && (!q.fromDate || m.date >= q.fromDate) && (!q.toDate || m.date <= q.toDate));
+      const id = `list-${nextList++}`;
+      lists.set(id, { rest: found, size: q.messagesPerPage || 100 });
+      return page(id);
+    },
+    async continueList(id) {
+      if (!lists.has(id)) throw new Error(`no list ${id}`);
+      return page(id);
+    },
+    async abortList(id) {
+      api.aborted.push(id);
+      lists.delete(id);
+    },
+    async get(id) {
+      if (!(id in originals)) throw new Error(`no message ${id}`);
+      return originals[id];
+    }
+  };
+  return api;
+}
+
+/**
  * @param {{ managed?: object, local?: object, attachments?: { name: string, size: number }[],
- *   identity?: { email: string, name?: string } }} [options]
+ *   identity?: { email: string, name?: string }, books?: { id: string, remote?: boolean, contacts: { id: string, vCard: string }[] }[],
+ *   lists?: Record<string, { vCard: string }[]>, sent?: any[], sentFolders?: string[], originals?: Record<number, object> }} [options]
+ *   sent: messages (in folder `folderId`, default "sent-1"); sentFolders: the folders marked Sent
  *   `managed` undefined: storage.managed.get throws, as Thunderbird does without a policy.
  */
 export function fakeMessenger(options = {}) {
@@ -47,8 +114,26 @@ export function fakeMessenger(options = {}) {
     alarmsCreated,
     compose: {
       onBeforeSend: event(),
+      onAfterSend: event(),
       listAttachments: async () => options.attachments || []
     },
+    addressBooks: {
+      list: async (complete) => structuredClone((options.books || []).map((b) => (complete ? b : { ...b, contacts: undefined }))),
+      contacts: {
+        onCreated: event(),
+        onUpdated: event(),
+        get: async (id) => {
+          const contact = (options.books || []).flatMap((b) => b.contacts).find((c) => c.id === id);
+          if (!contact) throw new Error(`no contact ${id}`);
+          return structuredClone(contact);
+        }
+      },
+      mailingLists: {
+        listMembers: async (id) => structuredClone((options.lists || {})[id] || [])
+      }
+    },
+    messages: fakeMessages(options.sent || [], options.originals || {}),
+    folders: { query: async (q) => (q.specialUse && q.specialUse.includes("sent") ? (options.sentFolders || ["sent-1"]).map((id) => ({ id })) : []) },
     identities: { get: async () => options.identity || null },
     windows: {
       onRemoved,

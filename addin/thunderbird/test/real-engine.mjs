@@ -13,3 +13,4 @@ await wasm.default({ module_or_path: fs.readFileSync(new URL("sendguard_bg.wasm"
 
 export { wasm };
 export const realEngineApi = engineApi(wasm);
+

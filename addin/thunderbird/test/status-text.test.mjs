@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describeStatus, humanAge } from "../lib/status-text.js";
+import { describeHistory, describeStatus, humanAge } from "../lib/status-text.js";
 
 test("the options page names the version, its age, staleness and the last problem", () => {
   assert.equal(describeStatus({ version: null, error: null }, null), "No signed policy yet: the built-in checks are in force.");
@@ -26,4 +26,15 @@ test("the options page names the trusted keyset's version, where it came from, a
       "Keyset problem: A keyset from the server was refused: older (rollback); the keyset trusted before stays in force."
   );
   assert.match(describeStatus({ version: null, error: null, keyset: { version: null, source: "pinned", error: { code: "malformed", message: "bad" } } }, "acme"), /The pinned keyset does not verify\. Keyset problem: bad \(malformed\)/);
+});
+
+test("the options page says how many addresses are known, since when, and whether the import is still running", () => {
+  const base = { entries: 1234, rejected: 0, updatedAt: 1000, forgottenAt: null, importing: false };
+  assert.equal(describeHistory(base, 1600), "Sendguard knows 1,234 addresses you wrote to or keep in your address books, last updated 10 min ago.");
+  assert.equal(
+    describeHistory({ ...base, entries: 1, importing: true, forgottenAt: 400, rejected: 2 }, 1600),
+    "Sendguard knows 1 address you wrote to or keep in your address books, last updated 10 min ago. It is still reading your address books and Sent folders. " +
+      "Forgotten 20 min ago; learned since from what you send. 2 stored line(s) could not be read and are ignored."
+  );
+  assert.equal(describeHistory({ ...base, entries: 0, updatedAt: null }, 1600), "Sendguard knows 0 addresses you wrote to or keep in your address books.");
 });
