@@ -28,7 +28,18 @@ pub struct Address {
 impl Address {
     /// `local@domain` with the domain in ASCII form, the form used for comparisons.
     pub fn canonical(&self) -> String {
-        format!("{}@{}", self.local.to_lowercase(), self.domain.as_str())
+        // Built in place: a history indexes tens of thousands of these at a cold start.
+        let domain = self.domain.as_str();
+        let mut out = String::with_capacity(self.local.len() + 1 + domain.len());
+        if self.local.is_ascii() {
+            out.push_str(&self.local);
+            out.make_ascii_lowercase();
+        } else {
+            out.push_str(&self.local.to_lowercase());
+        }
+        out.push('@');
+        out.push_str(domain);
+        out
     }
 
     /// `local@domain` with the domain in Unicode form, for messages.
@@ -209,14 +220,17 @@ fn check_local(local: &str) -> Result<(), AddressError> {
         }
         return Ok(());
     }
-    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+    if local.starts_with('.')
+        || local.ends_with('.')
+        || local.as_bytes().windows(2).any(|w| w == b"..")
+    {
         return Err(AddressError::BadLocal("has a misplaced dot".into()));
     }
     // RFC 5322 atext, plus non-ASCII (RFC 6531 internationalised addresses).
     const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~.";
     if let Some(c) = local.chars().find(|c| {
         !(c.is_alphanumeric()
-            || SPECIALS.contains(*c)
+            || (c.is_ascii() && SPECIALS.as_bytes().contains(&(*c as u8)))
             || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()))
     }) {
         let shown = if c.is_whitespace() {
@@ -336,6 +350,11 @@ fn find_unquoted(text: &str, target: char) -> Option<usize> {
 }
 
 fn rfind_unquoted(text: &str, target: char) -> Option<usize> {
+    if !text.as_bytes().contains(&b'"') {
+        // Nothing is quoted (a backslash escapes only inside quotes): the plain search, for
+        // the tens of thousands of addresses a history holds.
+        return text.rfind(target);
+    }
     unquoted_positions(text, target).last()
 }
 

@@ -69,6 +69,11 @@ impl Domain {
         }
     }
 
+    /// The canonical ASCII form and the Unicode form, taken apart without copying.
+    pub fn into_parts(self) -> (String, String) {
+        (self.ascii, self.unicode)
+    }
+
     /// The canonical ASCII form, e.g. `xn--80ak6aa92e.com`.
     pub fn as_str(&self) -> &str {
         &self.ascii

@@ -581,7 +581,10 @@ impl Context<'_> {
             return;
         }
         checked.first_time = true;
-        if self.findings.len() > findings_before {
+        // An allowed finding never reaches the verdict (the policy's default for this kind):
+        // not worth a sentence for each new recipient of every check.
+        let allowed = self.action_for(FindingKind::FirstTimeRecipient) == Action::Allow;
+        if allowed || self.findings.len() > findings_before {
             return;
         }
         let sentence = wording::first_time_recipient(&checked.address);

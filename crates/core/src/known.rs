@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use crate::address::{parse_mailbox, Address};
 use crate::fast_hash::FastMap;
-use crate::history::History;
+use crate::history::{History, HistoryEntry};
 use crate::index::{extend_hash, str_within_one, string_hash, HashBuckets, NeighbourIndex};
 use crate::lookalike::{ReferenceClass, ReferenceSet};
 
@@ -58,27 +58,22 @@ struct DomainContacts {
     neighbours: OnceLock<NeighbourIndex>,
 }
 
-/// Contacts by the hashes of the words of their names and of their local parts, built on
-/// first use (hashes, not strings: no allocation per contact; a collision only adds a
-/// candidate that the comparison removes).
-#[derive(Debug, Clone, Default)]
-struct NameIndex {
-    tokens: HashBuckets,
-    locals: HashBuckets,
-}
-
 /// The addresses the sender has written to before. Prepare once, reuse for many checks.
 #[derive(Debug, Clone, Default)]
 pub struct KnownRecipients {
     contacts: Vec<Contact>,
     /// Canonical address → id. (Fast hashes: keys come from the sender's own history and
     /// list; a draft's addresses are only looked up.)
-    by_address: FastMap<String, u32>,
+    by_address: FastMap<String, usize>,
     /// Canonical domain → its contacts.
     domains: FastMap<String, DomainContacts>,
     /// The known domains as lookalike references.
     references: OnceLock<ReferenceSet>,
-    names: OnceLock<NameIndex>,
+    /// Contacts by the words of their names and by their local parts, each built on first use
+    /// (hashes, not strings: no allocation per contact; a collision only adds a candidate that
+    /// the comparison removes).
+    names: OnceLock<HashBuckets>,
+    locals: OnceLock<HashBuckets>,
     /// Whether a non-empty history was given (first-time recipients are only reported then).
     from_history: bool,
     rejected: Vec<String>,
@@ -92,14 +87,9 @@ impl KnownRecipients {
         known
     }
 
-    /// The index over a history.
+    /// The index over a history (a copy of it: see [`KnownRecipients::from_owned_history`]).
     pub fn from_history(history: &History) -> KnownRecipients {
-        let mut known = KnownRecipients::default();
-        for entry in history.entries() {
-            known.add(&entry.address, &entry.name, entry.count, entry.last_day);
-        }
-        known.from_history = !known.contacts.is_empty();
-        known
+        KnownRecipients::from_owned_history(history.clone(), std::iter::empty::<&str>())
     }
 
     /// A history and a plain list together (the check context's `history` and `known`).
@@ -107,7 +97,28 @@ impl KnownRecipients {
         history: &History,
         list: impl IntoIterator<Item = S>,
     ) -> KnownRecipients {
-        let mut known = KnownRecipients::from_history(history);
+        KnownRecipients::from_owned_history(history.clone(), list)
+    }
+
+    /// A history and a plain list together, the history's entries and address map taken as
+    /// they are (nothing copied or hashed again): what a client that parsed the history only
+    /// for this index calls, at a cold start with tens of thousands of entries.
+    pub fn from_owned_history<S: AsRef<str>>(
+        history: History,
+        list: impl IntoIterator<Item = S>,
+    ) -> KnownRecipients {
+        let (entries, positions) = history.into_parts();
+        let mut known = KnownRecipients {
+            contacts: Vec::with_capacity(entries.len()),
+            // The history holds one entry per canonical address, in order: its positions are
+            // the contacts' ids.
+            by_address: positions,
+            ..KnownRecipients::default()
+        };
+        for entry in entries {
+            known.add_contact(contact_of(entry));
+        }
+        known.from_history = !known.contacts.is_empty();
         known.add_list(list);
         known
     }
@@ -125,26 +136,40 @@ impl KnownRecipients {
         }
     }
 
-    // Not inlined: per-entry work in a small function that WebAssembly engines optimise
-    // between calls (ARCHITECTURE.md, the invariant on whole-input loops).
-    #[inline(never)]
+    /// Adds a list entry unless its address is known already.
     fn add(&mut self, address: &Address, name: &str, count: u32, last_day: u32) {
         let canonical = address.canonical();
         if self.by_address.contains_key(&canonical) {
             return;
         }
-        let id = self.contacts.len() as u32;
-        self.by_address.insert(canonical, id);
-        let domain = address.domain.as_str().to_string();
-        self.domains.entry(domain.clone()).or_default().ids.push(id);
-        self.contacts.push(Contact {
+        self.by_address.insert(canonical, self.contacts.len());
+        self.add_contact(Contact {
             local: address.local.to_lowercase(),
-            domain,
+            domain: address.domain.as_str().to_string(),
             unicode_domain: address.domain.unicode().to_string(),
             name: name.to_string(),
             count,
             last_day,
         });
+    }
+
+    /// Files a contact (already in `by_address`) under its domain.
+    // Not inlined: per-entry work in a small function that WebAssembly engines optimise
+    // between calls (ARCHITECTURE.md, the invariant on whole-input loops).
+    #[inline(never)]
+    fn add_contact(&mut self, contact: Contact) {
+        let id = self.contacts.len() as u32;
+        match self.domains.get_mut(&contact.domain) {
+            Some(at) => at.ids.push(id),
+            None => {
+                let at = DomainContacts {
+                    ids: vec![id],
+                    ..DomainContacts::default()
+                };
+                self.domains.insert(contact.domain.clone(), at);
+            }
+        }
+        self.contacts.push(contact);
     }
 
     /// Entries that were not addresses.
@@ -171,7 +196,7 @@ impl KnownRecipients {
 
     /// The contact at exactly this address.
     pub fn contact(&self, address: &Address) -> Option<&Contact> {
-        (self.by_address.get(&address.canonical())).map(|&id| &self.contacts[id as usize])
+        (self.by_address.get(&address.canonical())).map(|&id| &self.contacts[id])
     }
 
     /// Whether any known address is at this (canonical) domain.
@@ -233,7 +258,6 @@ impl KnownRecipients {
         let mut ids: Vec<u32> = (query.split(' '))
             .flat_map(|token| {
                 index
-                    .tokens
                     .values(string_hash(token.as_bytes()))
                     .take(NAME_CANDIDATES)
             })
@@ -259,34 +283,37 @@ impl KnownRecipients {
 
     /// Known contacts with this (lower-cased) local part, at any domain.
     pub fn same_local(&self, local: &str) -> Vec<&Contact> {
-        (self.names().locals.values(string_hash(local.as_bytes())))
+        (self.locals().values(string_hash(local.as_bytes())))
             .map(|id| &self.contacts[id as usize])
             .filter(|c| c.local == local)
             .collect()
     }
 
-    fn names(&self) -> &NameIndex {
+    /// Contacts by the hash of each word of their name, for names of two words or more (one
+    /// word matches nothing, see [`KnownRecipients::similar_names`]); built on first use.
+    fn names(&self) -> &HashBuckets {
         self.names.get_or_init(|| {
-            let mut tokens = Vec::with_capacity(self.contacts.len() * 2);
-            for contact in &self.contacts {
-                name_token_hashes(&contact.name, &mut tokens);
-            }
-            let mut at = 0;
-            let mut pairs = Vec::with_capacity(tokens.len());
+            let mut pairs = Vec::with_capacity(self.contacts.len() * 2);
+            let mut tokens = Vec::new();
             for (id, contact) in self.contacts.iter().enumerate() {
-                let end = at + count_words(&contact.name);
-                if end - at >= 2 {
-                    pairs.extend(tokens[at..end].iter().map(|&h| (h, id as u32)));
+                tokens.clear();
+                name_token_hashes(&contact.name, &mut tokens);
+                if tokens.len() >= 2 {
+                    pairs.extend(tokens.iter().map(|&h| (h, id as u32)));
                 }
-                at = end;
             }
-            NameIndex {
-                tokens: HashBuckets::from_pairs(pairs.into_iter()),
-                locals: HashBuckets::from_pairs(
-                    (self.contacts.iter().enumerate())
-                        .map(|(id, c)| (string_hash(c.local.as_bytes()), id as u32)),
-                ),
-            }
+            HashBuckets::from_pairs(pairs.into_iter())
+        })
+    }
+
+    /// Contacts by the hash of their local part; built on first use (only a personal local
+    /// part or a reply's fix looks there).
+    fn locals(&self) -> &HashBuckets {
+        self.locals.get_or_init(|| {
+            HashBuckets::from_pairs(
+                (self.contacts.iter().enumerate())
+                    .map(|(id, c)| (string_hash(c.local.as_bytes()), id as u32)),
+            )
         })
     }
 }
@@ -301,8 +328,30 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-fn count_words(name: &str) -> usize {
-    words(name).count()
+/// A history entry as a contact, its strings moved, not copied.
+#[inline(never)]
+fn contact_of(entry: HistoryEntry) -> Contact {
+    let HistoryEntry {
+        address,
+        count,
+        last_day,
+        name,
+    } = entry;
+    let (domain, unicode_domain) = address.domain.into_parts();
+    let mut local = address.local;
+    if local.is_ascii() {
+        local.make_ascii_lowercase(); // as `to_lowercase` would, without a copy
+    } else {
+        local = local.to_lowercase();
+    }
+    Contact {
+        local,
+        domain,
+        unicode_domain,
+        name,
+        count,
+        last_day,
+    }
 }
 
 /// The hash of each word of `name`, lower-cased as [`name_key`] lower-cases it, without
@@ -313,6 +362,14 @@ fn count_words(name: &str) -> usize {
 fn name_token_hashes(name: &str, out: &mut Vec<u32>) {
     for word in words(name) {
         let mut hash = 0;
+        if word.is_ascii() {
+            // The usual case, byte by byte (the same bytes as the general case below).
+            for &b in word.as_bytes() {
+                hash = extend_hash(hash, b.to_ascii_lowercase());
+            }
+            out.push(hash);
+            continue;
+        }
         let mut utf8 = [0u8; 4];
         for c in word.chars().flat_map(char::to_lowercase) {
             for &b in c.encode_utf8(&mut utf8).as_bytes() {

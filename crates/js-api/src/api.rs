@@ -445,7 +445,7 @@ impl KnownCache {
     fn rebuild(&mut self) {
         let history = History::parse(&self.history);
         self.summary = history.summary();
-        self.index = KnownRecipients::from_history_and_list(&history, &self.known);
+        self.index = KnownRecipients::from_owned_history(history, &self.known);
     }
 }
 

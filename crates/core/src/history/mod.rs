@@ -85,7 +85,14 @@ impl History {
     /// address given twice is merged (counts added, the later day and a non-empty name kept).
     pub fn parse(text: &str) -> History {
         let (readable, beyond) = split_at_line_boundary(text, MAX_BYTES);
-        let mut history = History::default();
+        // Sized once for every line (an upper bound on the entries): tens of thousands of
+        // entries would otherwise regrow and rehash the map and the list a dozen times.
+        let lines_at_most = (readable.bytes().filter(|&b| b == b'\n').count() + 1).min(MAX_ENTRIES);
+        let mut history = History {
+            entries: Vec::with_capacity(lines_at_most),
+            positions: FastMap::with_capacity_and_hasher(lines_at_most, Default::default()),
+            rejected: 0,
+        };
         let mut lines = readable
             .split('\n')
             .map(|l| l.strip_suffix('\r').unwrap_or(l));
@@ -167,21 +174,28 @@ impl History {
     // engines optimise between calls (ARCHITECTURE.md, the invariant on whole-input loops).
     #[inline(never)]
     fn merge(&mut self, entry: HistoryEntry) {
-        let key = entry.address.canonical();
-        match self.positions.get(&key) {
-            Some(&i) => {
-                let known = &mut self.entries[i];
+        use std::collections::hash_map::Entry;
+        match self.positions.entry(entry.address.canonical()) {
+            Entry::Occupied(at) => {
+                let known = &mut self.entries[*at.get()];
                 known.count = known.count.saturating_add(entry.count);
                 known.last_day = known.last_day.max(entry.last_day);
                 if known.name.is_empty() {
                     known.name = entry.name;
                 }
             }
-            None => {
-                self.positions.insert(key, self.entries.len());
+            Entry::Vacant(at) => {
+                at.insert(self.entries.len());
                 self.entries.push(entry);
             }
         }
+    }
+
+    /// The entries, in the order they were read or added, and their positions by canonical
+    /// address (`Address::canonical`): what `KnownRecipients` indexes, taken as they are so
+    /// that nothing is copied or hashed twice.
+    pub(crate) fn into_parts(self) -> (Vec<HistoryEntry>, FastMap<String, usize>) {
+        (self.entries, self.positions)
     }
 
     /// Keeps only `entries` (most useful first), rebuilding the positions.
