@@ -360,16 +360,23 @@ fn contact_of(entry: HistoryEntry) -> Contact {
 // calls (ARCHITECTURE.md, the invariant on whole-input loops).
 #[inline(never)]
 fn name_token_hashes(name: &str, out: &mut Vec<u32>) {
+    if name.is_ascii() {
+        // The usual case, byte by byte: the same words and hashes as below (an ASCII
+        // character is alphanumeric, and lower-cases, as its byte does).
+        let name = &name.as_bytes()[..name.len().min(NAME_CHARS)];
+        for word in name
+            .split(|b| !b.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            out.push(
+                word.iter()
+                    .fold(0, |hash, &b| extend_hash(hash, b.to_ascii_lowercase())),
+            );
+        }
+        return;
+    }
     for word in words(name) {
         let mut hash = 0;
-        if word.is_ascii() {
-            // The usual case, byte by byte (the same bytes as the general case below).
-            for &b in word.as_bytes() {
-                hash = extend_hash(hash, b.to_ascii_lowercase());
-            }
-            out.push(hash);
-            continue;
-        }
         let mut utf8 = [0u8; 4];
         for c in word.chars().flat_map(char::to_lowercase) {
             for &b in c.encode_utf8(&mut utf8).as_bytes() {

@@ -202,7 +202,7 @@ impl Engine {
         let mut cache = self.known.borrow_mut();
         let (last_history, index) = &mut *cache;
         let changed = history != *last_history;
-        let text = changed.then(|| history.as_string().unwrap_or_default());
+        let text = changed.then(|| convert::history_text(&history));
         index.set_context(text.as_deref(), known);
         *last_history = history;
         let verdict = phases::measure(Phase::FirstCheck, || {
