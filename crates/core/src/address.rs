@@ -192,6 +192,20 @@ pub fn parse_address(text: &str) -> Result<Address, AddressError> {
     })
 }
 
+/// The ASCII characters besides letters and digits that RFC 5322 atext allows, as a bit set
+/// (one test per character, no search through a string).
+const ATEXT_SPECIALS: u128 = ascii_set(b"!#$%&'*+-/=?^_`{|}~.");
+
+const fn ascii_set(chars: &[u8]) -> u128 {
+    let mut set = 0;
+    let mut i = 0;
+    while i < chars.len() {
+        set |= 1 << chars[i];
+        i += 1;
+    }
+    set
+}
+
 fn check_local(local: &str) -> Result<(), AddressError> {
     if local.is_empty() {
         return Err(AddressError::EmptyLocal);
@@ -227,12 +241,12 @@ fn check_local(local: &str) -> Result<(), AddressError> {
         return Err(AddressError::BadLocal("has a misplaced dot".into()));
     }
     // RFC 5322 atext, plus non-ASCII (RFC 6531 internationalised addresses).
-    const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~.";
-    if let Some(c) = local.chars().find(|c| {
-        !(c.is_alphanumeric()
-            || (c.is_ascii() && SPECIALS.as_bytes().contains(&(*c as u8)))
-            || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()))
-    }) {
+    let is_atext = |c: char| {
+        c.is_alphanumeric()
+            || (c.is_ascii() && (ATEXT_SPECIALS >> c as u32) & 1 == 1)
+            || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+    };
+    if let Some(c) = local.chars().find(|&c| !is_atext(c)) {
         let shown = if c.is_whitespace() {
             "a space".to_string()
         } else {

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Domain {
     ascii: String,
+    /// The Unicode form where it differs from `ascii` (an internationalised name), else empty.
     unicode: String,
 }
 
@@ -45,10 +46,11 @@ impl Domain {
     /// Parses and normalises a domain: trims one trailing dot, lower-cases, converts IDN to ASCII.
     pub fn parse(input: &str) -> Result<Domain, DomainError> {
         let ascii = Domain::canonical(input)?;
-        let unicode = if ascii.contains("xn--") {
+        // (A byte search: `str::contains` sets up a substring searcher per call.)
+        let unicode = if ascii.as_bytes().windows(4).any(|w| w == b"xn--") {
             idna::domain_to_unicode(&ascii).0
         } else {
-            ascii.clone()
+            String::new() // the same as `ascii`: no second copy (a history parses thousands)
         };
         Ok(Domain { ascii, unicode })
     }
@@ -69,9 +71,11 @@ impl Domain {
         }
     }
 
-    /// The canonical ASCII form and the Unicode form, taken apart without copying.
-    pub fn into_parts(self) -> (String, String) {
-        (self.ascii, self.unicode)
+    /// The canonical ASCII form and the Unicode form where it differs (an internationalised
+    /// name), taken apart without copying.
+    pub fn into_parts(self) -> (String, Option<String>) {
+        let unicode = (!self.unicode.is_empty()).then_some(self.unicode);
+        (self.ascii, unicode)
     }
 
     /// The canonical ASCII form, e.g. `xn--80ak6aa92e.com`.
@@ -81,7 +85,11 @@ impl Domain {
 
     /// The Unicode form, for display and homoglyph checks.
     pub fn unicode(&self) -> &str {
-        &self.unicode
+        if self.unicode.is_empty() {
+            &self.ascii
+        } else {
+            &self.unicode
+        }
     }
 
     /// The last label in ASCII form, e.g. `mil`.

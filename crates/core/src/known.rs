@@ -30,8 +30,8 @@ pub struct Contact {
     pub local: String,
     /// The domain, canonical ASCII form.
     pub domain: String,
-    /// The domain's Unicode form, for messages.
-    pub unicode_domain: String,
+    /// The domain's Unicode form, for messages, when it differs from `domain`.
+    pub unicode_domain: Option<String>,
     /// The display name (may be empty).
     pub name: String,
     pub count: u32,
@@ -41,7 +41,8 @@ pub struct Contact {
 impl Contact {
     /// `local@domain` as messages show it.
     pub fn display(&self) -> String {
-        format!("{}@{}", self.local, self.unicode_domain)
+        let domain = self.unicode_domain.as_deref().unwrap_or(&self.domain);
+        format!("{}@{}", self.local, domain)
     }
 
     /// `local@domain` in canonical (ASCII) form.
@@ -146,7 +147,8 @@ impl KnownRecipients {
         self.add_contact(Contact {
             local: address.local.to_lowercase(),
             domain: address.domain.as_str().to_string(),
-            unicode_domain: address.domain.unicode().to_string(),
+            unicode_domain: (address.domain.unicode() != address.domain.as_str())
+                .then(|| address.domain.unicode().to_string()),
             name: name.to_string(),
             count,
             last_day,
