@@ -9,7 +9,11 @@
 
 use std::time::{Duration, Instant};
 
-use sendguard_core::{Draft, Engine, History, KnownRecipients};
+use sendguard_core::{Engine, History, KnownRecipients};
+
+#[path = "shared/budgets.rs"]
+mod budgets;
+use budgets::{budgets_policy, hundred_recipients};
 
 fn main() {
     let n: usize = std::env::args()
@@ -119,40 +123,4 @@ fn history_text(count: usize) -> String {
         ));
     }
     out
-}
-
-/// `signedPolicy`'s policy text in `scripts/wasm-budgets.mjs`.
-fn budgets_policy(count: usize) -> String {
-    let words = [
-        "north", "trade", "blue", "river", "alpha", "metro", "green", "delta", "union", "coast",
-    ];
-    let trusted: Vec<String> = (0..count)
-        .map(|i| format!("{}{}-{i}.com", words[i % 10], words[(i / 10) % 10]))
-        .collect();
-    serde_json::json!({ "internal_domains": ["acme.example.com"], "trusted_domains": trusted })
-        .to_string()
-}
-
-/// `hundredRecipients` in `scripts/wasm-budgets.mjs`.
-fn hundred_recipients() -> Draft {
-    let mut draft = Draft {
-        from: Some("me@acme.example.com".into()),
-        subject: "Quarterly figures".into(),
-        body: "See attached.".into(),
-        ..Draft::default()
-    };
-    for i in 0..100 {
-        let address = match i % 10 {
-            0 => format!("user{i}@gmial.com"),
-            1 => format!("user{i}@army.ml"),
-            _ => format!("user{i}@northtrade-{}.com", i * 97),
-        };
-        let field = match i % 3 {
-            0 => &mut draft.to,
-            1 => &mut draft.cc,
-            _ => &mut draft.bcc,
-        };
-        field.push(format!("User {i} <{address}>"));
-    }
-    draft
 }
