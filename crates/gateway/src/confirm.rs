@@ -130,12 +130,27 @@ mod tests {
     fn values_come_back_confirmed_or_lapsed() {
         let mut store = ConfirmStore::new(600, 2);
         let mut lapsed = Vec::new();
-        assert_eq!(store.attempt("a@x.org", "c@army.ml", 1000, 1, &mut lapsed), None);
-        assert_eq!(store.attempt("a@x.org", "c@army.ml", 1001, 9, &mut lapsed), Some(1));
-        assert_eq!(store.attempt("a@x.org", "d@army.ml", 1002, 2, &mut lapsed), None);
-        assert_eq!(store.attempt("a@x.org", "e@army.ml", 1003, 3, &mut lapsed), None);
+        assert_eq!(
+            store.attempt("a@x.org", "c@army.ml", 1000, 1, &mut lapsed),
+            None
+        );
+        assert_eq!(
+            store.attempt("a@x.org", "c@army.ml", 1001, 9, &mut lapsed),
+            Some(1)
+        );
+        assert_eq!(
+            store.attempt("a@x.org", "d@army.ml", 1002, 2, &mut lapsed),
+            None
+        );
+        assert_eq!(
+            store.attempt("a@x.org", "e@army.ml", 1003, 3, &mut lapsed),
+            None
+        );
         // Full: the oldest is forgotten for room, and lapses.
-        assert_eq!(store.attempt("a@x.org", "f@army.ml", 1004, 4, &mut lapsed), None);
+        assert_eq!(
+            store.attempt("a@x.org", "f@army.ml", 1004, 4, &mut lapsed),
+            None
+        );
         assert_eq!(lapsed, [2]);
         store.expire(1603, &mut lapsed);
         assert_eq!(lapsed, [2, 3], "the window of e closed at 1603");

@@ -254,7 +254,9 @@ impl Decider {
                     Handling::NotShown,
                 ),
                 WarnMode::Hold => (PolicyAction::Hold(one_line(sentence)), Handling::NotShown),
-                WarnMode::Confirm => self.confirm(verdict, sentence, sender, recipient, now, counter),
+                WarnMode::Confirm => {
+                    self.confirm(verdict, sentence, sender, recipient, now, counter)
+                }
             },
         }
     }
@@ -340,6 +342,7 @@ fn check(
 mod tests {
     use super::*;
     use sendguard_core::{Engine, Policy};
+    use std::path::PathBuf;
 
     fn decider(policy: &str, mode: WarnMode) -> Decider {
         let engine = Engine::new(Policy::from_json(policy).unwrap()).unwrap();
@@ -518,6 +521,139 @@ mod tests {
         let d = Decider::new(stale, WarnMode::Header, ConfirmStore::new(600, 100));
         let a = d.decide(&rcpt("a@example.org", "colonel.smith@army.mil"), 0);
         assert_eq!(a.unwrap().name(), "PREPEND");
+    }
+
+    /// A decider whose policy is signed version 3 (counts go per signed version), counting.
+    fn counting(policy: &str, mode: WarnMode, name: &str) -> (Decider, Arc<Reports>, PathBuf) {
+        let engine = Engine::new(Policy::from_json(policy).unwrap()).unwrap();
+        let signed = InForce::signed(PolicyInForce::plain(engine), Some(3), None, 0);
+        let dir = std::env::temp_dir().join(format!("sg-gw-count-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let reports = Arc::new(Reports::open(&dir).unwrap());
+        let live = Arc::new(LivePolicy::new(Some(signed)));
+        let d = Decider::live(live, mode, ConfirmStore::new(600, 100))
+            .with_reports(Arc::clone(&reports));
+        (d, reports, dir)
+    }
+
+    /// The day's counts as (kind, action, outcome, count), all of version 3.
+    fn counted(reports: &Reports) -> Vec<(String, String, String, u32)> {
+        let pending = reports.pending();
+        assert!(pending.iter().all(|r| r.policy_version == 3));
+        let name = |v: serde_json::Value| v.as_str().unwrap().to_string();
+        pending
+            .iter()
+            .flat_map(|r| r.counts.iter())
+            .map(|c| {
+                (
+                    name(serde_json::to_value(c.kind).unwrap()),
+                    name(serde_json::to_value(c.action).unwrap()),
+                    name(serde_json::to_value(c.outcome).unwrap()),
+                    c.count,
+                )
+            })
+            .collect()
+    }
+
+    fn row(kind: &str, action: &str, outcome: &str, n: u32) -> (String, String, String, u32) {
+        (kind.into(), action.into(), outcome.into(), n)
+    }
+
+    const NOW: i64 = 86_400 * 20_000;
+
+    #[test]
+    fn confirm_mode_counts_a_resend_as_sent_anyway_and_a_lapsed_refusal_as_cancelled() {
+        let (d, reports, dir) = counting("{}", WarnMode::Confirm, "confirm");
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", TYPO), NOW).unwrap().name(),
+            "REJECT"
+        );
+        assert!(counted(&reports).is_empty(), "its fate is not known yet");
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", TYPO), NOW + 60),
+            Ok(PolicyAction::Dunno)
+        );
+        assert_eq!(
+            counted(&reports),
+            [row("tld_trap", "warn", "sent_anyway", 1)]
+        );
+        // Refused, never resent: counted as cancelled once the window closes.
+        d.decide(&rcpt("b@example.org", TYPO), NOW + 100).unwrap();
+        d.count_lapsed(NOW + 699);
+        assert_eq!(counted(&reports).len(), 1, "the window is still open");
+        d.count_lapsed(NOW + 700);
+        assert_eq!(
+            counted(&reports),
+            [
+                row("tld_trap", "warn", "sent_anyway", 1),
+                row("tld_trap", "warn", "cancelled", 1)
+            ]
+        );
+        // At shutdown every refusal still waiting is counted.
+        d.decide(&rcpt("c@example.org", TYPO), NOW + 800).unwrap();
+        d.count_all_awaiting(NOW + 801);
+        assert_eq!(
+            counted(&reports)[1],
+            row("tld_trap", "warn", "cancelled", 2)
+        );
+        let domains = &reports.pending()[0].domains;
+        assert_eq!(
+            (domains[0].domain.as_str(), domains[0].count),
+            ("army.ml", 3)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn blocks_headers_holds_and_exceptions_are_counted_as_the_sender_met_them() {
+        let policy = r#"{"blocked_domains": ["ru"], "gateway": {"exceptions": {"domains": ["partner.ml"]}}}"#;
+        let (d, reports, dir) = counting(policy, WarnMode::Header, "header");
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", "x@mail.ru"), NOW)
+                .unwrap()
+                .name(),
+            "REJECT"
+        );
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", TYPO), NOW).unwrap().name(),
+            "PREPEND"
+        );
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", "x@partner.ml"), NOW),
+            Ok(PolicyAction::Dunno)
+        );
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", "x@army.mil"), NOW),
+            Ok(PolicyAction::Dunno)
+        );
+        assert_eq!(
+            counted(&reports),
+            [
+                row("blocked_domain", "block", "blocked", 1),
+                row("tld_trap", "warn", "monitored", 1)
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let (d, reports, dir) = counting("{}", WarnMode::Hold, "hold");
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", TYPO), NOW).unwrap().name(),
+            "HOLD"
+        );
+        assert_eq!(counted(&reports), [row("tld_trap", "warn", "monitored", 1)]);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let off = r#"{"reporting": {"enabled": false}}"#;
+        let (d, reports, dir) = counting(off, WarnMode::Confirm, "off");
+        d.decide(&rcpt("a@example.org", TYPO), NOW).unwrap();
+        d.decide(&rcpt("a@example.org", TYPO), NOW + 1).unwrap();
+        d.decide(&rcpt("b@example.org", TYPO), NOW + 2).unwrap();
+        d.count_all_awaiting(NOW + 3);
+        assert!(
+            reports.pending().is_empty(),
+            "the policy switched reporting off"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

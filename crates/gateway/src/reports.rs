@@ -376,7 +376,8 @@ fn install_id(file: &Path) -> Result<String, String> {
         ));
     }
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| format!("no randomness for an install id: {e}"))?;
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| format!("no randomness for an install id: {e}"))?;
     let id = sendguard_core::envelope::hex(&bytes);
     write_atomically(file, format!("{id}\n").as_bytes())?;
     Ok(id)
@@ -462,7 +463,10 @@ mod tests {
         use SenderOutcome::*;
         let trap = FindingKind::TldTrap;
         assert_eq!(warn(Handling::Resent), (trap, Action::Warn, SentAnyway));
-        assert_eq!(warn(Handling::AwaitingResend), (trap, Action::Warn, Cancelled));
+        assert_eq!(
+            warn(Handling::AwaitingResend),
+            (trap, Action::Warn, Cancelled)
+        );
         assert_eq!(warn(Handling::NotShown), (trap, Action::Warn, Monitored));
         // A warning passed is not an outcome the gateway gives: nothing untrue is counted.
         assert_eq!(tally(&settings, &warned, Handling::Passed), None);
@@ -470,7 +474,10 @@ mod tests {
         let (settings, blocked) = verdict(r#"{"blocked_domains": ["ml"]}"#, "c@army.ml");
         let block = tally(&settings, &blocked, Handling::Refused).unwrap();
         // Every finding of the refused recipient met the refusal, the warned ones too.
-        assert!(block.counts.iter().all(|c| c.outcome == Blocked), "{block:?}");
+        assert!(
+            block.counts.iter().all(|c| c.outcome == Blocked),
+            "{block:?}"
+        );
         assert!(block
             .counts
             .iter()
@@ -489,7 +496,11 @@ mod tests {
     #[test]
     fn reporting_switched_off_in_the_policy_counts_nothing() {
         let (settings, warned) = verdict(r#"{"reporting": {"enabled": false}}"#, "c@army.ml");
-        for h in [Handling::Resent, Handling::NotShown, Handling::AwaitingResend] {
+        for h in [
+            Handling::Resent,
+            Handling::NotShown,
+            Handling::AwaitingResend,
+        ] {
             assert_eq!(tally(&settings, &warned, h), None);
         }
         assert_eq!(Lapse::of(&settings, &warned, 1), None);
@@ -573,7 +584,11 @@ mod tests {
         assert_eq!(pending.len(), MAX_BATCHES);
         assert_eq!(pending[0].policy_version, 10, "the oldest go first");
         reports.count(1, &t, DAY + KEEP_DAYS * 86_400);
-        assert_eq!(reports.pending().len(), 1, "days past KEEP_DAYS are dropped");
+        assert_eq!(
+            reports.pending().len(),
+            1,
+            "days past KEEP_DAYS are dropped"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
