@@ -218,7 +218,7 @@ pub fn run(args: GatewayArgs) -> Result<u8, Failure> {
 fn reporting(config: &GatewayConfig) -> Result<Option<(Arc<Reports>, Destination)>, Failure> {
     if !config.report {
         logging::log(format_args!(
-            "reporting is off (--no-report): no counts are kept or sent"
+            "reporting is off (--no-report, or report = false): no counts are kept or sent"
         ));
         return Ok(None);
     }

@@ -2,7 +2,7 @@
 //! block, a warning confirmed by resending and one left unconfirmed are counted as the
 //! sender met them, sent at a graceful shutdown and then on the interval by a restarted
 //! gateway (the same install, its unsent counts kept), and nothing of any address reaches the
-//! server. With `--no-report` nothing is kept or sent.
+//! server. With `--no-report`, or a local policy file, nothing is kept or sent.
 
 mod gateway_support;
 #[path = "../../server/tests/support/mod.rs"]
@@ -17,6 +17,27 @@ use support::Server;
 
 /// `mail.ru` is blocked; `army.ml` is the built-in TLD trap (a warning).
 const POLICY: &str = r#"{"blocked_domains": ["mail.ru"]}"#;
+
+/// A server with acme's policy, and the gateway's arguments to use it with `state` and `extra`.
+fn server_and_gateway_args(dir: &Path, state: &Path, extra: &[&str]) -> (Server, Vec<String>) {
+    let (server, pinned) = server_with_policy(dir);
+    let url = format!("http://{}", server.address);
+    let args: Vec<String> = [
+        "--policy-url",
+        &url,
+        "--trust",
+        &pinned,
+        "--tenant",
+        "acme",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|a| a.to_string())
+    .collect();
+    (server, args)
+}
 
 fn server_with_policy(dir: &Path) -> (Server, String) {
     // Domains are named to admins once this many installs reported them: one here.
@@ -77,21 +98,9 @@ const ADDRESS_PARTS: [&str; 4] = ["alice", "ivan", "colonel", "olga"];
 #[test]
 fn the_gateways_counts_arrive_at_the_server_without_an_address() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, pinned) = server_with_policy(dir.path());
-    let url = format!("http://{}", server.address);
     let state = dir.path().join("state");
-    let args = [
-        "--policy-url",
-        &url,
-        "--trust",
-        &pinned,
-        "--tenant",
-        "acme",
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--warn",
-        "confirm",
-    ];
+    let (server, args) = server_and_gateway_args(dir.path(), &state, &["--warn", "confirm"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut gateway = Gateway::start(dir.path(), "first", &args);
     gateway.assert_logged("anonymous counts go to");
     gateway.wait_for("policy version 1 in force");
@@ -172,24 +181,12 @@ fn the_gateways_counts_arrive_at_the_server_without_an_address() {
 }
 
 #[test]
-fn no_report_sends_nothing() {
+fn no_report_or_a_local_policy_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, pinned) = server_with_policy(dir.path());
-    let url = format!("http://{}", server.address);
     let state = dir.path().join("state");
-    let args = [
-        "--policy-url",
-        &url,
-        "--trust",
-        &pinned,
-        "--tenant",
-        "acme",
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--no-report",
-        "--report-interval",
-        "1s",
-    ];
+    let quiet = ["--no-report", "--report-interval", "1s"];
+    let (server, args) = server_and_gateway_args(dir.path(), &state, &quiet);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut gateway = Gateway::start(dir.path(), "silent", &args);
     gateway.wait_for("policy version 1 in force");
     gateway.assert_logged("reporting is off");
@@ -212,4 +209,14 @@ fn no_report_sends_nothing() {
     assert_eq!(summary(&server)["installs"], 0);
     assert!(!state.join("reports.json").exists());
     assert!(!state.join("report-install-id").exists());
+
+    // A local policy file: there is no server to send to, said once at start.
+    let file = dir.path().join("policy.json");
+    std::fs::write(&file, POLICY).unwrap();
+    let local = Gateway::start(dir.path(), "local", &["--policy", file.to_str().unwrap()]);
+    local.assert_logged("no counts are sent: the policy comes from a local file or folder");
+    assert!(local
+        .ask("ivan@mail.ru")
+        .starts_with("action=REJECT 5.7.1 "));
+    assert!(!dir.path().join("local-state").join("reports.json").exists());
 }
