@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use gateway_support::Gateway;
+use gateway_support::{get, ops_address, Gateway};
 use support::Server;
 
 /// `mail.ru` is blocked; `army.ml` is the built-in TLD trap (a warning).
@@ -147,8 +147,13 @@ fn the_gateways_counts_arrive_at_the_server_without_an_address() {
 
     // Restarted with a short interval: the same install id, today's counts kept and added to
     // (the server replaces a day's report, so a restart must not send a smaller one).
-    let fast = [&args[..], &["--report-interval", "1s"]].concat();
-    let gateway = Gateway::start(dir.path(), "second", &fast);
+    let fast = [
+        &args[..],
+        &["--report-interval", "1s", "--ops-listen", "127.0.0.1:0"],
+    ]
+    .concat();
+    let mut gateway = Gateway::start(dir.path(), "second", &fast);
+    let ops = ops_address(&mut gateway);
     assert!(gateway
         .ask("ivan@mail.ru")
         .starts_with("action=REJECT 5.7.1 "));
@@ -163,6 +168,12 @@ fn the_gateways_counts_arrive_at_the_server_without_an_address() {
     };
     assert_eq!(later["installs"], 1, "one gateway, one install");
     assert_eq!(fates(&later, "tld_trap"), (1, 1, 0));
+    let accepted = "sendguard_gateway_reports_total{result=\"accepted\"} 1";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !get(&ops, "/metrics").1.contains(accepted) {
+        assert!(Instant::now() < deadline, "{}", get(&ops, "/metrics").1);
+        std::thread::sleep(Duration::from_millis(100));
+    }
     drop(gateway);
 
     // Nothing the server keeps holds any part of an address the gateway was asked about.

@@ -138,6 +138,18 @@ enum Sent {
     Later,
 }
 
+impl Sent {
+    /// The result's metric label (`metrics::REPORT_RESULTS`).
+    fn label(self) -> &'static str {
+        match self {
+            Sent::Accepted => "accepted",
+            Sent::ReportingOff => "reporting_off",
+            Sent::Refused => "refused",
+            Sent::Later => "later",
+        }
+    }
+}
+
 /// The counts not yet sent, per day and policy version, with this install's random id.
 pub struct Reports {
     install_id: String,
@@ -225,6 +237,7 @@ impl Reports {
         let mut accepted = 0;
         for report in due {
             let sent = send(to, &report, timeout);
+            crate::metrics::METRICS.report(sent.label());
             let mut batches = self.lock();
             let same = |b: &Batch| {
                 b.report.day == report.day && b.report.policy_version == report.policy_version
