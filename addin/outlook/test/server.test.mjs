@@ -226,7 +226,9 @@ test("Chromium: the daily counts reach the real server (server down first: kept,
   await third.context.close();
   assert.deepEqual(third.errors, []);
   const afterFix = await (await admin("GET", "/api/v1/tenants/acme/reports?days=2")).json();
-  assert.equal(reportsOf(afterFix, "warn").prevented, 1, JSON.stringify(afterFix.rules));
+  // (The earlier tests' blocked sends counted their tld_trap warnings as blocked: one more.)
+  const warnedBefore = reportsOf(afterSend, "warn")?.prevented || 0;
+  assert.equal(reportsOf(afterFix, "warn").prevented, warnedBefore + 1, JSON.stringify(afterFix.rules));
   assert.equal(reportsOf(afterFix, "block").prevented, 1, "the blocked send still counts once");
 
   const posts = requests.filter((r) => r.url.endsWith("/v1/tenants/acme/reports"));
