@@ -100,6 +100,12 @@ async function todaysReport(ctx) {
   return report;
 }
 
+/** The counts waiting in the queue (storage.local), all days together. */
+function queuedCounts(ctx) {
+  const record = ctx.messenger.storage.local.data.get(QUEUE_KEY);
+  return record ? JSON.parse(record.queue).batches.flatMap((b) => b.counts) : [];
+}
+
 /** No address, local part, subject or body text anywhere in a report. */
 function assertNothingPersonal(report) {
   const text = JSON.stringify(report).toLowerCase();
@@ -220,6 +226,7 @@ test("Today's counts are sent again only when they changed; a finished day is se
   await pressSend(ctx.messenger, draft([major]), (page) => page("dialog-send"));
   assert.deepEqual((await todaysReport(ctx)).counts, [count("sent_anyway", 2)], "the whole day again: the server replaces the earlier report");
   await pressSend(ctx.messenger, draft([colonel]), (page) => page("dialog-cancel"));
+  await eventually(() => queuedCounts(ctx).some((c) => c.outcome === "cancelled"));
   // The next morning (Thunderbird started again): the finished day goes, whole, once.
   ctx.clock.now = NOON + DAY;
   assert.equal(await ctx.extension.sendReports(false), "sent");
