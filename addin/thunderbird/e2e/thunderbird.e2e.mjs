@@ -9,7 +9,7 @@
 // publishes versions 1 to 4 as they go, then rotates the signing key (keyset version 2, policy
 // versions 5 and 6); the history scenarios come last. The extension reports its counts every
 // 30 s here (the administrator's `reportIntervalMinutes`), and the test reads what the server
-// stored. About 70 s, plus 75 s for the sender who thinks.
+// stored. About 60 s, plus 75 s for the sender who thinks.
 // Run by scripts/suites/60-thunderbird-e2e.sh (which builds the .xpi and the server first).
 
 import assert from "node:assert/strict";
