@@ -141,8 +141,9 @@ export function startExtension(deps) {
     if (alarm.name === HISTORY_ALARM) importHistory();
     if (alarm.name === REPORT_ALARM) sendReports(true);
   });
-  // Thunderbird suspends an idle event page (and closes it at shutdown): today's counts so
-  // far go then, if it lets the request finish (they wait in storage for the next try if not).
+  // Thunderbird suspends an idle event page (and, where it fires onSuspend then, at
+  // shutdown): today's counts so far go then, if it lets the request finish (else they wait
+  // in storage for the next try).
   if (messenger.runtime.onSuspend) messenger.runtime.onSuspend.addListener(() => sendReports(true));
   messenger.storage.onChanged.addListener((changes, area) => {
     if (area === "local" && changes.config) refresh().then(listen);
