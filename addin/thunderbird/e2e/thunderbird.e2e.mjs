@@ -226,6 +226,12 @@ test("the held send fixed and the one sent anyway are counted at the server; no 
   assert.deepEqual([rule.prevented, rule.overridden], [prevented, 1], JSON.stringify(summary.rules));
   assert.deepEqual([summary.installs, summary.domains, summary.hidden_domains], [1, [], new Set(domains.map((d) => `${d.kind} ${d.domain}`)).size]);
 
+  // The extension said what it did with its reports, and nothing went wrong on the way.
+  const reportLines = tb.readLog().split("\n").filter((l) => l.includes("sendguard: report:"));
+  t.diagnostic(`the extension's report log: ${JSON.stringify(reportLines)}`);
+  assert.ok(reportLines.some((l) => l.includes("sendguard: report: sent")), reportLines.join("\n"));
+  assert.deepEqual(reportLines.filter((l) => !/sendguard: report: (sent|waiting)\b/.test(l)), []);
+
   // Nothing stored, and nothing sent, is an address, a local part, a subject or a body.
   const stored = ["report_sends", "report_counts", "report_domains", "report_justifications"].map((table) => JSON.stringify(server.query(`SELECT * FROM ${table}`)));
   const sent = proxy.requests.filter((r) => r.method === "POST" && r.url.endsWith("/reports")).map((r) => `${r.url} ${r.headers} ${r.body}`);
