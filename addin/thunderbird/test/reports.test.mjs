@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { REPORT_INTERVAL_DEFAULT_MINUTES } from "../lib/config.js";
+import { readConfig, REPORT_INTERVAL_DEFAULT_MINUTES } from "../lib/config.js";
 import { startExtension } from "../lib/extension.js";
 import { QUEUE_KEY, REPORT_ALARM } from "../lib/reports.js";
 import { eventually, fakeMessenger, lastDialogSession } from "./fake-messenger.mjs";
@@ -288,4 +288,16 @@ test("The administrator sets the report interval (bounded); the alarm is not re-
   const again = startExtension({ messenger: ctx.messenger, engineApi: async () => realEngineApi, fetch: ctx.server.fetch, log: () => {} });
   await again.reportsScheduled;
   assert.equal(ctx.messenger.alarmsCreated.filter((a) => a.name === REPORT_ALARM).length, 1);
+});
+
+test("A count that cannot be made is logged and never holds up or stops a send", async () => {
+  const ctx = await start({});
+  const engine = await ctx.extension.policy.currentEngine(await readConfig(ctx.messenger.storage));
+  engine.reportTally = () => {
+    throw Object.assign(new Error("tally request: expected an object"), { code: "bad_request" });
+  };
+  assert.deepEqual(await pressSend(ctx.messenger, draft([major]), (page) => page("dialog-send")), {});
+  await ctx.extension.sendReports(false); // waits for the count under way
+  assert.ok(ctx.logs.includes("report: tally request: expected an object"), ctx.logs.join("\n"));
+  assert.equal(ctx.server.reports.length, 0);
 });
