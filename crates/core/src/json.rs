@@ -112,22 +112,53 @@ impl Track {
     }
 
     /// The key just read as a path segment (`?` when it was neither a string nor a number).
-    #[inline(never)]
     fn take_key(&self) -> Segment {
         self.key.take().map_or(Segment::Unknown, Segment::Key)
     }
 
+    /// Before a map key (or enum variant) is read.
     #[inline(never)]
-    fn enter(&self, segment: Segment) {
-        self.segments.borrow_mut().push(segment);
+    fn key_start(&self) {
+        self.key.take();
     }
 
+    /// After a map key was read (or not: its path then ends with the key, as far as read).
     #[inline(never)]
-    fn leave(&self, failed: bool) {
+    fn key_end(&self, failed: bool) {
+        if failed {
+            let key = self.take_key();
+            self.fail(Some(&key));
+        }
+    }
+
+    /// Before a map's value: its path is the key just read.
+    #[inline(never)]
+    fn value_start(&self) {
+        let key = self.take_key();
+        self.segments.borrow_mut().push(key);
+    }
+
+    /// Before a list's element at `index`.
+    #[inline(never)]
+    fn element_start(&self, index: usize) {
+        self.segments.borrow_mut().push(Segment::Index(index));
+    }
+
+    /// A value or element failed to read: records its path.
+    #[inline(never)]
+    fn value_failed(&self) {
+        self.fail(None);
+    }
+
+    /// After a map's value or a list's element. Failing here, it failed before the value
+    /// itself began (a missing `:` or `,`): the path is the map's or the list's.
+    #[inline(never)]
+    fn value_end(&self, failed: bool) {
+        let segment = self.segments.borrow_mut().pop();
         if failed {
             self.fail(None);
         }
-        self.segments.borrow_mut().pop();
+        drop(segment);
     }
 }
 
@@ -156,11 +187,11 @@ struct StrictVisitor<'t, V> {
     key: bool,
 }
 
-/// A seed for a map key or enum variant (`segment` `None`), or for a value at `segment`.
+/// A seed for a map key or enum variant (`key`), or for a value.
 struct StrictSeed<'t, S> {
     seed: S,
     track: &'t Track,
-    segment: Option<Segment>,
+    key: bool,
 }
 
 struct StrictSeq<'t, A> {
@@ -169,11 +200,9 @@ struct StrictSeq<'t, A> {
     index: usize,
 }
 
-/// `key`: the last key read, the segment of the value that follows it.
 struct StrictMap<'t, A> {
     access: A,
     track: &'t Track,
-    key: Option<Segment>,
 }
 
 struct StrictEnum<'t, A> {
@@ -398,7 +427,6 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<'_, V> {
         self.visitor.visit_map(StrictMap {
             access,
             track: self.track,
-            key: None,
         })
     }
 
@@ -415,19 +443,12 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for StrictSeed<'_, S> {
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
         let track = self.track;
-        match self.segment {
-            None => self.seed.deserialize(Strict {
-                de,
-                track,
-                key: true,
-            }),
-            Some(segment) => {
-                track.enter(segment);
-                let value = self.seed.deserialize(Strict::new(de, track));
-                track.leave(value.is_err());
-                value
-            }
+        let key = self.key;
+        let value = self.seed.deserialize(Strict { de, track, key });
+        if value.is_err() && !key {
+            track.value_failed();
         }
+        value
     }
 }
 
@@ -438,16 +459,16 @@ impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for StrictSeq<'_, A> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, A::Error> {
-        let segment = Some(Segment::Index(self.index));
-        self.index += 1;
         let track = self.track;
-        (self.access)
-            .next_element_seed(StrictSeed {
-                seed,
-                track,
-                segment,
-            })
-            .inspect_err(|_| track.fail(None))
+        track.element_start(self.index);
+        self.index += 1;
+        let element = (self.access).next_element_seed(StrictSeed {
+            seed,
+            track,
+            key: false,
+        });
+        track.value_end(element.is_err());
+        element
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -463,35 +484,26 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for StrictMap<'_, A> {
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         let track = self.track;
-        track.take_key();
+        track.key_start();
         let key = (self.access).next_key_seed(StrictSeed {
             seed,
             track,
-            segment: None,
+            key: true,
         });
-        let segment = track.take_key();
-        match key {
-            Err(e) => {
-                track.fail(Some(&segment));
-                Err(e)
-            }
-            Ok(key) => {
-                self.key = Some(segment);
-                Ok(key)
-            }
-        }
+        track.key_end(key.is_err());
+        key
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
         let track = self.track;
-        let segment = Some(self.key.take().unwrap_or(Segment::Unknown));
-        (self.access)
-            .next_value_seed(StrictSeed {
-                seed,
-                track,
-                segment,
-            })
-            .inspect_err(|_| track.fail(None))
+        track.value_start();
+        let value = (self.access).next_value_seed(StrictSeed {
+            seed,
+            track,
+            key: false,
+        });
+        track.value_end(value.is_err());
+        value
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -508,11 +520,11 @@ impl<'de, 't, A: de::EnumAccess<'de>> de::EnumAccess<'de> for StrictEnum<'t, A> 
         seed: V,
     ) -> Result<(V::Value, Self::Variant), A::Error> {
         let track = self.track;
-        track.take_key();
+        track.key_start();
         let (value, access) = (self.access).variant_seed(StrictSeed {
             seed,
             track,
-            segment: None,
+            key: true,
         })?;
         let variant = track.take_key();
         Ok((
