@@ -194,6 +194,18 @@ struct StrictSeed<'t, S> {
     key: bool,
 }
 
+impl<'t, S> StrictSeed<'t, S> {
+    fn key(seed: S, track: &'t Track) -> Self {
+        let key = true;
+        StrictSeed { seed, track, key }
+    }
+
+    fn value(seed: S, track: &'t Track) -> Self {
+        let key = false;
+        StrictSeed { seed, track, key }
+    }
+}
+
 struct StrictSeq<'t, A> {
     access: A,
     track: &'t Track,
@@ -462,11 +474,7 @@ impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for StrictSeq<'_, A> {
         let track = self.track;
         track.element_start(self.index);
         self.index += 1;
-        let element = (self.access).next_element_seed(StrictSeed {
-            seed,
-            track,
-            key: false,
-        });
+        let element = (self.access).next_element_seed(StrictSeed::value(seed, track));
         track.value_end(element.is_err());
         element
     }
@@ -485,11 +493,7 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for StrictMap<'_, A> {
     ) -> Result<Option<K::Value>, A::Error> {
         let track = self.track;
         track.key_start();
-        let key = (self.access).next_key_seed(StrictSeed {
-            seed,
-            track,
-            key: true,
-        });
+        let key = (self.access).next_key_seed(StrictSeed::key(seed, track));
         track.key_end(key.is_err());
         key
     }
@@ -497,11 +501,7 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for StrictMap<'_, A> {
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
         let track = self.track;
         track.value_start();
-        let value = (self.access).next_value_seed(StrictSeed {
-            seed,
-            track,
-            key: false,
-        });
+        let value = (self.access).next_value_seed(StrictSeed::value(seed, track));
         track.value_end(value.is_err());
         value
     }
@@ -521,11 +521,7 @@ impl<'de, 't, A: de::EnumAccess<'de>> de::EnumAccess<'de> for StrictEnum<'t, A> 
     ) -> Result<(V::Value, Self::Variant), A::Error> {
         let track = self.track;
         track.key_start();
-        let (value, access) = (self.access).variant_seed(StrictSeed {
-            seed,
-            track,
-            key: true,
-        })?;
+        let (value, access) = (self.access).variant_seed(StrictSeed::key(seed, track))?;
         let variant = track.take_key();
         Ok((
             value,
