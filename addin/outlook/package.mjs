@@ -131,6 +131,8 @@ export function writePackage(args) {
     policyUrl: `${url}/v1/tenants/${encodeURIComponent(args.tenant)}/policy`,
     // Keyset updates (revoked or rotated keys) are fetched with the policy; none without a pin.
     keysetUrl: args.keyset ? `${url}/v1/tenants/${encodeURIComponent(args.tenant)}/keyset` : null,
+    // The daily counts (docs/privacy.md); sent only under a signed policy that keeps reporting on.
+    reportUrl: `${url}/v1/tenants/${encodeURIComponent(args.tenant)}/reports`,
     bakedBundle: readOptional(args.bundle, "--bundle"),
     bakedPolicy: bakedPolicy,
     failMode: failMode

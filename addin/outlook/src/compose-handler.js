@@ -2,13 +2,16 @@
 // a reply, record the recipients it starts with (reply-snapshot.js); and refresh the keyset and policy from the server in the background (the refresh protocol's
 // short time-outs, the engine's verification), so that the admin's policy reaches every
 // mailbox without the pane ever opening. The event completes once the refresh is done or
-// has timed out; nothing the user does waits for it.
+// has timed out; nothing the user does waits for it. After that, the daily counts that are
+// due are sent (reports.js).
 import { refreshDue, refreshFromServer } from "./refresh.js";
 import { snapshotReply } from "./reply-snapshot.js";
 
 /**
- * @param {import("./refresh.js").RefreshDeps & { office?: any, log?: (message: string) => void }} deps
- *   office: Office, whose compose item is snapshotted when it is a reply
+ * @param {import("./refresh.js").RefreshDeps & { office?: any, log?: (message: string) => void,
+ *   reports?: import("./reports.js").Reporter }} deps
+ *   office: Office, whose compose item is snapshotted when it is a reply; reports: the
+ *   runtime's daily report
  * @returns {(event: { completed(options?: any): void }) => Promise<void>}
  */
 export function createComposeHandler(deps) {
@@ -31,6 +34,7 @@ export function createComposeHandler(deps) {
       );
     return Promise.all([snapshot, refreshed]).then(function () {
       event.completed();
+      return deps.reports ? deps.reports.sendDue().then(function () {}) : undefined;
     });
   };
 }

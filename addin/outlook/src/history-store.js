@@ -3,11 +3,11 @@
 //   - localStorage (Outlook on the web, new Outlook on Windows, Mac): the whole history, as
 //     long as the engine keeps it (at most 50,000 addresses);
 //   - roamingSettings (classic Outlook on Windows' JavaScript-only runtime): what the policy
-//     records leave of Outlook's 32 KB, less a margin for the policy to grow; the engine
-//     chooses which entries fit (history.js).
+//     records leave of Outlook's 32 KB, less a margin for the policy to grow and the daily
+//     counts' budget (reports.js); the engine chooses which entries fit (history.js).
 // The text is stored as the engine wrote it and never read here: a store that holds anything
 // but a string answers "" (no history), so a corrupt store never stops a check.
-import { HISTORY_KEY, ROAMING_LIMIT, roamingBytes, roamingUsed } from "./policy-store.js";
+import { HISTORY_KEY, REPORTS_BUDGET, REPORTS_KEY, ROAMING_LIMIT, roamingBytes, roamingUsed } from "./policy-store.js";
 
 /** roamingSettings: bytes left free for the policy records to grow into before the history
  * has to give way (policy-store.js removes it then). */
@@ -35,7 +35,9 @@ export function createHistoryStore(backend) {
      */
     room: function () {
       if (backend.kind !== "roamingSettings") return null;
-      return Math.max(0, ROAMING_LIMIT - POLICY_GROWTH - roamingUsed(backend, HISTORY_KEY) - roamingBytes(HISTORY_KEY));
+      // The daily counts' queue (reports.js) keeps its budget whether or not it uses it yet.
+      const reports = roamingBytes(REPORTS_KEY) + REPORTS_BUDGET;
+      return Math.max(0, ROAMING_LIMIT - POLICY_GROWTH - reports - roamingUsed(backend, [HISTORY_KEY, REPORTS_KEY]) - roamingBytes(HISTORY_KEY));
     },
     /**
      * Stores the history; rejects when the store refuses it (localStorage full).

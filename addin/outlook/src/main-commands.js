@@ -8,12 +8,16 @@ import { createPolicyStore, pickBackend } from "./policy-store.js";
 import { createHistoryStore } from "./history-store.js";
 import { refreshFromServer } from "./refresh.js";
 import { createPolicyCache } from "./policy-session.js";
+import { createFlight, createReporter } from "./reports.js";
 
 /** @type {Promise<import("./policy-session.js").EngineApi> | null} */
 let engineApi = null;
 
 /** The policy (and its engine, with the sender's history indexed) kept between sends. */
 const policyCache = createPolicyCache();
+
+/** The daily report's post in flight in this runtime (at most one). */
+const reportFlight = createFlight();
 
 /** The engine, started once per runtime and kept for later events. */
 function loadEngineApi() {
@@ -26,10 +30,12 @@ function loadEngineApi() {
 }
 
 /** What every handler is given: Office, the engine, the packaged config, this runtime's
- * store (the policy's and the sender's history). */
+ * store (the policy's, the sender's history and the daily counts'). */
 function runtimeDeps() {
   const runtime = { localStorage: typeof localStorage === "undefined" ? undefined : localStorage, roamingSettings: Office.context.roamingSettings };
   const backend = pickBackend(runtime);
+  const fetchFn = function (/** @type {string} */ url, /** @type {object} */ init) { return fetch(url, init); };
+  const now = function () { return Math.floor(Date.now() / 1000); };
   const deps = {
     office: Office,
     api: loadEngineApi,
@@ -37,8 +43,9 @@ function runtimeDeps() {
     store: createPolicyStore(backend, SENDGUARD_CONFIG.tenant),
     history: createHistoryStore(backend),
     policyCache: policyCache,
-    fetch: function (/** @type {string} */ url, /** @type {object} */ init) { return fetch(url, init); },
-    now: function () { return Math.floor(Date.now() / 1000); }
+    reports: createReporter({ backend: backend, reportUrl: SENDGUARD_CONFIG.reportUrl, fetch: fetchFn, now: now, flight: reportFlight }),
+    fetch: fetchFn,
+    now: now
   };
   return Object.assign(deps, {
     refreshInBackground: function () { refreshFromServer(deps); }

@@ -4,6 +4,7 @@ import { createTaskpane } from "./taskpane.js";
 import { createEngineApi } from "./engine-api.js";
 import { createPolicyStore, pickBackend, roamingBackend } from "./policy-store.js";
 import { createHistoryStore, combinedHistoryStore } from "./history-store.js";
+import { createFlight, createReporter } from "./reports.js";
 
 /**
  * Runs `start` once both Office and the page's body are ready.
@@ -21,6 +22,8 @@ whenReady(function () {
   if (!root) return;
   const runtime = { localStorage: typeof localStorage === "undefined" ? undefined : localStorage, roamingSettings: Office.context.roamingSettings };
   const backend = pickBackend(runtime);
+  const fetchFn = typeof fetch === "function" ? fetch.bind(null) : null;
+  const now = function () { return Math.floor(Date.now() / 1000); };
   createTaskpane({
     document: document,
     root: root,
@@ -33,7 +36,10 @@ whenReady(function () {
     history: backend.kind === "roamingSettings"
       ? createHistoryStore(backend)
       : combinedHistoryStore([createHistoryStore(backend), createHistoryStore(roamingBackend(Office.context.roamingSettings))]),
-    fetch: typeof fetch === "function" ? fetch.bind(null) : null,
-    now: function () { return Math.floor(Date.now() / 1000); }
+    // In classic Outlook the pane's counts stay in its own localStorage, under their own
+    // install id: the send handler's roamingSettings copy is not the pane's to save.
+    reports: createReporter({ backend: backend, reportUrl: SENDGUARD_CONFIG.reportUrl, fetch: fetchFn, now: now, flight: createFlight() }),
+    fetch: fetchFn,
+    now: now
   }).start();
 });

@@ -30,8 +30,9 @@ import { trustedKeyset } from "../../shared/keyset-trust.js";
  *   the history functions are the engine's (docs/history-format.md)
  * @typedef {{ tenant: string, keyset: string | null, bakedBundle: string | null,
  *   bakedPolicy: string | null, failMode: "warn" | "block",
- *   policyUrl: string | null, keysetUrl?: string | null }} AddinConfig   set by
- *   the packaging command; keyset: the pinned one; failMode: for when no policy loads at all
+ *   policyUrl: string | null, keysetUrl?: string | null, reportUrl?: string | null }} AddinConfig
+ *   set by the packaging command; keyset: the pinned one; failMode: for when no policy loads
+ *   at all; reportUrl: where the daily counts go (none: nothing is counted)
  * @typedef {LoadedPolicy & { source: "stored" | "baked", problems: string[], keysetExpiresAt?: number | null }} PolicyInUse
  * @typedef {ReturnType<typeof import("./policy-store.js").createPolicyStore>} PolicyStore
  */

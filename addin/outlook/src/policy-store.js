@@ -7,9 +7,10 @@
 //     most 32 KB for the whole add-in, so the bundle and the keysets stay within BUNDLE_BUDGET,
 //     the keysets first (they decide which bundles count); a bundle that does not fit is not
 //     stored and the policy baked into the add-in stands in for it.
-// The sender's history (history-store.js) shares the backend: in roamingSettings it gets what
-// the policy records leave of the 32 KB, and a policy record that needs that room takes it
-// (the history is removed, then learnt again within what is left).
+// The sender's history (history-store.js) and the queued daily counts (reports.js) share the
+// backend: in roamingSettings the counts have at most 2,000 bytes and the history what the
+// policy records and those leave of the 32 KB; a policy record that needs that room takes it
+// (the history is removed, then learnt again within what is left; then the counts).
 // The records name their tenant: after repackaging for another tenant, the old tenant's
 // bundle and version are ignored (its version would otherwise make the new tenant's first
 // bundles look like rollbacks). Stored bundles are verified again before use: at every send,
@@ -23,8 +24,12 @@ export const HELD_KEY = "sendguard.held";
 export const KEYSET_KEY = "sendguard.keyset";
 /** The sender's history (history-store.js). */
 export const HISTORY_KEY = "sendguard.history";
+/** The daily report's queue (reports.js). */
+export const REPORTS_KEY = "sendguard.reports";
+/** roamingSettings: bytes the daily report's queue may take (the history leaves them free). */
+export const REPORTS_BUDGET = 2000;
 /** Every key the add-in keeps in roamingSettings. */
-export const ROAMING_KEYS = [BUNDLE_KEY, HELD_KEY, KEYSET_KEY, HISTORY_KEY];
+export const ROAMING_KEYS = [BUNDLE_KEY, HELD_KEY, KEYSET_KEY, HISTORY_KEY, REPORTS_KEY];
 /** roamingSettings: what Outlook allows one add-in (32 KB, counted here as the UTF-8 of
  * each setting's JSON, as Outlook stores it), less a margin. */
 export const ROAMING_LIMIT = 32000;
@@ -124,12 +129,13 @@ export function roamingBytes(value) {
 /**
  * Bytes the add-in's roamingSettings take, the key names included, leaving out `except`.
  * @param {Backend} backend
- * @param {string} [except]
+ * @param {string | string[]} [except]
  */
 export function roamingUsed(backend, except) {
+  const left = Array.isArray(except) ? except : except ? [except] : [];
   let used = 0;
   ROAMING_KEYS.forEach(function (key) {
-    if (key === except) return;
+    if (left.indexOf(key) >= 0) return;
     const value = backend.get(key);
     if (value !== undefined && value !== null) used += roamingBytes(key) + roamingBytes(value);
   });
@@ -137,12 +143,15 @@ export function roamingUsed(backend, except) {
 }
 
 /**
- * The policy first: in roamingSettings, when the policy records and the history together
- * would pass Outlook's limit, the history goes (the next send learns again in what is left).
+ * The policy first: in roamingSettings, when the policy records, the history and the queued
+ * daily counts together would pass Outlook's limit, the history goes (the next send learns
+ * again in what is left), then the counts if need be.
  * @param {Backend} backend
  */
 function policyFirst(backend) {
-  if (backend.kind === "roamingSettings" && roamingUsed(backend) > ROAMING_LIMIT) backend.remove(HISTORY_KEY);
+  if (backend.kind !== "roamingSettings") return;
+  if (roamingUsed(backend) > ROAMING_LIMIT) backend.remove(HISTORY_KEY);
+  if (roamingUsed(backend) > ROAMING_LIMIT) backend.remove(REPORTS_KEY);
 }
 
 /**

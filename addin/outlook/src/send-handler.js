@@ -5,7 +5,9 @@
 // expiry it starts a background refresh and goes on. A failure of the check itself follows
 // the fail mode: never a silent pass. The check uses the sender's history and, for a reply,
 // the recipients it started with (history.js, reply-snapshot.js); a send the verdict lets go
-// is learnt into the history after event.completed, so learning never delays a send.
+// is learnt into the history after event.completed, so learning never delays a send. Also
+// after event.completed: what Outlook saw of the send is counted for the daily report and
+// the days due are sent (reports.js).
 import { readDraft, isAppointment } from "./read-draft.js";
 import { supportsMailbox } from "./office-async.js";
 import { completionFor } from "./completion.js";
@@ -34,10 +36,12 @@ function settled(promise) {
  *   store: import("./policy-session.js").PolicyStore,
  *   history?: import("./history-store.js").HistoryStore,
  *   policyCache?: ReturnType<typeof import("./policy-session.js").createPolicyCache>,
+ *   reports?: import("./reports.js").Reporter,
  *   now(): number, refreshInBackground?: () => void }} HandlerDeps   everything from outside,
  *   injected for tests; refreshInBackground starts a refresh that nobody waits for; history:
  *   this runtime's store of the sender's history (none: checks without one, learns nothing);
- *   policyCache: the runtime's, kept between sends (none: each send loads and frees its own)
+ *   policyCache: the runtime's, kept between sends (none: each send loads and frees its own);
+ *   reports: the runtime's daily report (none: nothing is counted)
  */
 
 /**
@@ -63,8 +67,23 @@ export function createSendHandler(deps) {
     let engineApi = null;
     /** @type {string[] | null} the recipients to learn once the verdict lets the send go */
     let toLearn = null;
-    /** @type {import("./policy-session.js").LoadedEngine | null} */
-    let engine = null;
+    /** @type {import("./policy-session.js").PolicyInUse | null} the policy the check ran on */
+    let policyInUse = null;
+    /**
+     * Learns the recipients of a send that goes. Only a send that goes without a dialog is
+     * known to go: the add-in is never told whether the sender chose "Send Anyway".
+     * @param {import("../../shared/dialog.js").Verdict} verdict
+     */
+    function learn(verdict) {
+      if (verdict.action !== "allow" || !history || !engineApi || !toLearn) return Promise.resolve();
+      const kept = deps.policyCache && policyInUse ? policyInUse.engine : null;
+      return learnFromSend(engineApi, history, toLearn, now).then(function (learnt) {
+        // The runtime keeps this engine for the next send: index the new history now, while
+        // nobody waits, rather than at the next Send.
+        if (learnt !== null && kept) primeHistory(kept, learnt);
+      });
+    }
+
     const policyLoaded = Promise.resolve()
       .then(deps.api)
       .then(function (api) {
@@ -82,15 +101,12 @@ export function createSendHandler(deps) {
         if (!policy.ok) throw policy.error;
         failMode = policy.value.failMode;
         client.policy = { tenant: policy.value.tenant, version: policy.value.version };
-        try {
-          if (!draft.ok) throw draft.error;
-          const d = draft.value;
-          toLearn = (d.to || []).concat(d.cc || [], d.bcc || []);
-          engine = policy.value.engine;
-          return checkWithHistory(policy.value.engine, d, history ? history.read() : "", parts[2], policy.value.failMode);
-        } finally {
-          if (!deps.policyCache) freeEngine(policy.value.engine);
-        }
+        // Freed once reported (below), unless the runtime's cache keeps it.
+        policyInUse = policy.value;
+        if (!draft.ok) throw draft.error;
+        const d = draft.value;
+        toLearn = (d.to || []).concat(d.cc || [], d.bcc || []);
+        return checkWithHistory(policy.value.engine, d, history ? history.read() : "", parts[2], policy.value.failMode);
       })
       .catch(function (e) {
         const error = /** @type {{ failMode?: "warn" | "block", message?: string }} */ (e || {});
@@ -98,15 +114,10 @@ export function createSendHandler(deps) {
       })
       .then(function (verdict) {
         event.completed(completionFor(verdict, client));
-        // Only a send that goes without a dialog is known to go: the add-in is never told
-        // whether the sender chose "Send Anyway".
-        if (verdict.action !== "allow" || !history || !engineApi || !toLearn) return undefined;
-        const kept = deps.policyCache ? engine : null;
-        return learnFromSend(engineApi, history, toLearn, now).then(function (learnt) {
-          // The runtime keeps this engine for the next send: index the new history now, while
-          // nobody waits, rather than at the next Send.
-          if (learnt !== null && kept) primeHistory(kept, learnt);
-        });
+        // Counted with the engine that made the verdict, before it may be freed.
+        const reported = deps.reports && policyInUse ? deps.reports.afterSend(policyInUse, verdict) : null;
+        if (policyInUse && !deps.policyCache) freeEngine(policyInUse.engine);
+        return Promise.all([learn(verdict), reported]).then(function () {});
       });
   };
 }

@@ -1,7 +1,9 @@
 // The task pane ("Check recipients", and what the Smart Alerts "Fix recipients" button opens):
 // one row per recipient with its reasons and one-click fixes, the policy's version, tenant
 // and freshness, and how many addresses the sender's history holds with a button to forget
-// them. The engine, Office and storage are injected so that tests can drive it.
+// them. A one-click fix is counted for the daily report, and the counts due are sent when
+// the pane opens (reports.js). The engine, Office and storage are injected so that tests
+// can drive it.
 import { readDraft } from "./read-draft.js";
 import { officeCall } from "./office-async.js";
 import { loadPolicy, freeEngine } from "./policy-session.js";
@@ -76,8 +78,9 @@ export function historyLine(summary) {
  *   config: import("./policy-session.js").AddinConfig,
  *   store: import("./policy-session.js").PolicyStore,
  *   history?: import("./history-store.js").HistoryStore,
+ *   reports?: import("./reports.js").Reporter,
  *   fetch: typeof fetch | null, now(): number }} TaskpaneDeps   history: this runtime's
- *   store of the sender's history
+ *   store of the sender's history; reports: the page's daily report (none: nothing counted)
  */
 
 /**
@@ -102,14 +105,23 @@ export function createTaskpane(deps) {
     return node;
   }
 
-  /** @param {string} label @param {() => Promise<any>} action @param {string} done */
-  function button(label, action, done) {
+  /**
+   * @param {string} label
+   * @param {() => Promise<any>} action
+   * @param {string} done
+   * @param {() => void} [afterDone] once the action succeeded, before the draft is checked again
+   */
+  function button(label, action, done, afterDone) {
     const b = /** @type {HTMLButtonElement} */ (el("button", label));
     b.type = "button";
     b.addEventListener("click", function () {
       b.disabled = true;
       action().then(
-        function () { notice = done; return refresh(); },
+        function () {
+          notice = done;
+          if (afterDone) afterDone();
+          return refresh();
+        },
         function (/** @type {any} */ e) { notice = "Could not change the draft: " + (e && e.message ? e.message : e); return refresh(); }
       );
     });
@@ -117,11 +129,25 @@ export function createTaskpane(deps) {
   }
 
   /**
+   * Counts a one-click fix for the daily report, with the policy whose engine made `verdict`
+   * (never rejects; a policy replaced since is not counted with).
+   * @param {import("./policy-session.js").PolicyInUse | null} madeBy
+   * @param {any} verdict
+   * @param {any} row
+   * @param {"fixed" | "removed"} outcome
+   */
+  function countFix(madeBy, verdict, row, outcome) {
+    if (deps.reports && madeBy && madeBy === policy) deps.reports.afterFix(madeBy, verdict, row, outcome);
+  }
+
+  /**
    * One row per recipient (the engine's `by_recipient`): the address, each reason with its
    * detail line, then one Replace (when there is a corrected address) and one Remove.
    * @param {any} verdict
+   * @param {import("./policy-session.js").PolicyInUse | null} [madeBy] the policy whose engine
+   *   made the verdict; none for the rows the dialog passed, which are not counted
    */
-  function render(verdict) {
+  function render(verdict, madeBy) {
     const root = deps.root;
     while (root.firstChild) root.removeChild(root.firstChild);
     root.appendChild(el("h1", "Sendguard"));
@@ -147,8 +173,13 @@ export function createTaskpane(deps) {
         /** @type {import("./completion.js").ProposedFix} */
         const fix = { field: row.field, recipient: row.recipient, fix: row.fix || null, suggestion: null, kind: "", message: "" };
         const actions = el("div", undefined, "actions");
-        if (fix.fix) actions.appendChild(button(replaceLabel(fix), function () { return applyFix(item, fix); }, replaceLabel(fix).replace(/^Replace/, "Replaced") + ". Press Send again."));
-        actions.appendChild(button("Remove " + row.recipient, function () { return removeRecipient(item, fix); }, "Removed " + row.recipient + ". Press Send again."));
+        const by = madeBy || null;
+        if (fix.fix) {
+          actions.appendChild(button(replaceLabel(fix), function () { return applyFix(item, fix); }, replaceLabel(fix).replace(/^Replace/, "Replaced") + ". Press Send again.",
+            function () { countFix(by, verdict, row, "fixed"); }));
+        }
+        actions.appendChild(button("Remove " + row.recipient, function () { return removeRecipient(item, fix); }, "Removed " + row.recipient + ". Press Send again.",
+          function () { countFix(by, verdict, row, "removed"); }));
         li.appendChild(actions);
       }
       list.appendChild(li);
@@ -204,16 +235,17 @@ export function createTaskpane(deps) {
 
   /** Checks the draft as it is now and shows the result. */
   function refresh() {
+    const checkedWith = policy;
     return Promise.all([readDraft(item), readOriginal(item)])
       .then(function (parts) {
-        if (!policy) return couldNotCheck(policyProblem || "no policy", deps.config.failMode);
-        return checkWithHistory(policy.engine, parts[0], deps.history ? deps.history.read() : "", parts[1], policy.failMode);
+        if (!checkedWith) return couldNotCheck(policyProblem || "no policy", deps.config.failMode);
+        return checkWithHistory(checkedWith.engine, parts[0], deps.history ? deps.history.read() : "", parts[1], checkedWith.failMode);
       })
       .catch(function (e) {
-        return couldNotCheck(e && e.message ? e.message : String(e), policy ? policy.failMode : deps.config.failMode);
+        return couldNotCheck(e && e.message ? e.message : String(e), checkedWith ? checkedWith.failMode : deps.config.failMode);
       })
       .then(function (verdict) {
-        render(verdict);
+        render(verdict, checkedWith);
         return verdict;
       });
   }
@@ -284,9 +316,14 @@ export function createTaskpane(deps) {
             }
             // A new keyset may set the stored policy aside (its key revoked) or admit a new one.
             if (result.status === "updated" || result.keyset.status === "updated") return load().then(refresh);
-            if (updateNote) render(verdict);
+            if (updateNote) render(verdict, policy);
             return verdict;
           });
+        })
+        .then(function (verdict) {
+          // The counts due (this page's own, in classic Outlook), once nothing else waits.
+          if (deps.reports) deps.reports.sendDue();
+          return verdict;
         });
     },
     refresh: refresh

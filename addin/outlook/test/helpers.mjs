@@ -43,9 +43,10 @@ export function memoryLocalStorage(entries = {}) {
  * @param {object} draft see fakeOutlook
  * @param {{ config?: object, api?: () => Promise<any>, now?: number, refreshInBackground?: () => void,
  *   localStorage?: ReturnType<typeof memoryLocalStorage>, onCompleted?: (options: any) => void,
- *   policyCache?: any }} [options]
+ *   policyCache?: any, reporter?: (backend: any) => any }} [options]
  *   onCompleted: called inside event.completed (before any learning); policyCache: a
- *   runtime's (createPolicyCache), to send as one runtime does several times
+ *   runtime's (createPolicyCache), to send as one runtime does several times; reporter: makes
+ *   the runtime's daily report (reports.js createReporter) over the store chosen
  */
 export async function send(draft, options = {}) {
   const fake = fakeOutlook(draft);
@@ -60,7 +61,8 @@ export async function send(draft, options = {}) {
     history: createHistoryStore(backend),
     now: () => options.now ?? 1_800_000_000,
     refreshInBackground: options.refreshInBackground,
-    policyCache: options.policyCache
+    policyCache: options.policyCache,
+    reports: options.reporter ? options.reporter(backend) : undefined
   });
   const { event, done } = sendEvent();
   const completed = options.onCompleted ? { completed: (o) => { options.onCompleted(o); event.completed(o); } } : event;

@@ -2,7 +2,9 @@
 // add-in (Chromium sees it at its public https URL, forwarded to 127.0.0.1); the compose
 // event or the task pane fetches the tenant's signed policy in the background, the engine
 // verifies it against the pinned keyset, the page keeps it in localStorage (the HTML
-// runtimes' store), and the next send runs on it. Needs the `sendguard` binary
+// runtimes' store), and the next send runs on it. The daily counts a send and a pane fix make
+// reach the server's ingest endpoint (kept while it is down), with no address or content in
+// them. Needs the `sendguard` binary
 // (SENDGUARD_BIN, default target/debug/sendguard: `cargo build -p sendguard-cli`).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -156,4 +158,85 @@ test("Chromium: no request the add-in makes carries an address from the sender's
     const text = `${r.method} ${r.url} ${r.headers} ${r.body}`.toLowerCase();
     for (const word of ["secret.partner", "hidden-co", "quiet.supplier", "undisclosed", "secret partner"]) assert.ok(!text.includes(word), `${word} in ${text}`);
   }
+});
+
+test("Chromium: the daily counts reach the real server (server down first: kept, sent later), never an address or content, never delaying Send", async () => {
+  const TRAP = { to: [{ displayName: "Colonel Smith", emailAddress: "colonel.smith@army.ml" }], cc: [], bcc: [], subject: "Exercise Nightfall", body: "Grid reference attached" };
+  const requests = [];
+  const reportsOf = (summary, action) => summary.rules.find((r) => r.kind === "tld_trap" && r.action === action);
+  // Version 4 blocks the .ml trap and only counts lookalike domains.
+  await admin("POST", "/api/v1/tenants/acme/policy", { actions: { tld_trap: "block" }, monitor: { kinds: ["lookalike_domain"] }, fail_mode: "block" });
+
+  // A fresh mailbox: the compose event fetches the policy; Send is stopped. The report post is
+  // held by the "server" until Outlook has its answer, then fails (server down).
+  const first = await openAddinPage(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: TRAP, forward });
+  let openGate;
+  const gate = new Promise((resolve) => { openGate = resolve; });
+  let held = 0;
+  await first.tab.route(`${PUBLIC}/v1/tenants/acme/reports`, async (route) => {
+    held++;
+    await gate;
+    await route.abort();
+  });
+  assert.equal(await runHandler(first.tab, "onNewComposeHandler"), null);
+  const stopped = await runHandler(first.tab, "onMessageSendHandler");
+  assert.equal(stopped.allowEvent, false, "Outlook has its answer while the report post is still held");
+  // Counted after the answer, then posted: wait for both.
+  await first.tab.waitForFunction(() => (localStorage.getItem("sendguard.reports") || "").includes("blocked"));
+  while (held === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  openGate();
+  const queued = await localStorageOf(first.tab);
+  requests.push(...first.requests);
+  await first.context.close();
+  assert.deepEqual(first.errors, []);
+  const kept = JSON.parse(queued["sendguard.reports"]);
+  assert.deepEqual(kept.queue.batches.map((b) => [b.policy_version, b.counts.map((c) => `${c.kind} ${c.action} ${c.outcome} ${c.count}`)]), [[4, ["tld_trap block blocked 1"]]]);
+  assert.equal(kept.partial_at, 0, "not sent yet");
+
+  // The next launch event, server up: the kept counts go to the real server.
+  const second = await openAddinPage(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: { to: [], cc: [], bcc: [] }, forward, local: queued });
+  assert.equal(await runHandler(second.tab, "onNewComposeHandler"), null);
+  await second.tab.waitForFunction(() => JSON.parse(localStorage.getItem("sendguard.reports")).partial_at > 0);
+  const sent = await localStorageOf(second.tab);
+  requests.push(...second.requests);
+  await second.context.close();
+  assert.deepEqual(second.errors, []);
+  const afterSend = await (await admin("GET", "/api/v1/tenants/acme/reports?days=2")).json();
+  assert.equal(reportsOf(afterSend, "block").prevented, 1, JSON.stringify(afterSend.rules));
+
+  // Version 5 only warns about the trap: the pane's one-click fix counts it as fixed.
+  await admin("POST", "/api/v1/tenants/acme/policy", { monitor: { kinds: ["lookalike_domain"] }, fail_mode: "block" });
+  const pane = await openAddinPage(browser, `${PUBLIC}/addin/outlook/taskpane.html`, { draft: TRAP, forward, local: sent });
+  await pane.tab.getByText("Policy version 5 for acme: current").waitFor();
+  await pane.tab.getByRole("button", { name: "Replace army.ml with army.mil" }).click();
+  await pane.tab.getByText("No problems found in this draft.").waitFor();
+  await pane.tab.waitForFunction(() => (localStorage.getItem("sendguard.reports") || "").includes("fixed"));
+  const fixed = await localStorageOf(pane.tab);
+  requests.push(...pane.requests);
+  await pane.context.close();
+  assert.deepEqual(pane.errors, []);
+
+  // Hours later (today's counts so far go at most every few hours), the next compose sends them.
+  const record = JSON.parse(fixed["sendguard.reports"]);
+  const later = { ...fixed, "sendguard.reports": JSON.stringify({ ...record, partial_at: 0 }) };
+  const third = await openAddinPage(browser, `${PUBLIC}/addin/outlook/commands.html`, { draft: { to: [], cc: [], bcc: [] }, forward, local: later });
+  assert.equal(await runHandler(third.tab, "onNewComposeHandler"), null);
+  await third.tab.waitForFunction(() => JSON.parse(localStorage.getItem("sendguard.reports")).partial_at > 0);
+  requests.push(...third.requests);
+  await third.context.close();
+  assert.deepEqual(third.errors, []);
+  const afterFix = await (await admin("GET", "/api/v1/tenants/acme/reports?days=2")).json();
+  // (The earlier tests' blocked sends counted their tld_trap warnings as blocked: one more.)
+  const warnedBefore = reportsOf(afterSend, "warn")?.prevented || 0;
+  assert.equal(reportsOf(afterFix, "warn").prevented, warnedBefore + 1, JSON.stringify(afterFix.rules));
+  assert.equal(reportsOf(afterFix, "block").prevented, 1, "the blocked send still counts once");
+
+  const posts = requests.filter((r) => r.url.endsWith("/v1/tenants/acme/reports"));
+  assert.equal(posts.length, 3, "the failed post, the day so far, the day so far again with the fix");
+  for (const post of posts) {
+    assert.equal(post.method, "POST");
+    const text = `${post.url} ${post.body}`.toLowerCase();
+    for (const word of ["@", "colonel", "smith", "nightfall", "exercise", "grid", "attached"]) assert.ok(!text.includes(word), `${word} in ${text}`);
+  }
+  assert.ok(posts.every((p) => JSON.parse(p.body).install_id === JSON.parse(posts[0].body).install_id), "one install id for the origin");
 });

@@ -1,9 +1,10 @@
 // The real policy server (`sendguard serve`) on 127.0.0.1 for the end-to-end test, with a
 // small pass-through proxy in front that can tamper with policy bundles in transit (the
 // attack the signature must stop). The proxy records what it forwarded, so the test knows
-// when the extension fetched a policy and opened the event stream.
+// when the extension fetched a policy and opened the event stream. What the server stored
+// can be read straight from its SQLite database (`query`, with Debian's sqlite3).
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -65,8 +66,20 @@ export async function startPolicyServer(binary) {
     if (!response.ok) throw new Error(`${method} ${urlPath}: ${response.status} ${text}`);
     return text ? JSON.parse(text) : undefined;
   };
+  const database = path.join(dataDir, "data", "sendguard.sqlite");
   return {
     url: address,
+    /**
+     * Rows the server stored, read from its database (WAL: readers never wait for it).
+     * @param {string} sql one SELECT
+     * @returns {Record<string, any>[]}
+     */
+    query: (sql) => {
+      const out = execFileSync("sqlite3", ["-json", database, sql]).toString().trim();
+      return out ? JSON.parse(out) : [];
+    },
+    /** The admin API's summary of a tenant's reports (the console's Dashboard). */
+    reportSummary: (tenant, days = 1) => admin("GET", `/api/v1/tenants/${tenant}/reports?days=${days}`),
     createTenant: (id) => admin("POST", "/api/v1/tenants", JSON.stringify({ id })),
     publish: (tenant, policy) => admin("POST", `/api/v1/tenants/${tenant}/policy`, JSON.stringify(policy)),
     keyset: async (tenant) => (await fetch(`${address}/v1/tenants/${tenant}/keyset`)).text(),

@@ -7,8 +7,9 @@
 // thread at acme.com and nato.int. Then Sendguard is installed and imports its history.
 // The scenarios run in order on one Thunderbird and build on each other: the policy server
 // publishes versions 1 to 4 as they go, then rotates the signing key (keyset version 2, policy
-// versions 5 and 6); the history scenarios come last. About 40 s, plus 75 s for the sender
-// who thinks.
+// versions 5 and 6); the history scenarios come last. The extension reports its counts every
+// 30 s here (the administrator's `reportIntervalMinutes`), and the test reads what the server
+// stored. About 60 s, plus 75 s for the sender who thinks.
 // Run by scripts/suites/60-thunderbird-e2e.sh (which builds the .xpi and the server first).
 
 import assert from "node:assert/strict";
@@ -76,7 +77,9 @@ before(async () => {
   proxy = await startProxy(server.url);
   // The administrator's pinned configuration, as managed storage (what policies.json's
   // 3rdparty section gives; per user, Thunderbird reads it from ~/.mozilla/managed-storage/).
-  const managed = { server: proxy.url, tenant: TENANT, keyset: await server.keyset(TENANT) };
+  // Today's counts go every 30 s (the shortest interval an administrator may set), so that the
+  // report test below waits at most that long.
+  const managed = { server: proxy.url, tenant: TENANT, keyset: await server.keyset(TENANT), reportIntervalMinutes: 0.5 };
   const managedManifest = { name: EXTENSION_ID, description: "Sendguard settings", type: "storage", data: managed };
   tb = await startThunderbird({
     seed: [
@@ -194,6 +197,49 @@ test("Send anyway delivers as typed", async () => {
   assert.equal(outcome.result, "sent", JSON.stringify(outcome));
   assert.deepEqual(sunk[0].rcptTo, ["major.jones@navy.ml"]);
   assert.equal(headerOf(sunk[0].data, "To"), major);
+});
+
+test("the held send fixed and the one sent anyway are counted at the server; no stored report holds an address", async (t) => {
+  // The scenarios above ran under policy version 1: Fix (army.ml), Cancel (army.ml), Send
+  // anyway (navy.ml). The report alarm (every 30 s) sends today's counts; wait until the
+  // server has all three.
+  const version1 = () => server.query(`SELECT kind, action, outcome, count FROM report_counts WHERE tenant = '${TENANT}' AND policy_version = 1 ORDER BY kind, outcome`);
+  const counts = await waitFor("the report of the fixed, cancelled and sent-anyway sends", () => {
+    const rows = version1();
+    return ["fixed", "cancelled", "sent_anyway"].every((o) => rows.some((r) => r.outcome === o)) ? rows : undefined;
+  }, 90000);
+  t.diagnostic(`stored counts of version 1: ${JSON.stringify(counts)}`);
+  const tldTrap = (outcome) => counts.filter((r) => r.kind === "tld_trap" && r.action === "warn" && r.outcome === outcome).map((r) => r.count);
+  assert.deepEqual([tldTrap("fixed"), tldTrap("sent_anyway")], [[1], [1]], "the Fix and the Send anyway, once each");
+  // The cancelled send to army.ml: by then the history knows army.mil (the Fix was learned),
+  // so the engine calls army.ml a lookalike of it; whatever the kind, one finding, cancelled.
+  assert.equal(counts.filter((r) => r.outcome === "cancelled").reduce((sum, r) => sum + r.count, 0), 1);
+  const domains = server.query(`SELECT kind, domain, count FROM report_domains WHERE tenant = '${TENANT}' AND policy_version = 1 ORDER BY domain`);
+  t.diagnostic(`stored domains of version 1: ${JSON.stringify(domains)}`);
+  assert.deepEqual(domains.filter((d) => d.kind === "tld_trap").map((d) => [d.domain, d.count]), [["army.ml", 1], ["navy.ml", 1]]);
+
+  // What the admin sees (the Dashboard's API) is what was stored: the rule's prevented and
+  // overridden sends; the typo domains counted but not named until 3 installs report them.
+  const summary = await server.reportSummary(TENANT);
+  const rule = summary.rules.find((r) => r.kind === "tld_trap" && r.action === "warn");
+  const prevented = ["fixed", "removed", "cancelled", "blocked"].flatMap(tldTrap).reduce((a, b) => a + b, 0);
+  assert.deepEqual([rule.prevented, rule.overridden], [prevented, 1], JSON.stringify(summary.rules));
+  assert.deepEqual([summary.installs, summary.domains, summary.hidden_domains], [1, [], new Set(domains.map((d) => `${d.kind} ${d.domain}`)).size]);
+
+  // The extension said what it did with its reports, and nothing went wrong on the way.
+  const reportLines = tb.readLog().split("\n").filter((l) => l.includes("sendguard: report:"));
+  t.diagnostic(`the extension's report log: ${JSON.stringify(reportLines)}`);
+  assert.ok(reportLines.some((l) => l.includes("sendguard: report: sent")), reportLines.join("\n"));
+  assert.deepEqual(reportLines.filter((l) => !/sendguard: report: (sent|waiting)\b/.test(l)), []);
+
+  // Nothing stored, and nothing sent, is an address, a local part, a subject or a body.
+  const stored = ["report_sends", "report_counts", "report_domains", "report_justifications"].map((table) => JSON.stringify(server.query(`SELECT * FROM ${table}`)));
+  const sent = proxy.requests.filter((r) => r.method === "POST" && r.url.endsWith("/reports")).map((r) => `${r.url} ${r.headers} ${r.body}`);
+  assert.ok(sent.length >= 1, "the extension's reports went through the proxy");
+  const personal = ["@", "colonel", "major.jones", "bob", "alice", "itinerary", "cancel me", "as typed", "hello", "the plan"];
+  for (const text of [...stored, ...sent].map((t) => t.toLowerCase())) {
+    for (const secret of personal) assert.ok(!text.includes(secret), `"${secret}" in ${text}`);
+  }
 });
 
 test("the tenant's policy from the server is in force: a blocked domain cannot be sent", async () => {

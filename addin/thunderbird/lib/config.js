@@ -1,6 +1,7 @@
 // Where the policy comes from: server URL, tenant and pinned keyset. An administrator's
 // policies.json (`3rdparty` → managed storage) wins; otherwise the options page's values.
 // `storage.managed.get()` throws when no administrator policy exists, so that is caught.
+// Also the administrator's one other setting: how often today's counts are reported.
 
 /** @typedef {{ server: string, tenant: string, keyset: string }} PolicySource */
 /** @typedef {PolicySource & { source: "managed" | "options" } | { source: "none" }} Config */
@@ -37,4 +38,26 @@ export async function readConfig(storage) {
   const local = (await storage.local.get("config")).config;
   if (complete(local)) return { source: "options", server: normaliseServer(local.server), tenant: local.tenant.trim(), keyset: local.keyset };
   return { source: "none" };
+}
+
+/** How often today's counts so far are sent (docs/privacy.md), unless an administrator says otherwise. */
+export const REPORT_INTERVAL_DEFAULT_MINUTES = 60;
+/** The bounds of an administrator's `reportIntervalMinutes`: no more often than twice a minute, at least daily. */
+export const REPORT_INTERVAL_BOUNDS = Object.freeze({ min: 0.5, max: 1440 });
+
+/**
+ * The administrator's `reportIntervalMinutes` (policies.json → managed storage), within
+ * [`REPORT_INTERVAL_BOUNDS`]; the default when none is set or it is not a number.
+ * @param {{ managed: { get(keys: string[]): Promise<any> } }} storage
+ * @returns {Promise<number>}
+ */
+export async function readReportInterval(storage) {
+  let value;
+  try {
+    value = (await storage.managed.get(["reportIntervalMinutes"])).reportIntervalMinutes;
+  } catch (e) {
+    value = undefined; // No administrator policy for this extension.
+  }
+  if (typeof value !== "number" || !Number.isFinite(value)) return REPORT_INTERVAL_DEFAULT_MINUTES;
+  return Math.min(REPORT_INTERVAL_BOUNDS.max, Math.max(REPORT_INTERVAL_BOUNDS.min, value));
 }

@@ -13,7 +13,12 @@ export const PING_INTERVAL_MS = 10000;
 
 /**
  * @typedef {import("../../shared/dialog.js").Verdict} Verdict
- * @typedef {{ cancel: true } | { details: Record<string, unknown[]>, justification?: string }} Answer
+ * @typedef {{ verdict: Verdict, choice: "fix" | "remove" }} Step
+ *   one Fix or Remove, with the verdict on screen when the sender chose it
+ * @typedef {({ cancel: true } | { details: Record<string, unknown[]>, justification?: string })
+ *   & { steps: Step[], verdict: Verdict }} Answer
+ *   `steps` and `verdict` (the one on screen at the end) say what the sender did, for the
+ *   daily counts (reports.js)
  * @typedef {{ details: Record<string, unknown>, verdict: Verdict,
  *   recheck: (details: Record<string, unknown>) => Promise<Verdict> }} Question
  */
@@ -25,16 +30,20 @@ export const PING_INTERVAL_MS = 10000;
  *   maySend: the engine's rule for whether a verdict lets the send go, given a justification
  */
 export function createDialogs(deps) {
-  /** @type {Map<string, Question & { choices: any[], changed: Record<string, unknown[]>, windowId?: number, finish: (a: Answer) => void }>} */
+  /** @type {Map<string, Question & { choices: any[], steps: Step[], changed: Record<string, unknown[]>, windowId?: number, finish: (a: Answer) => void }>} */
   const sessions = new Map();
   let counter = 0;
 
-  /** @param {string} id @param {Answer} answer */
+  /**
+   * Ends a held send with the sender's answer, and what they did on the way.
+   * @param {string} id
+   * @param {{ cancel: true } | { details: Record<string, unknown[]>, justification?: string }} answer
+   */
   function finish(id, answer) {
     const session = sessions.get(id);
     if (!session) return;
     sessions.delete(id);
-    session.finish(answer);
+    session.finish({ ...answer, steps: session.steps, verdict: session.verdict });
     if (session.windowId !== undefined) deps.windows.remove(session.windowId).catch(() => {});
   }
 
@@ -48,7 +57,7 @@ export function createDialogs(deps) {
       counter += 1;
       const id = `${Date.now().toString(36)}-${counter}`;
       return new Promise((resolve, reject) => {
-        sessions.set(id, { ...question, choices: [], changed: {}, finish: resolve });
+        sessions.set(id, { ...question, choices: [], steps: [], changed: {}, finish: resolve });
         deps.windows
           .create({ type: "popup", url: deps.pageUrl(`thunderbird/dialog/dialog.html?session=${id}`), width: 620, height: 520 })
           .then((win) => {
@@ -127,11 +136,14 @@ export function createDialogs(deps) {
   /** Fix or Remove one recipient (a row of the engine's `by_recipient`), then check the corrected draft again. */
   async function choose(session, message) {
     const row = (session.verdict.by_recipient || [])[message.row];
+    if (message.choice !== "fix" && message.choice !== "remove") return { error: "Choose Fix or Remove." };
     if (!row || !row.recipient || !row.field) return { error: "Nothing to change for this recipient." };
     if (message.choice === "fix" && !row.fix) return { error: "There is no corrected address for this recipient." };
     session.choices.push({ field: row.field, recipient: row.recipient, choice: message.choice, fix: row.fix });
     session.changed = applyChoices(session.details, session.choices);
+    const before = session.verdict;
     session.verdict = await session.recheck({ ...session.details, ...session.changed });
+    session.steps.push({ verdict: before, choice: message.choice });
     return { verdict: session.verdict, changed: session.changed };
   }
 }

@@ -3,11 +3,12 @@
 // tests run the same wiring against a fake. Listeners are added synchronously, as an event
 // page must, before anything is awaited.
 
-import { readConfig } from "./config.js";
+import { readConfig, readReportInterval } from "./config.js";
 import { createDialogs } from "./dialog-session.js";
 import { createHistoryImport } from "./history-import.js";
 import { createHistoryStore } from "./history-store.js";
 import { createPolicySync } from "./policy-sync.js";
+import { createReports, REPORT_ALARM } from "./reports.js";
 import { createSendGuard } from "./send-guard.js";
 import { createSendHistory, originalOf, resolveContacts } from "./send-history.js";
 
@@ -25,7 +26,8 @@ export const HISTORY_PERIOD_MINUTES = 360; // history-import.js INCREMENTAL_EVER
 /**
  * @param {{ messenger: any, engineApi: () => Promise<import("./policy-sync.js").EngineApi>,
  *   fetch: typeof fetch, EventSource?: typeof EventSource, now?: () => number, log?: (m: string) => void,
- *   pause?: () => Promise<void> }} deps  pause: the history import's yield between pages
+ *   pause?: () => Promise<void>, randomBytes?: (n: number) => Uint8Array }} deps
+ *   pause: the history import's yield between pages; randomBytes: for the report's install id
  */
 export function startExtension(deps) {
   const { messenger } = deps;
@@ -60,6 +62,24 @@ export function startExtension(deps) {
   const importer = createHistoryImport({ store: history, addressBooks, folders: messenger.folders, messages: messenger.messages, now, log, pause: deps.pause });
   const sendHistory = createSendHistory({ store: history, addressBooks, now, log });
   const importHistory = () => importer.run().then((outcome) => log(`history import: ${outcome}`));
+  const reports = createReports({
+    storage: messenger.storage.local,
+    fetch: deps.fetch,
+    config,
+    engine: async () => policy.currentEngine(await config()),
+    nowMs: () => now() * 1000,
+    randomBytes: deps.randomBytes || ((n) => crypto.getRandomValues(new Uint8Array(n))),
+    log
+  });
+  /** Sends the finished days (and today's so far, when asked) that wait. */
+  const sendReports = (includeToday) =>
+    reports.flush({ includeToday }).then(
+      (outcome) => {
+        if (outcome !== "nothing") log(`report: ${outcome}`);
+        return outcome;
+      },
+      (e) => log(`report: ${e.message || e}`)
+    );
 
   const onBeforeSend = createSendGuard({
     compose: messenger.compose,
@@ -77,6 +97,7 @@ export function startExtension(deps) {
     contacts: (details) => resolveContacts(details, addressBooks),
     history: async (details) => ({ history: await history.text(), original: await originalOf(details, messenger.messages) }),
     sending: (tabId, details) => sendHistory.sending(tabId, details),
+    report: (engine, verdict, ended) => reports.record(engine, verdict, ended),
     log
   });
 
@@ -118,12 +139,28 @@ export function startExtension(deps) {
   messenger.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === REFRESH_ALARM) refresh();
     if (alarm.name === HISTORY_ALARM) importHistory();
+    if (alarm.name === REPORT_ALARM) sendReports(true);
   });
+  // Thunderbird suspends an idle event page (and, where it fires onSuspend then, at
+  // shutdown): today's counts so far go then, if it lets the request finish (else they wait
+  // in storage for the next try).
+  if (messenger.runtime.onSuspend) messenger.runtime.onSuspend.addListener(() => sendReports(true));
   messenger.storage.onChanged.addListener((changes, area) => {
     if (area === "local" && changes.config) refresh().then(listen);
   });
   messenger.alarms.create(REFRESH_ALARM, { periodInMinutes: REFRESH_PERIOD_MINUTES });
   messenger.alarms.create(HISTORY_ALARM, { periodInMinutes: HISTORY_PERIOD_MINUTES });
+  const reportsScheduled = scheduleReports().catch((e) => log(`report: ${e.message || e}`));
+
+  /**
+   * The report alarm at the administrator's interval. Created only when missing or changed:
+   * creating it again on each wake of the event page would put its next firing off each time.
+   */
+  async function scheduleReports() {
+    const minutes = await readReportInterval(messenger.storage);
+    const existing = await messenger.alarms.get(REPORT_ALARM);
+    if (!existing || existing.periodInMinutes !== minutes) await messenger.alarms.create(REPORT_ALARM, { periodInMinutes: minutes });
+  }
 
   /** @type {EventSource | undefined} */
   let events;
@@ -138,7 +175,9 @@ export function startExtension(deps) {
   }
 
   const ready = refresh().then(listen, (e) => log(`policy refresh failed: ${e.message || e}`));
+  // Days that ended while Thunderbird was closed or offline, once the policy is known.
+  const reported = ready.then(() => sendReports(false));
   // In the background: a send meanwhile is checked with what has been learned so far.
   const imported = importHistory();
-  return { onBeforeSend, dialogs, policy, refresh, ready, history, importer, imported };
+  return { onBeforeSend, dialogs, policy, refresh, ready, history, importer, imported, reports, reported, reportsScheduled, sendReports };
 }

@@ -8,7 +8,7 @@ import { draftFromThunderbird } from "../../shared/draft.js";
 
 /**
  * @typedef {import("./dialog-session.js").Verdict} Verdict
- * @typedef {{ check(draft: object, context: object): Verdict }} Engine
+ * @typedef {{ check(draft: object, context: object): Verdict } & import("./reports.js").ReportingEngine} Engine
  * @typedef {{
  *   compose: { listAttachments(tabId: number): Promise<{ name: string, size?: number }[]> },
  *   identities: { get(id: string): Promise<{ email: string, name?: string } | null> },
@@ -18,11 +18,13 @@ import { draftFromThunderbird } from "../../shared/draft.js";
  *   contacts?: (details: Record<string, any>) => Promise<Record<string, string[]>>,
  *   history?: (details: Record<string, any>) => Promise<HistoryContext>,
  *   sending?: (tabId: number, details: Record<string, any>) => unknown,
+ *   report?: (engine: Engine, verdict: Verdict, ended?: import("./dialog-session.js").Answer) => Promise<void>,
  *   log?: (message: string) => void
  * }} SendGuardDeps
  *   contacts: address-book entries and mailing lists picked by id → their addresses;
  *   history: the sender's history text and the reply context;
- *   sending: told the details a send is let go with (after any Fix or Remove)
+ *   sending: told the details a send is let go with (after any Fix or Remove);
+ *   report: told each check and what the sender did with it (reports.js), in the background
  * @typedef {{ history: string, original?: { kind: "reply" | "forward", participants: string[] } }} HistoryContext
  */
 
@@ -57,20 +59,30 @@ export function createSendGuard(deps) {
     const context = deps.history ? await deps.history(details).catch(() => null) : null;
     // An engine that cannot load fails like a failing check: the sender is asked, and told.
     const failing = (e) => ({ check: () => { throw e; } });
-    /** @param {Record<string, any>} current */
-    const judge = async (current) => {
-      const engine = await deps.currentEngine().catch(failing);
+    /** @param {Engine} engine @param {Record<string, any>} current */
+    const judgeWith = async (engine, current) => {
       const draft = await readDraft(current, attachments, context && context.original);
       return checkOrFail(engine, draft, [], await deps.failMode(), context ? context.history : undefined);
+    };
+    /** @param {Record<string, any>} current */
+    const judge = async (current) => judgeWith(await deps.currentEngine().catch(failing), current);
+    /** Counts the check without holding the send up; a count that fails never stops mail. */
+    const report = (engine, verdict, ended) => {
+      if (deps.report) deps.report(engine, verdict, ended).catch((e) => log(`report: ${e.message || e}`));
     };
     /** @param {Record<string, unknown[]>} changed */
     const letGo = (changed) => {
       if (deps.sending) Promise.resolve(deps.sending(tab.id, { ...details, ...changed })).catch((e) => log(`history: ${e.message || e}`));
       return Object.keys(changed).length ? { details: changed } : {};
     };
-    const verdict = await judge(details);
-    if (verdict.action === "allow") return letGo({});
+    const engine = await deps.currentEngine().catch(failing);
+    const verdict = await judgeWith(engine, details);
+    if (verdict.action === "allow") {
+      report(engine, verdict);
+      return letGo({});
+    }
     const answer = await deps.dialogs.ask({ details, verdict, recheck: judge });
+    report(engine, verdict, answer);
     if ("cancel" in answer) return { cancel: true };
     return letGo(answer.details);
   };

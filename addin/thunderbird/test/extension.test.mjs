@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { startExtension, HISTORY_ALARM, REFRESH_ALARM } from "../lib/extension.js";
+import { REPORT_ALARM } from "../lib/reports.js";
 import { eventually, fakeMessenger, lastDialogSession } from "./fake-messenger.mjs";
 import { realEngineApi, wasm } from "./real-engine.mjs";
 
@@ -131,9 +132,10 @@ test("the sender identity, attachments and body reach the engine; a failing chec
   assert.deepEqual(await result, { cancel: true });
 });
 
-test("the refresh and history alarms are set up, and the options page gets the source and status", async () => {
-  const { messenger } = start();
-  assert.deepEqual(messenger.alarmsCreated, [{ name: REFRESH_ALARM, periodInMinutes: 15 }, { name: HISTORY_ALARM, periodInMinutes: 360 }]);
+test("the refresh, history and report alarms are set up, and the options page gets the source and status", async () => {
+  const { messenger, extension } = start();
+  await extension.reportsScheduled;
+  assert.deepEqual(messenger.alarmsCreated, [{ name: REFRESH_ALARM, periodInMinutes: 15 }, { name: HISTORY_ALARM, periodInMinutes: 360 }, { name: REPORT_ALARM, periodInMinutes: 60 }]);
   const info = await messenger.runtime.sendMessage({ type: "options-status" });
   assert.deepEqual(info, { source: "none", server: null, tenant: null, status: { version: null, error: null } });
 });

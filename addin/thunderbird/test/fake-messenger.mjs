@@ -151,13 +151,19 @@ export function fakeMessenger(options = {}) {
     },
     runtime: {
       onMessage: event(),
+      onSuspend: event(),
       getURL: (path) => `moz-extension://fake/${path}`,
       /** What a page's runtime.sendMessage answers (the background's listener). */
       sendMessage: async (message) => messenger.runtime.onMessage.fire(message, {})
     },
     alarms: {
       onAlarm: event(),
-      create: (name, info) => alarmsCreated.push({ name, ...info })
+      create: (name, info) => alarmsCreated.push({ name, ...info }),
+      /** The alarm last created under `name`, as Thunderbird keeps it across wakes of the page. */
+      get: async (name) => {
+        const alarm = alarmsCreated.filter((a) => a.name === name).pop();
+        return alarm && { ...alarm, scheduledTime: 0 };
+      }
     },
     storage: {
       managed: {

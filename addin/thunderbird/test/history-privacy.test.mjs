@@ -1,7 +1,8 @@
 // The sender's history never leaves the device (docs/privacy.md): every request the
 // extension's code makes (fetch and EventSource: URL, method, headers, body) is recorded while
 // it imports a history from address books and Sent folders, checks and sends mail, learns
-// from the sends and refreshes its policy; none may carry an address of the history.
+// from the sends, refreshes its policy and sends its daily counts; none may carry an address
+// of the history.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -30,8 +31,13 @@ test("no request made by the extension carries an address from the history", asy
     addEventListener() {}
     close() {}
   }
+  // The plain policy stands for a verified bundle of version 1 (whose checks are reported).
+  const signed = (bundle) => {
+    const engine = wasm.Engine.fromPolicyJson(bundle);
+    return { check: (d, c) => engine.check(d, c), reportTally: (r) => engine.reportTally(r), policyVersion: 1 };
+  };
   /** @type {any} */
-  const api = { ...realEngineApi, verify: ({ bundle }) => ({ engine: wasm.Engine.fromPolicyJson(bundle), version: 1, digest: "c".repeat(64), failMode: "warn", stale: false }) };
+  const api = { ...realEngineApi, verify: ({ bundle }) => ({ engine: signed(bundle), version: 1, digest: "c".repeat(64), failMode: "warn", stale: false }) };
   const messenger = fakeMessenger({
     identity: { email: "alice@northwind.org", name: "Alice" },
     local: { config: { server: "https://sendguard.northwind.org", tenant: "northwind", keyset: "k" } },
@@ -52,6 +58,8 @@ test("no request made by the extension carries an address from the history", asy
   assert.deepEqual(await held, { cancel: true });
   await extension.refresh();
   await messenger.runtime.sendMessage({ type: "options-history" });
+  assert.equal(await extension.sendReports(true), "sent");
+  assert.ok(requests.some((r) => r.method === "POST" && r.url.endsWith("/v1/tenants/northwind/reports")), "the day's counts were sent");
 
   let text = "";
   await eventually(() => {

@@ -2,7 +2,9 @@
 //! crate). Settings as the server takes them: defaults, a TOML file (`--config` or
 //! `$SENDGUARD_GATEWAY_CONFIG`), `SENDGUARD_GATEWAY_*` variables, then these flags. The
 //! policy comes from a local file (loaded as `check` loads it), a Sendguard server or an
-//! exported folder (the add-ins' refresh protocol, kept fresh in the background).
+//! exported folder (the add-ins' refresh protocol, kept fresh in the background). With a
+//! server, the anonymous counts go back to it hourly and at SIGTERM/SIGINT (`--no-report`
+//! switches them off; docs/privacy.md).
 
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixListener;
@@ -13,6 +15,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use sendguard_gateway::config::{GatewayConfig, ListenAddress, LogFormat, Warn};
 use sendguard_gateway::history_store::HistoryStore;
+use sendguard_gateway::reports::{self, Destination, Reports};
 use sendguard_gateway::{
     logging, ops_http, watch, ConfirmStore, Decider, LivePolicy, Refresher, Settings, Source,
     WarnMode,
@@ -71,6 +74,12 @@ pub struct GatewayArgs {
     /// Do not learn senders' accepted recipients (history is on by default).
     #[arg(long)]
     no_history: bool,
+    /// Send no anonymous counts to the policy server (docs/privacy.md; on by default).
+    #[arg(long)]
+    no_report: bool,
+    /// How often the counts are sent (e.g. 1h; also at shutdown).
+    #[arg(long, value_parser = trust::parse_duration)]
+    report_interval: Option<i64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -130,6 +139,12 @@ fn settings(args: GatewayArgs) -> Result<GatewayConfig, Failure> {
     if args.no_history {
         config.history = false;
     }
+    if args.no_report {
+        config.report = false;
+    }
+    if let Some(secs) = args.report_interval {
+        config.report_interval_secs = secs as u64;
+    }
     Ok(config)
 }
 
@@ -152,7 +167,14 @@ pub fn run(args: GatewayArgs) -> Result<u8, Failure> {
                 .map_err(|e| Failure::new(exit::UNAVAILABLE, e))?;
         decider = decider.with_history(store);
     }
+    let reporting = reporting(&config)?;
+    if let Some((reports, _)) = &reporting {
+        decider = decider.with_reports(Arc::clone(reports));
+    }
     let decider = Arc::new(decider);
+    if let Some((reports, to)) = reporting {
+        send_counts(reports, &decider, to, config.report_interval_secs)?;
+    }
     if let Some(address) = config.ops_listen {
         let ops = TcpListener::bind(address).map_err(|e| unavailable(&address, e))?;
         let shown = ops.local_addr().map_err(|e| unavailable(&address, e))?;
@@ -189,6 +211,65 @@ pub fn run(args: GatewayArgs) -> Result<u8, Failure> {
     };
     served.map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
     Ok(0)
+}
+
+/// The counts and where they go, when they are sent: reporting on, and a policy server to
+/// send them to (a local file or folder has none; said once in the log).
+fn reporting(config: &GatewayConfig) -> Result<Option<(Arc<Reports>, Destination)>, Failure> {
+    if !config.report {
+        logging::log(format_args!(
+            "reporting is off (--no-report, or report = false): no counts are kept or sent"
+        ));
+        return Ok(None);
+    }
+    let (Some(url), Some(tenant)) = (&config.policy_url, &config.tenant) else {
+        logging::log(format_args!(
+            "no counts are sent: the policy comes from a local file or folder, so there is no policy server to send them to"
+        ));
+        return Ok(None);
+    };
+    let base = sendguard_gateway::http_get::BaseUrl::parse(url)
+        .map_err(|e| Failure::new(exit::USAGE, e))?;
+    let reports =
+        Reports::open(&config.state_dir).map_err(|e| Failure::new(exit::UNAVAILABLE, e))?;
+    Ok(Some((
+        Arc::new(reports),
+        Destination {
+            base,
+            tenant: tenant.clone(),
+        },
+    )))
+}
+
+/// Sends the counts every `interval_secs` on a thread of its own, and once more at SIGTERM
+/// or SIGINT (then exits): never on a thread that answers Postfix.
+fn send_counts(
+    reports: Arc<Reports>,
+    decider: &Arc<Decider>,
+    to: Destination,
+    interval_secs: u64,
+) -> Result<(), Failure> {
+    let at_exit = (Arc::clone(&reports), Arc::clone(decider), to.clone());
+    sendguard_server::on_shutdown_signal(move || {
+        let (reports, decider, to) = at_exit;
+        let now = sendguard_gateway::server::unix_now();
+        decider.count_all_awaiting(now);
+        let sent = reports.post(&to, now, reports::POST_TIMEOUT);
+        logging::log(format_args!(
+            "shutting down: {sent} daily count reports sent, {} kept for the next start",
+            reports.pending().len()
+        ));
+        std::process::exit(0);
+    })
+    .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot catch signals: {e}")))?;
+    let decider = Arc::clone(decider);
+    let interval = Duration::from_secs(interval_secs);
+    logging::log(format_args!(
+        "anonymous counts go to {} every {interval_secs} s and at shutdown (docs/privacy.md; --no-report switches them off)",
+        to.base
+    ));
+    std::thread::spawn(move || reports::keep_posting(&reports, &decider, &to, interval));
+    Ok(())
 }
 
 fn unavailable(address: &dyn std::fmt::Display, e: std::io::Error) -> Failure {

@@ -5,26 +5,7 @@
 
 mod gateway_support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
-use gateway_support::Gateway;
-
-/// `GET path` on the operations listener: (status line, body).
-fn get(address: &str, path: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_string(), body.to_string())
-}
-
-fn ops_address(gateway: &mut Gateway) -> String {
-    let line = gateway.wait_for("metrics and health on http://");
-    let after = line.split("http://").nth(1).unwrap();
-    after.trim_end_matches(['"', '}']).to_string()
-}
+use gateway_support::{get, ops_address, Gateway};
 
 #[test]
 fn a_unix_socket_a_settings_file_metrics_health_and_malformed_requests() {

@@ -4,7 +4,8 @@
 // The policy is a signed bundle checked against a keyset made here, so the trust path is real:
 // the main gateway reads it from a folder laid out as `sendguard export` writes it, polled
 // every second, so a tampered bundle dropped there is refused while the last good stays.
-// Two more smtpd listeners ask gateways run with --warn header and --warn hold.
+// Two more smtpd listeners ask gateways run with --warn header and --warn hold; a fourth asks
+// a gateway fed by a real `sendguard serve`, whose anonymous counts go back to that server.
 // Needs root (or passwordless sudo) for Postfix; run by scripts/suites/70-gateway.sh.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -22,6 +23,7 @@ const sinkFile = join(dir, "sink", "delivered.txt");
 const children = [];
 let postfixStarted = false;
 let smtpPort, gatewayPort, headerSmtpPort, headerGatewayPort, holdSmtpPort, holdGatewayPort;
+let reportSmtpPort, reportGatewayPort;
 
 function run(cmd, args, options = {}) {
   const full = [...(options.root ? asRoot : []), cmd, ...args];
@@ -189,7 +191,8 @@ function writePostfixConfig(sinkPort) {
   ].join("\n"));
   const master = readFileSync("/usr/share/postfix/master.cf.dist", "utf8")
     .replace(/^smtp\s+inet\s.*$/m, `127.0.0.1:${smtpPort} inet n - n - - smtpd`);
-  writeFileSync(join(etc, "master.cf"), master + smtpdAsking(headerSmtpPort, headerGatewayPort) + smtpdAsking(holdSmtpPort, holdGatewayPort));
+  writeFileSync(join(etc, "master.cf"), master + smtpdAsking(headerSmtpPort, headerGatewayPort) +
+    smtpdAsking(holdSmtpPort, holdGatewayPort) + smtpdAsking(reportSmtpPort, reportGatewayPort));
 }
 
 before(async () => {
@@ -204,6 +207,8 @@ before(async () => {
   headerGatewayPort = await freePort();
   holdSmtpPort = await freePort();
   holdGatewayPort = await freePort();
+  reportSmtpPort = await freePort();
+  reportGatewayPort = await freePort();
   signPolicy();
   writePostfixConfig(sinkPort);
 
@@ -222,7 +227,8 @@ before(async () => {
   children.push(postfix);
   postfixStarted = true;
   const listeners = [["smtp-sink", sinkPort], ["the gateway", gatewayPort], ["the header gateway", headerGatewayPort],
-    ["the hold gateway", holdGatewayPort], ["Postfix", smtpPort], ["Postfix (header)", headerSmtpPort], ["Postfix (hold)", holdSmtpPort]];
+    ["the hold gateway", holdGatewayPort], ["Postfix", smtpPort], ["Postfix (header)", headerSmtpPort], ["Postfix (hold)", holdSmtpPort],
+    ["Postfix (reports)", reportSmtpPort]];
   for (const [what, port] of listeners) {
     await waitFor(`${what} to listen on 127.0.0.1:${port}`, async () => {
       const dead = children.find((c) => c.exitCode !== null);
@@ -315,6 +321,43 @@ test("--warn hold puts a warned message on hold until an administrator releases 
   run("postsuper", ["-c", etc, "-H", "ALL"], { root: true });
   run("postqueue", ["-c", etc, "-f"], { root: true, mayFail: true });
   await waitFor("the released message to reach the sink", () => timesDelivered("warn-hold") === 1);
+});
+
+/** A real `sendguard serve` on 127.0.0.1 with tenant acme's policy published; its URL and admin token. */
+async function startPolicyServer(policy) {
+  const server = start(SENDGUARD, ["serve", "--listen", "127.0.0.1:0", "--data-dir", "server-data"], "sendguard serve");
+  await waitFor("the policy server to listen", () => {
+    if (server.exitCode !== null) throw new Error(`sendguard serve exited ${server.exitCode}: ${server.output}`);
+    return /listening on http:\/\/\S+/.test(server.output) && /^sgt_\S+$/m.test(server.output);
+  });
+  const url = server.output.match(/listening on (http:\/\/\S+)/)[1];
+  const token = server.output.match(/^(sgt_\S+)$/m)[1];
+  const admin = async (method, path, body) => {
+    const response = await fetch(url + path, { method, body, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } });
+    assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
+    return response.json();
+  };
+  await admin("POST", "/api/v1/tenants", JSON.stringify({ id: "acme" }));
+  await admin("POST", "/api/v1/tenants/acme/policy", JSON.stringify(policy));
+  writeFileSync(join(dir, "server-keyset.json"), await (await fetch(`${url}/v1/tenants/acme/keyset`)).text());
+  return { url, admin };
+}
+
+test("a block at a gateway fed by a policy server is counted on that server, with no address", async () => {
+  const server = await startPolicyServer({ blocked_domains: ["ru"] });
+  const gateway = start(SENDGUARD, ["gateway", "--listen", `127.0.0.1:${reportGatewayPort}`, "--policy-url", server.url,
+    "--trust", "server-keyset.json", "--tenant", "acme", "--state-dir", "report-gateway-state", "--report-interval", "1s"],
+    "gateway --policy-url");
+  await waitFor("the reporting gateway's policy", () => gateway.output.includes("policy version 1 in force"));
+  const blocked = await send("ivan@mail.ru", "counted-block", reportSmtpPort);
+  assert.equal(blocked.code, 554, blocked.text);
+  let summary;
+  await waitFor("the block to be counted on the server", async () => {
+    summary = await server.admin("GET", "/api/v1/tenants/acme/reports?days=7");
+    return summary.daily.some((d) => d.kind === "blocked_domain" && d.prevented === 1);
+  });
+  assert.equal(summary.installs, 1);
+  assert.doesNotMatch(JSON.stringify(summary), /@|ivan|alice/);
 });
 
 test("with the gateway down, Postfix defers (451), never lets the mail through", async () => {

@@ -45,6 +45,11 @@ pub struct GatewayConfig {
     pub history_max_entries: usize,
     /// The most senders whose history is kept; a new sender past it is not learnt.
     pub history_max_senders: usize,
+    /// Send the anonymous counts (docs/privacy.md) to the policy server (`policy_url` only;
+    /// the signed policy's `reporting.enabled` can also switch them off).
+    pub report: bool,
+    /// How often the counts are sent (also at a graceful shutdown).
+    pub report_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -83,6 +88,8 @@ impl Default for GatewayConfig {
             history: true,
             history_max_entries: 5_000,
             history_max_senders: 100_000,
+            report: true,
+            report_interval_secs: 3_600,
         }
     }
 }
@@ -114,6 +121,8 @@ pub const ENV_VARS: &[&str] = &[
     "SENDGUARD_GATEWAY_HISTORY",
     "SENDGUARD_GATEWAY_HISTORY_MAX_ENTRIES",
     "SENDGUARD_GATEWAY_HISTORY_MAX_SENDERS",
+    "SENDGUARD_GATEWAY_REPORT",
+    "SENDGUARD_GATEWAY_REPORT_INTERVAL_SECS",
 ];
 
 impl GatewayConfig {
@@ -178,6 +187,10 @@ impl GatewayConfig {
                 "SENDGUARD_GATEWAY_HISTORY_MAX_SENDERS" => {
                     self.history_max_senders = parse(name, &value)?
                 }
+                "SENDGUARD_GATEWAY_REPORT" => self.report = parse(name, &value)?,
+                "SENDGUARD_GATEWAY_REPORT_INTERVAL_SECS" => {
+                    self.report_interval_secs = parse(name, &value)?
+                }
                 _ => unreachable!("every name in ENV_VARS is handled"),
             }
         }
@@ -223,6 +236,7 @@ impl GatewayConfig {
             ("max_connections", self.max_connections as u64),
             ("history_max_entries", self.history_max_entries as u64),
             ("history_max_senders", self.history_max_senders as u64),
+            ("report_interval_secs", self.report_interval_secs),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name}: must be at least 1"));
@@ -292,11 +306,13 @@ mod tests {
             env(&[
                 ("SENDGUARD_GATEWAY_WARN", "header"),
                 ("SENDGUARD_GATEWAY_LOG_ADDRESSES", "true"),
+                ("SENDGUARD_GATEWAY_REPORT", "false"),
             ]),
         )
         .unwrap();
         assert_eq!(config.warn, Warn::Header);
         assert!(config.log_addresses);
+        assert!(!config.report);
         assert_eq!(
             config.check(),
             Ok(ListenAddress::Unix("/run/sg.sock".into()))

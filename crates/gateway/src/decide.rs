@@ -1,5 +1,6 @@
 //! From one policy request to one action: the engine's verdict on the recipient, mapped to
-//! what Postfix should do. The verdict is the engine's alone; this file only maps it.
+//! what Postfix should do. The verdict is the engine's alone; this file only maps it, and
+//! hands what it did to the counts (`reports.rs`) when reporting is on.
 
 use std::sync::{Arc, Mutex};
 
@@ -11,6 +12,11 @@ use crate::confirm::ConfirmStore;
 use crate::history_store::HistoryStore;
 use crate::live::{InForce, LivePolicy};
 use crate::protocol::Request;
+use crate::reports::{self, Handling, Lapse, Reports};
+
+/// The refusals awaiting their resend, each with what it counts if it lapses (nothing when
+/// reporting is off).
+pub type Confirmations = ConfirmStore<Option<Lapse>>;
 
 /// What a warning does to the mail (the admin's choice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,14 +40,41 @@ pub const WARNING_HEADER: &str = "X-Sendguard-Warning";
 pub struct Decider {
     policy: Arc<LivePolicy>,
     warn_mode: WarnMode,
-    confirmations: Mutex<ConfirmStore>,
+    confirmations: Mutex<Confirmations>,
     /// Each sender's history, learnt from accepted mail (off when `None`).
     history: Option<HistoryStore>,
+    /// The anonymous counts (off when `None`).
+    reports: Option<Arc<Reports>>,
+}
+
+/// Where one request's tally goes: the counts, under the signed policy's version and
+/// reporting settings.
+struct Counter<'a> {
+    reports: &'a Reports,
+    version: u64,
+    settings: &'a sendguard_core::report::ReportingSettings,
+}
+
+impl Counter<'_> {
+    fn count(&self, verdict: &Verdict, handling: Handling, now: i64) {
+        // A refusal awaiting its resend is counted once its fate is known: `sent_anyway` by
+        // the resend, or `cancelled` when it lapses (its `Lapse` waits in the confirmations).
+        if handling == Handling::AwaitingResend {
+            return;
+        }
+        if let Some(tally) = reports::tally(self.settings, verdict, handling) {
+            self.reports.count(self.version, &tally, now);
+        }
+    }
 }
 
 impl Decider {
     /// A fixed policy (a local file).
-    pub fn new(policy: PolicyInForce, warn_mode: WarnMode, confirmations: ConfirmStore) -> Decider {
+    pub fn new(
+        policy: PolicyInForce,
+        warn_mode: WarnMode,
+        confirmations: Confirmations,
+    ) -> Decider {
         let live = LivePolicy::new(Some(InForce::plain(policy)));
         Decider::live(Arc::new(live), warn_mode, confirmations)
     }
@@ -50,14 +83,65 @@ impl Decider {
     pub fn live(
         policy: Arc<LivePolicy>,
         warn_mode: WarnMode,
-        confirmations: ConfirmStore,
+        confirmations: Confirmations,
     ) -> Decider {
         Decider {
             policy,
             warn_mode,
             confirmations: Mutex::new(confirmations),
             history: None,
+            reports: None,
         }
+    }
+
+    /// Counts what each verdict met (docs/privacy.md), under a signed policy's version.
+    pub fn with_reports(mut self, reports: Arc<Reports>) -> Decider {
+        self.reports = Some(reports);
+        self
+    }
+
+    /// Where this request's tally goes: only with reports on and a signed, current policy
+    /// (the server takes counts per signed version; an expired policy checks nothing).
+    fn counter<'a>(&'a self, policy: &'a InForce, now: i64) -> Option<Counter<'a>> {
+        let reports = self.reports.as_deref()?;
+        let engine = policy.policy.engine()?;
+        if policy.is_stale(now) {
+            return None;
+        }
+        Some(Counter {
+            reports,
+            version: policy.version?,
+            settings: &engine.policy().reporting,
+        })
+    }
+
+    /// Counts the refusals whose resend window has closed by `now` as `cancelled`.
+    pub fn count_lapsed(&self, now: i64) {
+        let mut lapsed = Vec::new();
+        self.lock_confirmations().expire(now, &mut lapsed);
+        self.count_lapses(lapsed, now);
+    }
+
+    /// Counts every refusal still awaiting its resend as `cancelled` (at shutdown: the
+    /// confirmations are not kept, so a resend after a restart is refused afresh).
+    pub fn count_all_awaiting(&self, now: i64) {
+        let mut lapsed = Vec::new();
+        self.lock_confirmations().expire(i64::MAX, &mut lapsed);
+        self.count_lapses(lapsed, now);
+    }
+
+    fn count_lapses(&self, lapsed: Vec<Option<Lapse>>, now: i64) {
+        if let Some(reports) = &self.reports {
+            for lapse in lapsed.into_iter().flatten() {
+                lapse.count_into(reports, now);
+            }
+        }
+    }
+
+    fn lock_confirmations(&self) -> std::sync::MutexGuard<'_, Confirmations> {
+        self.confirmations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Learns each sender's accepted recipients and checks against them.
@@ -120,7 +204,11 @@ impl Decider {
             None => Arc::default(),
         };
         let verdict = check(&policy, sender, recipient, &known, now);
-        let action = self.map(&verdict, sender, recipient, now);
+        let counter = self.counter(&policy, now);
+        let (action, handling) = self.map(&verdict, sender, recipient, now, counter.as_ref());
+        if let Some(counter) = &counter {
+            counter.count(&verdict, handling, now);
+        }
         // Only what the engine allowed is learnt: a warned recipient sent anyway (confirmed
         // by a resend) or one passed by an exception may be the very typo, and once in the
         // history it would stand as a reference that flags the right address.
@@ -143,46 +231,74 @@ impl Decider {
         Ok(action)
     }
 
-    fn map(&self, verdict: &Verdict, sender: &str, recipient: &str, now: i64) -> PolicyAction {
+    /// The action, and what it means for the counts.
+    fn map(
+        &self,
+        verdict: &Verdict,
+        sender: &str,
+        recipient: &str,
+        now: i64,
+        counter: Option<&Counter>,
+    ) -> (PolicyAction, Handling) {
         let sentence = verdict
             .findings
             .first()
             .map(|f| f.message.as_str())
             .unwrap_or(verdict.summary.as_str());
         match verdict.action {
-            Outcome::Allow => PolicyAction::Dunno,
-            Outcome::Block => PolicyAction::Reject(one_line(sentence)),
+            Outcome::Allow => (PolicyAction::Dunno, Handling::Passed),
+            Outcome::Block => (PolicyAction::Reject(one_line(sentence)), Handling::Refused),
             Outcome::Warn => match self.warn_mode {
-                WarnMode::Header => {
-                    PolicyAction::Prepend(format!("{WARNING_HEADER}: {}", one_line(sentence)))
-                }
-                WarnMode::Hold => PolicyAction::Hold(one_line(sentence)),
+                WarnMode::Header => (
+                    PolicyAction::Prepend(format!("{WARNING_HEADER}: {}", one_line(sentence))),
+                    Handling::NotShown,
+                ),
+                WarnMode::Hold => (PolicyAction::Hold(one_line(sentence)), Handling::NotShown),
                 WarnMode::Confirm => {
-                    let mut store = self
-                        .confirmations
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    if store.confirm_or_remember(sender, recipient, now) {
-                        crate::metrics::METRICS.confirmed_resend();
-                        crate::server::log(format_args!(
-                            "a warned recipient was confirmed by a resend; answered DUNNO{}",
-                            crate::logging::addresses(sender, recipient)
-                        ));
-                        PolicyAction::Dunno
-                    } else {
-                        // Rounded down, so a sender who trusts the figure is never late.
-                        let minutes = match (store.window_seconds() / 60).max(1) {
-                            1 => "1 minute".to_string(),
-                            n => format!("{n} minutes"),
-                        };
-                        PolicyAction::Reject(format!(
-                            "{} If you meant it, send it again within {minutes}.",
-                            one_line(sentence)
-                        ))
-                    }
+                    self.confirm(verdict, sentence, sender, recipient, now, counter)
                 }
             },
         }
+    }
+
+    /// Warn mode `confirm`: the first attempt is refused; the same pair resent within the
+    /// window passes once.
+    fn confirm(
+        &self,
+        verdict: &Verdict,
+        sentence: &str,
+        sender: &str,
+        recipient: &str,
+        now: i64,
+        counter: Option<&Counter>,
+    ) -> (PolicyAction, Handling) {
+        let lapse = counter.and_then(|c| Lapse::of(c.settings, verdict, c.version));
+        let mut lapsed = Vec::new();
+        let mut store = self.lock_confirmations();
+        let confirmed = store
+            .attempt(sender, recipient, now, lapse, &mut lapsed)
+            .is_some();
+        let window_seconds = store.window_seconds();
+        drop(store);
+        self.count_lapses(lapsed, now);
+        if confirmed {
+            crate::metrics::METRICS.confirmed_resend();
+            crate::server::log(format_args!(
+                "a warned recipient was confirmed by a resend; answered DUNNO{}",
+                crate::logging::addresses(sender, recipient)
+            ));
+            return (PolicyAction::Dunno, Handling::Resent);
+        }
+        // Rounded down, so a sender who trusts the figure is never late.
+        let minutes = match (window_seconds / 60).max(1) {
+            1 => "1 minute".to_string(),
+            n => format!("{n} minutes"),
+        };
+        let refusal = PolicyAction::Reject(format!(
+            "{} If you meant it, send it again within {minutes}.",
+            one_line(sentence)
+        ));
+        (refusal, Handling::AwaitingResend)
     }
 
     fn passed(&self, instance: Option<&str>, sender: &str, recipient: &str) {
@@ -226,6 +342,7 @@ fn check(
 mod tests {
     use super::*;
     use sendguard_core::{Engine, Policy};
+    use std::path::PathBuf;
 
     fn decider(policy: &str, mode: WarnMode) -> Decider {
         let engine = Engine::new(Policy::from_json(policy).unwrap()).unwrap();
@@ -404,6 +521,139 @@ mod tests {
         let d = Decider::new(stale, WarnMode::Header, ConfirmStore::new(600, 100));
         let a = d.decide(&rcpt("a@example.org", "colonel.smith@army.mil"), 0);
         assert_eq!(a.unwrap().name(), "PREPEND");
+    }
+
+    /// A decider whose policy is signed version 3 (counts go per signed version), counting.
+    fn counting(policy: &str, mode: WarnMode, name: &str) -> (Decider, Arc<Reports>, PathBuf) {
+        let engine = Engine::new(Policy::from_json(policy).unwrap()).unwrap();
+        let signed = InForce::signed(PolicyInForce::plain(engine), Some(3), None, 0);
+        let dir = std::env::temp_dir().join(format!("sg-gw-count-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let reports = Arc::new(Reports::open(&dir).unwrap());
+        let live = Arc::new(LivePolicy::new(Some(signed)));
+        let d = Decider::live(live, mode, ConfirmStore::new(600, 100))
+            .with_reports(Arc::clone(&reports));
+        (d, reports, dir)
+    }
+
+    /// The day's counts as (kind, action, outcome, count), all of version 3.
+    fn counted(reports: &Reports) -> Vec<(String, String, String, u32)> {
+        let pending = reports.pending();
+        assert!(pending.iter().all(|r| r.policy_version == 3));
+        let name = |v: serde_json::Value| v.as_str().unwrap().to_string();
+        pending
+            .iter()
+            .flat_map(|r| r.counts.iter())
+            .map(|c| {
+                (
+                    name(serde_json::to_value(c.kind).unwrap()),
+                    name(serde_json::to_value(c.action).unwrap()),
+                    name(serde_json::to_value(c.outcome).unwrap()),
+                    c.count,
+                )
+            })
+            .collect()
+    }
+
+    fn row(kind: &str, action: &str, outcome: &str, n: u32) -> (String, String, String, u32) {
+        (kind.into(), action.into(), outcome.into(), n)
+    }
+
+    const NOW: i64 = 86_400 * 20_000;
+
+    #[test]
+    fn confirm_mode_counts_a_resend_as_sent_anyway_and_a_lapsed_refusal_as_cancelled() {
+        let (d, reports, dir) = counting("{}", WarnMode::Confirm, "confirm");
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", TYPO), NOW).unwrap().name(),
+            "REJECT"
+        );
+        assert!(counted(&reports).is_empty(), "its fate is not known yet");
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", TYPO), NOW + 60),
+            Ok(PolicyAction::Dunno)
+        );
+        assert_eq!(
+            counted(&reports),
+            [row("tld_trap", "warn", "sent_anyway", 1)]
+        );
+        // Refused, never resent: counted as cancelled once the window closes.
+        d.decide(&rcpt("b@example.org", TYPO), NOW + 100).unwrap();
+        d.count_lapsed(NOW + 699);
+        assert_eq!(counted(&reports).len(), 1, "the window is still open");
+        d.count_lapsed(NOW + 700);
+        assert_eq!(
+            counted(&reports),
+            [
+                row("tld_trap", "warn", "sent_anyway", 1),
+                row("tld_trap", "warn", "cancelled", 1)
+            ]
+        );
+        // At shutdown every refusal still waiting is counted.
+        d.decide(&rcpt("c@example.org", TYPO), NOW + 800).unwrap();
+        d.count_all_awaiting(NOW + 801);
+        assert_eq!(
+            counted(&reports)[1],
+            row("tld_trap", "warn", "cancelled", 2)
+        );
+        let domains = &reports.pending()[0].domains;
+        assert_eq!(
+            (domains[0].domain.as_str(), domains[0].count),
+            ("army.ml", 3)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn blocks_headers_holds_and_exceptions_are_counted_as_the_sender_met_them() {
+        let policy = r#"{"blocked_domains": ["ru"], "gateway": {"exceptions": {"domains": ["partner.ml"]}}}"#;
+        let (d, reports, dir) = counting(policy, WarnMode::Header, "header");
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", "x@mail.ru"), NOW)
+                .unwrap()
+                .name(),
+            "REJECT"
+        );
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", TYPO), NOW).unwrap().name(),
+            "PREPEND"
+        );
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", "x@partner.ml"), NOW),
+            Ok(PolicyAction::Dunno)
+        );
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", "x@army.mil"), NOW),
+            Ok(PolicyAction::Dunno)
+        );
+        assert_eq!(
+            counted(&reports),
+            [
+                row("blocked_domain", "block", "blocked", 1),
+                row("tld_trap", "warn", "monitored", 1)
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let (d, reports, dir) = counting("{}", WarnMode::Hold, "hold");
+        assert_eq!(
+            d.decide(&rcpt("a@example.org", TYPO), NOW).unwrap().name(),
+            "HOLD"
+        );
+        assert_eq!(counted(&reports), [row("tld_trap", "warn", "monitored", 1)]);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let off = r#"{"reporting": {"enabled": false}}"#;
+        let (d, reports, dir) = counting(off, WarnMode::Confirm, "off");
+        d.decide(&rcpt("a@example.org", TYPO), NOW).unwrap();
+        d.decide(&rcpt("a@example.org", TYPO), NOW + 1).unwrap();
+        d.decide(&rcpt("b@example.org", TYPO), NOW + 2).unwrap();
+        d.count_all_awaiting(NOW + 3);
+        assert!(
+            reports.pending().is_empty(),
+            "the policy switched reporting off"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! A small HTTP/1.1 client for the two GETs the gateway makes to a Sendguard server (the
-//! tenant's keyset and signed policy, with an ETag) and its event stream. Plain `http://`
-//! only: what the gateway trusts is the signature, checked by the core, never the transport
-//! (docs/gateway.md). Every read is bounded in bytes and time.
+//! A small HTTP/1.1 client for what the gateway asks of a Sendguard server: the two GETs
+//! (the tenant's keyset and signed policy, with an ETag), its event stream, and the POST of
+//! the daily counts (`reports.rs`). Plain `http://` only: what the gateway trusts is the
+//! signature, checked by the core, never the transport (docs/gateway.md); the counts are
+//! anonymous (docs/privacy.md). Every read is bounded in bytes and time.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -76,14 +77,47 @@ pub fn get(
     max_body: usize,
     timeout: Duration,
 ) -> Result<Response, String> {
-    let (status, headers, reader) = open(base, path, etag, "application/json", timeout)?;
+    let request = Request {
+        method: "GET",
+        accept: "application/json",
+        etag,
+        json_body: None,
+    };
+    let (status, headers, reader) = open(base, path, &request, timeout)?;
+    read_response(status, &headers, reader, max_body)
+}
+
+/// `POST base+path` with a JSON body; the answer's body is at most `max_body` bytes.
+pub fn post_json(
+    base: &BaseUrl,
+    path: &str,
+    body: &[u8],
+    max_body: usize,
+    timeout: Duration,
+) -> Result<Response, String> {
+    let request = Request {
+        method: "POST",
+        accept: "application/json",
+        etag: None,
+        json_body: Some(body),
+    };
+    let (status, headers, reader) = open(base, path, &request, timeout)?;
+    read_response(status, &headers, reader, max_body)
+}
+
+fn read_response(
+    status: u16,
+    headers: &[(String, String)],
+    reader: BufReader<TcpStream>,
+    max_body: usize,
+) -> Result<Response, String> {
     let mut body = Vec::new();
     let limit = max_body as u64 + 1;
-    let read = match header(&headers, "transfer-encoding") {
+    let read = match header(headers, "transfer-encoding") {
         Some(te) if te.eq_ignore_ascii_case("chunked") => {
             Chunked::new(reader).take(limit).read_to_end(&mut body)
         }
-        _ => match header(&headers, "content-length") {
+        _ => match header(headers, "content-length") {
             Some(len) => {
                 let len: u64 = len
                     .parse()
@@ -102,7 +136,7 @@ pub fn get(
     }
     Ok(Response {
         status,
-        etag: header(&headers, "etag").map(str::to_string),
+        etag: header(headers, "etag").map(str::to_string),
         body,
     })
 }
@@ -114,7 +148,13 @@ pub fn open_stream(
     path: &str,
     timeout: Duration,
 ) -> Result<Result<Box<dyn BufRead + Send>, u16>, String> {
-    let (status, headers, reader) = open(base, path, None, "text/event-stream", timeout)?;
+    let request = Request {
+        method: "GET",
+        accept: "text/event-stream",
+        etag: None,
+        json_body: None,
+    };
+    let (status, headers, reader) = open(base, path, &request, timeout)?;
     if status != 200 {
         return Ok(Err(status));
     }
@@ -129,13 +169,15 @@ pub fn open_stream(
 
 type Head = (u16, Vec<(String, String)>, BufReader<TcpStream>);
 
-fn open(
-    base: &BaseUrl,
-    path: &str,
-    etag: Option<&str>,
-    accept: &str,
-    timeout: Duration,
-) -> Result<Head, String> {
+/// What one request sends besides its path.
+struct Request<'a> {
+    method: &'a str,
+    accept: &'a str,
+    etag: Option<&'a str>,
+    json_body: Option<&'a [u8]>,
+}
+
+fn open(base: &BaseUrl, path: &str, request: &Request, timeout: Duration) -> Result<Head, String> {
     let address = (base.host.as_str(), base.port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {}: {e}", base.host))?
@@ -146,17 +188,27 @@ fn open(
     stream.set_read_timeout(Some(timeout)).ok();
     stream.set_write_timeout(Some(timeout)).ok();
     let mut head = format!(
-        "GET {} HTTP/1.1\r\nHost: {}:{}\r\nAccept: {accept}\r\nConnection: close\r\nUser-Agent: sendguard-gateway\r\n",
+        "{} {} HTTP/1.1\r\nHost: {}:{}\r\nAccept: {}\r\nConnection: close\r\nUser-Agent: sendguard-gateway\r\n",
+        request.method,
         base.path(path),
         base.host,
-        base.port
+        base.port,
+        request.accept
     );
-    if let Some(etag) = etag.filter(|e| !e.contains(['\r', '\n'])) {
+    if let Some(etag) = request.etag.filter(|e| !e.contains(['\r', '\n'])) {
         head.push_str(&format!("If-None-Match: {etag}\r\n"));
     }
+    if let Some(body) = request.json_body {
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
     head.push_str("\r\n");
+    let mut message = head.into_bytes();
+    message.extend_from_slice(request.json_body.unwrap_or_default());
     (&stream)
-        .write_all(head.as_bytes())
+        .write_all(&message)
         .map_err(|e| format!("cannot send to {base}: {e}"))?;
     let mut reader = BufReader::new(stream);
     let status_line = head_line(&mut reader)?;

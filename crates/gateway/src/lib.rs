@@ -32,12 +32,13 @@ pub mod metrics;
 pub mod ops_http;
 pub mod protocol;
 pub mod refresh;
+pub mod reports;
 pub mod server;
 pub mod watch;
 
 pub use action::PolicyAction;
 pub use confirm::ConfirmStore;
-pub use decide::{Decider, WarnMode, WARNING_HEADER};
+pub use decide::{Confirmations, Decider, WarnMode, WARNING_HEADER};
 pub use live::{InForce, LivePolicy};
 pub use protocol::{read_request, Limits, ProtocolError, Request};
 pub use refresh::{Outcome, Refresher, Source};

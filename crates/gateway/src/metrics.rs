@@ -16,10 +16,13 @@ pub struct Metrics {
     connections_open: AtomicU64,
     connections_refused: AtomicU64,
     refreshes: [AtomicU64; REFRESH_OUTCOMES.len()],
+    reports: [AtomicU64; REPORT_RESULTS.len()],
 }
 
 const ACTIONS: [&str; 5] = ["DUNNO", "REJECT", "DEFER", "PREPEND", "HOLD"];
 const REFRESH_OUTCOMES: [&str; 4] = ["updated", "unchanged", "refused", "failed"];
+/// How sending one daily report went (`reports.rs`).
+pub const REPORT_RESULTS: [&str; 4] = ["accepted", "refused", "reporting_off", "later"];
 
 /// The service's one set of counters.
 pub static METRICS: Metrics = Metrics {
@@ -30,6 +33,7 @@ pub static METRICS: Metrics = Metrics {
     connections_open: AtomicU64::new(0),
     connections_refused: AtomicU64::new(0),
     refreshes: [const { AtomicU64::new(0) }; REFRESH_OUTCOMES.len()],
+    reports: [const { AtomicU64::new(0) }; REPORT_RESULTS.len()],
 };
 
 fn bump(counter: &AtomicU64) {
@@ -63,6 +67,13 @@ impl Metrics {
     pub fn refresh(&self, outcome: &Outcome) {
         if let Some(i) = REFRESH_OUTCOMES.iter().position(|o| *o == outcome.label()) {
             bump(&self.refreshes[i]);
+        }
+    }
+
+    /// One daily report sent, by result (one of [`REPORT_RESULTS`]).
+    pub fn report(&self, result: &str) {
+        if let Some(i) = REPORT_RESULTS.iter().position(|r| *r == result) {
+            bump(&self.reports[i]);
         }
     }
 
@@ -143,6 +154,17 @@ impl Metrics {
                 out,
                 "sendguard_gateway_policy_refreshes_total{{outcome=\"{outcome}\"}} {}",
                 get(&self.refreshes[i])
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP sendguard_gateway_reports_total Daily count reports sent to the policy server, by result.\n# TYPE sendguard_gateway_reports_total counter"
+        );
+        for (i, result) in REPORT_RESULTS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "sendguard_gateway_reports_total{{result=\"{result}\"}} {}",
+                get(&self.reports[i])
             );
         }
         out

@@ -224,6 +224,34 @@ fn init_logging(format: config::LogFormat) {
     };
 }
 
+/// Runs `then` on a thread of its own at the first SIGINT or SIGTERM, for a service without
+/// an async runtime of its own (`sendguard gateway`'s graceful shutdown). The signals are
+/// caught from when this returns (not the default action, which ends the process at once).
+#[cfg(unix)]
+pub fn on_shutdown_signal(then: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (mut interrupt, mut terminate) = {
+        let _inside = runtime.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    std::thread::spawn(move || {
+        runtime.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        });
+        then();
+    });
+    Ok(())
+}
+
 async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -120,4 +120,21 @@ impl Gateway {
         }
         line
     }
+}
+
+/// `GET path` on the operations listener: (status line, body).
+pub fn get(address: &str, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+/// The operations listener's address, from the gateway's log.
+pub fn ops_address(gateway: &mut Gateway) -> String {
+    let line = gateway.wait_for("metrics and health on http://");
+    let after = line.split("http://").nth(1).unwrap();
+    after.trim_end_matches(['"', '}']).to_string()
 }
