@@ -164,7 +164,7 @@ pub fn other_address_of<'k>(
         let mut same: Vec<&Contact> = (known.same_local(&local).into_iter())
             .filter(|c| c.domain != domain && usable(c))
             .collect();
-        same.sort_by(|a, b| {
+        crate::order::sort_by(&mut same, |a, b| {
             (b.last_day, b.count)
                 .cmp(&(a.last_day, a.count))
                 .then(a.domain.cmp(&b.domain))

@@ -211,7 +211,7 @@ impl KnownRecipients {
         self.references.get_or_init(|| {
             let mut domains: Vec<&String> = self.domains.keys().collect();
             // In a fixed order, so that ties between matches resolve alike everywhere.
-            domains.sort_unstable();
+            crate::order::sort_by(&mut domains, |a, b| a.cmp(b));
             ReferenceSet::build(
                 domains
                     .into_iter()
@@ -264,7 +264,7 @@ impl KnownRecipients {
                     .take(NAME_CANDIDATES)
             })
             .collect();
-        ids.sort_unstable();
+        crate::order::sort_by_key(&mut ids, |&id| (u64::from(id), 0));
         ids.dedup();
         let mut found: Vec<(&Contact, f64)> = (ids.into_iter())
             .map(|id| &self.contacts[id as usize])
@@ -274,7 +274,7 @@ impl KnownRecipients {
                 (key.contains(' ') && similarity >= threshold).then_some((c, similarity))
             })
             .collect();
-        found.sort_by(|(a, sa), (b, sb)| {
+        crate::order::sort_by(&mut found, |(a, sa), (b, sb)| {
             (sb.total_cmp(sa))
                 .then(b.last_day.cmp(&a.last_day))
                 .then(b.count.cmp(&a.count))
@@ -400,7 +400,7 @@ pub fn name_key(name: &str) -> String {
     let mut words: Vec<&str> = (lower.split(|c: char| !c.is_alphanumeric()))
         .filter(|w| !w.is_empty())
         .collect();
-    words.sort_unstable();
+    crate::order::sort_by(&mut words, |a, b| a.cmp(b));
     words.dedup();
     words.join(" ")
 }

@@ -1,7 +1,10 @@
 //! One sort for the orderings the engine makes of its own values. Each `sort_by_key` (or
 //! `sort_unstable`) call site over its own types carries its own copy of the sort code, several
 //! KB of WebAssembly each; here every ordering is a pair of plain numbers, sorted by one shared
-//! `sort_unstable` (the ES module's size budget: docs/wasm.md).
+//! `sort_unstable`; orderings that compare strings or floats go through one comparison sort
+//! (the ES module's size budget: docs/wasm.md).
+
+use std::cmp::Ordering;
 
 /// The positions of `keys` ordered by key, equal keys in their order (a stable sort's
 /// permutation).
@@ -35,6 +38,22 @@ pub(crate) fn sort_by_key<T>(items: &mut Vec<T>, key: impl Fn(&T) -> (u64, u64))
     *items = sorted;
 }
 
+/// Sorts `items` by a comparison, stably: what `items.sort_by(compare)` does, but every call
+/// site shares one copy of the sort (positions sorted through a `dyn` comparison) instead of
+/// carrying its own for its item type.
+pub(crate) fn sort_by<T>(items: &mut Vec<T>, mut compare: impl FnMut(&T, &T) -> Ordering) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    sort_positions(&mut order, &mut |a, b| compare(&items[a], &items[b]));
+    let sorted: Vec<T> = in_order(std::mem::take(items), &order).collect();
+    *items = sorted;
+}
+
+/// The one comparison sort.
+#[inline(never)]
+fn sort_positions(order: &mut [usize], compare: &mut dyn FnMut(usize, usize) -> Ordering) {
+    order.sort_by(|&a, &b| compare(a, b));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +70,10 @@ mod tests {
             stable_order([(1, 0), (0, 5), (1, 0), (0, 2)].into_iter()),
             [3, 1, 0, 2]
         );
+        let mut ours: Vec<(usize, &str)> = words.iter().copied().enumerate().collect();
+        let mut std = ours.clone();
+        sort_by(&mut ours, |(_, a), (_, b)| a.cmp(b));
+        std.sort_by(|(_, a), (_, b)| a.cmp(b));
+        assert_eq!(ours, std);
     }
 }

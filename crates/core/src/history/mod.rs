@@ -165,7 +165,9 @@ impl History {
         let mut keyed: Vec<(String, &HistoryEntry)> = (self.entries.iter())
             .map(|e| (e.address.canonical(), e))
             .collect();
-        keyed.sort_by(|(ka, a), (kb, b)| a.usefulness_order(b, (ka, kb)));
+        crate::order::sort_by(&mut keyed, |(ka, a), (kb, b)| {
+            a.usefulness_order(b, (ka, kb))
+        });
         keyed.into_iter().map(|(_, e)| e).collect()
     }
 

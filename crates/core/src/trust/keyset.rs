@@ -188,7 +188,7 @@ fn keyset_from_statement(s: KeysetStatement, digest: [u8; 32]) -> Result<Keyset,
         .chain(&signing_keys)
         .map(|k| k.id.as_str())
         .collect();
-    ids.sort_unstable();
+    crate::order::sort_by(&mut ids, |a, b| a.cmp(b));
     if ids.windows(2).any(|w| w[0] == w[1]) {
         return Err(malformed(
             "a key is listed twice (a root key must not also sign policies)".into(),
