@@ -87,7 +87,7 @@ build_is_fresh() {
 # The engine for JavaScript (scripts/build-wasm): what it is built from, what it writes, and
 # its stamp. Every suite and script that needs build/wasm/ calls scripts/build-wasm, which
 # returns at once when the rule above says the build is up to date.
-WASM_BUILD_INPUTS=(Cargo.toml Cargo.lock crates addin/shared addin/tools addin/package-lock.json scripts/build-wasm)
+WASM_BUILD_INPUTS=(Cargo.toml Cargo.lock crates vendor addin/shared addin/tools addin/package-lock.json scripts/build-wasm)
 WASM_BUILD_STAMP="$ROOT/build/wasm/.inputs.sha256"
 WASM_BUILD_OUTPUTS=("$ROOT/build/wasm/esm/sendguard.js" "$ROOT/build/wasm/esm/sendguard.d.ts" "$ROOT/build/wasm/esm/sendguard_bg.wasm"
   "$ROOT/build/wasm/classic/sendguard-classic.js" "$ROOT/build/wasm/classic/sendguard-classic-web.js")

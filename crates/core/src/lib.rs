@@ -35,6 +35,7 @@ pub mod json;
 pub mod known;
 pub mod lookalike;
 pub mod monitor;
+mod order;
 pub mod policy;
 pub mod recipient;
 pub mod report;

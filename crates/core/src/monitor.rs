@@ -44,7 +44,9 @@ pub fn verdict(
         .into_iter()
         .filter(|(_, action, _)| *action != Action::Allow)
         .collect();
-    monitored.sort_by_key(|(position, action, _)| (std::cmp::Reverse(*action), *position));
+    crate::order::sort_by_key(&mut monitored, |(position, action, _)| {
+        (crate::verdict::strictness(*action as u32), *position as u64)
+    });
     verdict.monitored = monitored.into_iter().map(|(_, _, f)| f).collect();
     verdict
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::action::Action;
 use crate::draft::Field;
 use crate::fast_hash::FastMap;
+use crate::order::{in_order, stable_order};
 
 /// The kinds of risk the engine reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -145,7 +146,8 @@ impl Verdict {
     ) -> Verdict {
         findings.retain(|(_, action, _)| *action != Action::Allow);
         let order = stable_order(
-            (findings.iter()).map(|(position, action, _)| (strictness(*action as u32), *position)),
+            (findings.iter())
+                .map(|(position, action, _)| (strictness(*action as u32), *position as u64)),
         );
         let strictest = (order.first())
             .map(|&i| findings[i].1)
@@ -230,8 +232,8 @@ fn group_by_recipient(
         // with others (a content finding naming several), so that the row's line is its own.
         let order = stable_order(mine.iter().map(|&i| {
             let f = &findings[i];
-            let shared = u32::from(f.recipients.len() > 1);
-            (strictness(f.action as u32) * 2 + shared, i)
+            let shared = u64::from(f.recipients.len() > 1);
+            (strictness(f.action as u32) * 2 + shared, i as u64)
         }));
         let mine: Vec<usize> = order.into_iter().map(|k| mine[k]).collect();
         for &i in &mine {
@@ -249,7 +251,7 @@ fn group_by_recipient(
         rows.push((usize::MAX, row(findings, None, None, rest)));
     }
     let order = stable_order(
-        (rows.iter()).map(|(position, row)| (strictness(row.action as u32), *position)),
+        (rows.iter()).map(|(position, row)| (strictness(row.action as u32), *position as u64)),
     );
     let mut rows: Vec<RecipientFindings> = in_order(rows, &order).map(|(_, r)| r).collect();
     let mut given = vec![false; findings.len()];
@@ -270,26 +272,8 @@ fn group_by_recipient(
 
 /// A rank that sorts the strictest first: `rank` is an [`Action`] or [`Outcome`] as a number
 /// (both are declared mildest first, in fewer than 256 variants).
-fn strictness(rank: u32) -> u32 {
-    255 - rank
-}
-
-/// The positions of `keys` ordered by key, equal keys in their order (a stable sort's
-/// permutation). Every ordering of a verdict goes through this one `sort_unstable` of plain
-/// numbers: each sort call site over its own types would add its own copy of the sort code
-/// (several KB) to the WebAssembly build.
-fn stable_order(keys: impl Iterator<Item = (u32, usize)>) -> Vec<usize> {
-    let mut keyed: Vec<(u32, usize, usize)> = (keys.enumerate())
-        .map(|(i, (rank, position))| (rank, position, i))
-        .collect();
-    keyed.sort_unstable();
-    keyed.into_iter().map(|(_, _, i)| i).collect()
-}
-
-/// `items` moved out in `order` (a permutation of their positions).
-fn in_order<'a, T: 'a>(items: Vec<T>, order: &'a [usize]) -> impl Iterator<Item = T> + 'a {
-    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    order.iter().filter_map(move |&i| slots[i].take())
+pub(crate) fn strictness(rank: u32) -> u64 {
+    255 - u64::from(rank)
 }
 
 fn row(

@@ -94,7 +94,8 @@ impl CustomMatcher {
             }
         };
         let mut keywords: Vec<String> = detector.keywords.iter().map(|k| fold(k.trim())).collect();
-        keywords.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        // Longest first (the shared sort: `crate::order`).
+        crate::order::sort_by_key(&mut keywords, |w| (u64::MAX - w.len() as u64, 0));
         let pattern = match &detector.pattern {
             Some(p) => Some(compile_pattern(p, detector.case_sensitive)?),
             None => None,
@@ -138,7 +139,9 @@ impl CustomMatcher {
                 .filter(|&(start, end)| whole_word(text, start, end))
                 .collect();
             // Longest match first at each place; overlapping shorter ones are dropped.
-            found.sort_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
+            crate::order::sort_by_key(&mut found, |&(start, end)| {
+                (start as u64, u64::MAX - end as u64)
+            });
             let mut covered_to = 0;
             for (start, end) in found {
                 if start >= covered_to {

@@ -88,9 +88,12 @@ impl Tally {
 
     /// Built-in detectors in [`detectors::ALL`] order, then custom ones in policy order.
     fn into_sorted(mut self) -> Vec<Detection> {
-        self.detections.sort_by_key(|d| match d.source {
-            Source::Builtin(b) => (0, detectors::ALL.iter().position(|x| *x == b).unwrap_or(0)),
-            Source::Custom(i) => (1, i),
+        crate::order::sort_by_key(&mut self.detections, |d| match d.source {
+            Source::Builtin(b) => {
+                let rank = detectors::ALL.iter().position(|x| *x == b).unwrap_or(0);
+                (0, rank as u64)
+            }
+            Source::Custom(i) => (1, i as u64),
         });
         self.detections
     }

@@ -178,7 +178,7 @@ impl Nearby {
                     .collect::<Vec<_>>()
             })
             .collect();
-        spans.sort_unstable();
+        crate::order::sort_by_key(&mut spans, |&(start, end)| (start as u64, end as u64));
         spans
     }
 
