@@ -73,7 +73,7 @@ mod tests {
         let mut ours: Vec<(usize, &str)> = words.iter().copied().enumerate().collect();
         let mut std = ours.clone();
         sort_by(&mut ours, |(_, a), (_, b)| a.cmp(b));
-        std.sort_by(|(_, a), (_, b)| a.cmp(b));
+        std.sort_by_key(|(_, a)| *a);
         assert_eq!(ours, std);
     }
 }
