@@ -363,6 +363,47 @@ fn refuse<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, R
 }
 
 impl Report {
+    /// Adds a tally to a report within the server's bounds: counts saturate at [`MAX_COUNT`],
+    /// new keys past [`MAX_COUNTS`] or [`MAX_DOMAINS`] are left out, so the day's report stays
+    /// one the server accepts ([`Report::validate`]). The gateway sums its tallies with it; the
+    /// add-ins' queue (addin/shared/report-queue.js `mergeTally`) does the same in JavaScript.
+    pub fn add_tally(&mut self, tally: &Tally) {
+        for count in &tally.counts {
+            let same = |c: &&mut Count| {
+                c.kind == count.kind
+                    && c.detector == count.detector
+                    && c.action == count.action
+                    && c.outcome == count.outcome
+            };
+            let room = self.counts.len() < MAX_COUNTS;
+            match self.counts.iter_mut().find(same) {
+                Some(c) => c.count = c.count.saturating_add(count.count).min(MAX_COUNT),
+                None if room => self.counts.push(Count {
+                    count: count.count.min(MAX_COUNT),
+                    ..count.clone()
+                }),
+                None => {}
+            }
+        }
+        for domain in &tally.domains {
+            let same = |d: &&mut DomainCount| d.kind == domain.kind && d.domain == domain.domain;
+            let room = self.domains.len() < MAX_DOMAINS;
+            match self.domains.iter_mut().find(same) {
+                Some(d) => d.count = d.count.saturating_add(domain.count).min(MAX_COUNT),
+                None if room => self.domains.push(DomainCount {
+                    count: domain.count.min(MAX_COUNT),
+                    ..domain.clone()
+                }),
+                None => {}
+            }
+        }
+        if let Some(justification) = &tally.justification {
+            if self.justifications.len() < MAX_JUSTIFICATIONS {
+                self.justifications.push(justification.clone());
+            }
+        }
+    }
+
     /// Reads a report with the core's JSON rule (one object, unknown fields refused) and
     /// checks it ([`Report::validate`]).
     pub fn from_json(bytes: &[u8]) -> Result<Report, ReportError> {

@@ -25,6 +25,7 @@ use sendguard_core::address::parse_address;
 use sendguard_core::history::{History, LearnOptions};
 use sendguard_core::KnownRecipients;
 
+use crate::files::write_atomically;
 use crate::server::log;
 
 /// Senders whose index is kept in memory; past it the cache starts over (indexes are
@@ -168,14 +169,8 @@ impl HistoryStore {
             import: false,
         });
         let text = history.to_text();
-        let temporary = path.with_extension("tmp");
-        if let Err(e) =
-            std::fs::write(&temporary, text).and_then(|()| std::fs::rename(&temporary, &path))
-        {
-            log(format_args!(
-                "history: cannot write {}: {e}",
-                path.display()
-            ));
+        if let Err(e) = write_atomically(&path, text.as_bytes()) {
+            log(format_args!("history: {e}"));
             return;
         }
         let known = Arc::new(KnownRecipients::from_history(&history));

@@ -24,6 +24,7 @@ pub mod action;
 pub mod config;
 pub mod confirm;
 pub mod decide;
+pub mod files;
 pub mod history_store;
 pub mod http_get;
 pub mod live;

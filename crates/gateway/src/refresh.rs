@@ -15,6 +15,7 @@ use sendguard_core::bundle::{effective_now, HeldPolicy, MAX_BUNDLE_BYTES};
 use sendguard_core::in_force::{utc_date, LoadError, PolicyInForce};
 use sendguard_core::trust::chain::{self, KeysetTrust, Offer};
 
+use crate::files::write_atomically;
 use crate::http_get::{self, BaseUrl};
 use crate::live::{InForce, LivePolicy};
 use crate::server::log;
@@ -331,14 +332,6 @@ impl Refresher {
         let json = serde_json::to_vec_pretty(&self.kept).map_err(|e| e.to_string())?;
         write_atomically(&self.state_dir.join(STATE_FILE), &json)
     }
-}
-
-/// Writes a file whole or not at all (a crash never leaves half a bundle).
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, bytes)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn load_error(e: &LoadError) -> String {

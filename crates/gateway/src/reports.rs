@@ -20,12 +20,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use sendguard_core::in_force::utc_date;
-use sendguard_core::report::{
-    self, Count, DomainCount, Report, ReportingSettings, SenderOutcome, Tally, MAX_COUNT,
-    MAX_COUNTS, MAX_DOMAINS, MAX_JUSTIFICATIONS,
-};
+use sendguard_core::report::{self, Report, ReportingSettings, SenderOutcome, Tally};
 use sendguard_core::Verdict;
 
+use crate::files::write_atomically;
 use crate::http_get::{self, BaseUrl};
 use crate::server::log;
 
@@ -212,7 +210,7 @@ impl Reports {
                 batches.len() - 1
             }
         };
-        merge(&mut batches[i].report, tally);
+        batches[i].report.add_tally(tally);
         batches[i].posted = false;
     }
 
@@ -284,47 +282,6 @@ fn drop_old(batches: &mut Vec<Batch>, now: i64) {
     batches.retain(|b| report::days_since_epoch(&b.report.day).is_some_and(|d| d >= first_kept));
     let extra = batches.len().saturating_sub(MAX_BATCHES);
     batches.drain(..extra);
-}
-
-/// Adds a tally to a report within the server's bounds: counts saturate at [`MAX_COUNT`],
-/// new keys past [`MAX_COUNTS`] or [`MAX_DOMAINS`] are left out, so the day's report stays
-/// one the server accepts (`Report::validate`).
-fn merge(report: &mut Report, tally: &Tally) {
-    for count in &tally.counts {
-        let same = |c: &&mut Count| {
-            c.kind == count.kind
-                && c.detector == count.detector
-                && c.action == count.action
-                && c.outcome == count.outcome
-        };
-        let room = report.counts.len() < MAX_COUNTS;
-        match report.counts.iter_mut().find(same) {
-            Some(c) => c.count = c.count.saturating_add(count.count).min(MAX_COUNT),
-            None if room => report.counts.push(Count {
-                count: count.count.min(MAX_COUNT),
-                ..count.clone()
-            }),
-            None => {}
-        }
-    }
-    for domain in &tally.domains {
-        let same = |d: &&mut DomainCount| d.kind == domain.kind && d.domain == domain.domain;
-        let room = report.domains.len() < MAX_DOMAINS;
-        match report.domains.iter_mut().find(same) {
-            Some(d) => d.count = d.count.saturating_add(domain.count).min(MAX_COUNT),
-            None if room => report.domains.push(DomainCount {
-                count: domain.count.min(MAX_COUNT),
-                ..domain.clone()
-            }),
-            None => {}
-        }
-    }
-    // The gateway has no text a sender typed; kept for a tally that ever carries one.
-    if let Some(justification) = &tally.justification {
-        if report.justifications.len() < MAX_JUSTIFICATIONS {
-            report.justifications.push(justification.clone());
-        }
-    }
 }
 
 /// The largest answer read from the report endpoint.
@@ -422,14 +379,6 @@ fn read_kept(file: &Path, install_id: &str) -> Result<Vec<Batch>, String> {
     Ok(batches)
 }
 
-/// Writes a file whole or not at all.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, bytes)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
 /// How long one report's sending may take.
 pub const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -452,6 +401,7 @@ pub fn keep_posting(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sendguard_core::report::{MAX_COUNT, MAX_DOMAINS};
     use sendguard_core::{Action, Draft, Engine, FindingKind, KnownRecipients, Policy};
 
     fn verdict(policy: &str, to: &str) -> (ReportingSettings, Verdict) {
@@ -560,13 +510,13 @@ mod tests {
         };
         let mut many = t.clone();
         many.counts[0].count = MAX_COUNT;
-        merge(&mut big, &many);
-        merge(&mut big, &many);
+        big.add_tally(&many);
+        big.add_tally(&many);
         assert_eq!(big.counts[0].count, MAX_COUNT);
         for i in 0..MAX_DOMAINS + 5 {
             let mut one = t.clone();
             one.domains[0].domain = format!("d{i}.ml");
-            merge(&mut big, &one);
+            big.add_tally(&one);
         }
         assert_eq!(big.domains.len(), MAX_DOMAINS);
         big.validate().unwrap();
