@@ -38,9 +38,19 @@ function hex(bytes) {
   return out;
 }
 
-/** `YYYY-MM-DD` (UTC) of a time in milliseconds. @param {number} ms */
-function utcDay(ms) {
+/** `YYYY-MM-DD` (UTC) of a time in milliseconds: the day a tally is counted under. @param {number} ms */
+export function utcDay(ms) {
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Whether two counts are of the same key (kind, detector, action, outcome). @param {ReportCount} a @param {ReportCount} b */
+export function sameCount(a, b) {
+  return a.kind === b.kind && a.detector === b.detector && a.action === b.action && a.outcome === b.outcome;
+}
+
+/** Whether two domain counts are of the same key (kind, domain). @param {ReportDomain} a @param {ReportDomain} b */
+export function sameDomain(a, b) {
+  return a.kind === b.kind && a.domain === b.domain;
 }
 
 /** @param {number} a @param {number} b */
@@ -56,14 +66,12 @@ function capped(a, b) {
  */
 export function mergeTally(batch, tally) {
   tally.counts.forEach(function (c) {
-    const same = batch.counts.find(function (b) {
-      return b.kind === c.kind && b.detector === c.detector && b.action === c.action && b.outcome === c.outcome;
-    });
+    const same = batch.counts.find(function (b) { return sameCount(b, c); });
     if (same) same.count = capped(same.count, c.count);
     else if (batch.counts.length < REPORT_LIMITS.counts) batch.counts.push(Object.assign({}, c, { count: capped(0, c.count) }));
   });
   tally.domains.forEach(function (d) {
-    const same = batch.domains.find(function (b) { return b.kind === d.kind && b.domain === d.domain; });
+    const same = batch.domains.find(function (b) { return sameDomain(b, d); });
     if (same) same.count = capped(same.count, d.count);
     else if (batch.domains.length < REPORT_LIMITS.domains) batch.domains.push({ kind: d.kind, domain: d.domain, count: capped(0, d.count) });
   });

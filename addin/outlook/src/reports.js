@@ -17,7 +17,7 @@
 // the history keep their room), LOCAL_REPORTS_BUDGET in localStorage. Sending: finished days
 // at each launch event (send, compose) and when the pane opens, today's so far at most every
 // PARTIAL_INTERVAL_SECONDS, one post at a time per runtime, always after `event.completed`.
-import { createReportQueue } from "../../shared/report-queue.js";
+import { createReportQueue, utcDay } from "../../shared/report-queue.js";
 import { REPORTS_BUDGET, REPORTS_KEY, ROAMING_LIMIT, roamingBytes, roamingUsed } from "./policy-store.js";
 
 /** roamingSettings: what the queue may take of Outlook's 32 KB (history-store.js leaves it). */
@@ -268,7 +268,7 @@ export function createReporter(deps) {
     const now = deps.now();
     const includeToday = now - storage.partialAt() >= PARTIAL_INTERVAL_SECONDS;
     // Nothing due: no request, and no write to the store (a roamingSettings save each time).
-    if (!storage.hasDue(new Date(now * 1000).toISOString().slice(0, 10), includeToday)) return Promise.resolve(null);
+    if (!storage.hasDue(utcDay(now * 1000), includeToday)) return Promise.resolve(null);
     const posting = queue.flush({ includeToday: includeToday })
       .then(function (result) {
         if (includeToday && result.sent > 0 && !result.off) return storage.setPartialAt(now).then(function () { return result; });

@@ -8,7 +8,7 @@
 // event page, each time only if it changed since it was last sent (a later report for the
 // same day replaces the earlier one on the server).
 
-import { createReportQueue } from "../../shared/report-queue.js";
+import { createReportQueue, sameCount, sameDomain, utcDay } from "../../shared/report-queue.js";
 
 /** The alarm that sends today's counts so far. */
 export const REPORT_ALARM = "sendguard-report";
@@ -101,11 +101,6 @@ export function tallyPlan(first, ended) {
   return plan;
 }
 
-/** @param {ReportCount} a @param {ReportCount} b */
-const sameCount = (a, b) => a.kind === b.kind && a.detector === b.detector && a.action === b.action && a.outcome === b.outcome;
-/** @param {ReportDomain} a @param {ReportDomain} b */
-const sameDomain = (a, b) => a.kind === b.kind && a.domain === b.domain;
-
 /**
  * Counts of `plus` less those of `minus` with the same key, never below zero; entries that
  * come to zero are left out.
@@ -144,9 +139,6 @@ export function talliesOf(engine, plan) {
     return { enabled: true, counts: subtract(tally.counts, taken.counts, sameCount), domains: subtract(tally.domains, taken.domains, sameDomain) };
   });
 }
-
-/** `YYYY-MM-DD` (UTC) of a time in milliseconds. @param {number} ms */
-const utcDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 /**
  * What of today has been counted, as one string that changes whenever today's batches do
