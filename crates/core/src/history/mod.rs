@@ -217,10 +217,11 @@ pub(crate) fn line_fields(line: &str) -> Option<LineFields<'_>> {
     if line.len() > MAX_LINE_BYTES {
         return None;
     }
-    let mut fields = line.split('\t');
-    let (address, count, day) = (fields.next()?, fields.next()?, fields.next()?);
-    let name = fields.next().unwrap_or("");
-    if fields.next().is_some() || address.is_empty() || address != address.trim() {
+    let (address, rest) = line.split_once('\t')?;
+    let (count, rest) = rest.split_once('\t')?;
+    let (day, name) = rest.split_once('\t').unwrap_or((rest, ""));
+    // (Lengths compared, not strings: `trim` answers a part of the same string.)
+    if name.contains('\t') || address.is_empty() || address.trim().len() != address.len() {
         return None;
     }
     Some(LineFields {
@@ -265,10 +266,13 @@ pub(crate) fn entries_expected(text: &str) -> usize {
 
 /// A decimal `u32`: digits only (no sign, no spaces).
 fn parse_number(field: &str) -> Option<u32> {
-    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+    if field.is_empty() {
         return None;
     }
-    field.parse().ok()
+    (field.bytes()).try_fold(0u32, |n, b| match b {
+        b'0'..=b'9' => n.checked_mul(10)?.checked_add(u32::from(b - b'0')),
+        _ => None,
+    })
 }
 
 /// A display name as stored: no TAB, CR or LF (they would break the line), trimmed, at most
@@ -293,7 +297,9 @@ pub fn clean_name(name: &str) -> String {
 /// Whether [`clean_name`] keeps `name` as it is.
 pub(crate) fn is_clean_name(name: &str) -> bool {
     let clean = |b: &u8| !matches!(b, b'\t' | b'\r' | b'\n');
-    name.len() <= MAX_NAME_CHARS && name.as_bytes().iter().all(clean) && name.trim() == name
+    name.len() <= MAX_NAME_CHARS
+        && name.as_bytes().iter().all(clean)
+        && name.trim().len() == name.len()
 }
 
 /// One entry's line of the text form, with its newline.
