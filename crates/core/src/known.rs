@@ -15,12 +15,10 @@
 //! `History::parse` followed by [`KnownRecipients::from_owned_history`] (`tests/known_index.rs`).
 
 use std::borrow::Cow;
-use std::hash::Hasher;
 use std::sync::OnceLock;
 
 use crate::address::{canonical_local_at, parse_address, parse_mailbox, Address};
 use crate::domain::is_canonical_plain;
-use crate::fast_hash::FastHasher;
 use crate::history::{
     self, clean_name, entries_expected, is_clean_name, line_fields, History, HistorySummary,
     MAX_ENTRIES,
@@ -177,18 +175,28 @@ impl IdTable {
 
 /// The hash a domain is filed under.
 fn domain_hash(domain: &str) -> u64 {
-    let mut hasher = FastHasher::default();
-    hasher.write(domain.as_bytes());
-    hasher.finish()
+    key_hash(domain.as_bytes(), 0)
 }
 
 /// The hash an address is filed under: of its lower-cased local part and its canonical
 /// domain (by the domain's hash, computed once for both tables).
 fn address_hash(local: &str, domain_hash: u64) -> u64 {
-    let mut hasher = FastHasher::default();
-    hasher.write(local.as_bytes());
-    hasher.write_u64(domain_hash);
-    hasher.finish()
+    key_hash(local.as_bytes(), domain_hash)
+}
+
+/// A 64-bit hash of `bytes` continuing `seed`: FxHash's mixing, eight bytes at a time, the
+/// last few gathered byte by byte (a copy into a buffer would be a `memcpy` call per key in
+/// WebAssembly).
+fn key_hash(bytes: &[u8], seed: u64) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let mut hash = mix(seed, bytes.len() as u64);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        hash = mix(hash, u64::from_le_bytes(word.try_into().expect("8 bytes")));
+    }
+    let last = (words.remainder().iter().rev()).fold(0u64, |last, &b| last << 8 | u64::from(b));
+    mix(hash, last)
 }
 
 /// Whether two strings are equal, compared eight bytes at a time (`==` calls `memcmp`, a
@@ -335,7 +343,7 @@ impl KnownRecipients {
         let name = if is_clean_name(fields.name) {
             in_text(fields.name)
         } else {
-            self.append(base, &clean_name(fields.name))
+            self.append_clean_name(base, fields.name)
         };
         let mut entry = Entry {
             hash: 0,
@@ -369,7 +377,20 @@ impl KnownRecipients {
                 return true;
             }
         }
-        let Ok(address) = parse_address(fields.address) else {
+        self.read_parsed_address(text, base, entry, fields.address)
+    }
+
+    /// The rest of [`Self::read_line`] for an address not in canonical form: parsed, its
+    /// canonical parts appended. (Apart, so that the usual line's function stays small.)
+    #[inline(never)]
+    fn read_parsed_address(
+        &mut self,
+        text: &str,
+        base: usize,
+        mut entry: Entry,
+        address: &str,
+    ) -> bool {
+        let Ok(address) = parse_address(address) else {
             return false;
         };
         let local = address.local.to_lowercase();
@@ -475,6 +496,12 @@ impl KnownRecipients {
             }
         }
         self.entries.push(entry);
+    }
+
+    /// Appends the name as stored ([`clean_name`]).
+    #[inline(never)]
+    fn append_clean_name(&mut self, base: usize, name: &str) -> Span {
+        self.append(base, &clean_name(name))
     }
 
     /// Appends `s` to the text; `base` as in [`Self::str_at`].
@@ -754,21 +781,15 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
 // calls (ARCHITECTURE.md, the invariant on whole-input loops).
 #[inline(never)]
 fn name_token_hashes(name: &str, out: &mut Vec<u32>) {
-    if name.is_ascii() {
-        // The usual case, byte by byte: the same words and hashes as below (an ASCII
-        // character is alphanumeric, and lower-cases, as its byte does).
-        let name = &name.as_bytes()[..name.len().min(NAME_CHARS)];
-        for word in name
-            .split(|b| !b.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            out.push(
-                word.iter()
-                    .fold(0, |hash, &b| extend_hash(hash, b.to_ascii_lowercase())),
-            );
-        }
-        return;
+    if !ascii_token_hashes(name, out) {
+        unicode_token_hashes(name, out);
     }
+}
+
+/// [`name_token_hashes`] of any name, character by character (apart: its Unicode case tables
+/// would make the usual ASCII case a large function, slow to optimise).
+#[inline(never)]
+fn unicode_token_hashes(name: &str, out: &mut Vec<u32>) {
     for word in words(name) {
         let mut hash = 0;
         let mut utf8 = [0u8; 4];
@@ -778,6 +799,35 @@ fn name_token_hashes(name: &str, out: &mut Vec<u32>) {
             }
         }
         out.push(hash);
+    }
+}
+
+/// [`name_token_hashes`] of a name in ASCII (the usual case), in one loop over its bytes: the
+/// same words and hashes (an ASCII character is alphanumeric, and lower-cases, as its byte
+/// does). Answers false, with `out` as it was, for a name with other characters.
+fn ascii_token_hashes(name: &str, out: &mut Vec<u32>) -> bool {
+    let bytes = name.as_bytes();
+    let start = out.len();
+    let (mut hash, mut in_word) = (0, false);
+    for &b in &bytes[..bytes.len().min(NAME_CHARS)] {
+        if b.is_ascii_alphanumeric() {
+            hash = extend_hash(hash, b.to_ascii_lowercase());
+            in_word = true;
+        } else if b >= 0x80 {
+            out.truncate(start);
+            return false;
+        } else if in_word {
+            out.push(hash);
+            (hash, in_word) = (0, false);
+        }
+    }
+    if in_word {
+        out.push(hash);
+    }
+    // Past the characters compared, the rest must be ASCII too for these to be its words.
+    bytes[bytes.len().min(NAME_CHARS)..].is_ascii() || {
+        out.truncate(start);
+        false
     }
 }
 
@@ -833,6 +883,27 @@ mod tests {
         assert_eq!(k.neighbour("usr42", "big.com").unwrap().local, "user42");
         assert_eq!(k.neighbour("user1x", "big.com").unwrap().local, "user1");
         assert!(k.neighbour("someone", "big.com").is_none());
+    }
+
+    #[test]
+    fn ascii_names_hash_as_their_words() {
+        let long = format!("{} Tail", "x".repeat(70));
+        for name in [
+            "John Smith",
+            "Smith,  JOHN",
+            " a-b.c9 ",
+            "",
+            "--",
+            &long,
+            "Jos\u{e9} M",
+        ] {
+            let mut fast = Vec::new();
+            name_token_hashes(name, &mut fast);
+            let words: Vec<u32> = (words(name))
+                .map(|w| string_hash(w.to_lowercase().as_bytes()))
+                .collect();
+            assert_eq!(fast, words, "{name:?}");
+        }
     }
 
     #[test]
