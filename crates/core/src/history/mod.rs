@@ -217,10 +217,18 @@ pub(crate) fn line_fields(line: &str) -> Option<LineFields<'_>> {
     if line.len() > MAX_LINE_BYTES {
         return None;
     }
-    let (address, rest) = split_once_at(line, b'\t')?;
-    let (count, rest) = split_once_at(rest, b'\t')?;
-    let (day, name) = split_once_at(rest, b'\t').unwrap_or((rest, ""));
-    if find_byte(name.as_bytes(), b'\t').is_some() || !is_trimmed(address) || address.is_empty() {
+    let (tabs, found) = tab_positions(line.as_bytes());
+    if !(2..=3).contains(&found) {
+        return None;
+    }
+    // A tab is ASCII, a character of its own: every cut is on a character boundary.
+    let address = &line[..tabs[0]];
+    let count = &line[tabs[0] + 1..tabs[1]];
+    let (day, name) = match found {
+        3 => (&line[tabs[1] + 1..tabs[2]], &line[tabs[2] + 1..]),
+        _ => (&line[tabs[1] + 1..], ""),
+    };
+    if address.is_empty() || !is_trimmed(address) {
         return None;
     }
     Some(LineFields {
@@ -295,20 +303,58 @@ fn split_once_at(s: &str, byte: u8) -> Option<(&str, &str)> {
     Some((&s[..at], &s[at + 1..]))
 }
 
+/// Where the first three tabs of `line` are, and how many tabs it has (counted up to 4, which
+/// means too many), eight bytes at a time: one pass for the fields of a history line.
+#[inline(never)]
+fn tab_positions(line: &[u8]) -> ([usize; 3], usize) {
+    let mut tabs = [0; 3];
+    let mut found = 0;
+    let mut words = line.chunks_exact(8);
+    let mut start = 0;
+    for word in &mut words {
+        let mut flags = zero_bytes(u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ TABS);
+        while flags != 0 {
+            if found == 3 {
+                return (tabs, 4);
+            }
+            tabs[found] = start + flags.trailing_zeros() as usize / 8;
+            found += 1;
+            flags &= flags - 1;
+        }
+        start += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'\t' {
+            if found == 3 {
+                return (tabs, 4);
+            }
+            tabs[found] = start + i;
+            found += 1;
+        }
+    }
+    (tabs, found)
+}
+
+/// Eight tab characters.
+const TABS: u64 = 0x0909_0909_0909_0909;
+
+/// The high bit of each byte of `x` that is zero, and no other bit (exact for every byte, not
+/// only the lowest: no borrow crosses bytes).
+fn zero_bytes(x: u64) -> u64 {
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & LOWS) + LOWS) | x | LOWS)
+}
+
 /// The position of the first `byte` in `haystack`, eight bytes at a time: a history is a
 /// megabyte of short fields, and the word-at-a-time test is small enough for WebAssembly
 /// engines to optimise after a few calls.
 #[inline(never)]
 pub(crate) fn find_byte(haystack: &[u8], byte: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let pattern = ONES * u64::from(byte);
+    let pattern = 0x0101_0101_0101_0101 * u64::from(byte);
     let mut words = haystack.chunks_exact(8);
     let mut start = 0;
     for word in &mut words {
-        let x = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ pattern;
-        // The lowest byte flagged is the first zero byte of `x` (flags above it may be false).
-        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        let zero = zero_bytes(u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ pattern);
         if zero != 0 {
             return Some(start + zero.trailing_zeros() as usize / 8);
         }
@@ -455,6 +501,16 @@ mod tests {
         fn find_byte_finds_the_first(haystack in proptest::collection::vec(0u8..=255, 0..40), byte in 0u8..=255) {
             let expected = haystack.iter().position(|&b| b == byte);
             proptest::prop_assert_eq!(find_byte(&haystack, byte), expected);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tab_positions_are_the_tabs(line in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(9u8), proptest::strategy::Just(8u8), proptest::strategy::Just(0x89u8), 0u8..=255], 0..40)) {
+            let all: Vec<usize> = (0..line.len()).filter(|&i| line[i] == b'\t').collect();
+            let (tabs, found) = tab_positions(&line);
+            proptest::prop_assert_eq!(found, all.len().min(4));
+            proptest::prop_assert_eq!(&tabs[..found.min(3)], &all[..found.min(3)]);
         }
     }
 
