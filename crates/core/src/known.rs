@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use crate::address::{canonical_local_at, parse_address, parse_mailbox, Address};
 use crate::domain::is_canonical_plain;
 use crate::history::{
-    self, clean_name, entries_expected, is_clean_name, line_fields, History, HistorySummary,
+    self, clean_name, entries_expected, is_clean_name, line_fields, History, HistorySummary, Line,
     MAX_ENTRIES,
 };
 use crate::index::{extend_hash, str_within_one, string_hash, HashBuckets, NeighbourIndex};
@@ -330,7 +330,7 @@ impl KnownRecipients {
     // Not inlined: per-entry work in a small function that WebAssembly engines optimise
     // between calls (ARCHITECTURE.md, the invariant on whole-input loops).
     #[inline(never)]
-    fn read_line(&mut self, text: &str, base: usize, line: &str) -> bool {
+    fn read_line(&mut self, text: &str, base: usize, line: Line) -> bool {
         let Some(fields) = line_fields(line) else {
             return false;
         };
