@@ -88,8 +88,8 @@ struct Entry {
     /// [`address_hash`] of its local part and domain.
     hash: u64,
     local: Span,
-    domain: Span,
-    unicode_domain: Option<Span>,
+    /// Its domain's position in [`KnownRecipients::domains`].
+    domain: u32,
     name: Span,
     count: u32,
     last_day: u32,
@@ -348,8 +348,7 @@ impl KnownRecipients {
         let mut entry = Entry {
             hash: 0,
             local: Span::default(),
-            domain: Span::default(),
-            unicode_domain: None,
+            domain: 0,
             name,
             count: fields.count,
             last_day: fields.last_day,
@@ -362,18 +361,11 @@ impl KnownRecipients {
             let domain_id = self.find_domain(text, base, domain_hash, domain);
             if domain_id.is_some() || is_canonical_plain(domain) {
                 entry.local = in_text(local);
-                (entry.domain, entry.unicode_domain) = match domain_id {
-                    Some(d) => (
-                        self.domains[d as usize].domain,
-                        self.domains[d as usize].unicode_domain,
-                    ),
-                    None => (in_text(domain), None),
-                };
                 let filed = Filed {
                     domain_hash,
-                    domain_id,
+                    at: domain_id.ok_or((in_text(domain), None)),
                 };
-                self.file(text, base, entry, (local, domain), filed, Known::Merge);
+                self.file(text, base, entry, local, filed, Known::Merge);
                 return true;
             }
         }
@@ -394,10 +386,9 @@ impl KnownRecipients {
             return false;
         };
         let local = address.local.to_lowercase();
-        (entry.local, entry.domain, entry.unicode_domain) = self.append_address(base, &address);
-        let domain = address.domain.as_str();
-        let filed = Filed::find(self, text, base, domain);
-        self.file(text, base, entry, (&local, domain), filed, Known::Merge);
+        entry.local = self.append(base, &local);
+        let filed = self.file_domain(text, base, &address);
+        self.file(text, base, entry, &local, filed, Known::Merge);
         true
     }
 
@@ -420,21 +411,34 @@ impl KnownRecipients {
 
     /// Adds a parsed address, its strings appended to the text.
     fn add_new(&mut self, address: &Address, name: &str, count: u32, last_day: u32, known: Known) {
-        let (local, domain, unicode_domain) = self.append_address(0, address);
-        let name = self.append(0, name);
+        let lower = address.local.to_lowercase();
         let entry = Entry {
             hash: 0,
-            local,
-            domain,
-            unicode_domain,
-            name,
+            local: self.append(0, &lower),
+            domain: 0,
+            name: self.append(0, name),
             count,
             last_day,
         };
-        let lower = address.local.to_lowercase();
+        let filed = self.file_domain("", 0, address);
+        self.file("", 0, entry, &lower, filed, known);
+    }
+
+    /// Where a parsed address's domain is filed, or its canonical forms appended to the text
+    /// for filing it.
+    fn file_domain(&mut self, text: &str, base: usize, address: &Address) -> Filed {
         let domain = address.domain.as_str();
-        let filed = Filed::find(self, "", 0, domain);
-        self.file("", 0, entry, (&lower, domain), filed, known);
+        let domain_hash = domain_hash(domain);
+        let at = match self.find_domain(text, base, domain_hash, domain) {
+            Some(d) => Ok(d),
+            None => {
+                let span = self.append(base, domain);
+                let unicode = address.domain.unicode();
+                let unicode = (unicode != domain).then(|| self.append(base, unicode));
+                Err((span, unicode))
+            }
+        };
+        Filed { domain_hash, at }
     }
 
     /// The id of the domain filed as `domain` (`hash` its [`domain_hash`]); `text` and `base`
@@ -446,9 +450,9 @@ impl KnownRecipients {
         })
     }
 
-    /// Files an entry (its strings in place; `(local, domain)` the two it names, the domain
-    /// canonical) under its address and its domain; for an address known already, `known` says
-    /// what becomes of it. `text` and `base` are those of [`Self::str_at`].
+    /// Files an entry (its local part in place, `local` that string) under its address and
+    /// its domain (`filed`); for an address known already, `known` says what becomes of it.
+    /// `text` and `base` are those of [`Self::str_at`].
     // Not inlined, like `read_line`.
     #[inline(never)]
     fn file(
@@ -456,16 +460,31 @@ impl KnownRecipients {
         text: &str,
         base: usize,
         mut entry: Entry,
-        (local, domain): (&str, &str),
+        local: &str,
         filed: Filed,
         known: Known,
     ) {
         entry.hash = address_hash(local, filed.domain_hash);
+        let domain = match filed.at {
+            Ok(d) => d,
+            Err((span, unicode_domain)) => {
+                let d = self.domains.len() as u32;
+                self.by_domain.insert(filed.domain_hash, d);
+                self.domains.push(DomainContacts {
+                    hash: filed.domain_hash,
+                    domain: span,
+                    unicode_domain,
+                    ..DomainContacts::default()
+                });
+                d
+            }
+        };
+        entry.domain = domain;
         let id_known = self.by_address.find(entry.hash, |id| {
             let e = &self.entries[id as usize];
             e.hash == entry.hash
+                && e.domain == domain
                 && same(self.str_at(text, base, e.local), local)
-                && same(self.str_at(text, base, e.domain), domain)
         });
         if let Some(id) = id_known {
             if known == Known::Merge {
@@ -481,20 +500,7 @@ impl KnownRecipients {
         }
         let id = self.entries.len() as u32;
         self.by_address.insert(entry.hash, id);
-        match filed.domain_id {
-            Some(d) => self.domains[d as usize].ids.push(id),
-            None => {
-                let d = self.domains.len() as u32;
-                self.by_domain.insert(filed.domain_hash, d);
-                self.domains.push(DomainContacts {
-                    hash: filed.domain_hash,
-                    domain: entry.domain,
-                    unicode_domain: entry.unicode_domain,
-                    ids: vec![id],
-                    ..DomainContacts::default()
-                });
-            }
-        }
+        self.domains[domain as usize].ids.push(id);
         self.entries.push(entry);
     }
 
@@ -511,17 +517,6 @@ impl KnownRecipients {
         span
     }
 
-    /// Appends an address's canonical parts: the lower-cased local part, the ASCII domain
-    /// and its Unicode form where it differs.
-    fn append_address(&mut self, base: usize, address: &Address) -> (Span, Span, Option<Span>) {
-        let local = self.append(base, &address.local.to_lowercase());
-        let domain = self.append(base, address.domain.as_str());
-        let unicode = address.domain.unicode();
-        let unicode_domain =
-            (unicode != address.domain.as_str()).then(|| self.append(base, unicode));
-        (local, domain, unicode_domain)
-    }
-
     /// A span's string: within `text` below `base` (a history's text being read in place),
     /// in [`Self::text`] from `base` on (`base` 0 once the index is built).
     fn str_at<'a>(&'a self, text: &'a str, base: usize, span: Span) -> &'a str {
@@ -536,11 +531,12 @@ impl KnownRecipients {
     /// The contact with id `id`.
     fn contact_at(&self, id: u32) -> Contact<'_> {
         let e = &self.entries[id as usize];
+        let d = &self.domains[e.domain as usize];
         let at = |span: Span| &self.text[span.range()];
         Contact {
             local: at(e.local),
-            domain: at(e.domain),
-            unicode_domain: e.unicode_domain.map(at),
+            domain: at(d.domain),
+            unicode_domain: d.unicode_domain.map(at),
             name: at(e.name),
             count: e.count,
             last_day: e.last_day,
@@ -603,22 +599,18 @@ impl KnownRecipients {
             Cow::Owned(local.to_lowercase())
         };
         let domain = address.domain.as_str();
-        let hash = address_hash(&local, domain_hash(domain));
+        let domain_hash = domain_hash(domain);
+        let d = self.find_domain("", 0, domain_hash, domain)?;
+        let hash = address_hash(&local, domain_hash);
         self.by_address.find(hash, |id| {
             let e = &self.entries[id as usize];
-            e.hash == hash
-                && same(&self.text[e.local.range()], &local)
-                && same(&self.text[e.domain.range()], domain)
+            e.hash == hash && e.domain == d && same(&self.text[e.local.range()], &local)
         })
     }
 
     /// The contacts at this (canonical) domain.
     fn at_domain(&self, domain: &str) -> Option<&DomainContacts> {
-        let hash = domain_hash(domain);
-        let d = self.by_domain.find(hash, |d| {
-            let at = &self.domains[d as usize];
-            at.hash == hash && same(&self.text[at.domain.range()], domain)
-        })?;
+        let d = self.find_domain("", 0, domain_hash(domain), domain)?;
         Some(&self.domains[d as usize])
     }
 
@@ -737,23 +729,12 @@ impl KnownRecipients {
     }
 }
 
-/// Where an entry's domain is filed: its hash, and its id when filed already.
+/// Where an entry's domain is filed: its hash, and its id when filed already, else its
+/// canonical form and Unicode form (where they differ) in the text, to file it under.
 #[derive(Debug, Clone, Copy)]
 struct Filed {
     domain_hash: u64,
-    domain_id: Option<u32>,
-}
-
-impl Filed {
-    /// Where `domain` (canonical) is filed in `known`.
-    fn find(known: &KnownRecipients, text: &str, base: usize, domain: &str) -> Filed {
-        let domain_hash = domain_hash(domain);
-        let domain_id = known.find_domain(text, base, domain_hash, domain);
-        Filed {
-            domain_hash,
-            domain_id,
-        }
-    }
+    at: Result<u32, (Span, Option<Span>)>,
 }
 
 /// What becomes of an entry for an address already known.
