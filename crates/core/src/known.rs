@@ -659,18 +659,24 @@ impl KnownRecipients {
     /// the alphabet, at least `threshold`), best first, with their similarity. Names of one
     /// word match nothing: too many people share one.
     pub fn similar_names(&self, name: &str, threshold: f64) -> Vec<(Contact<'_>, f64)> {
-        let query = name_key(name);
-        if query.split(' ').count() < 2 {
+        // The candidates first, by the hashes of the name's words (as the index files them):
+        // most recipients' names match no contact's word, and need no key built.
+        let mut words = Vec::new();
+        name_token_hashes(name, &mut words);
+        if words.len() < 2 {
             return Vec::new();
         }
         let index = self.names();
-        let mut ids: Vec<u32> = (query.split(' '))
-            .flat_map(|token| {
-                index
-                    .values(string_hash(token.as_bytes()))
-                    .take(NAME_CANDIDATES)
-            })
-            .collect();
+        let mut ids: Vec<u32> = Vec::new();
+        for (i, &word) in words.iter().enumerate() {
+            if !words[..i].contains(&word) {
+                ids.extend(index.values(word).take(NAME_CANDIDATES));
+            }
+        }
+        let query = name_key(name);
+        if ids.is_empty() || query.split(' ').count() < 2 {
+            return Vec::new();
+        }
         crate::order::sort_by_key(&mut ids, |&id| (u64::from(id), 0));
         ids.dedup();
         let mut found: Vec<(Contact, f64)> = (ids.into_iter())
