@@ -274,11 +274,9 @@ impl KnownRecipients {
         known.history_len = text.len();
         let appended = std::mem::replace(&mut known.text, text);
         known.text.push_str(&appended);
-        known.summary = HistorySummary {
-            entries: known.entries.len(),
-            last_day: known.entries.iter().map(|e| e.last_day).max(),
-            rejected,
-        };
+        // (`summary.last_day` was kept while reading: no second loop over the entries.)
+        known.summary.entries = known.entries.len();
+        known.summary.rejected = rejected;
         known.from_history = !known.entries.is_empty();
         known.add_list(list);
         known
@@ -366,6 +364,7 @@ impl KnownRecipients {
                     at: domain_id.ok_or((in_text(domain), None)),
                 };
                 self.file(text, base, entry, local, filed, Known::Merge);
+                self.summary.last_day = self.summary.last_day.max(Some(entry.last_day));
                 return true;
             }
         }
@@ -389,6 +388,7 @@ impl KnownRecipients {
         entry.local = self.append(base, &local);
         let filed = self.file_domain(text, base, &address);
         self.file(text, base, entry, &local, filed, Known::Merge);
+        self.summary.last_day = self.summary.last_day.max(Some(entry.last_day));
         true
     }
 
