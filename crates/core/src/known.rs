@@ -709,16 +709,24 @@ impl KnownRecipients {
     fn names(&self) -> &HashBuckets {
         self.names.get_or_init(|| {
             let mut pairs = Vec::with_capacity(self.entries.len() * 2);
-            let mut tokens = Vec::new();
-            for (id, entry) in self.entries.iter().enumerate() {
-                tokens.clear();
-                name_token_hashes(&self.text[entry.name.range()], &mut tokens);
-                if tokens.len() >= 2 {
-                    pairs.extend(tokens.iter().map(|&h| (h, id as u32)));
-                }
+            let mut words = Vec::new();
+            for id in 0..self.entries.len() as u32 {
+                self.name_words(id, &mut words, &mut pairs);
             }
             HashBuckets::from_pairs(pairs.into_iter())
         })
+    }
+
+    /// Adds `(hash of each word of its name, id)` for contact `id` to `pairs`, for a name of
+    /// two words or more (`words` is room to work in).
+    // Not inlined: per-contact work (ARCHITECTURE.md, the invariant on whole-input loops).
+    #[inline(never)]
+    fn name_words(&self, id: u32, words: &mut Vec<u32>, pairs: &mut Vec<(u32, u32)>) {
+        words.clear();
+        name_token_hashes(&self.text[self.entries[id as usize].name.range()], words);
+        if words.len() >= 2 {
+            pairs.extend(words.iter().map(|&h| (h, id)));
+        }
     }
 
     /// Contacts by the hash of their local part; built on first use (only a personal local
