@@ -68,24 +68,39 @@ impl NeighbourIndex {
     /// `gmx.net`); not two replacements or two omissions, which would need the entries' double
     /// deletions (several times the index).
     pub fn candidates_within_two(&self, query: &str) -> Vec<u32> {
+        let mut keys = Vec::with_capacity(64);
+        push_neighbour_keys_within_two(query, &mut keys);
         let mut out = Vec::with_capacity(64);
-        self.extend_with_neighbours(query, &mut out);
-        let mut deleted = String::with_capacity(query.len());
-        for (start, c) in query.char_indices() {
-            deleted.clear();
-            deleted.push_str(&query[..start]);
-            deleted.push_str(&query[start + c.len_utf8()..]);
-            self.extend_with_neighbours(&deleted, &mut out);
+        for key in keys {
+            self.buckets.extend_with_values(key, &mut out);
         }
         out.sort_unstable();
         out.dedup();
         out
     }
 
+    /// Calls `f` with the id of every entry filed under one of `keys` (from
+    /// [`push_neighbour_keys`] or [`push_neighbour_keys_within_two`]): the same entries as
+    /// [`Self::candidates`] or [`Self::candidates_within_two`] give, in no particular order and
+    /// possibly repeated, without hashing the query again for each index it is looked up in.
+    /// Not inlined: one call per recipient and index, run optimised by WebAssembly engines
+    /// after the first few (see [`for_each_variant`]).
+    #[inline(never)]
+    pub fn for_each_candidate(&self, keys: &[u32], mut f: impl FnMut(u32)) {
+        for &key in keys {
+            self.buckets.for_each_value(key, &mut f);
+        }
+    }
+
     /// Ids of entries that may be `name` itself (of the same hash; the caller compares the
     /// names), latest first.
     pub fn exact_candidates(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
-        (self.buckets.values(string_hash(name.as_bytes())))
+        self.exact_candidates_of_hash(string_hash(name.as_bytes()))
+    }
+
+    /// [`Self::exact_candidates`] of a name whose [`string_hash`] is `hash`.
+    pub fn exact_candidates_of_hash(&self, hash: u32) -> impl Iterator<Item = u32> + '_ {
+        (self.buckets.values(hash))
             .filter(|v| v & WHOLE != 0)
             .map(|v| v & !WHOLE)
     }
@@ -177,9 +192,14 @@ impl HashBuckets {
         })
     }
 
-    /// Appends the ids filed under `hash` (without the [`WHOLE`] mark) to `out`: the
-    /// neighbour search's inner loop, without an iterator adapter in between.
+    /// Appends the ids filed under `hash` (without the [`WHOLE`] mark) to `out`.
     fn extend_with_values(&self, hash: u32, out: &mut Vec<u32>) {
+        self.for_each_value(hash, &mut |id| out.push(id));
+    }
+
+    /// Calls `f` with each id filed under `hash` (without the [`WHOLE`] mark): the neighbour
+    /// search's inner loop, without an iterator adapter in between.
+    fn for_each_value(&self, hash: u32, f: &mut impl FnMut(u32)) {
         if !self.may_hold(hash) {
             return;
         }
@@ -187,7 +207,7 @@ impl HashBuckets {
         let mut at = self.heads.get(bucket).copied().unwrap_or(0);
         while let Some(key) = (at as usize).checked_sub(1).and_then(|i| self.keys.get(i)) {
             if key.hash == hash {
-                out.push(key.value & !WHOLE);
+                f(key.value & !WHOLE);
             }
             at = key.next;
         }
@@ -288,6 +308,25 @@ fn for_each_variant(s: &str, mut f: impl FnMut(u32)) {
             }
             before = after;
         }
+    }
+}
+
+/// Appends the keys [`NeighbourIndex::candidates`] looks `query` up under (the hash of
+/// `query`, first, then of each of its deletions), for [`NeighbourIndex::for_each_candidate`].
+pub fn push_neighbour_keys(query: &str, keys: &mut Vec<u32>) {
+    for_each_variant(query, |h| keys.push(h));
+}
+
+/// Appends the keys [`NeighbourIndex::candidates_within_two`] looks `query` up under: those of
+/// `query` and those of each of its one-character deletions.
+pub fn push_neighbour_keys_within_two(query: &str, keys: &mut Vec<u32>) {
+    push_neighbour_keys(query, keys);
+    let mut deleted = String::with_capacity(query.len());
+    for (start, c) in query.char_indices() {
+        deleted.clear();
+        deleted.push_str(&query[..start]);
+        deleted.push_str(&query[start + c.len_utf8()..]);
+        push_neighbour_keys(&deleted, keys);
     }
 }
 

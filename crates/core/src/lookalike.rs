@@ -21,8 +21,8 @@
 use crate::domain::{is_within, parents, Domain, NATIONAL_SECOND_LEVELS};
 
 use crate::index::{
-    extend_hash, osa_within_one, osa_within_two, str_within_one, string_hash, HashBuckets,
-    NeighbourIndex,
+    extend_hash, osa_within_one, osa_within_two, push_neighbour_keys,
+    push_neighbour_keys_within_two, str_within_one, string_hash, HashBuckets, NeighbourIndex,
 };
 
 /// Where a reference domain comes from; earlier variants win when several match.
@@ -195,38 +195,45 @@ impl ReferenceSet {
 
     /// The reference `domain` most likely imitates, if any.
     pub fn find(&self, domain: &Domain) -> Option<Lookalike> {
+        find_in(&[self], domain)
+    }
+
+    /// True when `name`, whose [`string_hash`] is `hash`, is one of the references.
+    fn is_listed(&self, name: &str, hash: u32) -> bool {
+        (self.index.exact_candidates_of_hash(hash)).any(|id| self.names[id as usize] == name)
+    }
+
+    /// The best match of `query` among these references: the strongest class, then the most
+    /// specific name (the domain before its parents), then the closest resemblance; among
+    /// equals the reference listed first (within each of [`Self::match_name`]'s searches).
+    #[inline(never)]
+    fn best_match(&self, query: &Query) -> Option<Match> {
         if self.names.is_empty() {
             return None;
         }
-        let full = domain.as_str();
-        let mut best: Option<(u8, Lookalike)> = None;
-        // The domain itself, then its parents; a match on a longer name is more specific.
-        for (depth, query) in std::iter::once(full).chain(parents(full)).enumerate() {
-            if self.exact(query).is_some() {
+        let mut best = Best::default();
+        for (depth, name) in query.names.iter().enumerate() {
+            if self.is_listed(name.name, query.keys[name.keys.start]) {
                 // A reference, or a name below one, is never a lookalike of another reference;
                 // a lookalike of a longer reference found before still is (`mòd.gov.uk`).
                 break;
             }
-            let prefix = &full[..full.len() - query.len()];
-            for (id, resemblance) in self.matches(query) {
-                let class = self.classes[id];
-                let reference = &self.names[id];
-                let rank = (class as u8) * 32 + (depth.min(3) as u8) * 8 + resemblance as u8;
-                if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                    let suggestion = format!("{prefix}{reference}");
-                    best = Some((
-                        rank,
-                        Lookalike {
-                            reference: reference.clone(),
-                            suggestion,
-                            class,
-                            resemblance,
-                        },
-                    ));
-                }
-            }
+            self.match_name(name, &query.keys, depth, &mut best);
         }
-        best.map(|(_, l)| l)
+        best.0
+    }
+
+    /// The lookalike `found` describes, with its texts.
+    fn lookalike(&self, query: &Query, found: Match) -> Lookalike {
+        let name = query.names[found.name].name;
+        let prefix = &query.full[..query.full.len() - name.len()];
+        let reference = &self.names[found.id as usize];
+        Lookalike {
+            reference: reference.clone(),
+            suggestion: format!("{prefix}{reference}"),
+            class: self.classes[found.id as usize],
+            resemblance: found.resemblance,
+        }
     }
 
     /// True when `skel` is one edit from `target` (a reference's name or skeleton), or two
@@ -241,7 +248,7 @@ impl ReferenceSet {
     /// References of about `skel`'s length within reach of it: the search for an
     /// internationalised name, which the index cannot do for two replaced letters.
     #[inline(never)]
-    fn scan_near_length(&self, skel: &str) -> Vec<(usize, Resemblance)> {
+    fn scan_near_length(&self, skel: &str) -> Vec<u32> {
         let by_length = self.by_length.get_or_init(|| {
             let mut by_length = vec![Vec::new(); MAX_SCANNED_LENGTH + 1];
             for (id, name) in self.names.iter().enumerate() {
@@ -254,91 +261,255 @@ impl ReferenceSet {
         let len = skel.chars().count();
         let lengths = len.saturating_sub(2)..=(len + 2).min(MAX_SCANNED_LENGTH);
         (lengths.flat_map(|l| &by_length[l]))
-            .map(|&id| id as usize)
-            .filter(|&id| self.within_reach(&self.names[id], skel, HOMOGLYPH_TWO_EDITS))
-            .map(|id| (id, Resemblance::Homoglyph))
+            .copied()
+            .filter(|&id| self.within_reach(&self.names[id as usize], skel, HOMOGLYPH_TWO_EDITS))
             .collect()
     }
 
-    fn matches(&self, query: &str) -> Vec<(usize, Resemblance)> {
+    /// Offers `best` the matches of one name of a query (the domain or a parent, `depth` levels
+    /// up), search by search, cheapest first. Each search's candidates come in no particular
+    /// order and may repeat, so the best of one search is the lowest (rank, id) among them,
+    /// as when walked in id order; a later search replaces an earlier one's only by a better
+    /// rank.
+    fn match_name(&self, query: &QueryName, keys: &[u32], depth: usize, best: &mut Best) {
         let searches = self.searches();
-        let mut out = Vec::new();
-        for id in self.index.candidates(query) {
-            let name = &self.names[id as usize];
-            if name != query
-                && osa_within_one(name.as_bytes(), query.as_bytes())
-                && long_enough(name)
-            {
-                out.push((id as usize, one_edit_kind(query, name)));
-            }
-        }
+        let typed = query.name;
+        let found = |id: u32, resemblance: Resemblance| Match {
+            rank: (self.classes[id as usize] as u8) * 32
+                + (depth.min(3) as u8) * 8
+                + resemblance as u8,
+            id,
+            resemblance,
+            name: depth,
+        };
+        let mut one_edit = Best::default();
+        self.index
+            .for_each_candidate(&keys[query.keys.clone()], |id| {
+                let name = &self.names[id as usize];
+                if name != typed
+                    && osa_within_one(name.as_bytes(), typed.as_bytes())
+                    && long_enough(name)
+                {
+                    one_edit.offer_lowest(found(id, one_edit_kind(typed, name)));
+                }
+            });
+        best.offer(one_edit.0);
         // The lowest id among the names with this skeleton: one stored in the map, or a name
         // that is its own skeleton.
-        let skel = skeleton(query);
-        let stored = (searches.skeletons.values(text_hash(&skel)))
-            .map(|id| id as usize)
-            .filter(|&id| skeleton(&self.names[id]) == skel)
+        let skel = query.skeleton();
+        let stored = (searches.skeletons.values(query.skeleton_hash))
+            .filter(|&id| skeleton(&self.names[id as usize]) == skel)
             .min();
-        if let Some(id) = stored.into_iter().chain(self.exact(&skel)).min() {
-            if self.names[id] != query {
-                out.push((id, Resemblance::Homoglyph));
+        let itself = (self.index.exact_candidates_of_hash(query.skeleton_hash))
+            .filter(|&id| self.names[id as usize] == skel)
+            .min();
+        if let Some(id) = stored.into_iter().chain(itself).min() {
+            if self.names[id as usize] != typed {
+                best.offer(Some(found(id, Resemblance::Homoglyph)));
             }
         }
         // A homoglyph and one edit: the skeleton one edit from a reference's skeleton; two
         // edits for internationalised names long enough that two slips still leave them
         // recognisable (ASCII folds such as `1` for `l` in a real name, `11mail.com`, are
         // common; look-alike letters from other alphabets are not).
-        let idn = query.contains("xn--");
-        let two_from = if idn { HOMOGLYPH_TWO_EDITS } else { usize::MAX };
-        let near = |index: &NeighbourIndex| {
-            if idn {
-                index.candidates_within_two(&skel)
-            } else {
-                index.candidates(&skel)
+        let two_from = if query.idn {
+            HOMOGLYPH_TWO_EDITS
+        } else {
+            usize::MAX
+        };
+        let near_skeleton = &keys[query.skeleton_keys.clone()];
+        if query.skeleton.is_some() {
+            let mut homoglyph = Best::default();
+            self.index.for_each_candidate(near_skeleton, |id| {
+                if self.within_reach(&self.names[id as usize], skel, two_from) {
+                    homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
+                }
+            });
+            best.offer(homoglyph.0);
+        }
+        let mut homoglyph = Best::default();
+        (searches.skeleton_index).for_each_candidate(near_skeleton, |id| {
+            if self.within_reach(&skeleton(&self.names[id as usize]), skel, two_from) {
+                homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
+            }
+        });
+        best.offer(homoglyph.0);
+        if query.idn {
+            for id in self.scan_near_length(skel) {
+                best.offer(Some(found(id, Resemblance::Homoglyph)));
+            }
+        }
+        let Some(stem) = query.stem else {
+            return;
+        };
+        // Compared only when a reference shares the hash (rarely).
+        let glued = std::cell::OnceCell::new();
+        let glued_match = (searches.glued.values(stem.glued_hash)).filter(|&id| {
+            let name = &self.names[id as usize];
+            glued_reference(name) == *glued.get_or_init(|| glued_name(stem.name, ""))
+                    // `fastmail.com.au` is the reference under a country suffix, not glued.
+                    && !is_within(stem.name, name)
+                    && long_enough(name)
+        });
+        for id in glued_match {
+            best.offer(Some(found(id, Resemblance::OneEdit)));
+        }
+        let with_stem = (searches.stems.values(stem.hash)).filter(|&id| {
+            let name = &self.names[id as usize];
+            stem_of(name) == Some(stem.name) || national_stem(name) == Some(stem.name)
+        });
+        // The strongest class first, then the domain listed first.
+        if let Some(id) = with_stem.min_by_key(|&id| (self.classes[id as usize], id)) {
+            let name = &self.names[id as usize];
+            if name != typed && long_enough(name) {
+                best.offer(Some(found(id, Resemblance::OtherTld)));
+            }
+        }
+    }
+}
+
+/// The reference `domain` most likely imitates among `sets` (the policy's, the sender's own
+/// domain, the known domains): the best match of each set, then the strongest class and
+/// closest resemblance among them, the earlier set winning a tie. The domain is prepared for
+/// the search once, whatever the number of sets.
+pub fn find_in(sets: &[&ReferenceSet], domain: &Domain) -> Option<Lookalike> {
+    if sets.iter().all(|set| set.is_empty()) {
+        return None;
+    }
+    let query = Query::new(domain.as_str());
+    let (set, found) = (sets.iter())
+        .filter_map(|&set| Some((set, set.best_match(&query)?)))
+        .min_by_key(|(set, found)| (set.classes[found.id as usize], found.resemblance as u8))?;
+    Some(set.lookalike(&query, found))
+}
+
+/// A domain prepared for lookalike searches in several reference sets: what each search
+/// looks up, computed once (the hashing is most of a search that finds nothing).
+struct Query<'d> {
+    full: &'d str,
+    /// The domain, then each of its parents ([`parents`]).
+    names: Vec<QueryName<'d>>,
+    /// The index keys of every name, side by side ([`QueryName`] holds ranges into them).
+    keys: Vec<u32>,
+}
+
+/// One name of a [`Query`] and its index keys.
+struct QueryName<'d> {
+    name: &'d str,
+    /// The keys of the name's neighbours ([`push_neighbour_keys`]), its own hash first.
+    keys: std::ops::Range<usize>,
+    /// Its skeleton, when that differs from the name.
+    skeleton: Option<String>,
+    skeleton_hash: u32,
+    /// The keys of the skeleton's neighbours: within one edit, or two for an
+    /// internationalised name.
+    skeleton_keys: std::ops::Range<usize>,
+    /// Punycode (`xn--`) somewhere in the name.
+    idn: bool,
+    /// The name without its TLD, when it has one.
+    stem: Option<Stem<'d>>,
+}
+
+#[derive(Clone, Copy)]
+struct Stem<'d> {
+    name: &'d str,
+    hash: u32,
+    /// The hash of the stem typed as one label ([`glued_name`] without a TLD).
+    glued_hash: u32,
+}
+
+impl<'d> Query<'d> {
+    #[inline(never)]
+    fn new(full: &'d str) -> Query<'d> {
+        let mut keys = Vec::with_capacity(4 * full.len());
+        let names = (std::iter::once(full).chain(parents(full)))
+            .map(|name| QueryName::new(name, &mut keys))
+            .collect();
+        Query { full, names, keys }
+    }
+}
+
+impl<'d> QueryName<'d> {
+    fn new(name: &'d str, keys: &mut Vec<u32>) -> QueryName<'d> {
+        let own = keys.len();
+        push_neighbour_keys(name, keys);
+        let own = own..keys.len();
+        let idn = name.contains("xn--");
+        let skeleton = other_skeleton(name);
+        let skeleton_keys = match (&skeleton, idn) {
+            (None, false) => own.clone(),
+            (Some(skel), false) => {
+                let start = keys.len();
+                push_neighbour_keys(skel, keys);
+                start..keys.len()
+            }
+            (_, true) => {
+                let start = keys.len();
+                push_neighbour_keys_within_two(skeleton.as_deref().unwrap_or(name), keys);
+                start..keys.len()
             }
         };
-        if skel != query {
-            out.extend(
-                (near(&self.index).into_iter())
-                    .map(|id| id as usize)
-                    .filter(|&id| self.within_reach(&self.names[id], &skel, two_from))
-                    .map(|id| (id, Resemblance::Homoglyph)),
-            );
+        let skeleton_hash = match &skeleton {
+            Some(skel) => text_hash(skel),
+            None => keys[own.start],
+        };
+        let stem = stem_of(name).map(|stem| Stem {
+            name: stem,
+            hash: text_hash(stem),
+            glued_hash: glued_stem_hash(stem),
+        });
+        QueryName {
+            name,
+            keys: own,
+            skeleton,
+            skeleton_hash,
+            skeleton_keys,
+            idn,
+            stem,
         }
-        out.extend(
-            (near(&searches.skeleton_index).into_iter())
-                .map(|id| id as usize)
-                .filter(|&id| self.within_reach(&skeleton(&self.names[id]), &skel, two_from))
-                .map(|id| (id, Resemblance::Homoglyph)),
-        );
-        if idn {
-            out.extend(self.scan_near_length(&skel));
-        }
-        if let Some((stem, _)) = query.rsplit_once('.') {
-            let glued = glued_name(stem, "");
-            out.extend(
-                (searches.glued.values(text_hash(&glued)))
-                    .map(|id| id as usize)
-                    .filter(|&id| glued_reference(&self.names[id]) == glued)
-                    // `fastmail.com.au` is the reference under a country suffix, not glued.
-                    .filter(|&id| !is_within(stem, &self.names[id]))
-                    .filter(|&id| long_enough(&self.names[id]))
-                    .map(|id| (id, Resemblance::OneEdit)),
-            );
-        }
-        if let Some((stem, _)) = query.rsplit_once('.') {
-            let with_stem = (searches.stems.values(text_hash(stem))).filter(|&id| {
-                let name = &self.names[id as usize];
-                stem_of(name) == Some(stem) || national_stem(name) == Some(stem)
-            });
-            // The strongest class first, then the domain listed first.
-            if let Some(id) = with_stem.min_by_key(|&id| (self.classes[id as usize], id)) {
-                if self.names[id as usize] != query && long_enough(&self.names[id as usize]) {
-                    out.push((id as usize, Resemblance::OtherTld));
-                }
+    }
+
+    /// The name's skeleton.
+    fn skeleton(&self) -> &str {
+        self.skeleton.as_deref().unwrap_or(self.name)
+    }
+}
+
+/// A match of a search, before its texts are built (most matches are outranked).
+#[derive(Debug, Clone, Copy)]
+struct Match {
+    /// Lower is better: class, then the name's depth, then resemblance.
+    rank: u8,
+    /// The reference's id.
+    id: u32,
+    resemblance: Resemblance,
+    /// The position of the matched name in [`Query::names`].
+    name: usize,
+}
+
+/// The best match so far.
+#[derive(Debug, Default)]
+struct Best(Option<Match>);
+
+impl Best {
+    /// Keeps `found` when it ranks better than the best so far: among equal ranks the first
+    /// offered stays.
+    fn offer(&mut self, found: Option<Match>) {
+        if let Some(found) = found {
+            if self.0.is_none_or(|best| found.rank < best.rank) {
+                self.0 = Some(found);
             }
         }
-        out
+    }
+
+    /// Keeps `found` when its (rank, id) is lower: the best of candidates given in any order.
+    fn offer_lowest(&mut self, found: Match) {
+        if self
+            .0
+            .is_none_or(|best| (found.rank, found.id) < (best.rank, best.id))
+        {
+            self.0 = Some(found);
+        }
     }
 }
 
@@ -400,6 +571,17 @@ fn glued_hash(name: &str) -> u32 {
         return text_hash(&glued_reference(name));
     }
     (name.bytes())
+        .filter(|&b| b != b'.' && b != b'-')
+        .fold(0, extend_hash)
+}
+
+/// [`text_hash`] of `stem` typed as one label (`glued_name(stem, "")`), without building it
+/// for plain ASCII names.
+fn glued_stem_hash(stem: &str) -> u32 {
+    if stem.contains("xn--") {
+        return text_hash(&glued_name(stem, ""));
+    }
+    (stem.bytes())
         .filter(|&b| b != b'.' && b != b'-')
         .fold(0, extend_hash)
 }
@@ -473,6 +655,18 @@ fn hash_of_other_skeleton(name: &str) -> Option<u32> {
     (folded || upper).then_some(hash)
 }
 
+/// `name`'s skeleton, or `None` when `name` is its own skeleton. Plain names (nearly all) are
+/// folded once without building anything.
+fn other_skeleton(name: &str) -> Option<String> {
+    if !name.is_ascii() || name.contains("xn--") {
+        let skel = skeleton(name);
+        return (skel != name).then_some(skel);
+    }
+    let upper = name.bytes().any(|b| b.is_ascii_uppercase());
+    let folded = fold_ascii_lookalikes(ascii_lower_chars(name), |_| {});
+    (folded || upper).then(|| skeleton(name))
+}
+
 /// The hash a text (a skeleton, a stem) is filed under; [`extend_hash`] builds the same one
 /// byte by byte, as a skeleton is folded.
 fn text_hash(text: &str) -> u32 {
@@ -485,8 +679,7 @@ fn long_enough(reference: &str) -> bool {
 }
 
 fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
-    let stem = |d: &str| d.rsplit_once('.').map(|(s, _)| s.to_string());
-    if stem(typed) == stem(reference) {
+    if stem_of(typed) == stem_of(reference) {
         Resemblance::TldEdit
     } else {
         Resemblance::OneEdit
