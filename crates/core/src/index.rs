@@ -495,6 +495,42 @@ mod tests {
     }
 
     #[test]
+    fn candidates_of_precomputed_keys_are_the_candidates() {
+        let refs = [
+            "army.mil",
+            "gmail.com",
+            "gmial.com",
+            "se.ibm.com",
+            "münchen.de",
+        ];
+        let idx = NeighbourIndex::build(&refs);
+        for query in [
+            "army.ml",
+            "gmaill.com",
+            "gmal.com",
+            "seibm.com",
+            "mümchem.de",
+            "x",
+        ] {
+            let gathered = |within_two: bool| {
+                let mut keys = Vec::new();
+                if within_two {
+                    push_neighbour_keys_within_two(query, &mut keys);
+                } else {
+                    push_neighbour_keys(query, &mut keys);
+                }
+                let mut ids = Vec::new();
+                idx.for_each_candidate(&keys, |id| ids.push(id));
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            };
+            assert_eq!(gathered(false), idx.candidates(query), "{query}");
+            assert_eq!(gathered(true), idx.candidates_within_two(query), "{query}");
+        }
+    }
+
+    #[test]
     fn index_finds_all_neighbours() {
         let refs = ["army.mil", "gmail.com", "se.ibm.com", "example.org"];
         let idx = NeighbourIndex::build(&refs);

@@ -63,13 +63,15 @@ pub struct Lookalike {
 }
 
 /// Reference domains with the indexes to match against them. Build once, query many times.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct ReferenceSet {
     names: Vec<String>,
     classes: Vec<ReferenceClass>,
     /// Per name, every class it was listed under (bit `1 << class`): a domain both internal
     /// and trusted matches as internal but still counts as trusted.
     listed_as: Vec<u8>,
+    /// The strongest class among the references (the weakest there is when none).
+    strongest: ReferenceClass,
     /// Every name within one edit; also the exact lookups that classify each recipient.
     index: NeighbourIndex,
     /// What only a lookalike search needs, built on the first one: a draft to internal,
@@ -79,6 +81,20 @@ pub struct ReferenceSet {
     /// the first internationalised query: only those are compared with every reference of
     /// about their length, for a homoglyph plus two replaced letters (`mümchem.de`).
     by_length: std::sync::OnceLock<Vec<Vec<u32>>>,
+}
+
+impl Default for ReferenceSet {
+    fn default() -> ReferenceSet {
+        ReferenceSet {
+            names: Vec::new(),
+            classes: Vec::new(),
+            listed_as: Vec::new(),
+            strongest: ReferenceClass::HighValue,
+            index: NeighbourIndex::default(),
+            searches: std::sync::OnceLock::new(),
+            by_length: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// The indexes of the homoglyph, glued-name and other-TLD searches.
@@ -118,6 +134,10 @@ impl ReferenceSet {
             index: NeighbourIndex::with_capacity(entries.len(), total_len),
             ..ReferenceSet::default()
         };
+        set.strongest = (entries.iter())
+            .map(|&(_, class)| class)
+            .min()
+            .unwrap_or(set.strongest);
         for (name, class) in entries {
             set.add(name, class);
         }
@@ -198,9 +218,9 @@ impl ReferenceSet {
         find_in(&[self], domain)
     }
 
-    /// True when `name`, whose [`string_hash`] is `hash`, is one of the references.
-    fn is_listed(&self, name: &str, hash: u32) -> bool {
-        (self.index.exact_candidates_of_hash(hash)).any(|id| self.names[id as usize] == name)
+    /// The id of `name`, whose [`string_hash`] is `hash`, when it is one of the references.
+    fn is_listed_at(&self, name: &str, hash: u32) -> Option<u32> {
+        (self.index.exact_candidates_of_hash(hash)).find(|&id| self.names[id as usize] == name)
     }
 
     /// The best match of `query` among these references: the strongest class, then the most
@@ -213,7 +233,7 @@ impl ReferenceSet {
         }
         let mut best = Best::default();
         for (depth, name) in query.names.iter().enumerate() {
-            if self.is_listed(name.name, query.keys[name.keys.start]) {
+            if (self.is_listed_at(name.name, query.keys[name.keys.start])).is_some() {
                 // A reference, or a name below one, is never a lookalike of another reference;
                 // a lookalike of a longer reference found before still is (`mòd.gov.uk`).
                 break;
@@ -300,9 +320,10 @@ impl ReferenceSet {
         let stored = (searches.skeletons.values(query.skeleton_hash))
             .filter(|&id| skeleton(&self.names[id as usize]) == skel)
             .min();
-        let itself = (self.index.exact_candidates_of_hash(query.skeleton_hash))
-            .filter(|&id| self.names[id as usize] == skel)
-            .min();
+        // (A name that is its own skeleton was looked up already, and is no reference.)
+        let itself = (query.skeleton.is_some())
+            .then(|| self.is_listed_at(skel, query.skeleton_hash))
+            .flatten();
         if let Some(id) = stored.into_iter().chain(itself).min() {
             if self.names[id as usize] != typed {
                 best.offer(Some(found(id, Resemblance::Homoglyph)));
@@ -377,10 +398,27 @@ pub fn find_in(sets: &[&ReferenceSet], domain: &Domain) -> Option<Lookalike> {
         return None;
     }
     let query = Query::new(domain.as_str());
-    let (set, found) = (sets.iter())
-        .filter_map(|&set| Some((set, set.best_match(&query)?)))
-        .min_by_key(|(set, found)| (set.classes[found.id as usize], found.resemblance as u8))?;
-    Some(set.lookalike(&query, found))
+    let mut best: Option<(&ReferenceSet, Match)> = None;
+    let strength = |set: &ReferenceSet, found: Match| {
+        (set.classes[found.id as usize], found.resemblance as u8)
+    };
+    for &set in sets {
+        // A set whose strongest class at its closest resemblance cannot beat the best so far
+        // (a tie goes to the earlier set) is not searched: a recipient imitating a trusted
+        // domain needs no search of the known domains.
+        let unbeatable = |&(before, found): &(&ReferenceSet, Match)| {
+            (set.strongest, Resemblance::Homoglyph as u8) >= strength(before, found)
+        };
+        if best.as_ref().is_some_and(unbeatable) {
+            continue;
+        }
+        if let Some(found) = set.best_match(&query) {
+            if best.is_none_or(|(before, other)| strength(set, found) < strength(before, other)) {
+                best = Some((set, found));
+            }
+        }
+    }
+    best.map(|(set, found)| set.lookalike(&query, found))
 }
 
 /// A domain prepared for lookalike searches in several reference sets: what each search
@@ -434,7 +472,7 @@ impl<'d> QueryName<'d> {
         let own = keys.len();
         push_neighbour_keys(name, keys);
         let own = own..keys.len();
-        let idn = name.contains("xn--");
+        let idn = has_punycode(name);
         let skeleton = other_skeleton(name);
         let skeleton_keys = match (&skeleton, idn) {
             (None, false) => own.clone(),
@@ -567,7 +605,7 @@ fn skeleton_index(names: &[String], ids: &[u32]) -> NeighbourIndex {
 /// [`text_hash`] of [`glued_reference`], without building it for plain ASCII names.
 #[inline(never)]
 fn glued_hash(name: &str) -> u32 {
-    if name.contains("xn--") {
+    if has_punycode(name) {
         return text_hash(&glued_reference(name));
     }
     (name.bytes())
@@ -578,7 +616,7 @@ fn glued_hash(name: &str) -> u32 {
 /// [`text_hash`] of `stem` typed as one label (`glued_name(stem, "")`), without building it
 /// for plain ASCII names.
 fn glued_stem_hash(stem: &str) -> u32 {
-    if stem.contains("xn--") {
+    if has_punycode(stem) {
         return text_hash(&glued_name(stem, ""));
     }
     (stem.bytes())
@@ -598,7 +636,7 @@ fn glued_reference(name: &str) -> String {
 /// `stem` (ASCII form; shown in Unicode) followed by `tld`, without dots and hyphens.
 fn glued_name(stem: &str, tld: &str) -> String {
     let unicode;
-    let stem = if stem.contains("xn--") {
+    let stem = if has_punycode(stem) {
         unicode = idna::domain_to_unicode(stem).0;
         unicode.as_str()
     } else {
@@ -641,7 +679,7 @@ fn stem_of(name: &str) -> Option<&str> {
 /// (nearly all) are hashed as they are folded, without building the skeleton.
 #[inline(never)]
 fn hash_of_other_skeleton(name: &str) -> Option<u32> {
-    if !name.is_ascii() || name.contains("xn--") {
+    if !name.is_ascii() || has_punycode(name) {
         let skel = skeleton(name);
         return (skel != name).then(|| text_hash(&skel));
     }
@@ -655,10 +693,16 @@ fn hash_of_other_skeleton(name: &str) -> Option<u32> {
     (folded || upper).then_some(hash)
 }
 
+/// Whether `name` holds `xn--` (a punycode label): `name.contains("xn--")` without setting up
+/// a substring search, several times per recipient.
+fn has_punycode(name: &str) -> bool {
+    name.as_bytes().windows(4).any(|w| w == b"xn--")
+}
+
 /// `name`'s skeleton, or `None` when `name` is its own skeleton. Plain names (nearly all) are
 /// folded once without building anything.
 fn other_skeleton(name: &str) -> Option<String> {
-    if !name.is_ascii() || name.contains("xn--") {
+    if !name.is_ascii() || has_punycode(name) {
         let skel = skeleton(name);
         return (skel != name).then_some(skel);
     }
@@ -697,7 +741,7 @@ fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
 /// WebAssembly build that every send loads.
 pub fn skeleton(ascii_domain: &str) -> String {
     // Only punycode labels can hold non-ASCII characters; plain ASCII skips IDNA entirely.
-    if !ascii_domain.contains("xn--") {
+    if !has_punycode(ascii_domain) {
         let mut out = String::with_capacity(ascii_domain.len());
         fold_ascii_lookalikes(ascii_lower_chars(ascii_domain), |c| out.push(c));
         return out;
@@ -824,7 +868,7 @@ const CYRILLIC_COUNTRY_TLDS: [&str; 12] = [
 /// Whether `domain` disguises itself with letters of another script, references aside.
 /// Real single-script IDN names (`münchen.de`, `яндекс.рф`) are not spoofs.
 pub fn script_spoof(domain: &Domain) -> Option<ScriptSpoof> {
-    if !domain.as_str().contains("xn--") {
+    if !has_punycode(domain.as_str()) {
         return None;
     }
     let unicode = domain.unicode();
@@ -907,6 +951,44 @@ mod tests {
         );
         assert_eq!(find(&s, "example.org"), None);
         assert_eq!(find(&s, "gmail.com"), None);
+    }
+
+    #[test]
+    fn across_sets_the_strongest_class_wins_and_a_tie_goes_to_the_earlier_set() {
+        let policy = set_of(&[("gmail.com", ReferenceClass::HighValue)]);
+        let known = set_of(&[
+            ("gmail.co", ReferenceClass::Known),
+            ("army.mil", ReferenceClass::Known),
+        ]);
+        let trusted = set_of(&[("army.mil", ReferenceClass::Trusted)]);
+        let find = |sets: &[&ReferenceSet], d: &str| {
+            find_in(sets, &Domain::parse(d).unwrap()).map(|l| (l.suggestion, l.class))
+        };
+        // A known domain is a stronger reference than a big provider's.
+        assert_eq!(
+            find(&[&policy, &known], "gmial.co"),
+            Some(("gmail.co".into(), ReferenceClass::Known))
+        );
+        // The trusted set's match leaves the known set unsearched; the answer is the same.
+        assert_eq!(
+            find(&[&trusted, &known], "army.ml"),
+            Some(("army.mil".into(), ReferenceClass::Trusted))
+        );
+        // The same class and resemblance in two sets: the earlier set's reference.
+        let other_known = set_of(&[("army.mx", ReferenceClass::Known)]);
+        let reference = |sets: &[&ReferenceSet]| {
+            find_in(sets, &Domain::parse("army.ml").unwrap()).map(|l| (l.reference, l.resemblance))
+        };
+        assert_eq!(
+            reference(&[&known, &other_known]),
+            Some(("army.mil".into(), Resemblance::TldEdit))
+        );
+        assert_eq!(
+            reference(&[&other_known, &known]),
+            Some(("army.mx".into(), Resemblance::TldEdit))
+        );
+        assert_eq!(find(&[&policy, &known], "example.org"), None);
+        assert_eq!(find(&[&ReferenceSet::default()], "gmial.com"), None);
     }
 
     #[test]
