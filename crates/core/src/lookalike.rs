@@ -12,7 +12,8 @@
 //!
 //! Each is tried on the recipient's domain and on its parents (`mail.gmial.com` → `gmial.com`),
 //! so the suggestion keeps the subdomain the sender typed. A reference, or a name below one,
-//! is never a lookalike of another reference.
+//! is never a lookalike of another reference. [`find_in`] searches several sets (the policy's,
+//! the sender's own domain, the known domains) with what it computes about the domain once.
 //!
 //! Without any reference, [`script_spoof`] still tells a label that mixes Latin with Cyrillic
 //! or Greek letters (`pаypal.com`) or one written wholly in Cyrillic or Greek letters that all
