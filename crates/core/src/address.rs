@@ -8,7 +8,7 @@
 //! them: a recipient is never hidden behind another. [`split_header`] cuts a raw `To:`-style
 //! header value into such strings.
 
-use crate::domain::{Domain, DomainError};
+use crate::domain::{is_canonical_plain, Domain, DomainError};
 
 /// A parsed mailbox: optional display name and the address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +190,24 @@ pub fn parse_address(text: &str) -> Result<Address, AddressError> {
         local: local.to_string(),
         domain,
     })
+}
+
+/// Where the `@` of `text` is, when `text` is an address already in its canonical form
+/// (`local@domain`, the local part a lower-case ASCII dot-atom, the domain a canonical plain
+/// ASCII one): [`parse_address`] would read it as these two parts unchanged, and
+/// [`Address::canonical`] is `text`. The known-recipient index reads a history's tens of
+/// thousands of addresses in place with it, and parses only the others.
+pub(crate) fn canonical_plain_at(text: &str) -> Option<usize> {
+    let at = text.rfind('@')?;
+    let local = &text.as_bytes()[..at];
+    let dot_atom = (1..=64).contains(&local.len())
+        && local[0] != b'.'
+        && local[local.len() - 1] != b'.'
+        && !local.windows(2).any(|w| w == b"..");
+    let lower_atext = |&b: &u8| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || (b < 128 && (ATEXT_SPECIALS >> b) & 1 == 1)
+    };
+    (dot_atom && local.iter().all(lower_atext) && is_canonical_plain(&text[at + 1..])).then_some(at)
 }
 
 /// The ASCII characters besides letters and digits that RFC 5322 atext allows, as a bit set
@@ -385,6 +403,55 @@ mod tests {
             if parse_mailbox(&input).is_ok() && has_one_reading(&input) {
                 proptest::prop_assert_eq!(candidates(&input).len(), 1, "{}", input);
             }
+        }
+
+        /// An address the shortcut reads in place is one `parse_address` reads unchanged.
+        #[test]
+        fn canonical_plain_addresses_parse_as_themselves(
+            input in "[a-zA-Z0-9.+'\"@ _-]{0,6}(xn--)?[a-z.]{0,3}@[a-zA-Z0-9.@ -]{0,8}(\\.|\\.com|\\.xn--p1ai|-)?"
+        ) {
+            match canonical_plain_at(&input) {
+                Some(at) => {
+                    let address = parse_address(&input).expect("a canonical address parses");
+                    proptest::prop_assert_eq!(address.local.as_str(), &input[..at]);
+                    proptest::prop_assert_eq!(address.domain.as_str(), &input[at + 1..]);
+                    proptest::prop_assert_eq!(address.domain.unicode(), &input[at + 1..]);
+                    proptest::prop_assert_eq!(address.canonical(), input.clone());
+                }
+                // And it reads every canonical address but those needing a closer look.
+                None => {
+                    let read_as_itself = parse_address(&input).is_ok_and(|a| a.canonical() == input);
+                    proptest::prop_assert!(
+                        !read_as_itself || input.contains('"') || input.contains("xn--"),
+                        "{} is canonical but not read in place", input
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_plain_at_reads_only_canonical_addresses() {
+        assert_eq!(
+            canonical_plain_at("john.smith@lockheedmartin.com"),
+            Some(10)
+        );
+        assert_eq!(canonical_plain_at("o'brien+x@a-b.co.uk"), Some(9));
+        for other in [
+            "John@a.com",
+            "a@A.com",
+            "a@a.com.",
+            "a@xn--bcher-kva.de",
+            "\"a b\"@a.com",
+            ".a@a.com",
+            "a..b@a.com",
+            "a@localhost",
+            "a@-a.com",
+            "m\u{fc}ller@a.com",
+            "a@b@c.com",
+            "",
+        ] {
+            assert_eq!(canonical_plain_at(other), None, "{other}");
         }
     }
 

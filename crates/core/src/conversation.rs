@@ -76,13 +76,13 @@ impl Participants {
         if let Some(a) = (self.addresses.iter()).find(|a| a.local.to_lowercase() == local) {
             return Some(a.display());
         }
-        let at_participants = |c: &&Contact| self.domains.contains(&c.domain);
+        let at_participants = |c: &Contact| self.domains.iter().any(|d| d == c.domain);
         if let Some(c) = known.same_local(&local).into_iter().find(at_participants) {
             return Some(c.display());
         }
         (self.domains.iter())
             .find_map(|d| known.neighbour(&local, d))
-            .map(Contact::display)
+            .map(|c| c.display())
     }
 }
 
@@ -142,7 +142,7 @@ pub fn other_address_of<'k>(
     mailbox: &Mailbox,
     known: &'k KnownRecipients,
     in_draft: &dyn Fn(&str) -> bool,
-) -> Option<(&'k Contact, Resemblance)> {
+) -> Option<(Contact<'k>, Resemblance)> {
     let own = mailbox.address.canonical();
     let usable = |c: &Contact| {
         let address = c.canonical();
@@ -161,15 +161,15 @@ pub fn other_address_of<'k>(
             return None;
         }
         let domain = mailbox.address.domain.as_str();
-        let mut same: Vec<&Contact> = (known.same_local(&local).into_iter())
+        let mut same: Vec<Contact> = (known.same_local(&local).into_iter())
             .filter(|c| c.domain != domain && usable(c))
             .collect();
         crate::order::sort_by(&mut same, |a, b| {
             (b.last_day, b.count)
                 .cmp(&(a.last_day, a.count))
-                .then(a.domain.cmp(&b.domain))
+                .then(a.domain.cmp(b.domain))
         });
-        same.first().map(|c| (*c, Resemblance::LocalPart))
+        same.first().map(|&c| (c, Resemblance::LocalPart))
     })
 }
 
@@ -202,10 +202,7 @@ mod tests {
             ("john.smith@lockheedmartin.com", Resemblance::Name)
         );
         let (c, how) = other_address_of(&mailbox("john.smith@gmail.com"), &k, &none).unwrap();
-        assert_eq!(
-            (c.local.as_str(), how),
-            ("john.smith", Resemblance::LocalPart)
-        );
+        assert_eq!((c.local, how), ("john.smith", Resemblance::LocalPart));
         assert!(other_address_of(&mailbox("info@other.com"), &k, &none).is_none());
         assert!(other_address_of(&mailbox("Smith <x@gmail.com>"), &k, &none).is_none());
         let both: HashSet<String> = ["john.smith@lockheedmartin.com".to_string()].into();

@@ -142,6 +142,23 @@ fn is_host_label(label: &[u8]) -> bool {
 /// them punycode); `None` sends it to the full IDNA path, which also explains the error.
 /// One pass over the bytes: this runs for every domain of a policy on each cold start.
 fn plain_ascii_domain(name: &str) -> Option<String> {
+    let upper = plain_ascii_shape(name)?;
+    Some(if upper {
+        name.to_ascii_lowercase()
+    } else {
+        name.to_owned()
+    })
+}
+
+/// Whether `name` (not trimmed, no trailing dot) is already a canonical plain ASCII domain:
+/// [`Domain::parse`] would read it as itself, with no Unicode form of its own.
+pub(crate) fn is_canonical_plain(name: &str) -> bool {
+    plain_ascii_shape(name) == Some(false)
+}
+
+/// For a plain ASCII domain (letters, digits and hyphens in two labels or more, no punycode),
+/// whether it has upper-case letters; `None` for any other name.
+fn plain_ascii_shape(name: &str) -> Option<bool> {
     // The characters are checked in the loop; each label's shape when it ends. Punycode
     // labels (`xn--`, any case) go through IDNA, which checks their encoding.
     let plain_label = |label: &[u8]| {
@@ -169,11 +186,7 @@ fn plain_ascii_domain(name: &str) -> Option<String> {
     if labels < 2 || !plain_label(&bytes[label_start..]) {
         return None;
     }
-    Some(if upper {
-        name.to_ascii_lowercase()
-    } else {
-        name.to_owned()
-    })
+    Some(upper)
 }
 
 /// True when `domain` equals `parent` or is a subdomain of it, on a label boundary.

@@ -511,8 +511,8 @@ impl Context<'_> {
         let Some((contact, how)) = other_address_of(mailbox, known, &in_draft) else {
             return;
         };
-        let protected = self.is_internal(&contact.domain)
-            || (self.engine.references).covers_as(&contact.domain, ReferenceClass::Trusted);
+        let protected = self.is_internal(contact.domain)
+            || (self.engine.references).covers_as(contact.domain, ReferenceClass::Trusted);
         let actions = &self.engine.policy.actions;
         let action = if protected && !checked.internal && !checked.trusted {
             actions.contact_at_other_address
@@ -527,7 +527,7 @@ impl Context<'_> {
                 .take(3)
                 .collect::<Vec<_>>()
                 .join(" "),
-            Resemblance::LocalPart => contact.local.clone(),
+            Resemblance::LocalPart => contact.local.to_string(),
         };
         checked.suspicious |= action != Action::Allow;
         let parts = FindingParts {

@@ -443,9 +443,8 @@ impl KnownCache {
     }
 
     fn rebuild(&mut self) {
-        let history = History::parse(&self.history);
-        self.summary = history.summary();
-        self.index = KnownRecipients::from_owned_history(history, &self.known);
+        self.index = KnownRecipients::from_history_text(self.history.clone(), &self.known);
+        self.summary = self.index.history_summary();
     }
 }
 

@@ -202,8 +202,15 @@ impl Engine {
         let mut cache = self.known.borrow_mut();
         let (last_history, index) = &mut *cache;
         let changed = history != *last_history;
-        let text = changed.then(|| convert::history_text(&history));
-        index.set_context(text.as_deref(), known);
+        let read = || {
+            let text = changed.then(|| convert::history_text(&history));
+            index.set_context(text.as_deref(), known);
+        };
+        if changed && history.is_string() {
+            phases::measure(Phase::History, read);
+        } else {
+            read();
+        }
         *last_history = history;
         let verdict = phases::measure(Phase::FirstCheck, || {
             self.inner.check(&draft, index.index())

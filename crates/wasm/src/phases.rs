@@ -1,7 +1,8 @@
 //! Cold-start phase marks: instantiation leaves the User Timing mark
 //! `sendguard:instantiated`, and the first policy verification, the first index build and
 //! the first check of this module instance each leave a measure (`performance.measure`)
-//! named `sendguard:verify`, `sendguard:index` and `sendguard:first-check`. The budgets
+//! named `sendguard:verify`, `sendguard:index` and `sendguard:first-check`, and the first
+//! history read (copied in and indexed) one named `sendguard:history`. The budgets
 //! script (scripts/wasm-budgets.mjs) and the console's Chromium test read them, so a slower
 //! cold start names its phase. Only the first of each phase is marked: a long-lived page
 //! (Thunderbird's background page) gains no entries per refresh or per send. Where the
@@ -23,10 +24,14 @@ pub enum Phase {
     Index,
     /// The first `engine.check`: the check code's first (baseline) compile and run.
     FirstCheck,
+    /// The first history given to a check: its text copied in and read into the
+    /// known-recipient index.
+    History,
 }
 
 /// Whether each phase (by its index) was marked already.
-static MARKED: [AtomicBool; 4] = [
+static MARKED: [AtomicBool; 5] = [
+    AtomicBool::new(false),
     AtomicBool::new(false),
     AtomicBool::new(false),
     AtomicBool::new(false),
@@ -41,6 +46,7 @@ impl Phase {
             Phase::Verify => "sendguard:verify",
             Phase::Index => "sendguard:index",
             Phase::FirstCheck => "sendguard:first-check",
+            Phase::History => "sendguard:history",
         }
     }
 

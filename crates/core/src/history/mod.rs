@@ -84,37 +84,22 @@ impl History {
     /// counted in [`History::rejected`]. Comments (`#`) and blank lines are skipped; an
     /// address given twice is merged (counts added, the later day and a non-empty name kept).
     pub fn parse(text: &str) -> History {
-        let (readable, beyond) = split_at_line_boundary(text, MAX_BYTES);
-        // Sized once for every line (an upper bound on the entries): tens of thousands of
-        // entries would otherwise regrow and rehash the map and the list a dozen times.
-        let lines_at_most = (readable.bytes().filter(|&b| b == b'\n').count() + 1).min(MAX_ENTRIES);
+        let expected = entries_expected(text);
         let mut history = History {
-            entries: Vec::with_capacity(lines_at_most),
-            positions: FastMap::with_capacity_and_hasher(lines_at_most, Default::default()),
+            entries: Vec::with_capacity(expected),
+            positions: FastMap::with_capacity_and_hasher(expected, Default::default()),
             rejected: 0,
         };
-        let mut lines = readable
-            .split('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l));
-        let first = lines.clone().find(|l| !l.trim().is_empty());
-        if first.is_some_and(is_other_version) {
-            history.rejected = count_entry_lines(text);
-            return history;
-        }
-        for line in lines.by_ref() {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
+        history.rejected = read_entry_lines(text, |line| {
             if history.entries.len() >= MAX_ENTRIES {
-                history.rejected += 1;
-                continue;
+                return false;
             }
             match parse_line(line) {
                 Some(entry) => history.merge(entry),
-                None => history.rejected += 1,
+                None => return false,
             }
-        }
-        history.rejected += count_entry_lines(beyond);
+            true
+        });
         history
     }
 
@@ -193,13 +178,6 @@ impl History {
         }
     }
 
-    /// The entries, in the order they were read or added, and their positions by canonical
-    /// address (`Address::canonical`): what `KnownRecipients` indexes, taken as they are so
-    /// that nothing is copied or hashed twice.
-    pub(crate) fn into_parts(self) -> (Vec<HistoryEntry>, FastMap<String, usize>) {
-        (self.entries, self.positions)
-    }
-
     /// Keeps only `entries` (most useful first), rebuilding the positions.
     fn replace_entries(&mut self, entries: Vec<HistoryEntry>) {
         self.positions = (entries.iter().enumerate())
@@ -209,9 +187,33 @@ impl History {
     }
 }
 
-/// One entry line: `address<TAB>count<TAB>last_day[<TAB>name]`, or `None`.
+/// One entry line as an entry, or `None`.
 #[inline(never)]
 fn parse_line(line: &str) -> Option<HistoryEntry> {
+    let fields = line_fields(line)?;
+    Some(HistoryEntry {
+        address: parse_address(fields.address).ok()?,
+        count: fields.count,
+        last_day: fields.last_day,
+        name: clean_name(fields.name),
+    })
+}
+
+/// The fields of one entry line, borrowed from it; the address not yet read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineFields<'a> {
+    /// Non-empty, without surrounding spaces.
+    pub address: &'a str,
+    pub count: u32,
+    pub last_day: u32,
+    /// As written: [`clean_name`] makes it the stored name.
+    pub name: &'a str,
+}
+
+/// One entry line, `address<TAB>count<TAB>last_day[<TAB>name]`, cut into its fields, or `None`
+/// when it has another shape (the one grammar of a line, for [`History::parse`] and the
+/// known-recipient index that reads the text in place).
+pub(crate) fn line_fields(line: &str) -> Option<LineFields<'_>> {
     if line.len() > MAX_LINE_BYTES {
         return None;
     }
@@ -221,13 +223,44 @@ fn parse_line(line: &str) -> Option<HistoryEntry> {
     if fields.next().is_some() || address.is_empty() || address != address.trim() {
         return None;
     }
-    let address = parse_address(address).ok()?;
-    Some(HistoryEntry {
+    Some(LineFields {
         address,
         count: parse_number(count)?,
         last_day: parse_number(day)?,
-        name: clean_name(name),
+        name,
     })
+}
+
+/// Calls `read` with every line of `text` that would be an entry (not blank, not a comment,
+/// its `\r` removed), in order; `read` answers whether it took the line. Answers the lines
+/// rejected: those `read` refused, those beyond [`MAX_BYTES`], and every line of a text whose
+/// header names another version (then `read` is never called).
+pub(crate) fn read_entry_lines<'t>(text: &'t str, mut read: impl FnMut(&'t str) -> bool) -> usize {
+    let (readable, beyond) = split_at_line_boundary(text, MAX_BYTES);
+    let mut lines = readable
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let first = lines.clone().find(|l| !l.trim().is_empty());
+    if first.is_some_and(is_other_version) {
+        return count_entry_lines(text);
+    }
+    let mut rejected = count_entry_lines(beyond);
+    for line in lines.by_ref() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !read(line) {
+            rejected += 1;
+        }
+    }
+    rejected
+}
+
+/// About how many entries `text` holds, to reserve room for them without reading it (a count
+/// of its newlines would be a byte loop over a megabyte on WebAssembly's first tier): a line
+/// with a name takes 40 to 60 bytes; a history of shorter lines regrows its tables once or twice.
+pub(crate) fn entries_expected(text: &str) -> usize {
+    (text.len().min(MAX_BYTES) / 32 + 1).min(MAX_ENTRIES)
 }
 
 /// A decimal `u32`: digits only (no sign, no spaces).
@@ -241,8 +274,7 @@ fn parse_number(field: &str) -> Option<u32> {
 /// A display name as stored: no TAB, CR or LF (they would break the line), trimmed, at most
 /// [`MAX_NAME_CHARS`] characters.
 pub fn clean_name(name: &str) -> String {
-    let clean = |c: char| !matches!(c, '\t' | '\r' | '\n');
-    if name.len() <= MAX_NAME_CHARS && name.chars().all(clean) && name.trim() == name {
+    if is_clean_name(name) {
         return name.to_string(); // the usual case: one copy
     }
     let cleaned: String = (name.chars())
@@ -256,6 +288,12 @@ pub fn clean_name(name: &str) -> String {
         .take(MAX_NAME_CHARS)
         .collect();
     cleaned.trim().to_string()
+}
+
+/// Whether [`clean_name`] keeps `name` as it is.
+pub(crate) fn is_clean_name(name: &str) -> bool {
+    let clean = |b: &u8| !matches!(b, b'\t' | b'\r' | b'\n');
+    name.len() <= MAX_NAME_CHARS && name.as_bytes().iter().all(clean) && name.trim() == name
 }
 
 /// One entry's line of the text form, with its newline.
