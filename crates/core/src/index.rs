@@ -79,6 +79,19 @@ impl NeighbourIndex {
         out
     }
 
+    /// Calls `f` with the id of every entry filed under one of `keys` (from
+    /// [`push_neighbour_keys`] or [`push_neighbour_keys_within_two`]): the same entries as
+    /// [`Self::candidates`] or [`Self::candidates_within_two`] give, in no particular order and
+    /// possibly repeated, without hashing the query again for each index it is looked up in.
+    /// Not inlined: one call per recipient and index, run optimised by WebAssembly engines
+    /// after the first few (see [`for_each_variant`]).
+    #[inline(never)]
+    pub fn for_each_candidate(&self, keys: &[u32], mut f: impl FnMut(u32)) {
+        for &key in keys {
+            self.buckets.for_each_value(key, &mut f);
+        }
+    }
+
     /// Ids of entries that may be `name` itself (of the same hash; the caller compares the
     /// names), latest first.
     pub fn exact_candidates(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
@@ -187,8 +200,16 @@ impl HashBuckets {
     /// Calls `f` with each id filed under `hash` (without the [`WHOLE`] mark): the neighbour
     /// search's inner loop, without an iterator adapter in between.
     fn for_each_value(&self, hash: u32, f: &mut impl FnMut(u32)) {
-        if self.may_hold(hash) {
-            self.walk_chain(hash, f);
+        if !self.may_hold(hash) {
+            return;
+        }
+        let bucket = hash.checked_shr(self.shift).unwrap_or(0) as usize;
+        let mut at = self.heads.get(bucket).copied().unwrap_or(0);
+        while let Some(key) = (at as usize).checked_sub(1).and_then(|i| self.keys.get(i)) {
+            if key.hash == hash {
+                f(key.value & !WHOLE);
+            }
+            at = key.next;
         }
     }
 
@@ -206,19 +227,9 @@ impl HashBuckets {
     /// multiple of the hash two bits in it (two bits a key halve a lookup's chance of a false
     /// "maybe" several times over one bit in a twice larger table).
     fn filter_bits(&self, hash: u32) -> (usize, u64) {
-        (hash as usize & (self.filter.len() - 1), filter_mask(hash))
-    }
-
-    /// Calls `f` with each value filed under `hash`, without asking the filter.
-    fn walk_chain(&self, hash: u32, f: &mut impl FnMut(u32)) {
-        let bucket = hash.checked_shr(self.shift).unwrap_or(0) as usize;
-        let mut at = self.heads.get(bucket).copied().unwrap_or(0);
-        while let Some(key) = (at as usize).checked_sub(1).and_then(|i| self.keys.get(i)) {
-            if key.hash == hash {
-                f(key.value & !WHOLE);
-            }
-            at = key.next;
-        }
+        let word = hash as usize & (self.filter.len() - 1);
+        let mixed = hash.wrapping_mul(FILTER_MIX);
+        (word, 1 << (mixed >> 26) | 1 << (mixed >> 20 & 63))
     }
 
     /// Heap bytes held.
@@ -234,80 +245,6 @@ impl HashBuckets {
 /// bit of four a key, one in five did, and the known domains' search beside the policy's
 /// walked their chains for most of its time), ~8% more than the table's memory.
 const BUCKETS_PER_FILTER_WORD: usize = 4;
-
-/// The two bits of a key's filter word that `hash` sets (or needs set): picked by the top bits
-/// of a multiple of the hash, independent of the low bits that pick the word.
-fn filter_mask(hash: u32) -> u64 {
-    let mixed = hash.wrapping_mul(FILTER_MIX);
-    1 << (mixed >> 26) | 1 << (mixed >> 20 & 63)
-}
-
-/// One filter over the keys of two indexes (a reference set's names and their skeletons),
-/// searched with the same keys: one read of it per key answers for both, where each index's
-/// own filter would cost a read each. Eight bits a key, two of them set.
-#[derive(Debug, Default, Clone)]
-pub struct JointFilter {
-    words: Vec<u64>,
-}
-
-impl JointFilter {
-    /// The filter of every key of `first` and `second`.
-    #[inline(never)]
-    pub fn of(first: &NeighbourIndex, second: &NeighbourIndex) -> JointFilter {
-        let (first, second) = (&first.buckets.keys, &second.buckets.keys);
-        let mut filter = JointFilter {
-            words: vec![0; (first.len() + second.len()).div_ceil(8).next_power_of_two()],
-        };
-        for key in first.iter().chain(second) {
-            let word = filter.word(key.hash);
-            filter.words[word] |= filter_mask(key.hash);
-        }
-        filter
-    }
-
-    /// Heap bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        self.words.capacity() * std::mem::size_of::<u64>()
-    }
-
-    fn word(&self, hash: u32) -> usize {
-        hash as usize & (self.words.len() - 1)
-    }
-
-    /// False when neither index has a key `hash` (true may still find none).
-    fn may_hold(&self, hash: u32) -> bool {
-        let mask = filter_mask(hash);
-        self.words[self.word(hash)] & mask == mask
-    }
-}
-
-impl NeighbourIndex {
-    /// Calls `in_self` with the id of every entry of this index filed under one of `keys`
-    /// (from [`push_neighbour_keys`] or [`push_neighbour_keys_within_two`]), and `in_other`
-    /// with those of `other` when given, asking `filter` (the [`JointFilter`] of both) once
-    /// per key: the same entries as [`Self::candidates`] or [`Self::candidates_within_two`]
-    /// give, in no particular order and possibly repeated, without hashing the query again
-    /// for each index it is looked up in. Not inlined: one call per recipient and index, run
-    /// optimised by WebAssembly engines after the first few (see [`for_each_variant`]).
-    #[inline(never)]
-    pub fn for_each_candidate_with(
-        &self,
-        other: Option<&NeighbourIndex>,
-        filter: &JointFilter,
-        keys: &[u32],
-        mut in_self: impl FnMut(u32),
-        mut in_other: impl FnMut(u32),
-    ) {
-        for &key in keys {
-            if filter.may_hold(key) {
-                self.buckets.walk_chain(key, &mut in_self);
-                if let Some(other) = other {
-                    other.buckets.for_each_value(key, &mut in_other);
-                }
-            }
-        }
-    }
-}
 
 /// An odd constant (2^32 / golden ratio) whose product with a hash spreads all its bits into
 /// the top ones, which pick a key's two bits in its filter word.
@@ -384,8 +321,7 @@ fn for_each_variant(s: &str, mut f: impl FnMut(u32)) {
 }
 
 /// Appends the keys [`NeighbourIndex::candidates`] looks `query` up under (the hash of
-/// `query`, first, then of each of its deletions), for
-/// [`NeighbourIndex::for_each_candidate_with`].
+/// `query`, first, then of each of its deletions), for [`NeighbourIndex::for_each_candidate`].
 pub fn push_neighbour_keys(query: &str, keys: &mut Vec<u32>) {
     for_each_variant(query, |h| keys.push(h));
 }
@@ -584,9 +520,7 @@ mod tests {
                     push_neighbour_keys(query, &mut keys);
                 }
                 let mut ids = Vec::new();
-                let none = NeighbourIndex::default();
-                let filter = JointFilter::of(&idx, &none);
-                idx.for_each_candidate_with(None, &filter, &keys, |id| ids.push(id), |_| {});
+                idx.for_each_candidate(&keys, |id| ids.push(id));
                 ids.sort_unstable();
                 ids.dedup();
                 ids

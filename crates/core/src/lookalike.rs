@@ -23,8 +23,7 @@ use crate::domain::{is_within, parents, Domain, NATIONAL_SECOND_LEVELS};
 
 use crate::index::{
     extend_hash, osa_within_one, osa_within_two, push_neighbour_keys,
-    push_neighbour_keys_within_two, str_within_one, string_hash, HashBuckets, JointFilter,
-    NeighbourIndex,
+    push_neighbour_keys_within_two, str_within_one, string_hash, HashBuckets, NeighbourIndex,
 };
 
 /// Where a reference domain comes from; earlier variants win when several match.
@@ -107,9 +106,6 @@ struct SearchIndexes {
     /// The skeletons of those names, for a homoglyph plus one edit (most references are
     /// their own skeleton, and those are found through the main index).
     skeleton_index: NeighbourIndex,
-    /// One filter of the keys of the set's index and of `skeleton_index`, which a search
-    /// looks up with the same keys.
-    joint_filter: JointFilter,
     /// Ids under the hash of their name without its TLD, for [`Resemblance::OtherTld`]
     /// (organisation domains only).
     stems: HashBuckets,
@@ -152,7 +148,7 @@ impl ReferenceSet {
     /// The search indexes, built on first use.
     fn searches(&self) -> &SearchIndexes {
         self.searches
-            .get_or_init(|| SearchIndexes::build(&self.names, &self.classes, &self.index))
+            .get_or_init(|| SearchIndexes::build(&self.names, &self.classes))
     }
 
     /// Adds a reference, or for a name already listed (rare: a domain both internal and
@@ -192,8 +188,7 @@ impl ReferenceSet {
         let maps = s.skeletons.heap_bytes()
             + s.stems.heap_bytes()
             + s.glued.heap_bytes()
-            + s.skeleton_index.heap_bytes()
-            + s.joint_filter.heap_bytes();
+            + s.skeleton_index.heap_bytes();
         self.index.heap_bytes() + names + maps + self.classes.capacity()
     }
 
@@ -308,77 +303,21 @@ impl ReferenceSet {
             resemblance,
             name: depth,
         };
-        // A homoglyph and one edit: the skeleton one edit from a reference's skeleton; two
-        // edits for internationalised names long enough that two slips still leave them
-        // recognisable (ASCII folds such as `1` for `l` in a real name, `11mail.com`, are
-        // common; look-alike letters from other alphabets are not).
-        let two_from = if query.idn {
-            HOMOGLYPH_TWO_EDITS
-        } else {
-            usize::MAX
-        };
-        let skel = query.skeleton();
-        // Three searches of the names and skeletons, their lookups made together: one edit
-        // from the name, names near its skeleton (when that differs), skeletons near it.
-        let (mut one_edit, mut near_name, mut near_skeleton) =
-            (Best::default(), Best::default(), Best::default());
-        let mut one_edit_of = |id: u32| {
-            let name = &self.names[id as usize];
-            if name != typed
-                && osa_within_one(name.as_bytes(), typed.as_bytes())
-                && long_enough(name)
-            {
-                one_edit.offer_lowest(found(id, one_edit_kind(typed, name)));
-            }
-        };
-        let mut name_near_skeleton = |id: u32| {
-            if self.within_reach(&self.names[id as usize], skel, two_from) {
-                near_name.offer_lowest(found(id, Resemblance::Homoglyph));
-            }
-        };
-        let mut skeleton_near_skeleton = |id: u32| {
-            if self.within_reach(&skeleton(&self.names[id as usize]), skel, two_from) {
-                near_skeleton.offer_lowest(found(id, Resemblance::Homoglyph));
-            }
-        };
-        let (names, skeletons) = (&self.index, &searches.skeleton_index);
-        let (own_keys, skeleton_keys) = (
-            &keys[query.keys.clone()],
-            &keys[query.skeleton_keys.clone()],
-        );
-        let joint = &searches.joint_filter;
-        if query.skeleton_keys == query.keys {
-            // The name is its own skeleton: its keys find both.
-            names.for_each_candidate_with(
-                Some(skeletons),
-                joint,
-                own_keys,
-                &mut one_edit_of,
-                &mut skeleton_near_skeleton,
-            );
-        } else {
-            names.for_each_candidate_with(None, joint, own_keys, &mut one_edit_of, |_| {});
-            if query.skeleton.is_some() {
-                names.for_each_candidate_with(
-                    Some(skeletons),
-                    joint,
-                    skeleton_keys,
-                    &mut name_near_skeleton,
-                    &mut skeleton_near_skeleton,
-                );
-            } else {
-                skeletons.for_each_candidate_with(
-                    None,
-                    joint,
-                    skeleton_keys,
-                    &mut skeleton_near_skeleton,
-                    |_| {},
-                );
-            }
-        }
+        let mut one_edit = Best::default();
+        self.index
+            .for_each_candidate(&keys[query.keys.clone()], |id| {
+                let name = &self.names[id as usize];
+                if name != typed
+                    && osa_within_one(name.as_bytes(), typed.as_bytes())
+                    && long_enough(name)
+                {
+                    one_edit.offer_lowest(found(id, one_edit_kind(typed, name)));
+                }
+            });
         best.offer(one_edit.0);
         // The lowest id among the names with this skeleton: one stored in the map, or a name
         // that is its own skeleton.
+        let skel = query.skeleton();
         let stored = (searches.skeletons.values(query.skeleton_hash))
             .filter(|&id| skeleton(&self.names[id as usize]) == skel)
             .min();
@@ -391,8 +330,32 @@ impl ReferenceSet {
                 best.offer(Some(found(id, Resemblance::Homoglyph)));
             }
         }
-        best.offer(near_name.0);
-        best.offer(near_skeleton.0);
+        // A homoglyph and one edit: the skeleton one edit from a reference's skeleton; two
+        // edits for internationalised names long enough that two slips still leave them
+        // recognisable (ASCII folds such as `1` for `l` in a real name, `11mail.com`, are
+        // common; look-alike letters from other alphabets are not).
+        let two_from = if query.idn {
+            HOMOGLYPH_TWO_EDITS
+        } else {
+            usize::MAX
+        };
+        let near_skeleton = &keys[query.skeleton_keys.clone()];
+        if query.skeleton.is_some() {
+            let mut homoglyph = Best::default();
+            self.index.for_each_candidate(near_skeleton, |id| {
+                if self.within_reach(&self.names[id as usize], skel, two_from) {
+                    homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
+                }
+            });
+            best.offer(homoglyph.0);
+        }
+        let mut homoglyph = Best::default();
+        (searches.skeleton_index).for_each_candidate(near_skeleton, |id| {
+            if self.within_reach(&skeleton(&self.names[id as usize]), skel, two_from) {
+                homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
+            }
+        });
+        best.offer(homoglyph.0);
         if query.idn {
             for id in self.scan_near_length(skel) {
                 best.offer(Some(found(id, Resemblance::Homoglyph)));
@@ -592,11 +555,7 @@ impl Best {
 impl SearchIndexes {
     /// The search indexes of `names` (their classes in `classes`).
     #[inline(never)]
-    fn build(
-        names: &[String],
-        classes: &[ReferenceClass],
-        index: &NeighbourIndex,
-    ) -> SearchIndexes {
+    fn build(names: &[String], classes: &[ReferenceClass]) -> SearchIndexes {
         // Most names are their own skeleton; those are found by exact lookup instead.
         let mut other_skeletons = Vec::new();
         let skeletons = HashBuckets::from_pairs(
@@ -605,7 +564,6 @@ impl SearchIndexes {
                 .inspect(|&(_, id)| other_skeletons.push(id)),
         );
         let skeleton_index = skeleton_index(names, &other_skeletons);
-        let joint_filter = JointFilter::of(index, &skeleton_index);
         let stems = HashBuckets::from_pairs(
             (names.iter().zip(classes).enumerate())
                 .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
@@ -617,7 +575,6 @@ impl SearchIndexes {
         SearchIndexes {
             skeletons,
             skeleton_index,
-            joint_filter,
             stems,
             glued,
         }
