@@ -8,7 +8,7 @@
 //! them: a recipient is never hidden behind another. [`split_header`] cuts a raw `To:`-style
 //! header value into such strings.
 
-use crate::domain::{is_canonical_plain, Domain, DomainError};
+use crate::domain::{Domain, DomainError};
 
 /// A parsed mailbox: optional display name and the address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,18 +196,34 @@ pub fn parse_address(text: &str) -> Result<Address, AddressError> {
 /// (`local@domain`, the local part a lower-case ASCII dot-atom, the domain a canonical plain
 /// ASCII one): [`parse_address`] would read it as these two parts unchanged, and
 /// [`Address::canonical`] is `text`. The known-recipient index reads a history's tens of
-/// thousands of addresses in place with it, and parses only the others.
-pub(crate) fn canonical_plain_at(text: &str) -> Option<usize> {
+/// thousands of addresses in place this way (with the domain check once per domain).
+#[cfg(test)]
+fn canonical_plain_at(text: &str) -> Option<usize> {
+    let at = canonical_local_at(text)?;
+    crate::domain::is_canonical_plain(&text[at + 1..]).then_some(at)
+}
+
+/// Where the last `@` of `text` is, when what comes before it is a local part in canonical
+/// form (a lower-case ASCII dot-atom: [`parse_address`] keeps it as it is). The domain after
+/// it is not looked at.
+pub(crate) fn canonical_local_at(text: &str) -> Option<usize> {
     let at = text.rfind('@')?;
     let local = &text.as_bytes()[..at];
-    let dot_atom = (1..=64).contains(&local.len())
-        && local[0] != b'.'
-        && local[local.len() - 1] != b'.'
-        && !local.windows(2).any(|w| w == b"..");
-    let lower_atext = |&b: &u8| {
-        b.is_ascii_lowercase() || b.is_ascii_digit() || (b < 128 && (ATEXT_SPECIALS >> b) & 1 == 1)
-    };
-    (dot_atom && local.iter().all(lower_atext) && is_canonical_plain(&text[at + 1..])).then_some(at)
+    if !(1..=64).contains(&local.len()) || local[0] == b'.' || local[at - 1] == b'.' {
+        return None;
+    }
+    // One pass: lower-case atext, and no dot after a dot.
+    let mut previous = 0;
+    for &b in local {
+        let lower_atext = b.is_ascii_lowercase()
+            || b.is_ascii_digit()
+            || (b < 128 && (ATEXT_SPECIALS >> b) & 1 == 1);
+        if !lower_atext || (b == b'.' && previous == b'.') {
+            return None;
+        }
+        previous = b;
+    }
+    Some(at)
 }
 
 /// The ASCII characters besides letters and digits that RFC 5322 atext allows, as a bit set

@@ -15,11 +15,10 @@
 //! `History::parse` followed by [`KnownRecipients::from_owned_history`] (`tests/known_index.rs`).
 
 use std::borrow::Cow;
-use std::hash::Hasher;
 use std::sync::OnceLock;
 
-use crate::address::{canonical_plain_at, parse_address, parse_mailbox, Address};
-use crate::fast_hash::{FastHasher, FastMap};
+use crate::address::{canonical_local_at, parse_address, parse_mailbox, Address};
+use crate::domain::is_canonical_plain;
 use crate::history::{
     self, clean_name, entries_expected, is_clean_name, line_fields, History, HistorySummary,
     MAX_ENTRIES,
@@ -86,6 +85,8 @@ impl Span {
 /// One known address, its strings as spans of the index's text.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
+    /// [`address_hash`] of its local part and domain.
+    hash: u64,
     local: Span,
     domain: Span,
     unicode_domain: Option<Span>,
@@ -97,66 +98,118 @@ struct Entry {
 /// The known contacts at one domain.
 #[derive(Debug, Clone, Default)]
 struct DomainContacts {
+    /// [`domain_hash`] of `domain`.
+    hash: u64,
+    /// The domain (canonical ASCII form) and its Unicode form where it differs.
     domain: Span,
+    unicode_domain: Option<Span>,
     ids: Vec<u32>,
     /// Over the local parts of `ids` (ids are positions in `ids`), built on first use.
     neighbours: OnceLock<NeighbourIndex>,
 }
 
-/// Ids by a 64-bit hash of their key (an address or a domain, kept in the index's text), so
-/// that a table entry is 12 bytes and no allocation. A second key with the same hash (about
-/// once in 10^10 histories of 20,000 addresses) goes to `collided`, searched one by one.
+/// Ids by a 64-bit hash of their key (an address or a domain, kept in the index's text): an
+/// open-addressing table whose slots hold an id and the top half of its key's hash, so that
+/// filing an entry costs no allocation and a probe reads a key only when the hashes agree.
+/// (Simpler than a general hash map, and faster in WebAssembly, where a history's twenty
+/// thousand entries are filed at a cold start.)
 #[derive(Debug, Clone, Default)]
 struct IdTable {
-    first: FastMap<u64, u32>,
-    collided: Vec<(u64, u32)>,
+    /// `hash >> 32 << 32 | (1 + id)`, or 0 for an empty slot; a power of two long, at most
+    /// half full.
+    slots: Vec<u64>,
+    len: usize,
 }
 
 impl IdTable {
     fn with_capacity(n: usize) -> IdTable {
         IdTable {
-            first: FastMap::with_capacity_and_hasher(n, Default::default()),
-            collided: Vec::new(),
+            slots: vec![0; (2 * n).next_power_of_two().max(8)],
+            len: 0,
         }
     }
 
     /// The id filed under `hash` whose key `is_key` recognises.
     fn find(&self, hash: u64, is_key: impl Fn(u32) -> bool) -> Option<u32> {
-        let &id = self.first.get(&hash)?;
-        if is_key(id) {
-            return Some(id);
+        if self.slots.is_empty() {
+            return None;
         }
-        (self.collided.iter())
-            .find(|&&(h, id)| h == hash && is_key(id))
-            .map(|&(_, id)| id)
-    }
-
-    /// Files a key that [`IdTable::find`] did not find.
-    fn insert(&mut self, hash: u64, id: u32) {
-        use std::collections::hash_map::Entry;
-        match self.first.entry(hash) {
-            Entry::Vacant(at) => {
-                at.insert(id);
+        let mask = self.slots.len() - 1;
+        let mut at = (hash >> 32) as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return None;
             }
-            Entry::Occupied(_) => self.collided.push((hash, id)),
+            let id = (slot as u32).wrapping_sub(1);
+            if slot >> 32 == hash >> 32 && is_key(id) {
+                return Some(id);
+            }
+            at = (at + 1) & mask;
         }
     }
-}
 
-/// The hash an address is filed under: its lower-cased local part and canonical domain.
-fn address_hash(local: &str, domain: &str) -> u64 {
-    let mut hasher = FastHasher::default();
-    hasher.write(local.as_bytes());
-    hasher.write_u8(b'@');
-    hasher.write(domain.as_bytes());
-    hasher.finish()
+    /// Files an id whose key [`IdTable::find`] did not find.
+    fn insert(&mut self, hash: u64, id: u32) {
+        if 2 * (self.len + 1) > self.slots.len() {
+            let size = (4 * (self.len + 1)).next_power_of_two();
+            let old = std::mem::replace(&mut self.slots, vec![0; size]);
+            for slot in old.into_iter().filter(|&s| s != 0) {
+                self.place(slot);
+            }
+        }
+        self.place(hash >> 32 << 32 | u64::from(id + 1));
+        self.len += 1;
+    }
+
+    /// Puts a slot's value in the first empty slot from where its hash starts.
+    fn place(&mut self, slot: u64) {
+        let mask = self.slots.len() - 1;
+        let mut at = (slot >> 32) as usize & mask;
+        while self.slots[at] != 0 {
+            at = (at + 1) & mask;
+        }
+        self.slots[at] = slot;
+    }
 }
 
 /// The hash a domain is filed under.
 fn domain_hash(domain: &str) -> u64 {
-    let mut hasher = FastHasher::default();
-    hasher.write(domain.as_bytes());
-    hasher.finish()
+    key_hash(domain.as_bytes(), 0)
+}
+
+/// The hash an address is filed under: of its lower-cased local part and its canonical
+/// domain (by the domain's hash, computed once for both tables).
+fn address_hash(local: &str, domain_hash: u64) -> u64 {
+    key_hash(local.as_bytes(), domain_hash)
+}
+
+/// A 64-bit hash of `bytes` continuing `seed`: FxHash's mixing, eight bytes at a time, the
+/// last few gathered byte by byte (a copy into a buffer would be a `memcpy` call per key in
+/// WebAssembly).
+fn key_hash(bytes: &[u8], seed: u64) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let mut hash = mix(seed, bytes.len() as u64);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        hash = mix(hash, u64::from_le_bytes(word.try_into().expect("8 bytes")));
+    }
+    let last = (words.remainder().iter().rev()).fold(0u64, |last, &b| last << 8 | u64::from(b));
+    mix(hash, last)
+}
+
+/// Whether two strings are equal, compared eight bytes at a time (`==` calls `memcmp`, a
+/// byte loop in WebAssembly, for every key a history files).
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("8 bytes"));
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q))
+        && (x.remainder().iter().zip(y.remainder())).all(|(p, q)| p == q)
 }
 
 /// The addresses the sender has written to before. Prepare once, reuse for many checks.
@@ -165,6 +218,8 @@ pub struct KnownRecipients {
     /// The strings of every contact: a history's text as given, then the canonical forms of
     /// the entries that were not already canonical there (and of a plain list's entries).
     text: String,
+    /// How much of `text` is the history's text as given.
+    history_len: usize,
     entries: Vec<Entry>,
     /// Entry ids by address. (Fast hashes: keys come from the sender's own history and
     /// list; a draft's addresses are only looked up.)
@@ -184,13 +239,6 @@ pub struct KnownRecipients {
     /// What the history read held (entries, the latest day, unreadable lines).
     summary: HistorySummary,
     rejected: Vec<String>,
-}
-
-/// A history line's address as the index files it: spans of the text when the address was
-/// canonical there, else its parsed canonical parts.
-enum LineAddress {
-    InPlace { local: Span, domain: Span },
-    Parsed(Address),
 }
 
 impl KnownRecipients {
@@ -223,6 +271,7 @@ impl KnownRecipients {
         let rejected = history::read_entry_lines(&text, |line| {
             known.entries.len() < MAX_ENTRIES && known.read_line(&text, base, line)
         });
+        known.history_len = text.len();
         let appended = std::mem::replace(&mut known.text, text);
         known.text.push_str(&appended);
         known.summary = HistorySummary {
@@ -291,34 +340,64 @@ impl KnownRecipients {
             true => Span::default(),
             false => Span::of(part, part.as_ptr() as usize - text.as_ptr() as usize),
         };
-        let address = match canonical_plain_at(fields.address) {
-            Some(at) => LineAddress::InPlace {
-                local: in_text(&fields.address[..at]),
-                domain: in_text(&fields.address[at + 1..]),
-            },
-            None => match parse_address(fields.address) {
-                Ok(address) => LineAddress::Parsed(address),
-                Err(_) => return false,
-            },
-        };
         let name = if is_clean_name(fields.name) {
             in_text(fields.name)
         } else {
-            self.append(base, &clean_name(fields.name))
+            self.append_clean_name(base, fields.name)
         };
-        let (local, domain, unicode_domain) = match address {
-            LineAddress::InPlace { local, domain } => (local, domain, None),
-            LineAddress::Parsed(address) => self.append_address(base, &address),
-        };
-        let entry = Entry {
-            local,
-            domain,
-            unicode_domain,
+        let mut entry = Entry {
+            hash: 0,
+            local: Span::default(),
+            domain: Span::default(),
+            unicode_domain: None,
             name,
             count: fields.count,
             last_day: fields.last_day,
         };
-        self.file(text, base, entry, Known::Merge);
+        // The usual line: a lower-case local part at a domain filed already (its canonical
+        // form: checked once, for its first address) or in canonical plain ASCII.
+        if let Some(at) = canonical_local_at(fields.address) {
+            let (local, domain) = (&fields.address[..at], &fields.address[at + 1..]);
+            let domain_hash = domain_hash(domain);
+            let domain_id = self.find_domain(text, base, domain_hash, domain);
+            if domain_id.is_some() || is_canonical_plain(domain) {
+                entry.local = in_text(local);
+                (entry.domain, entry.unicode_domain) = match domain_id {
+                    Some(d) => (
+                        self.domains[d as usize].domain,
+                        self.domains[d as usize].unicode_domain,
+                    ),
+                    None => (in_text(domain), None),
+                };
+                let filed = Filed {
+                    domain_hash,
+                    domain_id,
+                };
+                self.file(text, base, entry, (local, domain), filed, Known::Merge);
+                return true;
+            }
+        }
+        self.read_parsed_address(text, base, entry, fields.address)
+    }
+
+    /// The rest of [`Self::read_line`] for an address not in canonical form: parsed, its
+    /// canonical parts appended. (Apart, so that the usual line's function stays small.)
+    #[inline(never)]
+    fn read_parsed_address(
+        &mut self,
+        text: &str,
+        base: usize,
+        mut entry: Entry,
+        address: &str,
+    ) -> bool {
+        let Ok(address) = parse_address(address) else {
+            return false;
+        };
+        let local = address.local.to_lowercase();
+        (entry.local, entry.domain, entry.unicode_domain) = self.append_address(base, &address);
+        let domain = address.domain.as_str();
+        let filed = Filed::find(self, text, base, domain);
+        self.file(text, base, entry, (&local, domain), filed, Known::Merge);
         true
     }
 
@@ -344,6 +423,7 @@ impl KnownRecipients {
         let (local, domain, unicode_domain) = self.append_address(0, address);
         let name = self.append(0, name);
         let entry = Entry {
+            hash: 0,
             local,
             domain,
             unicode_domain,
@@ -351,32 +431,42 @@ impl KnownRecipients {
             count,
             last_day,
         };
-        self.file("", 0, entry, known);
+        let lower = address.local.to_lowercase();
+        let domain = address.domain.as_str();
+        let filed = Filed::find(self, "", 0, domain);
+        self.file("", 0, entry, (&lower, domain), filed, known);
     }
 
-    /// Files an entry (its strings in place) under its address and its domain; for an
-    /// address known already, `known` says what becomes of it. `text` and `base` are those of
-    /// [`Self::str_at`].
+    /// The id of the domain filed as `domain` (`hash` its [`domain_hash`]); `text` and `base`
+    /// are those of [`Self::str_at`].
+    fn find_domain(&self, text: &str, base: usize, hash: u64, domain: &str) -> Option<u32> {
+        self.by_domain.find(hash, |d| {
+            let at = &self.domains[d as usize];
+            at.hash == hash && same(self.str_at(text, base, at.domain), domain)
+        })
+    }
+
+    /// Files an entry (its strings in place; `(local, domain)` the two it names, the domain
+    /// canonical) under its address and its domain; for an address known already, `known` says
+    /// what becomes of it. `text` and `base` are those of [`Self::str_at`].
     // Not inlined, like `read_line`.
     #[inline(never)]
-    fn file(&mut self, text: &str, base: usize, entry: Entry, known: Known) {
-        let (hash, id_known, domain_hash, domain_id) = {
-            let local = self.str_at(text, base, entry.local);
-            let domain = self.str_at(text, base, entry.domain);
-            let hash = address_hash(local, domain);
-            let id_known = self.by_address.find(hash, |id| {
-                let e = &self.entries[id as usize];
-                self.str_at(text, base, e.local) == local
-                    && self.str_at(text, base, e.domain) == domain
-            });
-            let domain_hash = domain_hash(domain);
-            let domain_id = id_known.is_none().then(|| {
-                self.by_domain.find(domain_hash, |d| {
-                    self.str_at(text, base, self.domains[d as usize].domain) == domain
-                })
-            });
-            (hash, id_known, domain_hash, domain_id.flatten())
-        };
+    fn file(
+        &mut self,
+        text: &str,
+        base: usize,
+        mut entry: Entry,
+        (local, domain): (&str, &str),
+        filed: Filed,
+        known: Known,
+    ) {
+        entry.hash = address_hash(local, filed.domain_hash);
+        let id_known = self.by_address.find(entry.hash, |id| {
+            let e = &self.entries[id as usize];
+            e.hash == entry.hash
+                && same(self.str_at(text, base, e.local), local)
+                && same(self.str_at(text, base, e.domain), domain)
+        });
         if let Some(id) = id_known {
             if known == Known::Merge {
                 // The address given twice: counts added, the later day and a non-empty name kept.
@@ -390,20 +480,28 @@ impl KnownRecipients {
             return;
         }
         let id = self.entries.len() as u32;
-        self.by_address.insert(hash, id);
-        match domain_id {
+        self.by_address.insert(entry.hash, id);
+        match filed.domain_id {
             Some(d) => self.domains[d as usize].ids.push(id),
             None => {
-                self.by_domain
-                    .insert(domain_hash, self.domains.len() as u32);
+                let d = self.domains.len() as u32;
+                self.by_domain.insert(filed.domain_hash, d);
                 self.domains.push(DomainContacts {
+                    hash: filed.domain_hash,
                     domain: entry.domain,
+                    unicode_domain: entry.unicode_domain,
                     ids: vec![id],
                     ..DomainContacts::default()
                 });
             }
         }
         self.entries.push(entry);
+    }
+
+    /// Appends the name as stored ([`clean_name`]).
+    #[inline(never)]
+    fn append_clean_name(&mut self, base: usize, name: &str) -> Span {
+        self.append(base, &clean_name(name))
     }
 
     /// Appends `s` to the text; `base` as in [`Self::str_at`].
@@ -454,6 +552,12 @@ impl KnownRecipients {
         (0..self.entries.len() as u32).map(|id| self.contact_at(id))
     }
 
+    /// The history's text as given to [`KnownRecipients::from_history_text`] (empty for an
+    /// index built otherwise).
+    pub fn history_text(&self) -> &str {
+        &self.text[..self.history_len]
+    }
+
     /// The history's summary (entries, the latest day, lines that could not be read); empty
     /// without a history.
     pub fn history_summary(&self) -> HistorySummary {
@@ -499,16 +603,21 @@ impl KnownRecipients {
             Cow::Owned(local.to_lowercase())
         };
         let domain = address.domain.as_str();
-        self.by_address.find(address_hash(&local, domain), |id| {
+        let hash = address_hash(&local, domain_hash(domain));
+        self.by_address.find(hash, |id| {
             let e = &self.entries[id as usize];
-            self.text[e.local.range()] == *local && &self.text[e.domain.range()] == domain
+            e.hash == hash
+                && same(&self.text[e.local.range()], &local)
+                && same(&self.text[e.domain.range()], domain)
         })
     }
 
     /// The contacts at this (canonical) domain.
     fn at_domain(&self, domain: &str) -> Option<&DomainContacts> {
-        let d = self.by_domain.find(domain_hash(domain), |d| {
-            &self.text[self.domains[d as usize].domain.range()] == domain
+        let hash = domain_hash(domain);
+        let d = self.by_domain.find(hash, |d| {
+            let at = &self.domains[d as usize];
+            at.hash == hash && same(&self.text[at.domain.range()], domain)
         })?;
         Some(&self.domains[d as usize])
     }
@@ -521,16 +630,12 @@ impl KnownRecipients {
     /// The known domains as lookalike references (built on first use).
     pub fn references(&self) -> &ReferenceSet {
         self.references.get_or_init(|| {
-            let mut domains: Vec<&str> = (self.domains.iter())
-                .map(|d| &self.text[d.domain.range()])
-                .collect();
-            // In a fixed order, so that ties between matches resolve alike everywhere.
-            crate::order::sort_by(&mut domains, |a, b| a.cmp(b));
-            ReferenceSet::build(
-                domains
-                    .into_iter()
-                    .map(|d| (d.to_string(), ReferenceClass::Known)),
-            )
+            // In the order first read: the history's, most useful first, so that between
+            // equally good matches the domain the sender uses most wins, alike everywhere.
+            ReferenceSet::build((self.domains.iter()).map(|d| {
+                let domain = self.text[d.domain.range()].to_string();
+                (domain, ReferenceClass::Known)
+            }))
         })
     }
 
@@ -632,6 +737,25 @@ impl KnownRecipients {
     }
 }
 
+/// Where an entry's domain is filed: its hash, and its id when filed already.
+#[derive(Debug, Clone, Copy)]
+struct Filed {
+    domain_hash: u64,
+    domain_id: Option<u32>,
+}
+
+impl Filed {
+    /// Where `domain` (canonical) is filed in `known`.
+    fn find(known: &KnownRecipients, text: &str, base: usize, domain: &str) -> Filed {
+        let domain_hash = domain_hash(domain);
+        let domain_id = known.find_domain(text, base, domain_hash, domain);
+        Filed {
+            domain_hash,
+            domain_id,
+        }
+    }
+}
+
 /// What becomes of an entry for an address already known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Known {
@@ -657,21 +781,15 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
 // calls (ARCHITECTURE.md, the invariant on whole-input loops).
 #[inline(never)]
 fn name_token_hashes(name: &str, out: &mut Vec<u32>) {
-    if name.is_ascii() {
-        // The usual case, byte by byte: the same words and hashes as below (an ASCII
-        // character is alphanumeric, and lower-cases, as its byte does).
-        let name = &name.as_bytes()[..name.len().min(NAME_CHARS)];
-        for word in name
-            .split(|b| !b.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            out.push(
-                word.iter()
-                    .fold(0, |hash, &b| extend_hash(hash, b.to_ascii_lowercase())),
-            );
-        }
-        return;
+    if !ascii_token_hashes(name, out) {
+        unicode_token_hashes(name, out);
     }
+}
+
+/// [`name_token_hashes`] of any name, character by character (apart: its Unicode case tables
+/// would make the usual ASCII case a large function, slow to optimise).
+#[inline(never)]
+fn unicode_token_hashes(name: &str, out: &mut Vec<u32>) {
     for word in words(name) {
         let mut hash = 0;
         let mut utf8 = [0u8; 4];
@@ -681,6 +799,35 @@ fn name_token_hashes(name: &str, out: &mut Vec<u32>) {
             }
         }
         out.push(hash);
+    }
+}
+
+/// [`name_token_hashes`] of a name in ASCII (the usual case), in one loop over its bytes: the
+/// same words and hashes (an ASCII character is alphanumeric, and lower-cases, as its byte
+/// does). Answers false, with `out` as it was, for a name with other characters.
+fn ascii_token_hashes(name: &str, out: &mut Vec<u32>) -> bool {
+    let bytes = name.as_bytes();
+    let start = out.len();
+    let (mut hash, mut in_word) = (0, false);
+    for &b in &bytes[..bytes.len().min(NAME_CHARS)] {
+        if b.is_ascii_alphanumeric() {
+            hash = extend_hash(hash, b.to_ascii_lowercase());
+            in_word = true;
+        } else if b >= 0x80 {
+            out.truncate(start);
+            return false;
+        } else if in_word {
+            out.push(hash);
+            (hash, in_word) = (0, false);
+        }
+    }
+    if in_word {
+        out.push(hash);
+    }
+    // Past the characters compared, the rest must be ASCII too for these to be its words.
+    bytes[bytes.len().min(NAME_CHARS)..].is_ascii() || {
+        out.truncate(start);
+        false
     }
 }
 
@@ -736,6 +883,27 @@ mod tests {
         assert_eq!(k.neighbour("usr42", "big.com").unwrap().local, "user42");
         assert_eq!(k.neighbour("user1x", "big.com").unwrap().local, "user1");
         assert!(k.neighbour("someone", "big.com").is_none());
+    }
+
+    #[test]
+    fn ascii_names_hash_as_their_words() {
+        let long = format!("{} Tail", "x".repeat(70));
+        for name in [
+            "John Smith",
+            "Smith,  JOHN",
+            " a-b.c9 ",
+            "",
+            "--",
+            &long,
+            "Jos\u{e9} M",
+        ] {
+            let mut fast = Vec::new();
+            name_token_hashes(name, &mut fast);
+            let words: Vec<u32> = (words(name))
+                .map(|w| string_hash(w.to_lowercase().as_bytes()))
+                .collect();
+            assert_eq!(fast, words, "{name:?}");
+        }
     }
 
     #[test]

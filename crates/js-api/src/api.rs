@@ -405,45 +405,42 @@ impl CheckContext {
 
 /// The known-recipient index of the last context, rebuilt only when the history or the known
 /// list changes: a client passes the same history with every check, and parsing and indexing
-/// it once per change keeps a warm check as fast as one without it.
+/// it once per change keeps a warm check as fast as one without it. The index keeps the
+/// history's text (read in place), which is what a new one is compared with.
 #[derive(Debug, Default)]
 pub struct KnownCache {
-    history: String,
     known: Vec<String>,
     index: KnownRecipients,
-    /// The summary of `history`.
+    /// The summary of the history.
     pub summary: HistorySummary,
 }
 
 impl KnownCache {
     /// Sets the history text (empty: none); the index is rebuilt if it changed.
     pub fn set_history(&mut self, history: &str) {
-        if self.history != history {
-            self.history = history.to_string();
-            self.rebuild();
+        if self.index.history_text() != history {
+            self.rebuild(history.to_string());
         }
     }
 
     /// Sets the context of a check: the history (`None`: keep the current one) and the known
     /// list; the index is rebuilt once if either changed.
-    pub fn set_context(&mut self, history: Option<&str>, known: Vec<String>) {
-        let history_changed = history.is_some_and(|h| h != self.history);
-        if !history_changed && known == self.known {
+    pub fn set_context(&mut self, history: Option<String>, known: Vec<String>) {
+        let history = history.filter(|h| h != self.index.history_text());
+        if history.is_none() && known == self.known {
             return;
         }
-        if let Some(h) = history {
-            self.history = h.to_string();
-        }
+        let text = history.unwrap_or_else(|| self.index.history_text().to_string());
         self.known = known;
-        self.rebuild();
+        self.rebuild(text);
     }
 
     pub fn index(&self) -> &KnownRecipients {
         &self.index
     }
 
-    fn rebuild(&mut self) {
-        self.index = KnownRecipients::from_history_text(self.history.clone(), &self.known);
+    fn rebuild(&mut self, history: String) {
+        self.index = KnownRecipients::from_history_text(history, &self.known);
         self.summary = self.index.history_summary();
     }
 }
@@ -575,7 +572,7 @@ impl Engines {
         let draft = Draft::from_json(utf8(draft_json, "draft", "bad_draft")?)
             .map_err(|e| ApiError::new("bad_draft", e.to_string()))?;
         let context = CheckContext::from_json(context_json)?;
-        (slot.known).set_context(context.history.as_deref(), context.known);
+        (slot.known).set_context(context.history, context.known);
         let verdict = slot.engine.check(&draft, slot.known.index());
         Ok(serde_json::to_string(&verdict).expect("a verdict always serialises"))
     }

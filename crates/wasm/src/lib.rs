@@ -204,7 +204,7 @@ impl Engine {
         let changed = history != *last_history;
         let read = || {
             let text = changed.then(|| convert::history_text(&history));
-            index.set_context(text.as_deref(), known);
+            index.set_context(text, known);
         };
         if changed && history.is_string() {
             phases::measure(Phase::History, read);

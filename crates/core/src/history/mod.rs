@@ -217,10 +217,10 @@ pub(crate) fn line_fields(line: &str) -> Option<LineFields<'_>> {
     if line.len() > MAX_LINE_BYTES {
         return None;
     }
-    let mut fields = line.split('\t');
-    let (address, count, day) = (fields.next()?, fields.next()?, fields.next()?);
-    let name = fields.next().unwrap_or("");
-    if fields.next().is_some() || address.is_empty() || address != address.trim() {
+    let (address, rest) = split_once_at(line, b'\t')?;
+    let (count, rest) = split_once_at(rest, b'\t')?;
+    let (day, name) = split_once_at(rest, b'\t').unwrap_or((rest, ""));
+    if find_byte(name.as_bytes(), b'\t').is_some() || !is_trimmed(address) || address.is_empty() {
         return None;
     }
     Some(LineFields {
@@ -237,16 +237,14 @@ pub(crate) fn line_fields(line: &str) -> Option<LineFields<'_>> {
 /// header names another version (then `read` is never called).
 pub(crate) fn read_entry_lines<'t>(text: &'t str, mut read: impl FnMut(&'t str) -> bool) -> usize {
     let (readable, beyond) = split_at_line_boundary(text, MAX_BYTES);
-    let mut lines = readable
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let first = lines.clone().find(|l| !l.trim().is_empty());
+    let mut lines = Lines(readable);
+    let first = lines.clone().find(|l| !is_blank(l));
     if first.is_some_and(is_other_version) {
         return count_entry_lines(text);
     }
     let mut rejected = count_entry_lines(beyond);
     for line in lines.by_ref() {
-        if line.trim().is_empty() || line.starts_with('#') {
+        if is_blank(line) || line.starts_with('#') {
             continue;
         }
         if !read(line) {
@@ -254,6 +252,70 @@ pub(crate) fn read_entry_lines<'t>(text: &'t str, mut read: impl FnMut(&'t str) 
         }
     }
     rejected
+}
+
+/// The lines of a text, each without its `\n` and a `\r` before it (`str::lines`, but a
+/// lone `\r` at the end is removed too, and the search is [`find_byte`]'s).
+#[derive(Clone)]
+struct Lines<'t>(&'t str);
+
+impl<'t> Iterator for Lines<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        let (line, rest) = match split_once_at(self.0, b'\n') {
+            Some(cut) => cut,
+            None if self.0.is_empty() => return None,
+            None => (self.0, ""),
+        };
+        self.0 = rest;
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+}
+
+/// Whether a line holds only white space.
+fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        Some(&b) if b > b' ' && b < 0x80 => false, // the usual line, decided by its first byte
+        _ => line.trim().is_empty(),
+    }
+}
+
+/// Whether `s` has no white space at either end, `s.trim() == s` (the ASCII test first: a
+/// history holds tens of thousands of fields).
+fn is_trimmed(s: &str) -> bool {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    (visible(s.as_bytes().first()) && visible(s.as_bytes().last())) || s.trim().len() == s.len()
+}
+
+/// `s` cut at the first `byte` (ASCII), without it.
+fn split_once_at(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = find_byte(s.as_bytes(), byte)?;
+    // An ASCII byte is a character of its own: both cuts are on character boundaries.
+    Some((&s[..at], &s[at + 1..]))
+}
+
+/// The position of the first `byte` in `haystack`, eight bytes at a time: a history is a
+/// megabyte of short fields, and the word-at-a-time test is small enough for WebAssembly
+/// engines to optimise after a few calls.
+#[inline(never)]
+pub(crate) fn find_byte(haystack: &[u8], byte: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(byte);
+    let mut words = haystack.chunks_exact(8);
+    let mut start = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ pattern;
+        // The lowest byte flagged is the first zero byte of `x` (flags above it may be false).
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(start + zero.trailing_zeros() as usize / 8);
+        }
+        start += 8;
+    }
+    let rest = words.remainder().iter().position(|&b| b == byte)?;
+    Some(start + rest)
 }
 
 /// About how many entries `text` holds, to reserve room for them without reading it (a count
@@ -265,10 +327,13 @@ pub(crate) fn entries_expected(text: &str) -> usize {
 
 /// A decimal `u32`: digits only (no sign, no spaces).
 fn parse_number(field: &str) -> Option<u32> {
-    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+    if field.is_empty() {
         return None;
     }
-    field.parse().ok()
+    (field.bytes()).try_fold(0u32, |n, b| match b {
+        b'0'..=b'9' => n.checked_mul(10)?.checked_add(u32::from(b - b'0')),
+        _ => None,
+    })
 }
 
 /// A display name as stored: no TAB, CR or LF (they would break the line), trimmed, at most
@@ -293,7 +358,7 @@ pub fn clean_name(name: &str) -> String {
 /// Whether [`clean_name`] keeps `name` as it is.
 pub(crate) fn is_clean_name(name: &str) -> bool {
     let clean = |b: &u8| !matches!(b, b'\t' | b'\r' | b'\n');
-    name.len() <= MAX_NAME_CHARS && name.as_bytes().iter().all(clean) && name.trim() == name
+    name.len() <= MAX_NAME_CHARS && name.as_bytes().iter().all(clean) && is_trimmed(name)
 }
 
 /// One entry's line of the text form, with its newline.
@@ -383,6 +448,22 @@ mod tests {
         assert_eq!((e.count, e.last_day, e.name.as_str()), (3, 5, "Ann"));
         let future = History::parse("#sendguard-history 2\na@b.com\t1\t5\n");
         assert_eq!((future.len(), future.rejected()), (0, 1));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_byte_finds_the_first(haystack in proptest::collection::vec(0u8..=255, 0..40), byte in 0u8..=255) {
+            let expected = haystack.iter().position(|&b| b == byte);
+            proptest::prop_assert_eq!(find_byte(&haystack, byte), expected);
+        }
+    }
+
+    #[test]
+    fn find_byte_in_words() {
+        assert_eq!(find_byte(b"abcdefgh\tj", b'\t'), Some(8));
+        assert_eq!(find_byte(b"\x01\x00abc\x00", 0), Some(1));
+        assert_eq!(find_byte(b"\xff\x80\x7f", 0x7f), Some(2));
+        assert_eq!(find_byte(b"", b'a'), None);
     }
 
     #[test]
