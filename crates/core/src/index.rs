@@ -84,9 +84,11 @@ impl NeighbourIndex {
     /// [`Self::candidates`] or [`Self::candidates_within_two`] give, in no particular order and
     /// possibly repeated, without hashing the query again for each index it is looked up in.
     /// Not inlined: one call per recipient and index, run optimised by WebAssembly engines
-    /// after the first few (see [`for_each_variant`]).
+    /// after the first few (see [`for_each_variant`]); `f` is called through a pointer, so that
+    /// every search shares one copy of this loop (most keys find nothing, so it is rarely
+    /// called).
     #[inline(never)]
-    pub fn for_each_candidate(&self, keys: &[u32], mut f: impl FnMut(u32)) {
+    pub fn for_each_candidate(&self, keys: &[u32], mut f: &mut dyn FnMut(u32)) {
         for &key in keys {
             self.buckets.for_each_value(key, &mut f);
         }
@@ -520,7 +522,7 @@ mod tests {
                     push_neighbour_keys(query, &mut keys);
                 }
                 let mut ids = Vec::new();
-                idx.for_each_candidate(&keys, |id| ids.push(id));
+                idx.for_each_candidate(&keys, &mut |id| ids.push(id));
                 ids.sort_unstable();
                 ids.dedup();
                 ids

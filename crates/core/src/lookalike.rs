@@ -64,15 +64,15 @@ pub struct Lookalike {
 }
 
 /// Reference domains with the indexes to match against them. Build once, query many times.
-#[derive(Debug, Clone)]
+#[derive(Debug, Default, Clone)]
 pub struct ReferenceSet {
     names: Vec<String>,
     classes: Vec<ReferenceClass>,
     /// Per name, every class it was listed under (bit `1 << class`): a domain both internal
     /// and trusted matches as internal but still counts as trusted.
     listed_as: Vec<u8>,
-    /// The strongest class among the references (the weakest there is when none).
-    strongest: ReferenceClass,
+    /// The strongest class among the references (none without references).
+    strongest: Option<ReferenceClass>,
     /// Every name within one edit; also the exact lookups that classify each recipient.
     index: NeighbourIndex,
     /// What only a lookalike search needs, built on the first one: a draft to internal,
@@ -82,20 +82,6 @@ pub struct ReferenceSet {
     /// the first internationalised query: only those are compared with every reference of
     /// about their length, for a homoglyph plus two replaced letters (`mümchem.de`).
     by_length: std::sync::OnceLock<Vec<Vec<u32>>>,
-}
-
-impl Default for ReferenceSet {
-    fn default() -> ReferenceSet {
-        ReferenceSet {
-            names: Vec::new(),
-            classes: Vec::new(),
-            listed_as: Vec::new(),
-            strongest: ReferenceClass::HighValue,
-            index: NeighbourIndex::default(),
-            searches: std::sync::OnceLock::new(),
-            by_length: std::sync::OnceLock::new(),
-        }
-    }
 }
 
 /// The indexes of the homoglyph, glued-name and other-TLD searches.
@@ -135,10 +121,6 @@ impl ReferenceSet {
             index: NeighbourIndex::with_capacity(entries.len(), total_len),
             ..ReferenceSet::default()
         };
-        set.strongest = (entries.iter())
-            .map(|&(_, class)| class)
-            .min()
-            .unwrap_or(set.strongest);
         for (name, class) in entries {
             set.add(name, class);
         }
@@ -155,6 +137,10 @@ impl ReferenceSet {
     /// trusted, say) keeps the stronger class.
     #[inline(never)]
     fn add(&mut self, name: String, class: ReferenceClass) {
+        self.strongest = Some(
+            self.strongest
+                .map_or(class, |strongest| strongest.min(class)),
+        );
         let listed =
             (self.index.exact_candidates(&name)).find(|&id| self.names[id as usize] == name);
         match listed {
@@ -208,10 +194,7 @@ impl ReferenceSet {
     }
 
     fn exact(&self, name: &str) -> Option<usize> {
-        self.index
-            .exact_candidates(name)
-            .map(|id| id as usize)
-            .find(|&id| self.names[id] == name)
+        (self.is_listed_at(name, string_hash(name.as_bytes()))).map(|id| id as usize)
     }
 
     /// The reference `domain` most likely imitates, if any.
@@ -252,7 +235,7 @@ impl ReferenceSet {
         Lookalike {
             reference: reference.clone(),
             suggestion: format!("{prefix}{reference}"),
-            class: self.classes[found.id as usize],
+            class: found.class,
             resemblance: found.resemblance,
         }
     }
@@ -296,6 +279,7 @@ impl ReferenceSet {
         let searches = self.searches();
         let typed = query.name;
         let found = |id: u32, resemblance: Resemblance| Match {
+            class: self.classes[id as usize],
             rank: (self.classes[id as usize] as u8) * 32
                 + (depth.min(3) as u8) * 8
                 + resemblance as u8,
@@ -305,7 +289,7 @@ impl ReferenceSet {
         };
         let mut one_edit = Best::default();
         self.index
-            .for_each_candidate(&keys[query.keys.clone()], |id| {
+            .for_each_candidate(&keys[query.keys.clone()], &mut |id| {
                 let name = &self.names[id as usize];
                 if name != typed
                     && osa_within_one(name.as_bytes(), typed.as_bytes())
@@ -342,7 +326,7 @@ impl ReferenceSet {
         let near_skeleton = &keys[query.skeleton_keys.clone()];
         if query.skeleton.is_some() {
             let mut homoglyph = Best::default();
-            self.index.for_each_candidate(near_skeleton, |id| {
+            self.index.for_each_candidate(near_skeleton, &mut |id| {
                 if self.within_reach(&self.names[id as usize], skel, two_from) {
                     homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
                 }
@@ -350,7 +334,7 @@ impl ReferenceSet {
             best.offer(homoglyph.0);
         }
         let mut homoglyph = Best::default();
-        (searches.skeleton_index).for_each_candidate(near_skeleton, |id| {
+        (searches.skeleton_index).for_each_candidate(near_skeleton, &mut |id| {
             if self.within_reach(&skeleton(&self.names[id as usize]), skel, two_from) {
                 homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
             }
@@ -365,16 +349,16 @@ impl ReferenceSet {
             return;
         };
         // Compared only when a reference shares the hash (rarely).
-        let glued = std::cell::OnceCell::new();
-        let glued_match = (searches.glued.values(stem.glued_hash)).filter(|&id| {
+        let mut glued = None;
+        for id in searches.glued.values(stem.glued_hash) {
             let name = &self.names[id as usize];
-            glued_reference(name) == *glued.get_or_init(|| glued_name(stem.name, ""))
-                    // `fastmail.com.au` is the reference under a country suffix, not glued.
-                    && !is_within(stem.name, name)
-                    && long_enough(name)
-        });
-        for id in glued_match {
-            best.offer(Some(found(id, Resemblance::OneEdit)));
+            if glued_reference(name) == *glued.get_or_insert_with(|| glued_name(stem.name, ""))
+                // `fastmail.com.au` is the reference under a country suffix, not glued.
+                && !is_within(stem.name, name)
+                && long_enough(name)
+            {
+                best.offer(Some(found(id, Resemblance::OneEdit)));
+            }
         }
         let with_stem = (searches.stems.values(stem.hash)).filter(|&id| {
             let name = &self.names[id as usize];
@@ -400,21 +384,20 @@ pub fn find_in(sets: &[&ReferenceSet], domain: &Domain) -> Option<Lookalike> {
     }
     let query = Query::new(domain.as_str());
     let mut best: Option<(&ReferenceSet, Match)> = None;
-    let strength = |set: &ReferenceSet, found: Match| {
-        (set.classes[found.id as usize], found.resemblance as u8)
-    };
+    let strength = |found: Match| (found.class, found.resemblance as u8);
     for &set in sets {
+        let Some(strongest) = set.strongest else {
+            continue; // no references
+        };
         // A set whose strongest class at its closest resemblance cannot beat the best so far
         // (a tie goes to the earlier set) is not searched: a recipient imitating a trusted
         // domain needs no search of the known domains.
-        let unbeatable = |&(before, found): &(&ReferenceSet, Match)| {
-            (set.strongest, Resemblance::Homoglyph as u8) >= strength(before, found)
-        };
-        if best.as_ref().is_some_and(unbeatable) {
+        let unbeatable = |(_, found): (_, Match)| (strongest, 0) >= strength(found);
+        if best.is_some_and(unbeatable) {
             continue;
         }
         if let Some(found) = set.best_match(&query) {
-            if best.is_none_or(|(before, other)| strength(set, found) < strength(before, other)) {
+            if best.is_none_or(|(_, other)| strength(found) < strength(other)) {
                 best = Some((set, found));
             }
         }
@@ -461,9 +444,10 @@ impl<'d> Query<'d> {
     #[inline(never)]
     fn new(full: &'d str) -> Query<'d> {
         let mut keys = Vec::with_capacity(4 * full.len());
-        let names = (std::iter::once(full).chain(parents(full)))
-            .map(|name| QueryName::new(name, &mut keys))
-            .collect();
+        let mut names = Vec::new();
+        for name in std::iter::once(full).chain(parents(full)) {
+            names.push(QueryName::new(name, &mut keys));
+        }
         Query { full, names, keys }
     }
 }
@@ -474,7 +458,8 @@ impl<'d> QueryName<'d> {
         push_neighbour_keys(name, keys);
         let own = own..keys.len();
         let idn = has_punycode(name);
-        let skeleton = other_skeleton(name);
+        let other_skeleton = hash_of_other_skeleton(name);
+        let skeleton = other_skeleton.map(|_| skeleton(name));
         let skeleton_keys = match (&skeleton, idn) {
             (None, false) => own.clone(),
             (Some(skel), false) => {
@@ -488,10 +473,7 @@ impl<'d> QueryName<'d> {
                 start..keys.len()
             }
         };
-        let skeleton_hash = match &skeleton {
-            Some(skel) => text_hash(skel),
-            None => keys[own.start],
-        };
+        let skeleton_hash = other_skeleton.unwrap_or(keys[own.start]);
         let stem = stem_of(name).map(|stem| Stem {
             name: stem,
             hash: text_hash(stem),
@@ -519,6 +501,7 @@ impl<'d> QueryName<'d> {
 struct Match {
     /// Lower is better: class, then the name's depth, then resemblance.
     rank: u8,
+    class: ReferenceClass,
     /// The reference's id.
     id: u32,
     resemblance: Resemblance,
@@ -609,9 +592,7 @@ fn glued_hash(name: &str) -> u32 {
     if has_punycode(name) {
         return text_hash(&glued_reference(name));
     }
-    (name.bytes())
-        .filter(|&b| b != b'.' && b != b'-')
-        .fold(0, extend_hash)
+    plain_glued_hash(name)
 }
 
 /// [`text_hash`] of `stem` typed as one label (`glued_name(stem, "")`), without building it
@@ -620,7 +601,12 @@ fn glued_stem_hash(stem: &str) -> u32 {
     if has_punycode(stem) {
         return text_hash(&glued_name(stem, ""));
     }
-    (stem.bytes())
+    plain_glued_hash(stem)
+}
+
+/// [`text_hash`] of a plain ASCII text without its dots and hyphens.
+fn plain_glued_hash(text: &str) -> u32 {
+    (text.bytes())
         .filter(|&b| b != b'.' && b != b'-')
         .fold(0, extend_hash)
 }
@@ -694,22 +680,9 @@ fn hash_of_other_skeleton(name: &str) -> Option<u32> {
     (folded || upper).then_some(hash)
 }
 
-/// Whether `name` holds `xn--` (a punycode label): `name.contains("xn--")` without setting up
-/// a substring search, several times per recipient.
+/// Whether `name` holds `xn--` (a punycode label).
 fn has_punycode(name: &str) -> bool {
-    name.as_bytes().windows(4).any(|w| w == b"xn--")
-}
-
-/// `name`'s skeleton, or `None` when `name` is its own skeleton. Plain names (nearly all) are
-/// folded once without building anything.
-fn other_skeleton(name: &str) -> Option<String> {
-    if !name.is_ascii() || has_punycode(name) {
-        let skel = skeleton(name);
-        return (skel != name).then_some(skel);
-    }
-    let upper = name.bytes().any(|b| b.is_ascii_uppercase());
-    let folded = fold_ascii_lookalikes(ascii_lower_chars(name), |_| {});
-    (folded || upper).then(|| skeleton(name))
+    name.contains("xn--")
 }
 
 /// The hash a text (a skeleton, a stem) is filed under; [`extend_hash`] builds the same one
