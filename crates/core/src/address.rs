@@ -203,28 +203,40 @@ fn canonical_plain_at(text: &str) -> Option<usize> {
     crate::domain::is_canonical_plain(&text[at + 1..]).then_some(at)
 }
 
-/// Where the last `@` of `text` is, when what comes before it is a local part in canonical
-/// form (a lower-case ASCII dot-atom: [`parse_address`] keeps it as it is). The domain after
-/// it is not looked at.
+/// Where the `@` after `text`'s local part is, when that local part is in canonical form (a
+/// lower-case ASCII dot-atom: [`parse_address`] keeps it as it is). An `@` cannot be inside
+/// such a local part, so this is the address's only `@` unless the domain after it holds
+/// another, which every domain check refuses; the domain is not looked at here.
 pub(crate) fn canonical_local_at(text: &str) -> Option<usize> {
-    let at = text.rfind('@')?;
-    let local = &text.as_bytes()[..at];
-    if !(1..=64).contains(&local.len()) || local[0] == b'.' || local[at - 1] == b'.' {
-        return None;
-    }
-    // One pass: lower-case atext, and no dot after a dot.
-    let mut previous = 0;
-    for &b in local {
-        let lower_atext = b.is_ascii_lowercase()
-            || b.is_ascii_digit()
-            || (b < 128 && (ATEXT_SPECIALS >> b) & 1 == 1);
-        if !lower_atext || (b == b'.' && previous == b'.') {
+    let bytes = text.as_bytes();
+    // One pass, one table lookup a byte: lower-case atext, and no dot after a dot.
+    let mut previous = b'.'; // (so that a leading dot is refused too)
+    for (at, &b) in bytes.iter().enumerate() {
+        if b == b'@' {
+            let fits = (1..=64).contains(&at) && previous != b'.';
+            return fits.then_some(at);
+        }
+        if !CANONICAL_LOCAL[b as usize] || (b == b'.' && previous == b'.') {
             return None;
         }
         previous = b;
     }
-    Some(at)
+    None
 }
+
+/// The bytes of a local part in canonical form: lower-case letters, digits and the other
+/// characters of RFC 5322 atext.
+const CANONICAL_LOCAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let lower = b >= b'a' as usize && b <= b'z' as usize;
+        let digit = b >= b'0' as usize && b <= b'9' as usize;
+        table[b] = lower || digit || (ATEXT_SPECIALS >> b) & 1 == 1;
+        b += 1;
+    }
+    table
+};
 
 /// The ASCII characters besides letters and digits that RFC 5322 atext allows, as a bit set
 /// (one test per character, no search through a string).

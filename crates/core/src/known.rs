@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use crate::address::{canonical_local_at, parse_address, parse_mailbox, Address};
 use crate::domain::is_canonical_plain;
 use crate::history::{
-    self, clean_name, entries_expected, is_clean_name, line_fields, History, HistorySummary,
+    self, clean_name, entries_expected, is_clean_name, line_fields, History, HistorySummary, Line,
     MAX_ENTRIES,
 };
 use crate::index::{extend_hash, str_within_one, string_hash, HashBuckets, NeighbourIndex};
@@ -330,7 +330,7 @@ impl KnownRecipients {
     // Not inlined: per-entry work in a small function that WebAssembly engines optimise
     // between calls (ARCHITECTURE.md, the invariant on whole-input loops).
     #[inline(never)]
-    fn read_line(&mut self, text: &str, base: usize, line: &str) -> bool {
+    fn read_line(&mut self, text: &str, base: usize, line: Line) -> bool {
         let Some(fields) = line_fields(line) else {
             return false;
         };
@@ -810,15 +810,21 @@ fn ascii_token_hashes(name: &str, out: &mut Vec<u32>) -> bool {
     let start = out.len();
     let (mut hash, mut in_word) = (0, false);
     for &b in &bytes[..bytes.len().min(NAME_CHARS)] {
-        if b.is_ascii_alphanumeric() {
-            hash = extend_hash(hash, b.to_ascii_lowercase());
-            in_word = true;
-        } else if b >= 0x80 {
-            out.truncate(start);
-            return false;
-        } else if in_word {
-            out.push(hash);
-            (hash, in_word) = (0, false);
+        match NAME_BYTES[b as usize] {
+            SEPARATOR => {
+                if in_word {
+                    out.push(hash);
+                    (hash, in_word) = (0, false);
+                }
+            }
+            NOT_ASCII => {
+                out.truncate(start);
+                return false;
+            }
+            lower => {
+                hash = extend_hash(hash, lower);
+                in_word = true;
+            }
         }
     }
     if in_word {
@@ -830,6 +836,25 @@ fn ascii_token_hashes(name: &str, out: &mut Vec<u32>) -> bool {
         false
     }
 }
+
+/// What each byte is to [`ascii_token_hashes`]: a letter or digit as it hashes (lower case),
+/// [`SEPARATOR`] for other ASCII, [`NOT_ASCII`] from 0x80 (one table lookup a byte).
+const NAME_BYTES: [u8; 256] = {
+    let mut table = [NOT_ASCII; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    table
+};
+const SEPARATOR: u8 = 0;
+const NOT_ASCII: u8 = 0x80;
 
 /// A name as compared: lower-case words of letters and digits, sorted, joined by one space
 /// (`Smith, John` and `John Smith` are the same name), on at most [`NAME_CHARS`] characters.

@@ -189,7 +189,7 @@ impl History {
 
 /// One entry line as an entry, or `None`.
 #[inline(never)]
-fn parse_line(line: &str) -> Option<HistoryEntry> {
+fn parse_line(line: Line) -> Option<HistoryEntry> {
     let fields = line_fields(line)?;
     Some(HistoryEntry {
         address: parse_address(fields.address).ok()?,
@@ -213,14 +213,23 @@ pub(crate) struct LineFields<'a> {
 /// One entry line, `address<TAB>count<TAB>last_day[<TAB>name]`, cut into its fields, or `None`
 /// when it has another shape (the one grammar of a line, for [`History::parse`] and the
 /// known-recipient index that reads the text in place).
-pub(crate) fn line_fields(line: &str) -> Option<LineFields<'_>> {
-    if line.len() > MAX_LINE_BYTES {
+pub(crate) fn line_fields(line: Line<'_>) -> Option<LineFields<'_>> {
+    let Line {
+        text,
+        tabs,
+        tabs_found,
+    } = line;
+    if text.len() > MAX_LINE_BYTES || !(2..=3).contains(&tabs_found) {
         return None;
     }
-    let (address, rest) = split_once_at(line, b'\t')?;
-    let (count, rest) = split_once_at(rest, b'\t')?;
-    let (day, name) = split_once_at(rest, b'\t').unwrap_or((rest, ""));
-    if find_byte(name.as_bytes(), b'\t').is_some() || !is_trimmed(address) || address.is_empty() {
+    // A tab is ASCII, a character of its own: every cut is on a character boundary.
+    let address = &text[..tabs[0]];
+    let count = &text[tabs[0] + 1..tabs[1]];
+    let (day, name) = match tabs_found {
+        3 => (&text[tabs[1] + 1..tabs[2]], &text[tabs[2] + 1..]),
+        _ => (&text[tabs[1] + 1..], ""),
+    };
+    if address.is_empty() || !is_trimmed(address) {
         return None;
     }
     Some(LineFields {
@@ -231,20 +240,30 @@ pub(crate) fn line_fields(line: &str) -> Option<LineFields<'_>> {
     })
 }
 
+/// One line of a history's text, without its `\n` (nor a `\r` before it), and where its first
+/// three tabs are: found in the same pass as its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Line<'t> {
+    pub text: &'t str,
+    pub tabs: [usize; 3],
+    /// How many tabs the line has, counted up to 4 (which means too many).
+    pub tabs_found: usize,
+}
+
 /// Calls `read` with every line of `text` that would be an entry (not blank, not a comment,
 /// its `\r` removed), in order; `read` answers whether it took the line. Answers the lines
 /// rejected: those `read` refused, those beyond [`MAX_BYTES`], and every line of a text whose
 /// header names another version (then `read` is never called).
-pub(crate) fn read_entry_lines<'t>(text: &'t str, mut read: impl FnMut(&'t str) -> bool) -> usize {
+pub(crate) fn read_entry_lines<'t>(text: &'t str, mut read: impl FnMut(Line<'t>) -> bool) -> usize {
     let (readable, beyond) = split_at_line_boundary(text, MAX_BYTES);
     let mut lines = Lines(readable);
-    let first = lines.clone().find(|l| !is_blank(l));
-    if first.is_some_and(is_other_version) {
+    let first = lines.clone().find(|l| !is_blank(l.text));
+    if first.is_some_and(|l| is_other_version(l.text)) {
         return count_entry_lines(text);
     }
     let mut rejected = count_entry_lines(beyond);
     for line in lines.by_ref() {
-        if is_blank(line) || line.starts_with('#') {
+        if is_blank(line.text) || line.text.starts_with('#') {
             continue;
         }
         if !read(line) {
@@ -254,22 +273,28 @@ pub(crate) fn read_entry_lines<'t>(text: &'t str, mut read: impl FnMut(&'t str) 
     rejected
 }
 
-/// The lines of a text, each without its `\n` and a `\r` before it (`str::lines`, but a
-/// lone `\r` at the end is removed too, and the search is [`find_byte`]'s).
+/// The lines of a text (as `str::lines` cuts them, but a lone `\r` at the end is removed
+/// too), each with its tabs.
 #[derive(Clone)]
 struct Lines<'t>(&'t str);
 
 impl<'t> Iterator for Lines<'t> {
-    type Item = &'t str;
+    type Item = Line<'t>;
 
-    fn next(&mut self) -> Option<&'t str> {
-        let (line, rest) = match split_once_at(self.0, b'\n') {
-            Some(cut) => cut,
-            None if self.0.is_empty() => return None,
-            None => (self.0, ""),
-        };
-        self.0 = rest;
-        Some(line.strip_suffix('\r').unwrap_or(line))
+    fn next(&mut self) -> Option<Line<'t>> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let (end, tabs, tabs_found) = scan_line(self.0.as_bytes());
+        // A newline is ASCII, a character of its own: both cuts are on character boundaries.
+        let text = &self.0[..end];
+        self.0 = self.0.get(end + 1..).unwrap_or("");
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        Some(Line {
+            text,
+            tabs,
+            tabs_found,
+        })
     }
 }
 
@@ -288,34 +313,58 @@ fn is_trimmed(s: &str) -> bool {
     (visible(s.as_bytes().first()) && visible(s.as_bytes().last())) || s.trim().len() == s.len()
 }
 
-/// `s` cut at the first `byte` (ASCII), without it.
-fn split_once_at(s: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = find_byte(s.as_bytes(), byte)?;
-    // An ASCII byte is a character of its own: both cuts are on character boundaries.
-    Some((&s[..at], &s[at + 1..]))
-}
-
-/// The position of the first `byte` in `haystack`, eight bytes at a time: a history is a
-/// megabyte of short fields, and the word-at-a-time test is small enough for WebAssembly
-/// engines to optimise after a few calls.
+/// Where the first line of `text` ends (its `\n`, or the end of the text), where its first
+/// three tabs are, and how many tabs it has (counted up to 4, which means too many): one pass,
+/// eight bytes at a time, for the lines and fields of a history.
 #[inline(never)]
-pub(crate) fn find_byte(haystack: &[u8], byte: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let pattern = ONES * u64::from(byte);
-    let mut words = haystack.chunks_exact(8);
+fn scan_line(text: &[u8]) -> (usize, [usize; 3], usize) {
+    let mut tabs = [0; 3];
+    let mut found = 0;
+    let mut record = |at: usize| {
+        if found < 3 {
+            tabs[found] = at;
+        }
+        found = (found + 1).min(4);
+    };
+    let mut words = text.chunks_exact(8);
     let mut start = 0;
     for word in &mut words {
-        let x = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ pattern;
-        // The lowest byte flagged is the first zero byte of `x` (flags above it may be false).
-        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
-        if zero != 0 {
-            return Some(start + zero.trailing_zeros() as usize / 8);
+        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        let newline = zero_bytes(word ^ NEWLINES);
+        let mut tabs_here = zero_bytes(word ^ TABS);
+        if newline != 0 {
+            // Only the tabs before the newline (the bits below its flag) are this line's.
+            tabs_here &= (newline & newline.wrapping_neg()) - 1;
+        }
+        while tabs_here != 0 {
+            record(start + tabs_here.trailing_zeros() as usize / 8);
+            tabs_here &= tabs_here - 1;
+        }
+        if newline != 0 {
+            return (start + newline.trailing_zeros() as usize / 8, tabs, found);
         }
         start += 8;
     }
-    let rest = words.remainder().iter().position(|&b| b == byte)?;
-    Some(start + rest)
+    for (i, &b) in words.remainder().iter().enumerate() {
+        match b {
+            b'\n' => return (start + i, tabs, found),
+            b'\t' => record(start + i),
+            _ => {}
+        }
+    }
+    (text.len(), tabs, found)
+}
+
+/// Eight newline characters.
+const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+/// Eight tab characters.
+const TABS: u64 = 0x0909_0909_0909_0909;
+
+/// The high bit of each byte of `x` that is zero, and no other bit (exact for every byte, not
+/// only the lowest: no borrow crosses bytes).
+fn zero_bytes(x: u64) -> u64 {
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & LOWS) + LOWS) | x | LOWS)
 }
 
 /// About how many entries `text` holds, to reserve room for them without reading it (a count
@@ -452,18 +501,14 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn find_byte_finds_the_first(haystack in proptest::collection::vec(0u8..=255, 0..40), byte in 0u8..=255) {
-            let expected = haystack.iter().position(|&b| b == byte);
-            proptest::prop_assert_eq!(find_byte(&haystack, byte), expected);
+        fn a_scan_finds_the_line_end_and_its_tabs(text in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(9u8), proptest::strategy::Just(10u8), proptest::strategy::Just(8u8), proptest::strategy::Just(0x89u8), 0u8..=255], 0..40)) {
+            let end = text.iter().position(|&b| b == b'\n').unwrap_or(text.len());
+            let all: Vec<usize> = (0..end).filter(|&i| text[i] == b'\t').collect();
+            let (found_end, tabs, found) = scan_line(&text);
+            proptest::prop_assert_eq!(found_end, end);
+            proptest::prop_assert_eq!(found, all.len().min(4));
+            proptest::prop_assert_eq!(&tabs[..found.min(3)], &all[..found.min(3)]);
         }
-    }
-
-    #[test]
-    fn find_byte_in_words() {
-        assert_eq!(find_byte(b"abcdefgh\tj", b'\t'), Some(8));
-        assert_eq!(find_byte(b"\x01\x00abc\x00", 0), Some(1));
-        assert_eq!(find_byte(b"\xff\x80\x7f", 0x7f), Some(2));
-        assert_eq!(find_byte(b"", b'a'), None);
     }
 
     #[test]
