@@ -14,7 +14,7 @@ use crate::draft::{Draft, Field, OriginalKind};
 pub use crate::error::Error;
 use crate::fast_hash::{FastMap, FastSet};
 pub use crate::known::KnownRecipients;
-use crate::lookalike::{script_spoof, Lookalike, ReferenceClass, ReferenceSet};
+use crate::lookalike::{self, script_spoof, Lookalike, ReferenceClass, ReferenceSet};
 use crate::policy::{Action, Policy};
 pub use crate::recipient::CheckedRecipient;
 use crate::verdict::{Finding, FindingKind, Verdict};
@@ -594,10 +594,8 @@ impl Context<'_> {
 
     /// The best lookalike among the policy's references, the sender's own domain and known ones.
     fn lookalike(&self, domain: &Domain) -> Option<Lookalike> {
-        [&self.engine.references, self.own, self.known.references()]
-            .into_iter()
-            .filter_map(|set| set.find(domain))
-            .min_by_key(|l| (l.class, l.resemblance as u8))
+        let sets = [&self.engine.references, self.own, self.known.references()];
+        lookalike::find_in(&sets, domain)
     }
 
     fn known_neighbour(&self, mailbox: &Mailbox) -> Option<String> {

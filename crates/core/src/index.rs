@@ -68,24 +68,41 @@ impl NeighbourIndex {
     /// `gmx.net`); not two replacements or two omissions, which would need the entries' double
     /// deletions (several times the index).
     pub fn candidates_within_two(&self, query: &str) -> Vec<u32> {
+        let mut keys = Vec::with_capacity(64);
+        push_neighbour_keys_within_two(query, &mut keys);
         let mut out = Vec::with_capacity(64);
-        self.extend_with_neighbours(query, &mut out);
-        let mut deleted = String::with_capacity(query.len());
-        for (start, c) in query.char_indices() {
-            deleted.clear();
-            deleted.push_str(&query[..start]);
-            deleted.push_str(&query[start + c.len_utf8()..]);
-            self.extend_with_neighbours(&deleted, &mut out);
+        for key in keys {
+            self.buckets.extend_with_values(key, &mut out);
         }
         out.sort_unstable();
         out.dedup();
         out
     }
 
+    /// Calls `f` with the id of every entry filed under one of `keys` (from
+    /// [`push_neighbour_keys`] or [`push_neighbour_keys_within_two`]): the same entries as
+    /// [`Self::candidates`] or [`Self::candidates_within_two`] give, in no particular order and
+    /// possibly repeated, without hashing the query again for each index it is looked up in.
+    /// Not inlined: one call per recipient and index, run optimised by WebAssembly engines
+    /// after the first few (see [`for_each_variant`]); `f` is called through a pointer, so that
+    /// every search shares one copy of this loop (most keys find nothing, so it is rarely
+    /// called).
+    #[inline(never)]
+    pub fn for_each_candidate(&self, keys: &[u32], mut f: &mut dyn FnMut(u32)) {
+        for &key in keys {
+            self.buckets.for_each_value(key, &mut f);
+        }
+    }
+
     /// Ids of entries that may be `name` itself (of the same hash; the caller compares the
     /// names), latest first.
     pub fn exact_candidates(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
-        (self.buckets.values(string_hash(name.as_bytes())))
+        self.exact_candidates_of_hash(string_hash(name.as_bytes()))
+    }
+
+    /// [`Self::exact_candidates`] of a name whose [`string_hash`] is `hash`.
+    pub fn exact_candidates_of_hash(&self, hash: u32) -> impl Iterator<Item = u32> + '_ {
+        (self.buckets.values(hash))
             .filter(|v| v & WHOLE != 0)
             .map(|v| v & !WHOLE)
     }
@@ -109,7 +126,7 @@ pub struct HashBuckets {
     keys: Vec<Key>,
     /// The hash's top `32 - shift` bits pick the bucket.
     shift: u32,
-    /// Bit `hash % (64 * len)` set for every key filed: most lookups of a neighbour search
+    /// Two bits set for every key filed ([`Self::filter_bits`]): most lookups of a neighbour search
     /// (a query's deletions) find nothing, and this small table answers them without the
     /// two random reads of a bucket and its chain. A known sender's history doubles those
     /// lookups (its domains are searched beside the policy's).
@@ -144,8 +161,8 @@ impl HashBuckets {
     }
 
     pub fn insert(&mut self, hash: u32, value: u32) {
-        let (word, bit) = self.filter_bit(hash);
-        self.filter[word] |= bit;
+        let (word, bits) = self.filter_bits(hash);
+        self.filter[word] |= bits;
         let head = &mut self.heads[(hash >> self.shift) as usize];
         self.keys.push(Key {
             hash,
@@ -177,9 +194,14 @@ impl HashBuckets {
         })
     }
 
-    /// Appends the ids filed under `hash` (without the [`WHOLE`] mark) to `out`: the
-    /// neighbour search's inner loop, without an iterator adapter in between.
+    /// Appends the ids filed under `hash` (without the [`WHOLE`] mark) to `out`.
     fn extend_with_values(&self, hash: u32, out: &mut Vec<u32>) {
+        self.for_each_value(hash, &mut |id| out.push(id));
+    }
+
+    /// Calls `f` with each id filed under `hash` (without the [`WHOLE`] mark): the neighbour
+    /// search's inner loop, without an iterator adapter in between.
+    fn for_each_value(&self, hash: u32, f: &mut impl FnMut(u32)) {
         if !self.may_hold(hash) {
             return;
         }
@@ -187,7 +209,7 @@ impl HashBuckets {
         let mut at = self.heads.get(bucket).copied().unwrap_or(0);
         while let Some(key) = (at as usize).checked_sub(1).and_then(|i| self.keys.get(i)) {
             if key.hash == hash {
-                out.push(key.value & !WHOLE);
+                f(key.value & !WHOLE);
             }
             at = key.next;
         }
@@ -198,15 +220,18 @@ impl HashBuckets {
         if self.filter.is_empty() {
             return false;
         }
-        let (word, bit) = self.filter_bit(hash);
-        self.filter[word] & bit != 0
+        let (word, bits) = self.filter_bits(hash);
+        self.filter[word] & bits == bits
     }
 
-    /// The word of [`Self::filter`] for `hash`, and its bit there (the length is a power of
-    /// two words, so the hash's low bits pick it; the bucket takes the high bits).
-    fn filter_bit(&self, hash: u32) -> (usize, u64) {
-        let at = hash as usize & (self.filter.len() * 64 - 1);
-        (at / 64, 1 << (at % 64))
+    /// The word of [`Self::filter`] for `hash`, and its two bits there: the hash's low bits
+    /// pick the word (the length is a power of two words; the bucket takes the high bits), a
+    /// multiple of the hash two bits in it (two bits a key halve a lookup's chance of a false
+    /// "maybe" several times over one bit in a twice larger table).
+    fn filter_bits(&self, hash: u32) -> (usize, u64) {
+        let word = hash as usize & (self.filter.len() - 1);
+        let mixed = hash.wrapping_mul(FILTER_MIX);
+        (word, 1 << (mixed >> 26) | 1 << (mixed >> 20 & 63))
     }
 
     /// Heap bytes held.
@@ -217,9 +242,15 @@ impl HashBuckets {
     }
 }
 
-/// Buckets per 64-bit word of [`HashBuckets::filter`]: 8 bits a bucket, 4 a key (about a
-/// fifth of a missing hash's lookups still walk a chain), ~4% more than the table's memory.
-const BUCKETS_PER_FILTER_WORD: usize = 8;
+/// Buckets per 64-bit word of [`HashBuckets::filter`]: 16 bits a bucket, 8 a key, two of
+/// them set per key (about one missing hash's lookup in twenty still walks a chain; with one
+/// bit of four a key, one in five did, and the known domains' search beside the policy's
+/// walked their chains for most of its time), ~8% more than the table's memory.
+const BUCKETS_PER_FILTER_WORD: usize = 4;
+
+/// An odd constant (2^32 / golden ratio) whose product with a hash spreads all its bits into
+/// the top ones, which pick a key's two bits in its filter word.
+const FILTER_MIX: u32 = 0x9E37_79B9;
 
 #[derive(Debug, Clone, Copy)]
 struct Key {
@@ -288,6 +319,25 @@ fn for_each_variant(s: &str, mut f: impl FnMut(u32)) {
             }
             before = after;
         }
+    }
+}
+
+/// Appends the keys [`NeighbourIndex::candidates`] looks `query` up under (the hash of
+/// `query`, first, then of each of its deletions), for [`NeighbourIndex::for_each_candidate`].
+pub fn push_neighbour_keys(query: &str, keys: &mut Vec<u32>) {
+    for_each_variant(query, |h| keys.push(h));
+}
+
+/// Appends the keys [`NeighbourIndex::candidates_within_two`] looks `query` up under: those of
+/// `query` and those of each of its one-character deletions.
+pub fn push_neighbour_keys_within_two(query: &str, keys: &mut Vec<u32>) {
+    push_neighbour_keys(query, keys);
+    let mut deleted = String::with_capacity(query.len());
+    for (start, c) in query.char_indices() {
+        deleted.clear();
+        deleted.push_str(&query[..start]);
+        deleted.push_str(&query[start + c.len_utf8()..]);
+        push_neighbour_keys(&deleted, keys);
     }
 }
 
@@ -444,6 +494,42 @@ mod tests {
         assert!(NeighbourIndex::build::<&str>(&[])
             .candidates("a.b")
             .is_empty());
+    }
+
+    #[test]
+    fn candidates_of_precomputed_keys_are_the_candidates() {
+        let refs = [
+            "army.mil",
+            "gmail.com",
+            "gmial.com",
+            "se.ibm.com",
+            "münchen.de",
+        ];
+        let idx = NeighbourIndex::build(&refs);
+        for query in [
+            "army.ml",
+            "gmaill.com",
+            "gmal.com",
+            "seibm.com",
+            "mümchem.de",
+            "x",
+        ] {
+            let gathered = |within_two: bool| {
+                let mut keys = Vec::new();
+                if within_two {
+                    push_neighbour_keys_within_two(query, &mut keys);
+                } else {
+                    push_neighbour_keys(query, &mut keys);
+                }
+                let mut ids = Vec::new();
+                idx.for_each_candidate(&keys, &mut |id| ids.push(id));
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            };
+            assert_eq!(gathered(false), idx.candidates(query), "{query}");
+            assert_eq!(gathered(true), idx.candidates_within_two(query), "{query}");
+        }
     }
 
     #[test]

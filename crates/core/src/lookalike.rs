@@ -12,7 +12,8 @@
 //!
 //! Each is tried on the recipient's domain and on its parents (`mail.gmial.com` → `gmial.com`),
 //! so the suggestion keeps the subdomain the sender typed. A reference, or a name below one,
-//! is never a lookalike of another reference.
+//! is never a lookalike of another reference. [`find_in`] searches several sets (the policy's,
+//! the sender's own domain, the known domains) with what it computes about the domain once.
 //!
 //! Without any reference, [`script_spoof`] still tells a label that mixes Latin with Cyrillic
 //! or Greek letters (`pаypal.com`) or one written wholly in Cyrillic or Greek letters that all
@@ -21,8 +22,8 @@
 use crate::domain::{is_within, parents, Domain, NATIONAL_SECOND_LEVELS};
 
 use crate::index::{
-    extend_hash, osa_within_one, osa_within_two, str_within_one, string_hash, HashBuckets,
-    NeighbourIndex,
+    extend_hash, osa_within_one, osa_within_two, push_neighbour_keys,
+    push_neighbour_keys_within_two, str_within_one, string_hash, HashBuckets, NeighbourIndex,
 };
 
 /// Where a reference domain comes from; earlier variants win when several match.
@@ -70,6 +71,8 @@ pub struct ReferenceSet {
     /// Per name, every class it was listed under (bit `1 << class`): a domain both internal
     /// and trusted matches as internal but still counts as trusted.
     listed_as: Vec<u8>,
+    /// The strongest class among the references (none without references).
+    strongest: Option<ReferenceClass>,
     /// Every name within one edit; also the exact lookups that classify each recipient.
     index: NeighbourIndex,
     /// What only a lookalike search needs, built on the first one: a draft to internal,
@@ -134,6 +137,10 @@ impl ReferenceSet {
     /// trusted, say) keeps the stronger class.
     #[inline(never)]
     fn add(&mut self, name: String, class: ReferenceClass) {
+        self.strongest = Some(
+            self.strongest
+                .map_or(class, |strongest| strongest.min(class)),
+        );
         let listed =
             (self.index.exact_candidates(&name)).find(|&id| self.names[id as usize] == name);
         match listed {
@@ -187,46 +194,50 @@ impl ReferenceSet {
     }
 
     fn exact(&self, name: &str) -> Option<usize> {
-        self.index
-            .exact_candidates(name)
-            .map(|id| id as usize)
-            .find(|&id| self.names[id] == name)
+        (self.is_listed_at(name, string_hash(name.as_bytes()))).map(|id| id as usize)
     }
 
     /// The reference `domain` most likely imitates, if any.
     pub fn find(&self, domain: &Domain) -> Option<Lookalike> {
+        find_in(&[self], domain)
+    }
+
+    /// The id of `name`, whose [`string_hash`] is `hash`, when it is one of the references.
+    fn is_listed_at(&self, name: &str, hash: u32) -> Option<u32> {
+        (self.index.exact_candidates_of_hash(hash)).find(|&id| self.names[id as usize] == name)
+    }
+
+    /// The best match of `query` among these references: the strongest class, then the most
+    /// specific name (the domain before its parents), then the closest resemblance; among
+    /// equals the reference listed first (within each of [`Self::match_name`]'s searches).
+    #[inline(never)]
+    fn best_match(&self, query: &Query) -> Option<Match> {
         if self.names.is_empty() {
             return None;
         }
-        let full = domain.as_str();
-        let mut best: Option<(u8, Lookalike)> = None;
-        // The domain itself, then its parents; a match on a longer name is more specific.
-        for (depth, query) in std::iter::once(full).chain(parents(full)).enumerate() {
-            if self.exact(query).is_some() {
+        let mut best = Best::default();
+        for (depth, name) in query.names.iter().enumerate() {
+            if (self.is_listed_at(name.name, query.keys[name.keys.start])).is_some() {
                 // A reference, or a name below one, is never a lookalike of another reference;
                 // a lookalike of a longer reference found before still is (`mòd.gov.uk`).
                 break;
             }
-            let prefix = &full[..full.len() - query.len()];
-            for (id, resemblance) in self.matches(query) {
-                let class = self.classes[id];
-                let reference = &self.names[id];
-                let rank = (class as u8) * 32 + (depth.min(3) as u8) * 8 + resemblance as u8;
-                if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                    let suggestion = format!("{prefix}{reference}");
-                    best = Some((
-                        rank,
-                        Lookalike {
-                            reference: reference.clone(),
-                            suggestion,
-                            class,
-                            resemblance,
-                        },
-                    ));
-                }
-            }
+            self.match_name(name, &query.keys, depth, &mut best);
         }
-        best.map(|(_, l)| l)
+        best.0
+    }
+
+    /// The lookalike `found` describes, with its texts.
+    fn lookalike(&self, query: &Query, found: Match) -> Lookalike {
+        let name = query.names[found.name].name;
+        let prefix = &query.full[..query.full.len() - name.len()];
+        let reference = &self.names[found.id as usize];
+        Lookalike {
+            reference: reference.clone(),
+            suggestion: format!("{prefix}{reference}"),
+            class: found.class,
+            resemblance: found.resemblance,
+        }
     }
 
     /// True when `skel` is one edit from `target` (a reference's name or skeleton), or two
@@ -241,7 +252,7 @@ impl ReferenceSet {
     /// References of about `skel`'s length within reach of it: the search for an
     /// internationalised name, which the index cannot do for two replaced letters.
     #[inline(never)]
-    fn scan_near_length(&self, skel: &str) -> Vec<(usize, Resemblance)> {
+    fn scan_near_length(&self, skel: &str) -> Vec<u32> {
         let by_length = self.by_length.get_or_init(|| {
             let mut by_length = vec![Vec::new(); MAX_SCANNED_LENGTH + 1];
             for (id, name) in self.names.iter().enumerate() {
@@ -254,91 +265,273 @@ impl ReferenceSet {
         let len = skel.chars().count();
         let lengths = len.saturating_sub(2)..=(len + 2).min(MAX_SCANNED_LENGTH);
         (lengths.flat_map(|l| &by_length[l]))
-            .map(|&id| id as usize)
-            .filter(|&id| self.within_reach(&self.names[id], skel, HOMOGLYPH_TWO_EDITS))
-            .map(|id| (id, Resemblance::Homoglyph))
+            .copied()
+            .filter(|&id| self.within_reach(&self.names[id as usize], skel, HOMOGLYPH_TWO_EDITS))
             .collect()
     }
 
-    fn matches(&self, query: &str) -> Vec<(usize, Resemblance)> {
+    /// Offers `best` the matches of one name of a query (the domain or a parent, `depth` levels
+    /// up), search by search, cheapest first. Each search's candidates come in no particular
+    /// order and may repeat, so the best of one search is the lowest (rank, id) among them,
+    /// as when walked in id order; a later search replaces an earlier one's only by a better
+    /// rank.
+    fn match_name(&self, query: &QueryName, keys: &[u32], depth: usize, best: &mut Best) {
         let searches = self.searches();
-        let mut out = Vec::new();
-        for id in self.index.candidates(query) {
-            let name = &self.names[id as usize];
-            if name != query
-                && osa_within_one(name.as_bytes(), query.as_bytes())
-                && long_enough(name)
-            {
-                out.push((id as usize, one_edit_kind(query, name)));
-            }
-        }
+        let typed = query.name;
+        let found = |id: u32, resemblance: Resemblance| Match {
+            class: self.classes[id as usize],
+            rank: (self.classes[id as usize] as u8) * 32
+                + (depth.min(3) as u8) * 8
+                + resemblance as u8,
+            id,
+            resemblance,
+            name: depth,
+        };
+        let mut one_edit = Best::default();
+        self.index
+            .for_each_candidate(&keys[query.keys.clone()], &mut |id| {
+                let name = &self.names[id as usize];
+                if name != typed
+                    && osa_within_one(name.as_bytes(), typed.as_bytes())
+                    && long_enough(name)
+                {
+                    one_edit.offer_lowest(found(id, one_edit_kind(typed, name)));
+                }
+            });
+        best.offer(one_edit.0);
         // The lowest id among the names with this skeleton: one stored in the map, or a name
         // that is its own skeleton.
-        let skel = skeleton(query);
-        let stored = (searches.skeletons.values(text_hash(&skel)))
-            .map(|id| id as usize)
-            .filter(|&id| skeleton(&self.names[id]) == skel)
+        let skel = query.skeleton();
+        let stored = (searches.skeletons.values(query.skeleton_hash))
+            .filter(|&id| skeleton(&self.names[id as usize]) == skel)
             .min();
-        if let Some(id) = stored.into_iter().chain(self.exact(&skel)).min() {
-            if self.names[id] != query {
-                out.push((id, Resemblance::Homoglyph));
+        // (A name that is its own skeleton was looked up already, and is no reference.)
+        let itself = (query.skeleton.is_some())
+            .then(|| self.is_listed_at(skel, query.skeleton_hash))
+            .flatten();
+        if let Some(id) = stored.into_iter().chain(itself).min() {
+            if self.names[id as usize] != typed {
+                best.offer(Some(found(id, Resemblance::Homoglyph)));
             }
         }
         // A homoglyph and one edit: the skeleton one edit from a reference's skeleton; two
         // edits for internationalised names long enough that two slips still leave them
         // recognisable (ASCII folds such as `1` for `l` in a real name, `11mail.com`, are
         // common; look-alike letters from other alphabets are not).
-        let idn = query.contains("xn--");
-        let two_from = if idn { HOMOGLYPH_TWO_EDITS } else { usize::MAX };
-        let near = |index: &NeighbourIndex| {
-            if idn {
-                index.candidates_within_two(&skel)
-            } else {
-                index.candidates(&skel)
+        let two_from = if query.idn {
+            HOMOGLYPH_TWO_EDITS
+        } else {
+            usize::MAX
+        };
+        let near_skeleton = &keys[query.skeleton_keys.clone()];
+        if query.skeleton.is_some() {
+            let mut homoglyph = Best::default();
+            self.index.for_each_candidate(near_skeleton, &mut |id| {
+                if self.within_reach(&self.names[id as usize], skel, two_from) {
+                    homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
+                }
+            });
+            best.offer(homoglyph.0);
+        }
+        let mut homoglyph = Best::default();
+        (searches.skeleton_index).for_each_candidate(near_skeleton, &mut |id| {
+            if self.within_reach(&skeleton(&self.names[id as usize]), skel, two_from) {
+                homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
+            }
+        });
+        best.offer(homoglyph.0);
+        if query.idn {
+            for id in self.scan_near_length(skel) {
+                best.offer(Some(found(id, Resemblance::Homoglyph)));
+            }
+        }
+        let Some(stem) = query.stem else {
+            return;
+        };
+        // Compared only when a reference shares the hash (rarely).
+        let mut glued = None;
+        for id in searches.glued.values(stem.glued_hash) {
+            let name = &self.names[id as usize];
+            if glued_reference(name) == *glued.get_or_insert_with(|| glued_name(stem.name, ""))
+                // `fastmail.com.au` is the reference under a country suffix, not glued.
+                && !is_within(stem.name, name)
+                && long_enough(name)
+            {
+                best.offer(Some(found(id, Resemblance::OneEdit)));
+            }
+        }
+        let with_stem = (searches.stems.values(stem.hash)).filter(|&id| {
+            let name = &self.names[id as usize];
+            stem_of(name) == Some(stem.name) || national_stem(name) == Some(stem.name)
+        });
+        // The strongest class first, then the domain listed first.
+        if let Some(id) = with_stem.min_by_key(|&id| (self.classes[id as usize], id)) {
+            let name = &self.names[id as usize];
+            if name != typed && long_enough(name) {
+                best.offer(Some(found(id, Resemblance::OtherTld)));
+            }
+        }
+    }
+}
+
+/// The reference `domain` most likely imitates among `sets` (the policy's, the sender's own
+/// domain, the known domains): the best match of each set, then the strongest class and
+/// closest resemblance among them, the earlier set winning a tie. The domain is prepared for
+/// the search once, whatever the number of sets.
+pub fn find_in(sets: &[&ReferenceSet], domain: &Domain) -> Option<Lookalike> {
+    if sets.iter().all(|set| set.is_empty()) {
+        return None;
+    }
+    let query = Query::new(domain.as_str());
+    let mut best: Option<(&ReferenceSet, Match)> = None;
+    let strength = |found: Match| (found.class, found.resemblance as u8);
+    for &set in sets {
+        let Some(strongest) = set.strongest else {
+            continue; // no references
+        };
+        // A set whose strongest class at its closest resemblance cannot beat the best so far
+        // (a tie goes to the earlier set) is not searched: a recipient imitating a trusted
+        // domain needs no search of the known domains.
+        let unbeatable = |(_, found): (_, Match)| (strongest, 0) >= strength(found);
+        if best.is_some_and(unbeatable) {
+            continue;
+        }
+        if let Some(found) = set.best_match(&query) {
+            if best.is_none_or(|(_, other)| strength(found) < strength(other)) {
+                best = Some((set, found));
+            }
+        }
+    }
+    best.map(|(set, found)| set.lookalike(&query, found))
+}
+
+/// A domain prepared for lookalike searches in several reference sets: what each search
+/// looks up, computed once (the hashing is most of a search that finds nothing).
+struct Query<'d> {
+    full: &'d str,
+    /// The domain, then each of its parents ([`parents`]).
+    names: Vec<QueryName<'d>>,
+    /// The index keys of every name, side by side ([`QueryName`] holds ranges into them).
+    keys: Vec<u32>,
+}
+
+/// One name of a [`Query`] and its index keys.
+struct QueryName<'d> {
+    name: &'d str,
+    /// The keys of the name's neighbours ([`push_neighbour_keys`]), its own hash first.
+    keys: std::ops::Range<usize>,
+    /// Its skeleton, when that differs from the name.
+    skeleton: Option<String>,
+    skeleton_hash: u32,
+    /// The keys of the skeleton's neighbours: within one edit, or two for an
+    /// internationalised name.
+    skeleton_keys: std::ops::Range<usize>,
+    /// Punycode (`xn--`) somewhere in the name.
+    idn: bool,
+    /// The name without its TLD, when it has one.
+    stem: Option<Stem<'d>>,
+}
+
+#[derive(Clone, Copy)]
+struct Stem<'d> {
+    name: &'d str,
+    hash: u32,
+    /// The hash of the stem typed as one label ([`glued_name`] without a TLD).
+    glued_hash: u32,
+}
+
+impl<'d> Query<'d> {
+    #[inline(never)]
+    fn new(full: &'d str) -> Query<'d> {
+        let mut keys = Vec::with_capacity(4 * full.len());
+        let mut names = Vec::new();
+        for name in std::iter::once(full).chain(parents(full)) {
+            names.push(QueryName::new(name, &mut keys));
+        }
+        Query { full, names, keys }
+    }
+}
+
+impl<'d> QueryName<'d> {
+    fn new(name: &'d str, keys: &mut Vec<u32>) -> QueryName<'d> {
+        let own = keys.len();
+        push_neighbour_keys(name, keys);
+        let own = own..keys.len();
+        let idn = has_punycode(name);
+        let other_skeleton = hash_of_other_skeleton(name);
+        let skeleton = other_skeleton.map(|_| skeleton(name));
+        let skeleton_keys = match (&skeleton, idn) {
+            (None, false) => own.clone(),
+            (Some(skel), false) => {
+                let start = keys.len();
+                push_neighbour_keys(skel, keys);
+                start..keys.len()
+            }
+            (_, true) => {
+                let start = keys.len();
+                push_neighbour_keys_within_two(skeleton.as_deref().unwrap_or(name), keys);
+                start..keys.len()
             }
         };
-        if skel != query {
-            out.extend(
-                (near(&self.index).into_iter())
-                    .map(|id| id as usize)
-                    .filter(|&id| self.within_reach(&self.names[id], &skel, two_from))
-                    .map(|id| (id, Resemblance::Homoglyph)),
-            );
+        let skeleton_hash = other_skeleton.unwrap_or(keys[own.start]);
+        let stem = stem_of(name).map(|stem| Stem {
+            name: stem,
+            hash: text_hash(stem),
+            glued_hash: glued_stem_hash(stem),
+        });
+        QueryName {
+            name,
+            keys: own,
+            skeleton,
+            skeleton_hash,
+            skeleton_keys,
+            idn,
+            stem,
         }
-        out.extend(
-            (near(&searches.skeleton_index).into_iter())
-                .map(|id| id as usize)
-                .filter(|&id| self.within_reach(&skeleton(&self.names[id]), &skel, two_from))
-                .map(|id| (id, Resemblance::Homoglyph)),
-        );
-        if idn {
-            out.extend(self.scan_near_length(&skel));
-        }
-        if let Some((stem, _)) = query.rsplit_once('.') {
-            let glued = glued_name(stem, "");
-            out.extend(
-                (searches.glued.values(text_hash(&glued)))
-                    .map(|id| id as usize)
-                    .filter(|&id| glued_reference(&self.names[id]) == glued)
-                    // `fastmail.com.au` is the reference under a country suffix, not glued.
-                    .filter(|&id| !is_within(stem, &self.names[id]))
-                    .filter(|&id| long_enough(&self.names[id]))
-                    .map(|id| (id, Resemblance::OneEdit)),
-            );
-        }
-        if let Some((stem, _)) = query.rsplit_once('.') {
-            let with_stem = (searches.stems.values(text_hash(stem))).filter(|&id| {
-                let name = &self.names[id as usize];
-                stem_of(name) == Some(stem) || national_stem(name) == Some(stem)
-            });
-            // The strongest class first, then the domain listed first.
-            if let Some(id) = with_stem.min_by_key(|&id| (self.classes[id as usize], id)) {
-                if self.names[id as usize] != query && long_enough(&self.names[id as usize]) {
-                    out.push((id as usize, Resemblance::OtherTld));
-                }
+    }
+
+    /// The name's skeleton.
+    fn skeleton(&self) -> &str {
+        self.skeleton.as_deref().unwrap_or(self.name)
+    }
+}
+
+/// A match of a search, before its texts are built (most matches are outranked).
+#[derive(Debug, Clone, Copy)]
+struct Match {
+    /// Lower is better: class, then the name's depth, then resemblance.
+    rank: u8,
+    class: ReferenceClass,
+    /// The reference's id.
+    id: u32,
+    resemblance: Resemblance,
+    /// The position of the matched name in [`Query::names`].
+    name: usize,
+}
+
+/// The best match so far.
+#[derive(Debug, Default)]
+struct Best(Option<Match>);
+
+impl Best {
+    /// Keeps `found` when it ranks better than the best so far: among equal ranks the first
+    /// offered stays.
+    fn offer(&mut self, found: Option<Match>) {
+        if let Some(found) = found {
+            if self.0.is_none_or(|best| found.rank < best.rank) {
+                self.0 = Some(found);
             }
         }
-        out
+    }
+
+    /// Keeps `found` when its (rank, id) is lower: the best of candidates given in any order.
+    fn offer_lowest(&mut self, found: Match) {
+        if self
+            .0
+            .is_none_or(|best| (found.rank, found.id) < (best.rank, best.id))
+        {
+            self.0 = Some(found);
+        }
     }
 }
 
@@ -396,10 +589,24 @@ fn skeleton_index(names: &[String], ids: &[u32]) -> NeighbourIndex {
 /// [`text_hash`] of [`glued_reference`], without building it for plain ASCII names.
 #[inline(never)]
 fn glued_hash(name: &str) -> u32 {
-    if name.contains("xn--") {
+    if has_punycode(name) {
         return text_hash(&glued_reference(name));
     }
-    (name.bytes())
+    plain_glued_hash(name)
+}
+
+/// [`text_hash`] of `stem` typed as one label (`glued_name(stem, "")`), without building it
+/// for plain ASCII names.
+fn glued_stem_hash(stem: &str) -> u32 {
+    if has_punycode(stem) {
+        return text_hash(&glued_name(stem, ""));
+    }
+    plain_glued_hash(stem)
+}
+
+/// [`text_hash`] of a plain ASCII text without its dots and hyphens.
+fn plain_glued_hash(text: &str) -> u32 {
+    (text.bytes())
         .filter(|&b| b != b'.' && b != b'-')
         .fold(0, extend_hash)
 }
@@ -416,7 +623,7 @@ fn glued_reference(name: &str) -> String {
 /// `stem` (ASCII form; shown in Unicode) followed by `tld`, without dots and hyphens.
 fn glued_name(stem: &str, tld: &str) -> String {
     let unicode;
-    let stem = if stem.contains("xn--") {
+    let stem = if has_punycode(stem) {
         unicode = idna::domain_to_unicode(stem).0;
         unicode.as_str()
     } else {
@@ -459,7 +666,7 @@ fn stem_of(name: &str) -> Option<&str> {
 /// (nearly all) are hashed as they are folded, without building the skeleton.
 #[inline(never)]
 fn hash_of_other_skeleton(name: &str) -> Option<u32> {
-    if !name.is_ascii() || name.contains("xn--") {
+    if !name.is_ascii() || has_punycode(name) {
         let skel = skeleton(name);
         return (skel != name).then(|| text_hash(&skel));
     }
@@ -471,6 +678,11 @@ fn hash_of_other_skeleton(name: &str) -> Option<u32> {
     });
     let folded = fold_ascii_lookalikes(lower, |c| hash = extend_hash(hash, c as u8));
     (folded || upper).then_some(hash)
+}
+
+/// Whether `name` holds `xn--` (a punycode label).
+fn has_punycode(name: &str) -> bool {
+    name.contains("xn--")
 }
 
 /// The hash a text (a skeleton, a stem) is filed under; [`extend_hash`] builds the same one
@@ -485,8 +697,7 @@ fn long_enough(reference: &str) -> bool {
 }
 
 fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
-    let stem = |d: &str| d.rsplit_once('.').map(|(s, _)| s.to_string());
-    if stem(typed) == stem(reference) {
+    if stem_of(typed) == stem_of(reference) {
         Resemblance::TldEdit
     } else {
         Resemblance::OneEdit
@@ -504,7 +715,7 @@ fn one_edit_kind(typed: &str, reference: &str) -> Resemblance {
 /// WebAssembly build that every send loads.
 pub fn skeleton(ascii_domain: &str) -> String {
     // Only punycode labels can hold non-ASCII characters; plain ASCII skips IDNA entirely.
-    if !ascii_domain.contains("xn--") {
+    if !has_punycode(ascii_domain) {
         let mut out = String::with_capacity(ascii_domain.len());
         fold_ascii_lookalikes(ascii_lower_chars(ascii_domain), |c| out.push(c));
         return out;
@@ -631,7 +842,7 @@ const CYRILLIC_COUNTRY_TLDS: [&str; 12] = [
 /// Whether `domain` disguises itself with letters of another script, references aside.
 /// Real single-script IDN names (`münchen.de`, `яндекс.рф`) are not spoofs.
 pub fn script_spoof(domain: &Domain) -> Option<ScriptSpoof> {
-    if !domain.as_str().contains("xn--") {
+    if !has_punycode(domain.as_str()) {
         return None;
     }
     let unicode = domain.unicode();
@@ -714,6 +925,44 @@ mod tests {
         );
         assert_eq!(find(&s, "example.org"), None);
         assert_eq!(find(&s, "gmail.com"), None);
+    }
+
+    #[test]
+    fn across_sets_the_strongest_class_wins_and_a_tie_goes_to_the_earlier_set() {
+        let policy = set_of(&[("gmail.com", ReferenceClass::HighValue)]);
+        let known = set_of(&[
+            ("gmail.co", ReferenceClass::Known),
+            ("army.mil", ReferenceClass::Known),
+        ]);
+        let trusted = set_of(&[("army.mil", ReferenceClass::Trusted)]);
+        let find = |sets: &[&ReferenceSet], d: &str| {
+            find_in(sets, &Domain::parse(d).unwrap()).map(|l| (l.suggestion, l.class))
+        };
+        // A known domain is a stronger reference than a big provider's.
+        assert_eq!(
+            find(&[&policy, &known], "gmial.co"),
+            Some(("gmail.co".into(), ReferenceClass::Known))
+        );
+        // The trusted set's match leaves the known set unsearched; the answer is the same.
+        assert_eq!(
+            find(&[&trusted, &known], "army.ml"),
+            Some(("army.mil".into(), ReferenceClass::Trusted))
+        );
+        // The same class and resemblance in two sets: the earlier set's reference.
+        let other_known = set_of(&[("army.mx", ReferenceClass::Known)]);
+        let reference = |sets: &[&ReferenceSet]| {
+            find_in(sets, &Domain::parse("army.ml").unwrap()).map(|l| (l.reference, l.resemblance))
+        };
+        assert_eq!(
+            reference(&[&known, &other_known]),
+            Some(("army.mil".into(), Resemblance::TldEdit))
+        );
+        assert_eq!(
+            reference(&[&other_known, &known]),
+            Some(("army.mx".into(), Resemblance::TldEdit))
+        );
+        assert_eq!(find(&[&policy, &known], "example.org"), None);
+        assert_eq!(find(&[&ReferenceSet::default()], "gmial.com"), None);
     }
 
     #[test]
