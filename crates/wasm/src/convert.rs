@@ -97,26 +97,7 @@ pub fn history_text(history: &JsValue) -> String {
         return String::new();
     }
     let bytes = TextEncoder::new().encode(history).to_vec();
-    utf8_in_pieces(&bytes).unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// `bytes` as a string, validated 16 KB at a time, or `None` if they are not UTF-8: one call
-/// over a megabyte would run to its end on WebAssembly's baseline tier, a call a piece is
-/// optimised after the first few (and is already, when a policy was read before).
-fn utf8_in_pieces(bytes: &[u8]) -> Option<String> {
-    const PIECE: usize = 16 * 1024;
-    let mut text = String::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        // Cut before a character, not inside one (at most three continuation bytes back).
-        let mut end = PIECE.min(rest.len());
-        while end < rest.len() && end + 4 > PIECE && rest[end] & 0xC0 == 0x80 {
-            end -= 1;
-        }
-        text.push_str(std::str::from_utf8(&rest[..end]).ok()?);
-        rest = &rest[end..];
-    }
-    Some(text)
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// A value (a verdict) as a plain object: `null` for absent values and objects for maps,
@@ -125,25 +106,4 @@ pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| error("internal", &e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utf8_in_pieces;
-
-    #[test]
-    fn pieces_cut_between_characters() {
-        // Multi-byte characters across every piece boundary, then broken UTF-8.
-        for prefix in 0..4 {
-            let text = format!("{}{}", "a".repeat(prefix), "€ü𝄞x".repeat(20_000));
-            assert_eq!(
-                utf8_in_pieces(text.as_bytes()).as_deref(),
-                Some(text.as_str())
-            );
-        }
-        let mut broken = "a".repeat(16 * 1024 - 1).into_bytes();
-        broken.extend([0x80, 0x80, 0x80, 0x80, b'b']);
-        assert_eq!(utf8_in_pieces(&broken), None);
-        assert_eq!(utf8_in_pieces(b""), Some(String::new()));
-    }
 }
