@@ -34,6 +34,10 @@ const NAME_CANDIDATES: usize = 256;
 /// Names are compared on at most this many characters.
 const NAME_CHARS: usize = 64;
 
+/// The longest history text the index keeps whole (its spans are 32-bit, and strings may be
+/// appended after it).
+const MAX_KEPT_BYTES: usize = u32::MAX as usize / 2;
+
 /// One known address, as the checks see it (borrowed from the index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Contact<'k> {
@@ -255,9 +259,18 @@ impl KnownRecipients {
     /// then [`KnownRecipients::from_owned_history`]; [`KnownRecipients::history_summary`]
     /// is the parsed history's summary.
     pub fn from_history_text<S: AsRef<str>>(
-        text: String,
+        mut text: String,
         list: impl IntoIterator<Item = S>,
     ) -> KnownRecipients {
+        if text.len() > MAX_KEPT_BYTES {
+            // Spans are 32-bit. Only the first `history::MAX_BYTES` are read anyway; past
+            // this (impossible in WebAssembly), the unread lines are not counted as rejected.
+            let mut cut = history::MAX_BYTES;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+        }
         let expected = entries_expected(&text);
         let mut known = KnownRecipients {
             entries: Vec::with_capacity(expected),
