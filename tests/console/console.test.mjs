@@ -173,14 +173,15 @@ test("simulate a draft to army.ml with the real engine", async (t) => {
 
 test("the engine marks its cold-start phases in the page's User Timing", async (t) => {
   if (!hasEngine) return t.skip("the binary serves no engine (scripts/build-release)");
-  // The simulator above instantiated the engine, built a policy's index and checked drafts:
-  // each phase is marked once (crates/wasm/src/phases.rs), so a slow one can be named.
+  // The simulator above instantiated the engine, built a policy's index and checked drafts,
+  // one with a sender's history: each phase is marked once (crates/wasm/src/phases.rs), so a
+  // slow one can be named.
   const timing = await page.evaluate(() => ({
     instantiated: performance.getEntriesByName("sendguard:instantiated", "mark").length,
     measures: performance.getEntriesByType("measure").filter((m) => m.name.startsWith("sendguard:")).map((m) => ({ name: m.name, ms: m.duration }))
   }));
   assert.equal(timing.instantiated, 1);
-  assert.deepEqual(timing.measures.map((m) => m.name).sort(), ["sendguard:first-check", "sendguard:index"]);
+  assert.deepEqual(timing.measures.map((m) => m.name).sort(), ["sendguard:first-check", "sendguard:history", "sendguard:index"]);
   // Durations are reported, never asserted (they depend on the machine).
   t.diagnostic(timing.measures.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(", "));
 });

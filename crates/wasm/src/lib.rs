@@ -33,6 +33,7 @@ use sendguard_core::in_force::PolicyInForce;
 use sendguard_core::FailMode;
 use sendguard_js_api::api::{self, KnownCache, PolicyInfo};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use convert::{api_error, context_from_js, draft_from_js, from_js, to_js};
 use phases::Phase;
@@ -206,7 +207,11 @@ impl Engine {
             let text = changed.then(|| convert::history_text(&history));
             index.set_context(text, known);
         };
-        if changed && history.is_string() {
+        // (Only a history that holds something: the console's simulator passes "".)
+        let read_something = history
+            .dyn_ref::<js_sys::JsString>()
+            .is_some_and(|h| h.length() > 0);
+        if changed && read_something {
             phases::measure(Phase::History, read);
         } else {
             read();
