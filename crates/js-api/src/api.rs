@@ -411,8 +411,6 @@ impl CheckContext {
 pub struct KnownCache {
     known: Vec<String>,
     index: KnownRecipients,
-    /// The summary of the history.
-    pub summary: HistorySummary,
 }
 
 impl KnownCache {
@@ -439,9 +437,13 @@ impl KnownCache {
         &self.index
     }
 
+    /// The summary of the history (the index's, kept with it).
+    pub fn summary(&self) -> HistorySummary {
+        self.index.history_summary()
+    }
+
     fn rebuild(&mut self, history: String) {
         self.index = KnownRecipients::from_history_text(history, &self.known);
-        self.summary = self.index.history_summary();
     }
 }
 
@@ -555,7 +557,7 @@ impl Engines {
     pub fn set_history(&mut self, handle: u32, history: &[u8]) -> Result<HistorySummary, ApiError> {
         let slot = self.slot(handle)?;
         slot.known.set_history(&history_text(history));
-        Ok(slot.known.summary)
+        Ok(slot.known.summary())
     }
 
     /// Checks a draft (JSON) given the context JSON ([`CheckContext`]); answers the verdict
