@@ -84,19 +84,62 @@ extern "C" {
     type TextEncoder;
     #[wasm_bindgen(constructor)]
     fn new() -> TextEncoder;
-    #[wasm_bindgen(method)]
-    fn encode(this: &TextEncoder, text: &JsValue) -> js_sys::Uint8Array;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(
+        this: &TextEncoder,
+        text: &js_sys::JsString,
+        into: &js_sys::Uint8Array,
+    ) -> Encoded;
+
+    /// What `encodeInto` answers: UTF-16 units read, bytes written.
+    type Encoded;
+    #[wasm_bindgen(method, getter)]
+    fn read(this: &Encoded) -> u32;
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &Encoded) -> u32;
 }
 
 /// A context's history text (empty when absent), encoded by the JavaScript engine's
-/// `TextEncoder` and copied in at once: wasm-bindgen's own string passing copies ASCII one
-/// character at a time in JavaScript, ~10 ms of a fresh process for the megabyte of 20,000
-/// addresses. (A lone surrogate becomes U+FFFD either way.)
+/// `TextEncoder` straight into this module's memory: wasm-bindgen's own string passing copies
+/// ASCII one character at a time in JavaScript (~10 ms of a fresh process for the megabyte
+/// of 20,000 addresses), and `encode` makes a second copy to bring in. (A lone surrogate
+/// becomes U+FFFD either way.)
 pub fn history_text(history: &JsValue) -> String {
-    if !history.is_string() {
+    let Some(history) = history.dyn_ref::<js_sys::JsString>() else {
         return String::new();
+    };
+    let encoder = TextEncoder::new();
+    let units = history.length();
+    // As many bytes as units first (an ASCII text, the usual one, fits exactly); then room
+    // for the rest at its most (three bytes a unit).
+    let mut bytes: Vec<u8> = Vec::with_capacity(units as usize);
+    let mut read = 0;
+    loop {
+        let rest = match read {
+            0 => history.clone(),
+            _ => history.substring(read, units),
+        };
+        let room = bytes.spare_capacity_mut();
+        let room_len = room.len();
+        // SAFETY: the view covers `bytes`' spare capacity and is dropped before `bytes` is
+        // touched again; `encodeInto` only writes into it, and nothing between here and the
+        // end of the call can grow this module's memory (which would detach the view).
+        let view = unsafe { js_sys::Uint8Array::view_mut_raw(room.as_mut_ptr().cast(), room_len) };
+        let encoded = encoder.encode_into(&rest, &view);
+        drop(view);
+        // SAFETY: `encodeInto` wrote `written` bytes (never more than the view holds) at the
+        // start of the spare capacity.
+        let written = (encoded.written() as usize).min(room_len);
+        unsafe { bytes.set_len(bytes.len() + written) };
+        // (Each round reads something unless the encoder is broken: then what it gave is all.)
+        let progress = encoded.read();
+        read += progress;
+        if read >= units || progress == 0 {
+            break;
+        }
+        bytes.reserve(3 * (units - read) as usize);
     }
-    let bytes = TextEncoder::new().encode(history).to_vec();
+    // (`TextEncoder` writes only UTF-8; checked anyway, as every input is.)
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
