@@ -108,6 +108,23 @@ describe("the sender's history: the same texts, summaries and verdicts through e
       }
     }
   });
+  test("a history beyond ASCII is read the same through every path", () => {
+    // Longer in UTF-8 than in UTF-16 units (the glues' first room is one byte a unit), with
+    // a character outside the BMP and a lone surrogate (read as U+FFFD).
+    const text = "#sendguard-history 1\nzoe@b\u00fccher.de\t3\t20400\tZo\u00eb Br\u00e4ndt \u{1F98A}\nanna@m\u00fcnchen.de\t2\t20300\tAnna \uD800 Ross\n";
+    const draft = { to: ["zoa@b\u00fccher.de", "Anna Ross <anna@munchen.de>"] };
+    const verdicts = Object.entries(engines).map(([name, core]) => {
+      const engine = core.Engine.fromPolicyJson("{}");
+      try {
+        return { name, verdict: canonical(engine.check(draft, { history: text })) };
+      } finally {
+        engine.free();
+      }
+    });
+    const fixes = JSON.parse(verdicts[0].verdict).findings.map((f) => f.fix);
+    assert.ok(fixes.includes("zoe@b\u00fccher.de"), JSON.stringify(fixes));
+    for (const { name, verdict } of verdicts) assert.deepEqual(verdict, verdicts[0].verdict, name);
+  });
 });
 
 describe("engine versions agree", () => {

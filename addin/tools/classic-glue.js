@@ -21,8 +21,9 @@
  *   engine.check(draft, {known?, history?}) -> verdict object; engine.reportTally({verdict, outcome}) -> tally;
  *   engine.policyVersion; engine.policy; engine.failMode; engine.free()
  * The history text is handed to the engine only when it differs from the last one this engine
- * checked with (sg_set_history): a client passes the same string with every check, and
- * copying and indexing it once per change keeps a warm check as fast as one without it.
+ * checked with (sg_set_history, encoded straight into the engine's memory): a client passes
+ * the same string with every check, and copying and indexing it once per change keeps a warm
+ * check as fast as one without it.
  * Errors are `Error`s with `code` and `message` (and `policy` for `expired`), as in the ES
  * module. Bytes are Uint8Arrays (strings are taken as their UTF-8).
  */
@@ -166,6 +167,32 @@ function wrapExports(exports, kind) {
       });
     });
   }
+  /* Hands a history text to engine `handle`, encoded straight into room the engine then keeps
+   * (sg_reserve, sg_set_history): a history is a megabyte, and every copy of it is paid at a
+   * cold start. With encodeInto, one byte a UTF-16 unit first (an ASCII history, the usual
+   * one, fits), else the most UTF-8 can take; without it, encoded here first. */
+  function setHistory(handle, history) {
+    var encoder = typeof TextEncoder !== "undefined" && typeof TextEncoder.prototype.encodeInto === "function" ? new TextEncoder() : null;
+    var bytes = encoder === null ? utf8Encode(history) : null;
+    var capacities = bytes !== null ? [bytes.length] : [history.length, 3 * history.length];
+    for (var i = 0; i < capacities.length; i++) {
+      var capacity = capacities[i];
+      var ptr = exports.sg_reserve(capacity);
+      var room = new Uint8Array(exports.memory.buffer, ptr, capacity);
+      var written = bytes !== null ? bytes.length : 0;
+      if (bytes !== null) room.set(bytes);
+      else {
+        var result = encoder.encodeInto(history, room);
+        if (result.read < history.length) {
+          exports.sg_release(ptr, capacity);
+          continue;
+        }
+        written = result.written;
+      }
+      return answer(exports.sg_set_history(handle, ptr, written, capacity));
+    }
+    throw engineError("internal", "the history text could not be encoded");
+  }
   function EngineHandle(loaded) {
     this.handle = loaded.handle;
     this.history = "";
@@ -179,9 +206,7 @@ function wrapExports(exports, kind) {
     var knownJson = jsonOf(context, "bad_context", "context");
     var history = historyOf(context);
     if (history !== this.history) {
-      withBytes(history, function (hPtr, hLen) {
-        return answer(exports.sg_set_history(handle, hPtr, hLen));
-      });
+      setHistory(handle, history);
       this.history = history;
     }
     var text = withBytes(draftJson, function (dPtr, dLen) {

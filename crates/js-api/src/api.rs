@@ -414,10 +414,11 @@ pub struct KnownCache {
 }
 
 impl KnownCache {
-    /// Sets the history text (empty: none); the index is rebuilt if it changed.
-    pub fn set_history(&mut self, history: &str) {
+    /// Sets the history text (empty: none); the index is rebuilt (reading this text in
+    /// place) if it changed.
+    pub fn set_history(&mut self, history: String) {
         if self.index.history_text() != history {
-            self.rebuild(history.to_string());
+            self.rebuild(history);
         }
     }
 
@@ -476,6 +477,11 @@ pub fn history_summary(history: &str) -> HistorySummary {
 /// to fail a check if not.
 pub fn history_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(bytes)
+}
+
+/// [`history_text`] of bytes handed over (kept as the text when they are UTF-8, the usual case).
+pub fn owned_history_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn utf8<'a>(bytes: &'a [u8], what: &str, code: &'static str) -> Result<&'a str, ApiError> {
@@ -554,9 +560,15 @@ impl Engines {
 
     /// Sets the history later checks with this engine use (see [`Engines::check`]); answers
     /// its summary.
-    pub fn set_history(&mut self, handle: u32, history: &[u8]) -> Result<HistorySummary, ApiError> {
+    /// Sets an engine's history from its UTF-8 bytes, taken as they are (no copy: a history
+    /// is megabytes, and this is on the first check of a cold start).
+    pub fn set_history(
+        &mut self,
+        handle: u32,
+        history: Vec<u8>,
+    ) -> Result<HistorySummary, ApiError> {
         let slot = self.slot(handle)?;
-        slot.known.set_history(&history_text(history));
+        slot.known.set_history(owned_history_text(history));
         Ok(slot.known.summary())
     }
 
@@ -643,7 +655,7 @@ mod tests {
         let draft = br#"{"to": ["jon.smith@lockheedmartin.com"]}"#;
         let history =
             "#sendguard-history 1\njohn.smith@lockheedmartin.com\t3\t20400\tJohn Smith\nbad line\n";
-        let summary = engines.set_history(h, history.as_bytes()).unwrap();
+        let summary = engines.set_history(h, history.as_bytes().to_vec()).unwrap();
         assert_eq!(
             (summary.entries, summary.last_day, summary.rejected),
             (1, Some(20400), 1)
@@ -659,7 +671,10 @@ mod tests {
         assert!(!without.contains("john.smith"), "{without}");
         let context = serde_json::json!({ "history": history }).to_string();
         assert_eq!(engines.check(h, draft, context.as_bytes()).unwrap(), with);
-        assert_eq!(engines.set_history(9, b"").unwrap_err().code, "bad_handle");
+        assert_eq!(
+            engines.set_history(9, Vec::new()).unwrap_err().code,
+            "bad_handle"
+        );
     }
 
     #[test]

@@ -153,18 +153,38 @@ pub unsafe extern "C" fn sg_check(
     respond_text(result)
 }
 
-/// Sets the history (UTF-8 text; empty: none) that later checks with this engine use;
-/// answers its summary `{"entries", "last_day", "rejected"}`.
+/// Reserves room for `capacity` bytes that [`sg_set_history`] then takes over (or
+/// [`sg_release`] frees): the glue encodes the history text straight into it.
+#[no_mangle]
+pub extern "C" fn sg_reserve(capacity: usize) -> *mut u8 {
+    // Not cleared: the glue writes the bytes it hands over, and only those are read.
+    std::mem::ManuallyDrop::new(Vec::<u8>::with_capacity(capacity)).as_mut_ptr()
+}
+
+/// Frees room from [`sg_reserve`] that was not handed over.
 ///
 /// # Safety
-/// The request bytes come from [`sg_alloc`].
+/// `ptr` and `capacity` must be exactly what [`sg_reserve`] gave and took, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn sg_release(ptr: *mut u8, capacity: usize) {
+    drop(Vec::from_raw_parts(ptr, 0, capacity));
+}
+
+/// Sets the history (UTF-8 text; empty: none) that later checks with this engine use, taking
+/// over its bytes (the first `len` of the room [`sg_reserve`] gave: no copy of megabytes on a
+/// cold start); answers its summary `{"entries", "last_day", "rejected"}`.
+///
+/// # Safety
+/// `ptr` and `capacity` must be exactly what [`sg_reserve`] gave and took, its first `len`
+/// bytes written; the room is the engine's afterwards (not released again).
 #[no_mangle]
 pub unsafe extern "C" fn sg_set_history(
     handle: u32,
-    history: *const u8,
-    history_len: usize,
+    history: *mut u8,
+    len: usize,
+    capacity: usize,
 ) -> u32 {
-    let history = bytes(history, history_len);
+    let history = Vec::from_raw_parts(history, len.min(capacity), capacity);
     respond(ENGINES.with(|e| e.borrow_mut().set_history(handle, history)))
 }
 
