@@ -680,9 +680,10 @@ fn hash_of_other_skeleton(name: &str) -> Option<u32> {
     (folded || upper).then_some(hash)
 }
 
-/// Whether `name` holds `xn--` (a punycode label).
+/// Whether `name` holds `xn--` (a punycode label). (A byte search: `str::contains` sets up a
+/// substring searcher per call, and this runs for every reference a search index files.)
 fn has_punycode(name: &str) -> bool {
-    name.contains("xn--")
+    name.as_bytes().windows(4).any(|w| w == b"xn--")
 }
 
 /// The hash a text (a skeleton, a stem) is filed under; [`extend_hash`] builds the same one
