@@ -25,8 +25,7 @@
 // `historyRatios`): 20,000 known addresses against none, for a WebAssembly cold start (<= 1.25x,
 // the median ratio of 15 pairs of fresh processes) and a warm 100-recipient check (<= 1.2x).
 // Its cold starts run with --expose-gc, to collect the generated history text's garbage before
-// the clock starts. Native stages of the same
-// history: crates/core/examples/history_cold.rs.
+// the clock starts. Native stages of the same history: crates/core/examples/history_cold.rs.
 //
 // Usage: node scripts/wasm-budgets.mjs [--strict-sizes]  (all; spawns itself for cold starts)
 //        node scripts/wasm-budgets.mjs --cold PATH [plain] (one cold start, prints JSON)
