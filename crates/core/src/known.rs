@@ -721,24 +721,28 @@ impl KnownRecipients {
     /// word matches nothing, see [`KnownRecipients::similar_names`]); built on first use.
     fn names(&self) -> &HashBuckets {
         self.names.get_or_init(|| {
-            let mut pairs = Vec::with_capacity(self.entries.len() * 2);
+            // Filed straight into the table (about two words a name), without a list of pairs
+            // first: fresh memory is paid for page by page at a cold start.
+            let mut index = HashBuckets::with_capacity(2 * self.entries.len());
             let mut words = Vec::new();
             for id in 0..self.entries.len() as u32 {
-                self.name_words(id, &mut words, &mut pairs);
+                self.name_words(id, &mut words, &mut index);
             }
-            HashBuckets::from_pairs(pairs.into_iter())
+            index
         })
     }
 
-    /// Adds `(hash of each word of its name, id)` for contact `id` to `pairs`, for a name of
+    /// Files contact `id` in `index` under the hash of each word of its name, for a name of
     /// two words or more (`words` is room to work in).
     // Not inlined: per-contact work (ARCHITECTURE.md, the invariant on whole-input loops).
     #[inline(never)]
-    fn name_words(&self, id: u32, words: &mut Vec<u32>, pairs: &mut Vec<(u32, u32)>) {
+    fn name_words(&self, id: u32, words: &mut Vec<u32>, index: &mut HashBuckets) {
         words.clear();
         name_token_hashes(&self.text[self.entries[id as usize].name.range()], words);
         if words.len() >= 2 {
-            pairs.extend(words.iter().map(|&h| (h, id)));
+            for &hash in words.iter() {
+                index.insert(hash, id);
+            }
         }
     }
 
