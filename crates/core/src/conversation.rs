@@ -143,10 +143,11 @@ pub fn other_address_of<'k>(
     known: &'k KnownRecipients,
     in_draft: &dyn Fn(&str) -> bool,
 ) -> Option<(Contact<'k>, Resemblance)> {
-    let own = mailbox.address.canonical();
+    // (Written out only for a candidate: most recipients have none.)
+    let own = std::cell::OnceCell::new();
     let usable = |c: &Contact| {
         let address = c.canonical();
-        address != own && !in_draft(&address)
+        address != *own.get_or_init(|| mailbox.address.canonical()) && !in_draft(&address)
     };
     let by_name = (mailbox.display_name.as_deref())
         .and_then(|name| {

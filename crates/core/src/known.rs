@@ -686,8 +686,12 @@ impl KnownRecipients {
                 ids.extend(index.values(word).take(NAME_CANDIDATES));
             }
         }
+        // (Most names find no candidate: their key is not built.)
+        if ids.is_empty() {
+            return Vec::new();
+        }
         let query = name_key(name);
-        if ids.is_empty() || query.split(' ').count() < 2 {
+        if query.split(' ').count() < 2 {
             return Vec::new();
         }
         crate::order::sort_by_key(&mut ids, |&id| (u64::from(id), 0));
