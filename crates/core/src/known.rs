@@ -708,7 +708,8 @@ impl KnownRecipients {
             (sb.total_cmp(sa))
                 .then(b.last_day.cmp(&a.last_day))
                 .then(b.count.cmp(&a.count))
-                .then(a.canonical().cmp(&b.canonical()))
+                // (Written out only for a tie: two strings per comparison otherwise.)
+                .then_with(|| a.canonical().cmp(&b.canonical()))
         });
         found
     }
