@@ -558,10 +558,9 @@ impl Engines {
             .ok_or_else(|| bad_handle(handle))
     }
 
-    /// Sets the history later checks with this engine use (see [`Engines::check`]); answers
-    /// its summary.
-    /// Sets an engine's history from its UTF-8 bytes, taken as they are (no copy: a history
-    /// is megabytes, and this is on the first check of a cold start).
+    /// Sets the history later checks with this engine use (see [`Engines::check`]) from its
+    /// UTF-8 bytes, taken as they are (no copy: a history is a megabyte, and this is on the
+    /// first check of a cold start); answers its summary.
     pub fn set_history(
         &mut self,
         handle: u32,
