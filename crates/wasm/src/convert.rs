@@ -1,7 +1,7 @@
 //! JavaScript values ⇄ the engine's types, and errors as JavaScript `Error`s with a code.
 
 use sendguard_core::Draft;
-use sendguard_js_api::api::ApiError;
+use sendguard_js_api::api::{self, ApiError};
 use serde::Serialize;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -140,7 +140,7 @@ pub fn history_text(history: &JsValue) -> String {
         bytes.reserve(3 * (units - read) as usize);
     }
     // (`TextEncoder` writes only UTF-8; checked anyway, as every input is.)
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    api::owned_history_text(bytes)
 }
 
 /// A value (a verdict) as a plain object: `null` for absent values and objects for maps,
