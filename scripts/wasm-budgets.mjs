@@ -96,9 +96,10 @@ function hundredRecipients() {
   return { from: "me@acme.example.com", to, cc, bcc, subject: "Quarterly figures", body: "See attached." };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 /** The value a fraction `f` of the way through `xs` sorted (0.25: the lower quartile). */
 const quantile = (xs, f) => [...xs].sort((a, b) => a - b)[Math.round(f * (xs.length - 1))];
+/** The middle value (the upper of the two middle ones for an even count). */
+const median = (xs) => quantile(xs, 0.5);
 
 /** One cold start in this (fresh) process; `plain` loads the same policy unsigned, which
  * shows what the signature check costs. */
@@ -281,6 +282,9 @@ const HISTORY_PATHS = ["esm", "classic-wasm", "classic-web"];
 const COLD_PAIRS = 15;
 /** Warm checks per side and path, after the warm-up. */
 const WARM_ROUNDS = 70;
+/** Checks per side run before the warm ones are timed: the optimising compiles of the
+ * engine's hot functions land over the first tens of checks of a fresh process. */
+const WARM_UP_ROUNDS = 30;
 
 /** A history text of `count` addresses as an add-in would keep it: a third at five big mail
  * providers, the rest at about 3,000 organisations, each with a display name (about 9,600
@@ -360,9 +364,7 @@ async function historyRatios() {
     const load = () => core.Engine.fromBundle(bundle, keyset, { tenant: "acme", held: null, now: NOW });
     /** @type {{ engine: any, context: object, times: number[] }[]} */
     const sides = [{ engine: load(), context: { known: [] }, times: [] }, { engine: load(), context: { known: [], history }, times: [] }];
-    // 30 rounds to warm up first: the optimising compiles of the engine's hot functions land
-    // over the first tens of checks of a fresh process, at times that vary.
-    for (let i = 0; i < WARM_ROUNDS + 30; i++) {
+    for (let i = 0; i < WARM_UP_ROUNDS + WARM_ROUNDS; i++) {
       for (const side of sides) {
         const start = performance.now();
         const verdict = side.engine.check(draft, side.context);
@@ -370,7 +372,7 @@ async function historyRatios() {
         if (verdict.findings.length < 20) throw new Error("the check found too little");
       }
     }
-    const [none, full] = sides.map((side) => median(side.times.slice(30)));
+    const [none, full] = sides.map((side) => median(side.times.slice(WARM_UP_ROUNDS)));
     ratioRow(`100-recipient check, warm, ${path}`, full / none, 1.2, `${full.toFixed(3)} vs ${none.toFixed(3)} ms, medians of ${WARM_ROUNDS}`);
   }
 }
