@@ -21,8 +21,9 @@ async function inspectOptions() {
   for (let i = 0; i < 100 && !page; i++) {
     await pause(100);
     const v = find();
-    const ready = v && v.document.body && !v.document.body.dataset.stale && v.document.getElementById("policy-status");
-    if (ready && ready.textContent !== "…") page = v;
+    // The page fills the policy's status, then (after one more message) the history's.
+    const filled = (id) => v.document.getElementById(id) && v.document.getElementById(id).textContent !== "…";
+    if (v && v.document.body && !v.document.body.dataset.stale && filled("policy-status") && filled("history-status")) page = v;
   }
   const text = (id) => page.document.getElementById(id).textContent;
   const options = page ? { source: text("source"), status: text("policy-status"), history: text("history-status"), serverEditable: !page.document.getElementById("server").disabled } : null;
