@@ -160,10 +160,12 @@ pub async fn serve(
         };
         match table.admit().await {
             Some(permit) => {
+                // Registered here, not in its task: under load the loop accepts faster than
+                // tasks start, and a slot the table cannot see could never be given up.
+                let (id, state) = table.register();
+                let slot = Slot { id, state, permit };
                 let (app, table, stopped) = (app.clone(), table.clone(), stopped.clone());
-                tokio::spawn(connection(
-                    stream, peer, app, table, permit, stopped, limits,
-                ));
+                tokio::spawn(connection(stream, peer, app, table, slot, stopped, limits));
             }
             None => refuse_busy(stream, &refusals),
         }
@@ -314,6 +316,13 @@ impl Connection {
     }
 }
 
+/// A connection's place in the table: its entry, and the slot it holds until it closes.
+struct Slot {
+    id: u64,
+    state: Arc<Connection>,
+    permit: OwnedSemaphorePermit,
+}
+
 /// A request in flight; dropped with its response body, once that is sent.
 struct Busy(Arc<Connection>);
 
@@ -332,12 +341,11 @@ async fn connection(
     peer: SocketAddr,
     app: App,
     table: Arc<Table>,
-    permit: OwnedSemaphorePermit,
+    Slot { id, state, permit }: Slot,
     mut stopped: watch::Receiver<bool>,
     limits: Limits,
 ) {
     let _ = stream.set_nodelay(true);
-    let (id, state) = table.register();
     let io = TokioIo::new(Watched {
         stream,
         connection: state.clone(),
