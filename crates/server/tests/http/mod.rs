@@ -44,8 +44,22 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    try_request(address, method, path, token, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path}: no answer: {e}"))
+}
+
+/// [`request`] for a client the server may cut off (a flooding one): the socket's error
+/// when the connection was refused or reset before a whole response head came.
+pub fn try_request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(PATIENCE))?;
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -57,25 +71,33 @@ pub fn request(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    read_response(&mut stream)
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let raw = read_raw(&mut stream)?;
+    Ok(parse_response(&raw))
 }
 
 /// Reads a whole `Connection: close` response (or panics after [`PATIENCE`]).
 pub fn read_response(stream: &mut TcpStream) -> Response {
+    let raw = read_raw(stream).unwrap_or_else(|e| panic!("no answer: {e}"));
+    parse_response(&raw)
+}
+
+/// Everything the server sends until it closes; an error only when it cut the connection
+/// (or [`PATIENCE`] ran out) before a whole response head arrived.
+fn read_raw(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     let mut raw = Vec::new();
-    if let Err(e) = stream.read_to_end(&mut raw) {
-        assert!(
-            raw.windows(4).any(|w| w == b"\r\n\r\n"),
-            "no answer: {e}; got {:?}",
-            String::from_utf8_lossy(&raw)
-        );
+    match stream.read_to_end(&mut raw) {
+        Err(e) if !raw.windows(4).any(|w| w == b"\r\n\r\n") => Err(e),
+        _ => Ok(raw),
     }
+}
+
+fn parse_response(raw: &[u8]) -> Response {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&raw)));
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status = lines

@@ -11,7 +11,7 @@ use sendguard_server::{Config, Server};
 #[path = "../http/mod.rs"]
 mod http;
 #[allow(unused_imports)] // each test file uses its own subset
-pub use http::{closed_by_server, read_response, request, Response, PATIENCE};
+pub use http::{closed_by_server, read_response, request, try_request, Response, PATIENCE};
 
 pub struct Running {
     pub address: SocketAddr,
