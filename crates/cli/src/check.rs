@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 
 use clap::{Args, ValueEnum};
 use sendguard_core::in_force::PolicyInForce;
-use sendguard_core::{Draft, Engine, History, KnownRecipients, Outcome, Policy, Verdict};
+use sendguard_core::{Draft, Engine, KnownRecipients, Outcome, Policy, Verdict};
 
 use crate::{exit, input, output, trust, Failure};
 
@@ -48,24 +48,20 @@ fn known_recipients(
         std::fs::read_to_string(path)
             .map_err(|e| Failure::new(exit::NO_INPUT, format!("cannot read {path}: {e}")))
     };
-    let history = match history {
-        Some(path) => {
-            let parsed = History::parse(&read(path)?);
-            if parsed.rejected() > 0 {
-                eprintln!(
-                    "sendguard: {path}: ignoring {} line(s) that are not history entries",
-                    parsed.rejected()
-                );
-            }
-            parsed
-        }
-        None => History::default(),
+    // Read in place, as the add-ins read it: no parsed copy of the history first.
+    let history_text = match history {
+        Some(path) => read(path)?,
+        None => String::new(),
     };
     let list = match known {
         Some(path) => read(path)?,
         None => String::new(),
     };
-    let recipients = KnownRecipients::from_history_and_list(&history, list.lines());
+    let recipients = KnownRecipients::from_history_text(history_text, list.lines());
+    let unreadable = recipients.history_summary().rejected;
+    if let (Some(path), true) = (history, unreadable > 0) {
+        eprintln!("sendguard: {path}: ignoring {unreadable} line(s) that are not history entries");
+    }
     for bad in recipients.rejected() {
         eprintln!(
             "sendguard: {}: ignoring `{bad}`: not an address",
