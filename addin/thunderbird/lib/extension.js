@@ -43,8 +43,9 @@ export function startExtension(deps) {
     maySend: async (verdict, justification) => (await deps.engineApi()).maySend(verdict, justification)
   });
   // The engine indexes a history when it differs from the one it checked with last (about
-  // 70 ms for 20,000 addresses): after a change it does so in the background, once things are
-  // quiet, so that the next send is not the one that waits for it.
+  // 70 ms for 20,000 addresses), and each engine (a new one comes with each new policy) keeps
+  // its own index: after a change of either, and at start, it does so in the background, once
+  // things are quiet, so that the next send is not the one that waits for it.
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let warmTimer;
   const warmEngine = () => {
@@ -110,6 +111,9 @@ export function startExtension(deps) {
       return outcome;
     })();
     inflight = run.catch(() => {});
+    // Refreshed or not, the engine in force (a new policy's, or the one held) indexes the
+    // history before a send asks it to.
+    run.then(warmEngine, warmEngine);
     return run;
   };
 

@@ -76,3 +76,23 @@ test("a send teaches its recipients: after Send anyway, the next send to the sam
   assert.equal(summary.entries, 0);
   assert.equal(messenger.storage.local.data.get("history"), "");
 });
+
+test("at start, the engine in force indexes the stored history in the background, so the first send does not wait for it", async () => {
+  const stored = realEngineApi.history.learn("", { recipients: [`John Smith <${JOHN}>`], day: Math.floor(NOW / 86400) });
+  /** The history each check of the built-in engine was given. */
+  const checkedWith = [];
+  const watched = (engine) =>
+    new Proxy(engine, {
+      get(target, key) {
+        if (key === "check") return (draft, context) => (checkedWith.push(context && context.history), target.check(draft, context));
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+    });
+  const api = { ...realEngineApi, defaultEngine: () => watched(realEngineApi.defaultEngine()) };
+  const messenger = fakeMessenger({ identity: { email: "alice@northwind.org", name: "Alice" }, local: { history: stored } });
+  const extension = startExtension({ messenger, engineApi: async () => api, fetch: async () => assert.fail("no server configured"), log: () => {}, pause: async () => {} });
+  await extension.ready;
+  await eventually(() => checkedWith.includes(stored));
+  assert.equal(messenger.opened.length, 0, "no send, no dialog: the check was the background one");
+});
