@@ -25,7 +25,8 @@
 // `historyRatios`): 20,000 known addresses against none, for a WebAssembly cold start (<= 1.25x,
 // the median ratio of 15 pairs of fresh processes) and a warm 100-recipient check (<= 1.2x).
 // Its cold starts run with --expose-gc, to collect the generated history text's garbage before
-// the clock starts. Native stages of the same history: crates/core/examples/history_cold.rs.
+// the clock starts. Native stages of the same history: crates/core/examples/history_cold.rs;
+// the same cold start in a real Thunderbird: addin/thunderbird/bench/cold-start.mjs.
 //
 // Usage: node scripts/wasm-budgets.mjs [--strict-sizes]  (all; spawns itself for cold starts)
 //        node scripts/wasm-budgets.mjs --cold PATH [plain] (one cold start, prints JSON)
@@ -44,7 +45,7 @@ import { gzipSync } from "node:zlib";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD = join(ROOT, "build", "wasm");
 const VECTORS = join(ROOT, "tests", "vectors", "bundles");
-const NOW = 1767312000;
+export const NOW = 1767312000;
 // classic-wasm and classic-js: the full classic script (classic Outlook's JavaScript-only
 // runtime); classic-web: the lean one without the JavaScript fallback (the HTML runtimes).
 const PATHS = ["esm", "classic-wasm", "classic-js", "classic-web"];
@@ -52,7 +53,7 @@ const CLASSIC_FILES = { "classic-wasm": "sendguard-classic.js", "classic-js": "s
 
 /** A policy bundle of `count` trusted domains, signed with the test vectors' signer-1 key
  * (a published test key: seed = SHA-256("sendguard test vector key: signer-1")). */
-function signedPolicy(count) {
+export function signedPolicy(count) {
   const manifest = JSON.parse(readFileSync(join(VECTORS, "manifest.json"), "utf8"));
   const seed = createHash("sha256").update("sendguard test vector key: signer-1").digest();
   const key = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
@@ -87,7 +88,7 @@ async function instantiate(path) {
 }
 
 /** 100 recipients: mostly ordinary, some lookalikes and TLD traps, in To, Cc and Bcc. */
-function hundredRecipients() {
+export function hundredRecipients() {
   const to = [], cc = [], bcc = [];
   for (let i = 0; i < 100; i++) {
     const address = i % 10 === 0 ? `user${i}@gmial.com` : i % 10 === 1 ? `user${i}@army.ml` : `user${i}@northtrade-${i * 97}.com`;
@@ -276,10 +277,10 @@ async function main() {
 
 // ---- the sender's history (issue 17): ratios with 20,000 known addresses against none --------
 
-const HISTORY_SIZE = 20000;
+export const HISTORY_SIZE = 20000;
 const HISTORY_PATHS = ["esm", "classic-wasm", "classic-web"];
 /** Cold-start pairs (without and with the history) per path. */
-const COLD_PAIRS = 15;
+export const COLD_PAIRS = 15;
 /** Warm checks per side and path, after the warm-up. */
 const WARM_ROUNDS = 70;
 /** Checks per side run before the warm ones are timed: the optimising compiles of the
@@ -289,7 +290,7 @@ const WARM_UP_ROUNDS = 30;
 /** A history text of `count` addresses as an add-in would keep it: a third at five big mail
  * providers, the rest at about 3,000 organisations, each with a display name (about 9,600
  * different names, so that names repeat as they do among real contacts). */
-function historyText(count) {
+export function historyText(count) {
   const first = ["john", "mary", "ahmed", "li", "olga", "pierre", "sven", "ana", "kofi", "yuki", "raj", "emma", "noah", "ines", "omar", "zoe", "ivan", "lena", "tariq", "mei", "paul", "sara", "diego", "nina"];
   const start = ["ber", "cas", "dor", "fal", "gar", "hol", "kin", "lom", "mar", "nor", "pel", "ros", "sal", "tor", "val", "wes", "bran", "cor", "del", "fen"];
   const end = ["ton", "ley", "man", "dez", "sen", "ova", "ini", "ard", "ek", "hoff"];
@@ -377,10 +378,13 @@ async function historyRatios() {
   }
 }
 
-if (process.argv[2] === "--cold") await coldStart(process.argv[3], process.argv[4] === "plain");
-else if (process.argv[2] === "--cold-history") await coldStartWithHistory(process.argv[3], Number(process.argv[4]));
-else if (process.argv[2] === "--history-only") await historyRatios();
-else {
-  await main();
-  await historyRatios();
+// Only when run: imported (by addin/thunderbird/bench/cold-start.mjs) it lends its inputs.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === "--cold") await coldStart(process.argv[3], process.argv[4] === "plain");
+  else if (process.argv[2] === "--cold-history") await coldStartWithHistory(process.argv[3], Number(process.argv[4]));
+  else if (process.argv[2] === "--history-only") await historyRatios();
+  else {
+    await main();
+    await historyRatios();
+  }
 }
