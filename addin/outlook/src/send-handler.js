@@ -62,6 +62,13 @@ export function createSendHandler(deps) {
     /** @type {"warn" | "block"} */
     let failMode = deps.config.failMode === "block" ? "block" : "warn";
     const history = deps.history || null;
+    /** @type {string | null} */
+    let storedHistory = null;
+    /** The stored history, read once a send (a megabyte from storage). */
+    const historyText = function () {
+      if (storedHistory === null) storedHistory = history ? history.read() : "";
+      return storedHistory;
+    };
     const now = deps.now();
     /** @type {import("./policy-session.js").EngineApi | null} */
     let engineApi = null;
@@ -90,6 +97,12 @@ export function createSendHandler(deps) {
         engineApi = api;
         if (deps.refreshInBackground && expirySoon(deps.store, now)) deps.refreshInBackground();
         return deps.policyCache ? loadPolicyCached(deps.policyCache, api, deps.config, deps.store, now) : loadPolicy(api, deps.config, deps.store, now);
+      })
+      .then(function (policy) {
+        // The engine indexes the history now, while Outlook is still answering the draft's
+        // reads (round trips to the host): the check then finds it indexed.
+        if (history) primeHistory(policy.engine, historyText());
+        return policy;
       });
     // Both settle before anything is decided: a draft that cannot be read still fails by the
     // loaded policy's fail mode.
@@ -106,7 +119,7 @@ export function createSendHandler(deps) {
         if (!draft.ok) throw draft.error;
         const d = draft.value;
         toLearn = (d.to || []).concat(d.cc || [], d.bcc || []);
-        return checkWithHistory(policy.value.engine, d, history ? history.read() : "", parts[2], policy.value.failMode);
+        return checkWithHistory(policy.value.engine, d, historyText(), parts[2], policy.value.failMode);
       })
       .catch(function (e) {
         const error = /** @type {{ failMode?: "warn" | "block", message?: string }} */ (e || {});

@@ -19,13 +19,15 @@ const callbackOf = (args) => args.find((a) => typeof a === "function");
  *   body?: string, attachments?: { name: string, size: number }[], mailbox?: string,
  *   roaming?: Record<string, unknown>, contextData?: string | null, failing?: string[],
  *   appointment?: boolean, composeType?: "newMail" | "reply" | "forward",
- *   session?: Record<string, string> | null }} draft
+ *   session?: Record<string, string> | null, hostLatencyMs?: number, log?: string[] }} draft
  *   mailbox: the highest Mailbox requirement set the client supports ("1.12", "1.14", "1.15")
  *   appointment: a meeting invite being organised: `to` are its required attendees, `cc` its
  *   optional ones, `from` its organizer
  *   failing: methods ("to.getAsync", ...) that answer a failed AsyncResult
  *   composeType: what getComposeTypeAsync answers (default "newMail")
  *   session: the item's session data before the test (null: a client without sessionData)
+ *   hostLatencyMs: each answer comes after this long (a host's round trip), not at once
+ *   log: where each answer is noted ("answered to.getAsync") as it is given
  */
 export function fakeOutlook(draft = {}) {
   const fields = { to: (draft.to || []).map(recipient), cc: (draft.cc || []).map(recipient), bcc: (draft.bcc || []).map(recipient) };
@@ -34,8 +36,13 @@ export function fakeOutlook(draft = {}) {
   const answer = (name, args, value) => {
     calls.push(name);
     const cb = callbackOf(args);
-    if (failing.has(name)) cb({ status: "failed", error: { name: "GenericResponseError", message: `${name} failed` } });
-    else cb({ status: "succeeded", value });
+    const reply = () => {
+      if (draft.log) draft.log.push(`answered ${name}`);
+      if (failing.has(name)) cb({ status: "failed", error: { name: "GenericResponseError", message: `${name} failed` } });
+      else cb({ status: "succeeded", value });
+    };
+    if (draft.hostLatencyMs) setTimeout(reply, draft.hostLatencyMs);
+    else reply();
   };
   const recipientsField = (name) => ({
     getAsync: (...args) => answer(`${name}.getAsync`, args, fields[name].map((r) => ({ ...r }))),

@@ -201,3 +201,21 @@ test("a runtime that stays keeps its policy between sends and has the engine ind
   await send({ to: [JOHN] }, { localStorage: local, policyCache, api: runtimeApi, now: NOW + 61 + POLICY_CACHE_SECONDS });
   assert.equal(loads, 3);
 });
+
+test("the engine indexes the history while Outlook is still answering the draft's reads, then checks with it once", async () => {
+  const engine = await realEngine();
+  const text = engine.learnHistory("", { recipients: [JOHN], now_day: Math.floor(NOW / 86400) });
+  /** What happened, in order: Outlook's answers and the engine's checks. */
+  const log = [];
+  const spyApi = async () => {
+    const real = createEngineApi(engine);
+    const spied = (p) => ({ ...p, engine: { check: (d, k) => (log.push(`check ${d.to.length ? "draft" : "history only"} ${k.history ? "with" : "without"} history`), p.engine.check(d, k)) } });
+    return { ...real, loadPlain: (json) => spied(real.loadPlain(json)) };
+  };
+  const local = memoryLocalStorage({ [HISTORY_KEY]: text });
+  const { completed } = await send({ to: [SLIP], hostLatencyMs: 20, log }, { api: spyApi, localStorage: local, now: NOW });
+  assert.deepEqual(fixesOf(completed), [["to", SLIP, "john.smith@lockheedmartin.com", "lookalike_address"]]);
+  const indexed = log.indexOf("check history only with history");
+  assert.ok(indexed >= 0 && indexed < log.indexOf("answered to.getAsync") && indexed < log.indexOf("answered body.getAsync"), log.join("; "));
+  assert.equal(log.filter((l) => l === "check draft with history").length, 1, log.join("; "));
+});
