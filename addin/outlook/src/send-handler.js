@@ -101,7 +101,7 @@ export function createSendHandler(deps) {
       .then(function (policy) {
         // The engine indexes the history now, while Outlook is still answering the draft's
         // reads (round trips to the host): the check then finds it indexed.
-        if (history) primeHistory(policy.engine, historyText());
+        if (historyText()) primeHistory(policy.engine, historyText());
         return policy;
       });
     // Both settle before anything is decided: a draft that cannot be read still fails by the
