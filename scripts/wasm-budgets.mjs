@@ -98,7 +98,7 @@ export function hundredRecipients() {
 }
 
 /** The value a fraction `f` of the way through `xs` sorted (0.25: the lower quartile). */
-const quantile = (xs, f) => [...xs].sort((a, b) => a - b)[Math.round(f * (xs.length - 1))];
+export const quantile = (xs, f) => [...xs].sort((a, b) => a - b)[Math.round(f * (xs.length - 1))];
 /** The middle value (the upper of the two middle ones for an even count). */
 const median = (xs) => quantile(xs, 0.5);
 

@@ -62,13 +62,8 @@ export function createSendHandler(deps) {
     /** @type {"warn" | "block"} */
     let failMode = deps.config.failMode === "block" ? "block" : "warn";
     const history = deps.history || null;
-    /** @type {string | null} */
-    let storedHistory = null;
-    /** The stored history, read once a send (a megabyte from storage). */
-    const historyText = function () {
-      if (storedHistory === null) storedHistory = history ? history.read() : "";
-      return storedHistory;
-    };
+    /** The stored history, read once a send (a megabyte from storage; a read never throws). */
+    const storedHistory = history ? history.read() : "";
     const now = deps.now();
     /** @type {import("./policy-session.js").EngineApi | null} */
     let engineApi = null;
@@ -101,7 +96,7 @@ export function createSendHandler(deps) {
       .then(function (policy) {
         // The engine indexes the history now, while Outlook is still answering the draft's
         // reads (round trips to the host): the check then finds it indexed.
-        if (historyText()) primeHistory(policy.engine, historyText());
+        if (storedHistory) primeHistory(policy.engine, storedHistory);
         return policy;
       });
     // Both settle before anything is decided: a draft that cannot be read still fails by the
@@ -119,7 +114,7 @@ export function createSendHandler(deps) {
         if (!draft.ok) throw draft.error;
         const d = draft.value;
         toLearn = (d.to || []).concat(d.cc || [], d.bcc || []);
-        return checkWithHistory(policy.value.engine, d, historyText(), parts[2], policy.value.failMode);
+        return checkWithHistory(policy.value.engine, d, storedHistory, parts[2], policy.value.failMode);
       })
       .catch(function (e) {
         const error = /** @type {{ failMode?: "warn" | "block", message?: string }} */ (e || {});

@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { packXpi, startThunderbird, waitFor } from "../e2e/harness.mjs";
-import { COLD_PAIRS, HISTORY_SIZE, NOW, historyText, hundredRecipients, signedPolicy } from "../../../scripts/wasm-budgets.mjs";
+import { COLD_PAIRS, HISTORY_SIZE, NOW, historyText, hundredRecipients, quantile, signedPolicy } from "../../../scripts/wasm-budgets.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const esm = path.join(here, "../../../build/wasm/esm");
@@ -23,8 +23,6 @@ const esm = path.join(here, "../../../build/wasm/esm");
 const WARM_UP_PAIRS = 2;
 /** Between two starts: Thunderbird's optimising compile of the previous module ends first. */
 const PAUSE_MS = Number(process.env.PAUSE_MS || 2000);
-
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.round(q * (xs.length - 1))];
 
 /** The benchmark extension with its inputs, packed in `work`. */
 function benchExtension(collectorPort, work) {
