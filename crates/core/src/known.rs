@@ -89,27 +89,36 @@ impl Span {
 /// One known address, its strings as spans of the index's text.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    /// [`address_hash`] of its local part and domain.
-    hash: u64,
     local: Span,
     /// Its domain's position in [`KnownRecipients::domains`].
     domain: u32,
     name: Span,
     count: u32,
     last_day: u32,
+    /// The id of the contact at the same domain filed before this one, or [`NO_ID`].
+    previous_at_domain: u32,
 }
 
+/// No contact: the end of a domain's chain of contacts.
+const NO_ID: u32 = u32::MAX;
+
 /// The known contacts at one domain.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct DomainContacts {
     /// [`domain_hash`] of `domain`.
     hash: u64,
     /// The domain (canonical ASCII form) and its Unicode form where it differs.
     domain: Span,
     unicode_domain: Option<Span>,
-    ids: Vec<u32>,
-    /// Over the local parts of `ids` (ids are positions in `ids`), built on first use.
-    neighbours: OnceLock<NeighbourIndex>,
+    /// The id of the contact filed last here (the others follow through
+    /// [`Entry::previous_at_domain`]: a chain through the entries instead of a list per
+    /// domain, whose thousands of small allocations took 5% of a history's read on
+    /// WebAssembly's baseline tier), or [`NO_ID`]; and how many there are.
+    last: u32,
+    len: u32,
+    /// The contacts' ids and an index over their local parts (ids are positions in that
+    /// list), built on first use by a domain with many contacts.
+    neighbours: OnceLock<(Vec<u32>, NeighbourIndex)>,
 }
 
 /// Ids by a 64-bit hash of their key (an address or a domain, kept in the index's text): an
@@ -153,17 +162,57 @@ impl IdTable {
         }
     }
 
+    /// The id filed under `hash` whose key `is_key` recognises, or else the empty slot where
+    /// an id for that key goes ([`IdTable::fill`]): a look-up then an insertion in one probe.
+    /// (The table first grows if it could not take one more id.)
+    fn find_or_vacancy(&mut self, hash: u64, is_key: impl Fn(u32) -> bool) -> Result<u32, usize> {
+        self.make_room();
+        let mask = self.slots.len() - 1;
+        let mut at = (hash >> 32) as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return Err(at);
+            }
+            let id = (slot as u32).wrapping_sub(1);
+            if slot >> 32 == hash >> 32 && is_key(id) {
+                return Ok(id);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Files `id` under `hash` in the empty slot [`IdTable::find_or_vacancy`] gave (nothing
+    /// filed since).
+    fn fill(&mut self, vacancy: usize, hash: u64, id: u32) {
+        self.slots[vacancy] = hash >> 32 << 32 | u64::from(id + 1);
+        self.len += 1;
+    }
+
     /// Files an id whose key [`IdTable::find`] did not find.
     fn insert(&mut self, hash: u64, id: u32) {
-        if 2 * (self.len + 1) > self.slots.len() {
-            let size = (4 * (self.len + 1)).next_power_of_two();
-            let old = std::mem::replace(&mut self.slots, vec![0; size]);
-            for slot in old.into_iter().filter(|&s| s != 0) {
-                self.place(slot);
-            }
-        }
+        self.make_room();
         self.place(hash >> 32 << 32 | u64::from(id + 1));
         self.len += 1;
+    }
+
+    /// Grows the table, if need be, so that it stays at most half full with one more id.
+    #[inline]
+    fn make_room(&mut self) {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+    }
+
+    /// Doubles the table or more (apart from [`IdTable::make_room`], which runs per entry).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let size = (4 * (self.len + 1)).next_power_of_two();
+        let old = std::mem::replace(&mut self.slots, vec![0; size]);
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            self.place(slot);
+        }
     }
 
     /// Puts a slot's value in the first empty slot from where its hash starts.
@@ -357,12 +406,12 @@ impl KnownRecipients {
             self.append_clean_name(base, fields.name)
         };
         let mut entry = Entry {
-            hash: 0,
             local: Span::default(),
             domain: 0,
             name,
             count: fields.count,
             last_day: fields.last_day,
+            previous_at_domain: NO_ID,
         };
         // The usual line: a lower-case local part at a domain filed already (its canonical
         // form: checked once, for its first address) or in canonical plain ASCII.
@@ -426,12 +475,12 @@ impl KnownRecipients {
     fn add_new(&mut self, address: &Address, name: &str, count: u32, last_day: u32, known: Known) {
         let lower = address.local.to_lowercase();
         let entry = Entry {
-            hash: 0,
             local: self.append(0, &lower),
             domain: 0,
             name: self.append(0, name),
             count,
             last_day,
+            previous_at_domain: NO_ID,
         };
         let filed = self.file_domain("", 0, address);
         self.file("", 0, entry, &lower, filed, known);
@@ -477,7 +526,7 @@ impl KnownRecipients {
         filed: Filed,
         known: Known,
     ) {
-        entry.hash = address_hash(local, filed.domain_hash);
+        let hash = address_hash(local, filed.domain_hash);
         let domain = match filed.at {
             Ok(d) => d,
             Err((span, unicode_domain)) => {
@@ -487,33 +536,42 @@ impl KnownRecipients {
                     hash: filed.domain_hash,
                     domain: span,
                     unicode_domain,
-                    ..DomainContacts::default()
+                    last: NO_ID,
+                    len: 0,
+                    neighbours: OnceLock::new(),
                 });
                 d
             }
         };
         entry.domain = domain;
-        let id_known = self.by_address.find(entry.hash, |id| {
-            let e = &self.entries[id as usize];
-            e.hash == entry.hash
-                && e.domain == domain
-                && same(self.str_at(text, base, e.local), local)
+        // (The table compares the top half of the addresses' hashes.) One probe finds the
+        // address or where it goes.
+        let (entries, own_text) = (&self.entries, &self.text);
+        let id_known = self.by_address.find_or_vacancy(hash, |id| {
+            let e = &entries[id as usize];
+            e.domain == domain && same(span_str(text, own_text, base, e.local), local)
         });
-        if let Some(id) = id_known {
-            if known == Known::Merge {
-                // The address given twice: counts added, the later day and a non-empty name kept.
-                let e = &mut self.entries[id as usize];
-                e.count = e.count.saturating_add(entry.count);
-                e.last_day = e.last_day.max(entry.last_day);
-                if e.name.len == 0 {
-                    e.name = entry.name;
+        let vacancy = match id_known {
+            Ok(id) => {
+                if known == Known::Merge {
+                    // The address given twice: counts added, the later day and a non-empty
+                    // name kept.
+                    let e = &mut self.entries[id as usize];
+                    e.count = e.count.saturating_add(entry.count);
+                    e.last_day = e.last_day.max(entry.last_day);
+                    if e.name.len == 0 {
+                        e.name = entry.name;
+                    }
                 }
+                return;
             }
-            return;
-        }
+            Err(vacancy) => vacancy,
+        };
         let id = self.entries.len() as u32;
-        self.by_address.insert(entry.hash, id);
-        self.domains[domain as usize].ids.push(id);
+        self.by_address.fill(vacancy, hash, id);
+        let at = &mut self.domains[domain as usize];
+        entry.previous_at_domain = at.last;
+        (at.last, at.len) = (id, at.len + 1);
         self.entries.push(entry);
     }
 
@@ -533,12 +591,7 @@ impl KnownRecipients {
     /// A span's string: within `text` below `base` (a history's text being read in place),
     /// in [`Self::text`] from `base` on (`base` 0 once the index is built).
     fn str_at<'a>(&'a self, text: &'a str, base: usize, span: Span) -> &'a str {
-        let range = span.range();
-        if range.start < base {
-            &text[range]
-        } else {
-            &self.text[range.start - base..range.end - base]
-        }
+        span_str(text, &self.text, base, span)
     }
 
     /// The contact with id `id`.
@@ -617,7 +670,7 @@ impl KnownRecipients {
         let hash = address_hash(&local, domain_hash);
         self.by_address.find(hash, |id| {
             let e = &self.entries[id as usize];
-            e.hash == hash && e.domain == d && same(&self.text[e.local.range()], &local)
+            e.domain == d && same(&self.text[e.local.range()], &local)
         })
     }
 
@@ -653,19 +706,31 @@ impl KnownRecipients {
             let k = local_of(*id);
             k != local && k.chars().count() >= 3 && str_within_one(k, local)
         };
-        let found: Vec<u32> = if at.ids.len() <= SCAN_AT_MOST {
-            at.ids.iter().copied().filter(matches).collect()
+        let found: Vec<u32> = if at.len as usize <= SCAN_AT_MOST {
+            self.ids_at(at).filter(matches).collect()
         } else {
-            let index = at.neighbours.get_or_init(|| {
-                let locals: Vec<&str> = at.ids.iter().map(|&id| local_of(id)).collect();
-                NeighbourIndex::build(&locals)
+            let (ids, index) = at.neighbours.get_or_init(|| {
+                let ids: Vec<u32> = self.ids_at(at).collect();
+                let locals: Vec<&str> = ids.iter().map(|&id| local_of(id)).collect();
+                (ids, NeighbourIndex::build(&locals))
             });
             (index.candidates(local).into_iter())
-                .map(|i| at.ids[i as usize])
+                .map(|i| ids[i as usize])
                 .filter(matches)
                 .collect()
         };
         (found.into_iter().map(|id| self.contact_at(id))).min_by(|a, b| a.local.cmp(b.local))
+    }
+
+    /// The ids of the contacts at a domain, the latest filed first.
+    fn ids_at<'a>(&'a self, at: &DomainContacts) -> impl Iterator<Item = u32> + 'a {
+        let mut next = at.last;
+        std::iter::from_fn(move || {
+            let id = next;
+            next = self.entries.get(id as usize)?.previous_at_domain;
+            Some(id)
+        })
+        .take(at.len as usize)
     }
 
     /// Known contacts whose name resembles `name` (Jaro-Winkler over the words in order of
@@ -762,6 +827,16 @@ impl KnownRecipients {
                 )
             }))
         })
+    }
+}
+
+/// [`KnownRecipients::str_at`] of the index's text `own_text`.
+fn span_str<'a>(text: &'a str, own_text: &'a str, base: usize, span: Span) -> &'a str {
+    let range = span.range();
+    if range.start < base {
+        &text[range]
+    } else {
+        &own_text[range.start - base..range.end - base]
     }
 }
 

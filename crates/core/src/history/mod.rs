@@ -383,7 +383,7 @@ fn zero_bytes(x: u64) -> u64 {
 /// of its newlines would be a byte loop over a megabyte on WebAssembly's first tier): a line
 /// with a name takes 40 to 60 bytes; a history of shorter lines regrows its tables once or twice.
 pub(crate) fn entries_expected(text: &str) -> usize {
-    (text.len().min(MAX_BYTES) / 32 + 1).min(MAX_ENTRIES)
+    (text.len().min(MAX_BYTES) / 40 + 1).min(MAX_ENTRIES)
 }
 
 /// A decimal `u32`: digits only (no sign, no spaces).
