@@ -39,6 +39,7 @@ mod order;
 pub mod policy;
 pub mod recipient;
 pub mod report;
+mod swar;
 pub mod trust;
 pub mod verdict;
 pub mod wording;

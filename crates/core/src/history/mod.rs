@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::address::{parse_address, Address};
 use crate::fast_hash::FastMap;
+use crate::swar::bytes_equal;
 
 pub use learn::{LearnOptions, TrimOptions};
 
@@ -342,8 +343,8 @@ fn scan_line(text: &[u8]) -> (usize, [usize; 3], usize) {
     let mut start = 0;
     for word in &mut words {
         let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        let newline = zero_bytes(word ^ NEWLINES);
-        let mut tabs_here = zero_bytes(word ^ TABS);
+        let newline = bytes_equal(word, b'\n');
+        let mut tabs_here = bytes_equal(word, b'\t');
         if newline != 0 {
             // Only the tabs before the newline (the bits below its flag) are this line's.
             tabs_here &= (newline & newline.wrapping_neg()) - 1;
@@ -365,18 +366,6 @@ fn scan_line(text: &[u8]) -> (usize, [usize; 3], usize) {
         }
     }
     (text.len(), tabs, found)
-}
-
-/// Eight newline characters.
-const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-/// Eight tab characters.
-const TABS: u64 = 0x0909_0909_0909_0909;
-
-/// The high bit of each byte of `x` that is zero, and no other bit (exact for every byte, not
-/// only the lowest: no borrow crosses bytes).
-fn zero_bytes(x: u64) -> u64 {
-    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    !(((x & LOWS) + LOWS) | x | LOWS)
 }
 
 /// About how many entries `text` holds, to reserve room for them without reading it (a count
@@ -418,8 +407,16 @@ pub fn clean_name(name: &str) -> String {
 
 /// Whether [`clean_name`] keeps `name` as it is.
 pub(crate) fn is_clean_name(name: &str) -> bool {
-    let clean = |b: &u8| !matches!(b, b'\t' | b'\r' | b'\n');
-    name.len() <= MAX_NAME_CHARS && name.as_bytes().iter().all(clean) && is_trimmed(name)
+    name.len() <= MAX_NAME_CHARS && !has_tab_or_line_break(name.as_bytes()) && is_trimmed(name)
+}
+
+/// Whether `bytes` hold a TAB, CR or LF: eight bytes at a time (a history's index tests the
+/// name of every line).
+fn has_tab_or_line_break(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let breaks = |w: u64| bytes_equal(w, b'\t') | bytes_equal(w, b'\r') | bytes_equal(w, b'\n');
+    words.any(|w| breaks(u64::from_le_bytes(w.try_into().expect("8 bytes"))) != 0)
+        || (words.remainder().iter()).any(|b| matches!(b, b'\t' | b'\r' | b'\n'))
 }
 
 /// One entry's line of the text form, with its newline.
@@ -462,6 +459,33 @@ fn split_at_line_boundary(text: &str, max: usize) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_with_a_tab_or_line_break_anywhere_are_cleaned() {
+        let plain = "Maria Gonzalez-Fernandez";
+        assert!(is_clean_name(plain));
+        for at in 0..=plain.len() {
+            for c in ['\t', '\r', '\n'] {
+                let mut name = plain.to_string();
+                name.insert(at, c);
+                assert!(!is_clean_name(&name), "{name:?}");
+                assert!(!clean_name(&name).contains(c));
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_digits_that_fit_32_bits() {
+        let parse = |s: &str| parse_number(s);
+        assert_eq!(parse("0"), Some(0));
+        assert_eq!(parse("999999999"), Some(999_999_999));
+        assert_eq!(parse("4294967295"), Some(u32::MAX));
+        assert_eq!(parse("4294967296"), None);
+        assert_eq!(parse("99999999999"), None);
+        for bad in ["", "-1", "+1", "1 ", "1a", "１"] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
 
     const TEXT: &str = "#sendguard-history 1\n\
         john.smith@lockheedmartin.com\t12\t20400\tJohn Smith\n\
