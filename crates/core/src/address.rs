@@ -210,9 +210,10 @@ fn canonical_plain_at(text: &str) -> Option<usize> {
 /// another, which every domain check refuses; the domain is not looked at here.
 pub(crate) fn canonical_local_at(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
-    let mut previous = b'.'; // (so that a leading dot is refused too)
-                             // Eight bytes at a time while they hold only the usual characters of a local part
-                             // (lower-case letters, digits, `.`, `-`, `_`): a history's index reads tens of thousands.
+    // (As if a dot came before the start, so that a leading dot is refused too.)
+    let mut previous = b'.';
+    // Eight bytes at a time while they hold only the usual characters of a local part
+    // (lower-case letters, digits, `.`, `-`, `_`): a history's index reads tens of thousands.
     let mut start = 0;
     while let Some(word) = bytes.get(start..start + 8) {
         let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
