@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { historyText, hundredRecipients, quantile } from "./wasm-budgets.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PROCESSES = 11;
@@ -38,13 +39,11 @@ function compare(dirs, hundred) {
   }
   console.log(`history read of 20,000 addresses on the baseline tier (${hundred ? "100-recipient" : "one-recipient"} draft), ms over ${PROCESSES} processes:`);
   for (const [dir, xs] of times) {
-    xs.sort((a, b) => a - b);
-    console.log(`  ${dir}: median ${xs[xs.length >> 1].toFixed(2)}, range ${xs[0].toFixed(2)}-${xs[xs.length - 1].toFixed(2)}`);
+    console.log(`  ${dir}: median ${quantile(xs, 0.5).toFixed(2)}, range ${quantile(xs, 0).toFixed(2)}-${quantile(xs, 1).toFixed(2)}`);
   }
 }
 
 async function readInThisProcess(dir, hundred) {
-  const { historyText, hundredRecipients } = await import("./wasm-budgets.mjs");
   const texts = [historyText(20000), historyText(20000) + "\n"];
   const esm = await import(join(dir, "sendguard.js"));
   esm.initSync({ module: readFileSync(join(dir, "sendguard_bg.wasm")) });
@@ -57,6 +56,5 @@ async function readInThisProcess(dir, hundred) {
     if (i >= WARM_UP) times.push(performance.now() - start);
     if (!verdict.findings) throw new Error("no verdict");
   }
-  times.sort((a, b) => a - b);
-  process.stdout.write(times[times.length >> 1].toFixed(3));
+  process.stdout.write(quantile(times, 0.5).toFixed(3));
 }

@@ -378,7 +378,8 @@ async function historyRatios() {
   }
 }
 
-// Only when run: imported (by addin/thunderbird/bench/cold-start.mjs) it lends its inputs.
+// Only when run: imported (by addin/thunderbird/bench/cold-start.mjs and
+// scripts/history-read-bench.mjs) it lends its inputs.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv[2] === "--cold") await coldStart(process.argv[3], process.argv[4] === "plain");
   else if (process.argv[2] === "--cold-history") await coldStartWithHistory(process.argv[3], Number(process.argv[4]));

@@ -23,7 +23,7 @@ pub(crate) fn bytes_equal(x: u64, byte: u8) -> u64 {
 }
 
 /// The high bit of each byte of `x` within `low..=high`, for a word of ASCII bytes (each
-/// below 0x80; `low` at least 1, `high` below 0x80): no sum carries into the next byte.
+/// below 0x80, and `high` too): no sum carries into the next byte.
 pub(crate) fn bytes_within(x: u64, low: u8, high: u8) -> u64 {
     let at_least_low = x + repeat(0x80 - low);
     let above_high = x + repeat(0x7f - high);
