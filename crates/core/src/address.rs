@@ -213,7 +213,7 @@ pub(crate) fn canonical_local_at(text: &str) -> Option<usize> {
     // (As if a dot came before the start, so that a leading dot is refused too.)
     let mut previous = b'.';
     // Eight bytes at a time while they hold only the usual characters of a local part
-    // (lower-case letters, digits, `.`, `-`, `_`): a history's index reads tens of thousands.
+    // (lower-case letters, digits, `-`, `.`, `/`, `_`): a history's index reads tens of thousands.
     let mut start = 0;
     while let Some(word) = bytes.get(start..start + 8) {
         let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
@@ -243,19 +243,25 @@ pub(crate) fn canonical_local_at(text: &str) -> Option<usize> {
     None
 }
 
-/// Whether the eight bytes of `word` are all lower-case ASCII letters, digits, `.`, `-` or
-/// `_`: then the high bit of each that is a dot (in [`crate::swar`]'s form).
+/// Whether the eight bytes of `word` are all usual characters of a local part (lower-case
+/// ASCII letters, digits, `-`, `.`, `/`, `_`): then the high bit of each that is a dot (in
+/// [`crate::swar`]'s form).
 fn usual_local_bytes(word: u64) -> Option<u64> {
     if word & HIGH_BITS != 0 {
         return None; // not ASCII
     }
-    let dots = bytes_equal(word, b'.');
-    let usual = bytes_within(word, b'a', b'z')
-        | bytes_within(word, b'0', b'9')
-        | dots
-        | bytes_equal(word, b'-')
-        | bytes_equal(word, b'_');
+    let (usual, dots) = usual_local_lanes(word);
     (usual == HIGH_BITS).then_some(dots)
+}
+
+/// The high bit of each byte of `word` that is a usual character of a local part (lower-case
+/// ASCII letters, digits, `-`, `.`, `/`, `_`: `-` to `9` is one range), and of each that is a
+/// dot. Exact for the bytes below the first that is not ASCII (any byte from there on may be
+/// wrong).
+pub(crate) fn usual_local_lanes(word: u64) -> (u64, u64) {
+    let usual =
+        bytes_within(word, b'a', b'z') | bytes_within(word, b'-', b'9') | bytes_equal(word, b'_');
+    (usual & !word & HIGH_BITS, bytes_equal(word, b'.'))
 }
 
 /// The bytes of a local part in canonical form: lower-case letters, digits and the other

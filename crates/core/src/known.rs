@@ -15,15 +15,17 @@
 //! `History::parse` followed by [`KnownRecipients::from_owned_history`] (`tests/known_index.rs`).
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::address::{canonical_local_at, parse_address, parse_mailbox, Address};
 use crate::domain::is_canonical_plain;
 use crate::history::{
-    self, clean_name, entries_expected, is_clean_name, line_fields, History, HistorySummary, Line,
-    MAX_ENTRIES,
+    self, clean_name, entries_expected, is_clean_name, line_fields, usual_line, History,
+    HistorySummary, Line, LineReader, MAX_ENTRIES,
 };
 use crate::index::{extend_hash, str_within_one, string_hash, HashBuckets, NeighbourIndex};
+use crate::key_hash::{key_hash, mix};
 use crate::lookalike::{ReferenceClass, ReferenceSet};
 
 /// A domain with more known local parts than this gets a neighbour index; fewer are compared
@@ -81,7 +83,18 @@ impl Span {
         }
     }
 
-    fn range(self) -> std::ops::Range<usize> {
+    /// The span of a range of the text; an empty one is nowhere, as in [`Span::default`].
+    fn at(range: Range<usize>) -> Span {
+        match range.is_empty() {
+            true => Span::default(),
+            false => Span {
+                start: range.start as u32,
+                len: range.len() as u32,
+            },
+        }
+    }
+
+    fn range(self) -> Range<usize> {
         self.start as usize..(self.start + self.len) as usize
     }
 }
@@ -228,32 +241,18 @@ impl IdTable {
 
 /// The hash a domain is filed under.
 fn domain_hash(domain: &str) -> u64 {
-    key_hash(domain.as_bytes(), 0)
+    key_hash(domain.as_bytes())
 }
 
-/// The hash an address is filed under: of its lower-cased local part and its canonical
-/// domain (by the domain's hash, computed once for both tables).
-fn address_hash(local: &str, domain_hash: u64) -> u64 {
-    key_hash(local.as_bytes(), domain_hash)
-}
-
-/// A 64-bit hash of `bytes` continuing `seed`: FxHash's mixing, eight bytes at a time, the
-/// last few gathered byte by byte (a copy into a buffer would be a `memcpy` call per key in
-/// WebAssembly).
-fn key_hash(bytes: &[u8], seed: u64) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-    let mut hash = mix(seed, bytes.len() as u64);
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        hash = mix(hash, u64::from_le_bytes(word.try_into().expect("8 bytes")));
-    }
-    let last = (words.remainder().iter().rev()).fold(0u64, |last, &b| last << 8 | u64::from(b));
-    mix(hash, last)
+/// The hash an address is filed under: of its lower-cased local part's [`key_hash`] and its
+/// canonical domain's (each computed once, for both tables).
+fn address_hash(local_hash: u64, domain_hash: u64) -> u64 {
+    mix(local_hash, domain_hash)
 }
 
 /// Whether two strings are equal, compared eight bytes at a time (`==` calls `memcmp`, a
-/// byte loop in WebAssembly, for every key a history files).
+/// byte loop in WebAssembly, for every key a history files); the last few bytes of a string
+/// of eight or more as the last eight, overlapping the word before.
 fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
@@ -261,8 +260,13 @@ fn same(a: &str, b: &str) -> bool {
     }
     let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("8 bytes"));
     let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q))
-        && (x.remainder().iter().zip(y.remainder())).all(|(p, q)| p == q)
+    if !x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q)) {
+        return false;
+    }
+    match a.len() {
+        0..8 => a == b,
+        len => word(&a[len - 8..]) == word(&b[len - 8..]),
+    }
 }
 
 /// The addresses the sender has written to before. Prepare once, reuse for many checks.
@@ -330,9 +334,14 @@ impl KnownRecipients {
         // to `known.text` meanwhile, and the two are joined at the end (appended spans count
         // from the end of the history's text).
         let base = text.len();
-        let rejected = history::read_entry_lines(&text, |line| {
-            known.entries.len() < MAX_ENTRIES && known.read_line(&text, base, line)
-        });
+        let rejected = history::read_lines_with(
+            &text,
+            &mut InPlace {
+                known: &mut known,
+                text: &text,
+                base,
+            },
+        );
         known.history_len = text.len();
         let appended = std::mem::replace(&mut known.text, text);
         known.text.push_str(&appended);
@@ -413,8 +422,9 @@ impl KnownRecipients {
             last_day: fields.last_day,
             previous_at_domain: NO_ID,
         };
-        // The usual line: a lower-case local part at a domain filed already (its canonical
-        // form: checked once, for its first address) or in canonical plain ASCII.
+        // A canonical line that `read_usual_line` left (another atext character in the local
+        // part, a CR, the end of the text): a lower-case local part at a domain filed already
+        // (its canonical form: checked once, for its first address) or in canonical plain ASCII.
         if let Some(at) = canonical_local_at(fields.address) {
             let (local, domain) = (&fields.address[..at], &fields.address[at + 1..]);
             let domain_hash = domain_hash(domain);
@@ -422,6 +432,7 @@ impl KnownRecipients {
             if domain_id.is_some() || is_canonical_plain(domain) {
                 entry.local = in_text(local);
                 let filed = Filed {
+                    local_hash: key_hash(local.as_bytes()),
                     domain_hash,
                     at: domain_id.ok_or((in_text(domain), None)),
                 };
@@ -431,6 +442,45 @@ impl KnownRecipients {
             }
         }
         self.read_parsed_address(text, base, entry, fields.address)
+    }
+
+    /// Reads the line of `text` starting at `at` in one pass when it has the usual shape
+    /// ([`history::usual_line`]) and its domain is filed already or in canonical plain ASCII,
+    /// into the index as [`Self::read_line`] would; answers where the next line starts.
+    /// `None` leaves the line to `read_line`. `base` as in [`Self::str_at`].
+    // Not inlined, like `read_line`.
+    #[inline(never)]
+    fn read_usual_line(&mut self, text: &str, base: usize, at: usize) -> Option<usize> {
+        if self.entries.len() >= MAX_ENTRIES {
+            return None;
+        }
+        let line = usual_line(text, at)?;
+        let domain = &text[line.domain.clone()];
+        let domain_id = self.find_domain(text, base, line.domain_hash, domain);
+        if domain_id.is_none() && !is_canonical_plain(domain) {
+            return None;
+        }
+        let name = if line.name_is_clean {
+            Span::at(line.name)
+        } else {
+            self.append_clean_name(base, &text[line.name])
+        };
+        let entry = Entry {
+            local: Span::at(line.local.clone()),
+            domain: 0,
+            name,
+            count: line.count,
+            last_day: line.last_day,
+            previous_at_domain: NO_ID,
+        };
+        let filed = Filed {
+            local_hash: line.local_hash,
+            domain_hash: line.domain_hash,
+            at: domain_id.ok_or((Span::at(line.domain), None)),
+        };
+        self.file(text, base, entry, &text[line.local], filed, Known::Merge);
+        self.summary.last_day = self.summary.last_day.max(Some(line.last_day));
+        Some(line.next)
     }
 
     /// The rest of [`Self::read_line`] for an address not in canonical form: parsed, its
@@ -448,7 +498,7 @@ impl KnownRecipients {
         };
         let local = address.local.to_lowercase();
         entry.local = self.append(base, &local);
-        let filed = self.file_domain(text, base, &address);
+        let filed = self.file_domain(text, base, &local, &address);
         self.file(text, base, entry, &local, filed, Known::Merge);
         self.summary.last_day = self.summary.last_day.max(Some(entry.last_day));
         true
@@ -482,13 +532,13 @@ impl KnownRecipients {
             last_day,
             previous_at_domain: NO_ID,
         };
-        let filed = self.file_domain("", 0, address);
+        let filed = self.file_domain("", 0, &lower, address);
         self.file("", 0, entry, &lower, filed, known);
     }
 
     /// Where a parsed address's domain is filed, or its canonical forms appended to the text
-    /// for filing it.
-    fn file_domain(&mut self, text: &str, base: usize, address: &Address) -> Filed {
+    /// for filing it (`local` its lower-cased local part).
+    fn file_domain(&mut self, text: &str, base: usize, local: &str, address: &Address) -> Filed {
         let domain = address.domain.as_str();
         let domain_hash = domain_hash(domain);
         let at = match self.find_domain(text, base, domain_hash, domain) {
@@ -500,7 +550,11 @@ impl KnownRecipients {
                 Err((span, unicode))
             }
         };
-        Filed { domain_hash, at }
+        Filed {
+            local_hash: key_hash(local.as_bytes()),
+            domain_hash,
+            at,
+        }
     }
 
     /// The id of the domain filed as `domain` (`hash` its [`domain_hash`]); `text` and `base`
@@ -526,7 +580,7 @@ impl KnownRecipients {
         filed: Filed,
         known: Known,
     ) {
-        let hash = address_hash(local, filed.domain_hash);
+        let hash = address_hash(filed.local_hash, filed.domain_hash);
         let domain = match filed.at {
             Ok(d) => d,
             Err((span, unicode_domain)) => {
@@ -667,7 +721,7 @@ impl KnownRecipients {
         let domain = address.domain.as_str();
         let domain_hash = domain_hash(domain);
         let d = self.find_domain("", 0, domain_hash, domain)?;
-        let hash = address_hash(&local, domain_hash);
+        let hash = address_hash(key_hash(local.as_bytes()), domain_hash);
         self.by_address.find(hash, |id| {
             let e = &self.entries[id as usize];
             e.domain == d && same(&self.text[e.local.range()], &local)
@@ -830,6 +884,25 @@ impl KnownRecipients {
     }
 }
 
+/// A history's text read in place into the index ([`KnownRecipients::from_history_text`]):
+/// `text` the whole text, `base` its length.
+struct InPlace<'k> {
+    known: &'k mut KnownRecipients,
+    text: &'k str,
+    base: usize,
+}
+
+impl<'t> LineReader<'t> for InPlace<'_> {
+    fn read_usual(&mut self, text: &'t str, at: usize) -> Option<usize> {
+        // (`text` is the readable part of `self.text`, from its start: the same positions.)
+        self.known.read_usual_line(text, self.base, at)
+    }
+
+    fn read(&mut self, line: Line<'t>) -> bool {
+        self.known.entries.len() < MAX_ENTRIES && self.known.read_line(self.text, self.base, line)
+    }
+}
+
 /// [`KnownRecipients::str_at`] of the index's text `own_text`.
 fn span_str<'a>(text: &'a str, own_text: &'a str, base: usize, span: Span) -> &'a str {
     let range = span.range();
@@ -840,10 +913,12 @@ fn span_str<'a>(text: &'a str, own_text: &'a str, base: usize, span: Span) -> &'
     }
 }
 
-/// Where an entry's domain is filed: its hash, and its id when filed already, else its
+/// An entry's hashes, and where its domain is filed: its id when filed already, else its
 /// canonical form and Unicode form (where they differ) in the text, to file it under.
 #[derive(Debug, Clone, Copy)]
 struct Filed {
+    /// [`key_hash`] of the lower-cased local part, and [`domain_hash`].
+    local_hash: u64,
     domain_hash: u64,
     at: Result<u32, (Span, Option<Span>)>,
 }
@@ -975,6 +1050,24 @@ mod tests {
              j.smith@gmail.com\t1\t20000\tSmith, John\n",
         );
         KnownRecipients::from_history(&history)
+    }
+
+    #[test]
+    fn strings_compare_equal_only_when_equal() {
+        let base = "lockheedmartin.co.uk.example";
+        for len in 0..base.len() {
+            let a = &base[..len];
+            assert!(same(a, a));
+            for at in 0..len {
+                let mut other = a.as_bytes().to_vec();
+                other[at] = b'#';
+                assert!(
+                    !same(a, std::str::from_utf8(&other).unwrap()),
+                    "{a} at {at}"
+                );
+            }
+            assert!(!same(a, &base[..len + 1]));
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod history;
 pub mod in_force;
 pub mod index;
 pub mod json;
+mod key_hash;
 pub mod known;
 pub mod lookalike;
 pub mod monitor;

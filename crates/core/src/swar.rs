@@ -22,11 +22,11 @@ pub(crate) fn bytes_equal(x: u64, byte: u8) -> u64 {
     zero_bytes(x ^ repeat(byte))
 }
 
-/// The high bit of each byte of `x` within `low..=high`, for a word of ASCII bytes (each
-/// below 0x80, and `high` too): no sum carries into the next byte.
+/// The high bit of each byte of `x` within `low..=high`, exact for the bytes below the first
+/// that is not ASCII (`high` below 0x80 too): no sum carries into the next byte before it.
 pub(crate) fn bytes_within(x: u64, low: u8, high: u8) -> u64 {
-    let at_least_low = x + repeat(0x80 - low);
-    let above_high = x + repeat(0x7f - high);
+    let at_least_low = x.wrapping_add(repeat(0x80 - low));
+    let above_high = x.wrapping_add(repeat(0x7f - high));
     at_least_low & !above_high & HIGH_BITS
 }
 

@@ -4,7 +4,9 @@
 //! command line and the gateway use): the same contacts in the same order, the same summary,
 //! the same answers to lookups. Texts are built from the pieces a history holds and the ones a
 //! damaged or hand-edited store could: canonical and non-canonical addresses, internationalised
-//! domains, duplicates in other spellings, names that need cleaning, bad lines, comments.
+//! domains, duplicates in other spellings, names that need cleaning, bad lines, comments, and
+//! lines at the edges of the shape the one-pass reader takes (`history/usual.rs`: local parts
+//! and domains across words, 64 and 65 characters, numbers of eight digits or more, CRLF).
 
 use proptest::prelude::*;
 use sendguard_core::address::parse_mailbox;
@@ -29,6 +31,11 @@ fn address() -> impl Strategy<Value = String> {
     let local = prop::sample::select(vec![
         "ann",
         "Ann",
+        "a.b-c_d/efgh.ijk",
+        "abcdefg",
+        "abcdefgh.",
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl",
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklm",
         "bob.jones",
         "BOB.JONES",
         "o'brien",
@@ -44,6 +51,8 @@ fn address() -> impl Strategy<Value = String> {
         "b\u{fc}cher.de",
         "xn--bcher-kva.de",
         "gmail.com",
+        "mail.long-subdomain.example-company.co.uk",
+        "acme.com\u{a0}",
         "localhost",
         "-bad.com",
         "",
@@ -53,8 +62,18 @@ fn address() -> impl Strategy<Value = String> {
 
 /// One line of a history text.
 fn line() -> impl Strategy<Value = String> {
-    let count = prop::sample::select(vec!["1", "0", "12", "4294967295", "-1", "x", ""]);
-    let day = prop::sample::select(vec!["20400", "20000", "0", "99999999999"]);
+    let count = prop::sample::select(vec![
+        "1",
+        "0",
+        "12",
+        "007",
+        "12345678",
+        "4294967295",
+        "-1",
+        "x",
+        "",
+    ]);
+    let day = prop::sample::select(vec!["20400", "20000", "0", "1234567", "99999999999"]);
     let name = prop::sample::select(vec![
         "",
         "\tAnn Lee",
@@ -63,6 +82,8 @@ fn line() -> impl Strategy<Value = String> {
         "Bob\rJones",
         "Jos\u{e9} M\u{fc}ller",
         "Smith, John",
+        "Ann Lee ",
+        "A",
     ]);
     let entry = (address(), count, day, name).prop_map(|(a, c, d, n)| {
         if n.is_empty() {

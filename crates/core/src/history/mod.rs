@@ -9,6 +9,7 @@
 //! too ([`learn`]), so that no client parses or ranks the text itself.
 
 mod learn;
+mod usual;
 
 use serde::Serialize;
 
@@ -17,6 +18,7 @@ use crate::fast_hash::FastMap;
 use crate::swar::bytes_equal;
 
 pub use learn::{LearnOptions, TrimOptions};
+pub(crate) use usual::usual_line;
 
 /// The first line of the text form.
 pub const HEADER: &str = "#sendguard-history 1";
@@ -255,35 +257,74 @@ pub(crate) struct Line<'t> {
 /// its `\r` removed), in order; `read` answers whether it took the line. Answers the lines
 /// rejected: those `read` refused, those beyond [`MAX_BYTES`], and every line of a text whose
 /// header names another version (then `read` is never called).
-pub(crate) fn read_entry_lines<'t>(text: &'t str, mut read: impl FnMut(Line<'t>) -> bool) -> usize {
+pub(crate) fn read_entry_lines<'t>(text: &'t str, read: impl FnMut(Line<'t>) -> bool) -> usize {
+    read_lines_with(text, &mut EveryLine(read))
+}
+
+/// What reads a history's lines for [`read_lines_with`].
+pub(crate) trait LineReader<'t> {
+    /// Reads the line of `text` starting at `at` if it has the usual shape (`usual_line`),
+    /// answering where the next line starts; `None` leaves it to [`LineReader::read`].
+    fn read_usual(&mut self, text: &'t str, at: usize) -> Option<usize>;
+    /// Takes an entry line, or answers false.
+    fn read(&mut self, line: Line<'t>) -> bool;
+}
+
+/// A reader with no way of its own for the usual line.
+struct EveryLine<F>(F);
+
+impl<'t, F: FnMut(Line<'t>) -> bool> LineReader<'t> for EveryLine<F> {
+    fn read_usual(&mut self, _: &'t str, _: usize) -> Option<usize> {
+        None
+    }
+
+    fn read(&mut self, line: Line<'t>) -> bool {
+        (self.0)(line)
+    }
+}
+
+/// [`read_entry_lines`] with a reader that may take the usual line in one pass: every line
+/// it does not take goes through [`Lines`] to [`LineReader::read`] as before.
+pub(crate) fn read_lines_with<'t>(text: &'t str, reader: &mut impl LineReader<'t>) -> usize {
     let (readable, beyond) = split_at_line_boundary(text, MAX_BYTES);
-    let mut lines = Lines(readable);
-    let first = lines.clone().find(|l| !is_blank(l.text));
+    let first = Lines(readable).find(|l| !is_blank(l.text));
     if first.is_some_and(|l| is_other_version(l.text)) {
         return count_entry_lines(text);
     }
     let mut rejected = count_entry_lines(beyond);
-    // One call a line: this loop runs on WebAssembly's baseline tier to its end, the call
-    // is optimised after the first few hundred lines (ARCHITECTURE.md).
-    while let Some(taken) = read_next_line(&mut lines, &mut read) {
-        rejected += usize::from(!taken);
+    // One call a line: this loop runs on WebAssembly's baseline tier to its end, the calls
+    // are optimised after the first few hundred lines (ARCHITECTURE.md).
+    let mut at = 0;
+    while at < readable.len() {
+        at = match reader.read_usual(readable, at) {
+            Some(next) => next,
+            None => {
+                let (taken, next) = read_any_line(readable, at, reader);
+                rejected += usize::from(taken == Some(false));
+                next
+            }
+        };
     }
     rejected
 }
 
-/// Reads the next line of `lines` that would be an entry with `read`: whether it took it, or
-/// `None` at the end.
+/// Reads the line of `text` starting at `at` with `reader` when it would be an entry: whether
+/// it was taken (`None` for a blank line or a comment), and where the next line starts.
 #[inline(never)]
-fn read_next_line<'t>(
-    lines: &mut Lines<'t>,
-    read: &mut impl FnMut(Line<'t>) -> bool,
-) -> Option<bool> {
-    for line in lines.by_ref() {
-        if !(is_blank(line.text) || line.text.starts_with('#')) {
-            return Some(read(line));
-        }
+fn read_any_line<'t>(
+    text: &'t str,
+    at: usize,
+    reader: &mut impl LineReader<'t>,
+) -> (Option<bool>, usize) {
+    let mut lines = Lines(&text[at..]);
+    let Some(line) = lines.next() else {
+        return (None, text.len());
+    };
+    let next = text.len() - lines.0.len();
+    if is_blank(line.text) || line.text.starts_with('#') {
+        return (None, next);
     }
-    None
+    (Some(reader.read(line)), next)
 }
 
 /// The lines of a text (as `str::lines` cuts them, but a lone `\r` at the end is removed
