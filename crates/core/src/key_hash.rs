@@ -35,7 +35,9 @@ impl KeyHasher {
 }
 
 /// The hash of `bytes` (the last few gathered byte by byte: a copy into a buffer would be a
-/// `memcpy` call per key in WebAssembly).
+/// `memcpy` call per key in WebAssembly). Not inlined: one copy for its few callers (the
+/// history's usual line hashes as it scans, without it).
+#[inline(never)]
 pub(crate) fn key_hash(bytes: &[u8]) -> u64 {
     let mut hasher = KeyHasher::default();
     let mut words = bytes.chunks_exact(8);

@@ -9,16 +9,16 @@
 //!
 //! A history's text is read in place ([`KnownRecipients::from_history_text`]): the index keeps
 //! the text and every contact is spans of it, so tens of thousands of entries cost no
-//! allocation each; only an address not already in canonical form (upper case, an
-//! internationalised domain, a quoted local part) or a name that needs cleaning is parsed and
-//! its canonical form appended. The same text gives the same contacts as
+//! allocation each. The usual line (a canonical address, `history/usual.rs`) is read in one
+//! pass; any other (upper case, an internationalised domain, a quoted local part, a CR) is
+//! parsed, its canonical form appended, as is a name that needs cleaning. The same text gives the same contacts as
 //! `History::parse` followed by [`KnownRecipients::from_owned_history`] (`tests/known_index.rs`).
 
 use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use crate::address::{canonical_local_at, parse_address, parse_mailbox, Address};
+use crate::address::{parse_address, parse_mailbox, Address};
 use crate::domain::is_canonical_plain;
 use crate::history::{
     self, clean_name, entries_expected, is_clean_name, line_fields, usual_line, History,
@@ -251,8 +251,8 @@ fn address_hash(local_hash: u64, domain_hash: u64) -> u64 {
 }
 
 /// Whether two strings are equal, compared eight bytes at a time (`==` calls `memcmp`, a
-/// byte loop in WebAssembly, for every key a history files); the last few bytes of a string
-/// of eight or more as the last eight, overlapping the word before.
+/// byte loop in WebAssembly, for every domain a history's line names); the last few bytes of
+/// a string of eight or more as the last eight, overlapping the word before.
 fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
@@ -395,7 +395,9 @@ impl KnownRecipients {
 
     /// Reads one history line of `text` (the history's text; `base` its length, where the
     /// appended strings start) into the index, merging it with an entry for the same
-    /// address. Answers false for a line that is not an entry.
+    /// address: a line `read_usual_line` left (another atext character, upper case, an
+    /// internationalised domain, a CR, the end of the text), its address parsed and its
+    /// canonical parts appended. Answers false for a line that is not an entry.
     // Not inlined: per-entry work in a small function that WebAssembly engines optimise
     // between calls (ARCHITECTURE.md, the invariant on whole-input loops).
     #[inline(never)]
@@ -403,51 +405,37 @@ impl KnownRecipients {
         let Some(fields) = line_fields(line) else {
             return false;
         };
-        // Where a part of the line is in the text (an empty one, such as a missing name,
-        // may be a string of its own: it is nowhere).
-        let in_text = |part: &str| match part.is_empty() {
-            true => Span::default(),
-            false => Span::of(part, part.as_ptr() as usize - text.as_ptr() as usize),
+        let Ok(address) = parse_address(fields.address) else {
+            return false;
         };
-        let name = if is_clean_name(fields.name) {
-            in_text(fields.name)
+        let name = if fields.name.is_empty() {
+            Span::default()
+        } else if is_clean_name(fields.name) {
+            let start = fields.name.as_ptr() as usize - text.as_ptr() as usize;
+            Span::at(start..start + fields.name.len())
         } else {
             self.append_clean_name(base, fields.name)
         };
-        let mut entry = Entry {
-            local: Span::default(),
+        let local = address.local.to_lowercase();
+        let entry = Entry {
+            local: self.append(base, &local),
             domain: 0,
             name,
             count: fields.count,
             last_day: fields.last_day,
             previous_at_domain: NO_ID,
         };
-        // A canonical line that `read_usual_line` left (another atext character in the local
-        // part, a CR, the end of the text): a lower-case local part at a domain filed already
-        // (its canonical form: checked once, for its first address) or in canonical plain ASCII.
-        if let Some(at) = canonical_local_at(fields.address) {
-            let (local, domain) = (&fields.address[..at], &fields.address[at + 1..]);
-            let domain_hash = domain_hash(domain);
-            let domain_id = self.find_domain(text, base, domain_hash, domain);
-            if domain_id.is_some() || is_canonical_plain(domain) {
-                entry.local = in_text(local);
-                let filed = Filed {
-                    local_hash: key_hash(local.as_bytes()),
-                    domain_hash,
-                    at: domain_id.ok_or((in_text(domain), None)),
-                };
-                self.file(text, base, entry, local, filed, Known::Merge);
-                self.summary.last_day = self.summary.last_day.max(Some(entry.last_day));
-                return true;
-            }
-        }
-        self.read_parsed_address(text, base, entry, fields.address)
+        let filed = self.file_domain(text, base, &local, &address);
+        self.file(text, base, entry, &local, filed, Known::Merge);
+        self.summary.last_day = self.summary.last_day.max(Some(entry.last_day));
+        true
     }
 
     /// Reads the line of `text` starting at `at` in one pass when it has the usual shape
-    /// ([`history::usual_line`]) and its domain is filed already or in canonical plain ASCII,
-    /// into the index as [`Self::read_line`] would; answers where the next line starts.
-    /// `None` leaves the line to `read_line`. `base` as in [`Self::str_at`].
+    /// ([`history::usual_line`]) and its domain is filed already (its canonical form checked
+    /// once, for its first address) or in canonical plain ASCII: its strings used where they
+    /// are. Answers where the next line starts; `None` leaves the line to [`Self::read_line`],
+    /// which reads it as the same entry. `base` as in [`Self::str_at`].
     // Not inlined, like `read_line`.
     #[inline(never)]
     fn read_usual_line(&mut self, text: &str, base: usize, at: usize) -> Option<usize> {
@@ -481,27 +469,6 @@ impl KnownRecipients {
         self.file(text, base, entry, &text[line.local], filed, Known::Merge);
         self.summary.last_day = self.summary.last_day.max(Some(line.last_day));
         Some(line.next)
-    }
-
-    /// The rest of [`Self::read_line`] for an address not in canonical form: parsed, its
-    /// canonical parts appended. (Apart, so that the usual line's function stays small.)
-    #[inline(never)]
-    fn read_parsed_address(
-        &mut self,
-        text: &str,
-        base: usize,
-        mut entry: Entry,
-        address: &str,
-    ) -> bool {
-        let Ok(address) = parse_address(address) else {
-            return false;
-        };
-        let local = address.local.to_lowercase();
-        entry.local = self.append(base, &local);
-        let filed = self.file_domain(text, base, &local, &address);
-        self.file(text, base, entry, &local, filed, Known::Merge);
-        self.summary.last_day = self.summary.last_day.max(Some(entry.last_day));
-        true
     }
 
     /// Adds a plain list's entries (bare or `Name <addr>`), each unless its address is known.
@@ -603,7 +570,8 @@ impl KnownRecipients {
         let (entries, own_text) = (&self.entries, &self.text);
         let id_known = self.by_address.find_or_vacancy(hash, |id| {
             let e = &entries[id as usize];
-            e.domain == domain && same(span_str(text, own_text, base, e.local), local)
+            // (Reached only when the top halves of two hashes agree: `==` is enough.)
+            e.domain == domain && span_str(text, own_text, base, e.local) == local
         });
         let vacancy = match id_known {
             Ok(id) => {
@@ -724,7 +692,7 @@ impl KnownRecipients {
         let hash = address_hash(key_hash(local.as_bytes()), domain_hash);
         self.by_address.find(hash, |id| {
             let e = &self.entries[id as usize];
-            e.domain == d && same(&self.text[e.local.range()], &local)
+            e.domain == d && self.text[e.local.range()] == *local
         })
     }
 

@@ -322,6 +322,48 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any bytes a damaged store could hold: whatever the one-pass reader takes, the
+        /// general reader reads the same.
+        #[test]
+        fn whatever_is_taken_reads_as_the_general_reader_reads_it(
+            chars in proptest::collection::vec(proptest::sample::select(vec![
+                'a', 'b', 'z', '0', '1', '9', '.', '-', '_', '/', '+', '@', '\t', '\r', '\n',
+                ' ', 'A', '#', '\u{e9}', '\u{a0}',
+            ]), 0..80),
+        ) {
+            let line: String = chars.into_iter().collect();
+            let text = format!("{line}\nnext@line.org\t1\t2\n");
+            if let Some(read) = usual(&text) {
+                proptest::prop_assert_eq!(Some(read), general(&text), "{:?}", text);
+            }
+        }
+
+        /// Lines close to the usual shape, so that most are taken.
+        #[test]
+        fn near_usual_lines_read_as_the_general_reader_reads_them(
+            local in "[a-z0-9._/+A-]{0,20}",
+            domain in "[a-z0-9.-]{0,20}",
+            count in "[0-9]{0,10}",
+            day in "[0-9x]{0,9}",
+            name in "[ a-zA-Z\t\r]{0,12}",
+        ) {
+            let text = format!("{local}@{domain}\t{count}\t{day}\t{name}\nnext@line.org\t1\t2\n");
+            match usual(&text) {
+                Some(read) => proptest::prop_assert_eq!(Some(read), general(&text), "{:?}", text),
+                // Left to the general reader only for what its shape leaves out.
+                None => proptest::prop_assert!(
+                    general(&text).is_none()
+                        || local.contains('+')
+                        || name.contains('\r')
+                        || count.len() >= 8
+                        || day.len() >= 8,
+                    "{:?} left to the general reader", text
+                ),
+            }
+        }
+    }
+
     #[test]
     fn names_that_need_cleaning_are_marked() {
         let tail = "next@line.org\t1\t2\n";
