@@ -11,8 +11,9 @@
 //! the text and every contact is spans of it, so tens of thousands of entries cost no
 //! allocation each. The usual line (a canonical address, `history/usual.rs`) is read in one
 //! pass; any other (upper case, an internationalised domain, a quoted local part, a CR) is
-//! parsed, its canonical form appended, as is a name that needs cleaning. The same text gives the same contacts as
-//! `History::parse` followed by [`KnownRecipients::from_owned_history`] (`tests/known_index.rs`).
+//! parsed, its canonical form appended, as is a name that needs cleaning. The same text gives
+//! the same contacts as `History::parse` followed by
+//! [`KnownRecipients::from_owned_history`] (`tests/known_index.rs`).
 
 use std::borrow::Cow;
 use std::ops::Range;

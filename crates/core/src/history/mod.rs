@@ -292,8 +292,9 @@ pub(crate) fn read_lines_with<'t>(text: &'t str, reader: &mut impl LineReader<'t
         return count_entry_lines(text);
     }
     let mut rejected = count_entry_lines(beyond);
-    // One call a line: this loop runs on WebAssembly's baseline tier to its end, the calls
-    // are optimised after the first few hundred lines (ARCHITECTURE.md).
+    // One call a line: this loop runs on WebAssembly's baseline tier to its end, and only a
+    // call can switch to optimised code (ARCHITECTURE.md; in V8 that code comes after a
+    // read of 20,000 lines, docs/wasm.md, so the per-line code is written for the baseline).
     let mut at = 0;
     while at < readable.len() {
         at = match reader.read_usual(readable, at) {
