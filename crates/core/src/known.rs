@@ -713,10 +713,9 @@ impl KnownRecipients {
         self.references.get_or_init(|| {
             // In the order first read: the history's, most useful first, so that between
             // equally good matches the domain the sender uses most wins, alike everywhere.
-            ReferenceSet::build((self.domains.iter()).map(|d| {
-                let domain = self.text[d.domain.range()].to_string();
-                (domain, ReferenceClass::Known)
-            }))
+            // (Each domain is filed once: no name needs looking up before it is added.)
+            let domains = (self.domains.iter()).map(|d| self.text[d.domain.range()].to_string());
+            ReferenceSet::of_distinct(domains.collect(), ReferenceClass::Known)
         })
     }
 

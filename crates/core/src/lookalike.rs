@@ -87,6 +87,8 @@ pub struct ReferenceSet {
 /// The indexes of the homoglyph, glued-name and other-TLD searches.
 #[derive(Debug, Clone)]
 struct SearchIndexes {
+    /// The skeletons of the names that differ from their skeleton, by id.
+    other_skeletons: OtherSkeletons,
     /// Ids under the hash of their skeleton, for names that differ from their skeleton.
     skeletons: HashBuckets,
     /// The skeletons of those names, for a homoglyph plus one edit (most references are
@@ -125,6 +127,26 @@ impl ReferenceSet {
             set.add(name, class);
         }
         set
+    }
+
+    /// The set of `names`, all of `class` and all different (the known domains: the history's
+    /// index files each once), in their order: [`Self::build`] without looking each name up
+    /// before filing it (a cold start's first check builds the known domains' set).
+    #[inline(never)]
+    pub fn of_distinct(names: Vec<String>, class: ReferenceClass) -> ReferenceSet {
+        let total_len = names.iter().map(|name| name.len()).sum();
+        let mut index = NeighbourIndex::with_capacity(names.len(), total_len);
+        for (id, name) in names.iter().enumerate() {
+            index.insert(id as u32, name);
+        }
+        ReferenceSet {
+            classes: vec![class; names.len()],
+            listed_as: vec![1 << class as u8; names.len()],
+            strongest: (!names.is_empty()).then_some(class),
+            names,
+            index,
+            ..ReferenceSet::default()
+        }
     }
 
     /// The search indexes, built on first use.
@@ -171,7 +193,9 @@ impl ReferenceSet {
     pub fn heap_bytes(&self) -> usize {
         let names: usize = self.names.iter().map(|n| n.capacity() + 24).sum();
         let s = self.searches();
-        let maps = s.skeletons.heap_bytes()
+        let maps = s.other_skeletons.text.capacity()
+            + s.other_skeletons.entries.capacity() * std::mem::size_of::<OtherSkeleton>()
+            + s.skeletons.heap_bytes()
             + s.stems.heap_bytes()
             + s.glued.heap_bytes()
             + s.skeleton_index.heap_bytes();
@@ -303,7 +327,7 @@ impl ReferenceSet {
         // that is its own skeleton.
         let skel = query.skeleton();
         let stored = (searches.skeletons.values(query.skeleton_hash))
-            .filter(|&id| skeleton(&self.names[id as usize]) == skel)
+            .filter(|&id| searches.other_skeletons.of_id(id) == Some(skel))
             .min();
         // (A name that is its own skeleton was looked up already, and is no reference.)
         let itself = (query.skeleton.is_some())
@@ -335,7 +359,8 @@ impl ReferenceSet {
         }
         let mut homoglyph = Best::default();
         (searches.skeleton_index).for_each_candidate(near_skeleton, &mut |id| {
-            if self.within_reach(&skeleton(&self.names[id as usize]), skel, two_from) {
+            let reach = |target| self.within_reach(target, skel, two_from);
+            if searches.other_skeletons.of_id(id).is_some_and(reach) {
                 homoglyph.offer_lowest(found(id, Resemblance::Homoglyph));
             }
         });
@@ -458,8 +483,9 @@ impl<'d> QueryName<'d> {
         push_neighbour_keys(name, keys);
         let own = own..keys.len();
         let idn = has_punycode(name);
-        let other_skeleton = hash_of_other_skeleton(name);
-        let skeleton = other_skeleton.map(|_| skeleton(name));
+        let mut folded = String::new();
+        let other_skeleton = push_other_skeleton(name, &mut folded);
+        let skeleton = other_skeleton.map(|_| folded);
         let skeleton_keys = match (&skeleton, idn) {
             (None, false) => own.clone(),
             (Some(skel), false) => {
@@ -540,13 +566,11 @@ impl SearchIndexes {
     #[inline(never)]
     fn build(names: &[String], classes: &[ReferenceClass]) -> SearchIndexes {
         // Most names are their own skeleton; those are found by exact lookup instead.
-        let mut other_skeletons = Vec::new();
+        let other_skeletons = OtherSkeletons::of(names);
         let skeletons = HashBuckets::from_pairs(
-            (names.iter().enumerate())
-                .filter_map(|(id, name)| Some((hash_of_other_skeleton(name)?, id as u32)))
-                .inspect(|&(_, id)| other_skeletons.push(id)),
+            (other_skeletons.entries.iter()).map(|skel| (skel.hash, skel.id)),
         );
-        let skeleton_index = skeleton_index(names, &other_skeletons);
+        let skeleton_index = other_skeletons.index();
         let stems = HashBuckets::from_pairs(
             (names.iter().zip(classes).enumerate())
                 .filter(|(_, (_, &class))| class <= ReferenceClass::Trusted)
@@ -556,6 +580,7 @@ impl SearchIndexes {
             (names.iter().enumerate()).map(|(id, name)| (glued_hash(name), id as u32)),
         );
         SearchIndexes {
+            other_skeletons,
             skeletons,
             skeleton_index,
             stems,
@@ -572,18 +597,67 @@ fn stem_hashes(name: &str) -> impl Iterator<Item = u32> + '_ {
     (stem_of(name).into_iter().chain(national)).map(text_hash)
 }
 
-/// The skeletons of the names at `ids`, indexed under those ids.
-#[inline(never)]
-fn skeleton_index(names: &[String], ids: &[u32]) -> NeighbourIndex {
-    let skeletons: Vec<(u32, String)> = (ids.iter())
-        .map(|&id| (id, skeleton(&names[id as usize])))
-        .collect();
-    let total_len = skeletons.iter().map(|(_, s)| s.len()).sum();
-    let mut index = NeighbourIndex::with_capacity(skeletons.len(), total_len);
-    for (id, skel) in &skeletons {
-        index.insert(*id, skel);
+/// The skeletons of the names that are not their own skeleton, one after another in one
+/// text: each name folded once, in one pass that also hashes it, and no string apiece (the
+/// known domains' search indexes are built at a cold start's first check, issue 17).
+#[derive(Debug, Clone, Default)]
+struct OtherSkeletons {
+    text: String,
+    /// In increasing order of id.
+    entries: Vec<OtherSkeleton>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OtherSkeleton {
+    id: u32,
+    /// [`text_hash`] of the skeleton.
+    hash: u32,
+    /// Where it ends in [`OtherSkeletons::text`] (it starts where the one before ends).
+    end: u32,
+}
+
+impl OtherSkeletons {
+    #[inline(never)]
+    fn of(names: &[String]) -> OtherSkeletons {
+        let mut text = String::with_capacity(names.iter().map(|n| n.len()).sum());
+        let mut entries = Vec::new();
+        for (id, name) in names.iter().enumerate() {
+            let start = text.len();
+            match push_other_skeleton(name, &mut text) {
+                Some(hash) => entries.push(OtherSkeleton {
+                    id: id as u32,
+                    hash,
+                    end: text.len() as u32,
+                }),
+                None => text.truncate(start),
+            }
+        }
+        OtherSkeletons { text, entries }
     }
-    index
+
+    /// The skeleton of the name at `id`, when it is not the name itself.
+    fn of_id(&self, id: u32) -> Option<&str> {
+        let at = self.entries.binary_search_by_key(&id, |e| e.id).ok()?;
+        Some(self.at(at))
+    }
+
+    /// The skeleton of the `at`th entry.
+    fn at(&self, at: usize) -> &str {
+        let start = at
+            .checked_sub(1)
+            .map_or(0, |before| self.entries[before].end);
+        &self.text[start as usize..self.entries[at].end as usize]
+    }
+
+    /// The skeletons indexed under the ids of their names.
+    #[inline(never)]
+    fn index(&self) -> NeighbourIndex {
+        let mut index = NeighbourIndex::with_capacity(self.entries.len(), self.text.len());
+        for (at, entry) in self.entries.iter().enumerate() {
+            index.insert(entry.id, self.at(at));
+        }
+        index
+    }
 }
 
 /// [`text_hash`] of [`glued_reference`], without building it for plain ASCII names.
@@ -662,21 +736,25 @@ fn stem_of(name: &str) -> Option<&str> {
     name.rsplit_once('.').map(|(stem, _)| stem)
 }
 
-/// [`text_hash`] of `name`'s skeleton, or `None` when `name` is its own skeleton. Plain names
-/// (nearly all) are hashed as they are folded, without building the skeleton.
+/// Appends `name`'s skeleton to `out`, and answers its [`text_hash`] when it differs from
+/// `name` (else `None`; `out` has grown all the same). Plain names (nearly all) are folded and
+/// hashed in one pass.
 #[inline(never)]
-fn hash_of_other_skeleton(name: &str) -> Option<u32> {
+fn push_other_skeleton(name: &str, out: &mut String) -> Option<u32> {
     if !name.is_ascii() || has_punycode(name) {
         let skel = skeleton(name);
+        out.push_str(&skel);
         return (skel != name).then(|| text_hash(&skel));
     }
-    // Plain ASCII: folded and hashed in one pass, noting whether anything changed.
     let (mut hash, mut upper) = (0, false);
     let lower = name.bytes().map(|b| {
         upper |= b.is_ascii_uppercase();
         b.to_ascii_lowercase() as char
     });
-    let folded = fold_ascii_lookalikes(lower, |c| hash = extend_hash(hash, c as u8));
+    let folded = fold_ascii_lookalikes(lower, |c| {
+        hash = extend_hash(hash, c as u8);
+        out.push(c);
+    });
     (folded || upper).then_some(hash)
 }
 
@@ -966,6 +1044,11 @@ mod tests {
         assert_eq!(find(&[&ReferenceSet::default()], "gmial.com"), None);
     }
 
+    /// The skeleton's hash [`push_other_skeleton`] answers.
+    fn hash_of_other_skeleton(name: &str) -> Option<u32> {
+        push_other_skeleton(name, &mut String::new())
+    }
+
     #[test]
     fn skeleton_hash_shortcut_agrees_with_skeleton() {
         for name in [
@@ -988,12 +1071,79 @@ mod tests {
         assert!(hash_of_other_skeleton("paypa1.com").is_some());
     }
 
+    #[test]
+    fn a_set_of_distinct_names_answers_as_one_built_name_by_name() {
+        let names = [
+            "gmail.com",
+            "army.mil",
+            "g00gle.com",
+            "rnicrosoft.com",
+            "fastmail.com.au",
+        ];
+        let names: Vec<String> = names.map(String::from).into();
+        let class = ReferenceClass::Known;
+        let built = ReferenceSet::build(names.iter().map(|n| (n.clone(), class)));
+        let distinct = ReferenceSet::of_distinct(names, class);
+        for query in [
+            "gmial.com",
+            "army.ml",
+            "goog1e.com",
+            "microsoft.com",
+            "fastmailcom.au",
+            "gmail.com",
+            "mail.gmail.com",
+            "unrelated.org",
+        ] {
+            let domain = Domain::parse(query).unwrap();
+            assert_eq!(distinct.find(&domain), built.find(&domain), "{query}");
+            assert_eq!(distinct.covers(query), built.covers(query), "{query}");
+            assert_eq!(
+                distinct.covers_as(query, class),
+                built.covers_as(query, class)
+            );
+        }
+        assert_eq!(distinct.len(), built.len());
+        assert!(ReferenceSet::of_distinct(Vec::new(), class).is_empty());
+    }
+
+    #[test]
+    fn other_skeletons_are_the_skeletons_of_the_names_that_differ() {
+        let names: Vec<String> = [
+            "army.mil",
+            "rnicrosoft.com",
+            "example.org",
+            "xn--80ak6aa92e.com",
+            "g00gle.com",
+            "Mod.uk",
+            "vvikipedia.org",
+            "xn--mnchen-3ya.de",
+        ]
+        .map(String::from)
+        .into();
+        let others = OtherSkeletons::of(&names);
+        for (id, name) in names.iter().enumerate() {
+            let skel = skeleton(name);
+            let expected = (skel != *name).then_some(skel.as_str());
+            assert_eq!(others.of_id(id as u32), expected, "{name}");
+        }
+        let hashes: Vec<(u32, u32)> = others.entries.iter().map(|e| (e.id, e.hash)).collect();
+        let expected: Vec<(u32, u32)> = (names.iter().enumerate())
+            .filter_map(|(id, n)| Some((id as u32, hash_of_other_skeleton(n)?)))
+            .collect();
+        assert_eq!(hashes, expected);
+        assert_eq!(OtherSkeletons::of(&[]).of_id(0), None);
+    }
+
     proptest::proptest! {
         #[test]
-        fn skeleton_hash_shortcut_agrees_on_any_ascii_name(name in "[a-zA-Z0-9.-]{0,24}") {
+        fn skeleton_hash_shortcut_agrees_on_any_ascii_name(name in "[a-zA-Z0-9.-]{0,24}|[rnvclRNVCL01.]{0,12}") {
             let skel = skeleton(&name);
             let expected = (skel != name).then(|| text_hash(&skel));
             proptest::prop_assert_eq!(hash_of_other_skeleton(&name), expected);
+            let mut folded = String::new();
+            let hash = push_other_skeleton(&name, &mut folded);
+            proptest::prop_assert_eq!(hash, expected);
+            proptest::prop_assert_eq!(folded, skel);
         }
     }
 
