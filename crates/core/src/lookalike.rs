@@ -134,17 +134,12 @@ impl ReferenceSet {
     /// before filing it (a cold start's first check builds the known domains' set).
     #[inline(never)]
     pub fn of_distinct(names: Vec<String>, class: ReferenceClass) -> ReferenceSet {
-        let total_len = names.iter().map(|name| name.len()).sum();
-        let mut index = NeighbourIndex::with_capacity(names.len(), total_len);
-        for (id, name) in names.iter().enumerate() {
-            index.insert(id as u32, name);
-        }
         ReferenceSet {
             classes: vec![class; names.len()],
             listed_as: vec![1 << class as u8; names.len()],
             strongest: (!names.is_empty()).then_some(class),
+            index: NeighbourIndex::build(&names),
             names,
-            index,
             ..ReferenceSet::default()
         }
     }
@@ -470,22 +465,25 @@ impl<'d> Query<'d> {
     fn new(full: &'d str) -> Query<'d> {
         let mut keys = Vec::with_capacity(4 * full.len());
         let mut names = Vec::new();
+        // Room to fold each name in: a string is kept only for a name that is not its own
+        // skeleton.
+        let mut folded = String::with_capacity(full.len());
         for name in std::iter::once(full).chain(parents(full)) {
-            names.push(QueryName::new(name, &mut keys));
+            names.push(QueryName::new(name, &mut keys, &mut folded));
         }
         Query { full, names, keys }
     }
 }
 
 impl<'d> QueryName<'d> {
-    fn new(name: &'d str, keys: &mut Vec<u32>) -> QueryName<'d> {
+    fn new(name: &'d str, keys: &mut Vec<u32>, folded: &mut String) -> QueryName<'d> {
         let own = keys.len();
         push_neighbour_keys(name, keys);
         let own = own..keys.len();
         let idn = has_punycode(name);
-        let mut folded = String::new();
-        let other_skeleton = push_other_skeleton(name, &mut folded);
-        let skeleton = other_skeleton.map(|_| folded);
+        folded.clear();
+        let other_skeleton = push_other_skeleton(name, folded);
+        let skeleton = other_skeleton.map(|_| folded.clone());
         let skeleton_keys = match (&skeleton, idn) {
             (None, false) => own.clone(),
             (Some(skel), false) => {
